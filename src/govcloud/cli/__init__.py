@@ -1,0 +1,38 @@
+"""The ``govcloud`` command line. Edge: each command parses options, calls the core, renders the result."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+import govcloud
+from govcloud.cli import inventory_commands
+
+app = typer.Typer(
+    name="govcloud",
+    help="Census, assessment, staged migration plans and provisioning for a city's e-government cloud.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+inventory_commands.register(app)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"govcloud {govcloud.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="show the version and exit")
+    ] = False,
+) -> None:
+    """Census, assessment, staged migration plans and provisioning for a city's e-government cloud."""
+
+
+def main() -> None:
+    app()

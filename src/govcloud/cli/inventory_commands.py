@@ -1,0 +1,52 @@
+"""``govcloud check`` and ``govcloud example``: the census inventory itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govcloud.cli import common
+from govcloud.core import example
+from govcloud.edges import inventory_files
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+    app.command("example")(make_example)
+
+
+@common.guarded
+def check(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
+    """Load every inventory file and report ALL problems (file:line: field: message); exit 1 if any."""
+    loaded = common.load_inventory(inventory)
+    inv = loaded.inventory
+    common.console.print(
+        f"[green]ok[/]: {inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
+        f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones, {len(inv.hosts)} hosts "
+        f"in {loaded.files} files"
+    )
+
+
+@common.guarded
+def make_example(
+    out: Annotated[Path, typer.Option("--out", help="directory to write the inventory to")],
+    systems: Annotated[int, typer.Option("--systems", min=60, help="number of systems")] = 320,
+    seed: Annotated[int, typer.Option("--seed", help="random seed; the same seed gives the same city")] = 7,
+    entries_per_system: Annotated[
+        int | None,
+        typer.Option(
+            "--entries-per-system", min=1, help="catalogue entries per system (default 5, or 10 from 5,000 systems)"
+        ),
+    ] = None,
+) -> None:
+    """Generate a realistic fictional city (or province) with planted zombies, duplicates and blockers."""
+    with common.err_console.status(f"generating {systems} systems"):
+        city = example.generate_city(systems=systems, seed=seed, entries_per_system=entries_per_system)
+        count = inventory_files.write_inventory(out, city.inventory)
+    inv = city.inventory
+    common.console.print(
+        f"wrote {count} files to {out}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
+        f"{len(inv.catalogue)} catalogue entries"
+    )

@@ -1,0 +1,835 @@
+"""A realistic fictional city (or province), generated deterministically from a seed. Pure.
+
+Used for the bundled ``inventory/``, for tests and for benchmarks. Besides ordinary systems it plants what
+the assessment must find: zombies (one per criterion of the programme), duplicates and shadow systems
+(within and across departments), look-alikes that are NOT duplicates (similar words, different function),
+and systems that are not cloud-ready for each reason. :class:`ExampleCity.planted` lists them so tests can
+check the assessment against the truth without that truth being written into the census.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import ipaddress
+import random
+from collections.abc import Sequence
+
+from govcloud.core import codes, model
+
+CENSUS_DATE = dt.date(2026, 6, 30)
+
+# (code, name, domain word, functions the department's systems cover, data items it holds)
+_BUREAUS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "FGW",
+        "发展和改革委员会",
+        "发展改革",
+        ("项目审批", "价格监测", "信用信息归集", "重大项目调度"),
+        ("项目名称", "项目代码", "投资金额", "审批文号"),
+    ),
+    (
+        "JYJ",
+        "教育局",
+        "教育",
+        ("学籍管理", "招生报名", "教师资格管理", "校园安全监控"),
+        ("学生姓名", "学籍号", "学校名称", "入学年份"),
+    ),
+    (
+        "KJJ",
+        "科学技术局",
+        "科技",
+        ("科技项目管理", "高新技术企业认定", "专家库管理"),
+        ("项目编号", "企业名称", "专家姓名", "研究领域"),
+    ),
+    (
+        "GXJ",
+        "工业和信息化局",
+        "工业信息化",
+        ("企业运行监测", "节能监察", "无线电管理"),
+        ("企业名称", "统一社会信用代码", "能耗总量", "频率许可证号"),
+    ),
+    (
+        "GAJ",
+        "公安局",
+        "公安",
+        ("人口信息管理", "出入境证件办理", "交通违法处理", "治安案件管理"),
+        ("公民身份号码", "姓名", "户籍地址", "车牌号码"),
+    ),
+    (
+        "MZJ",
+        "民政局",
+        "民政",
+        ("社会救助审批", "婚姻登记", "养老服务补贴", "社会组织登记", "殡葬服务管理"),
+        ("救助对象姓名", "公民身份号码", "救助金额", "婚姻登记日期"),
+    ),
+    (
+        "SFJ",
+        "司法局",
+        "司法",
+        ("法律援助申请", "人民调解管理", "社区矫正监管"),
+        ("案件编号", "申请人姓名", "调解结果", "矫正期限"),
+    ),
+    (
+        "CZJ",
+        "财政局",
+        "财政",
+        ("预算编制", "国库集中支付", "政府采购管理", "非税收入收缴"),
+        ("预算单位", "支付金额", "采购项目编号", "缴款书编号"),
+    ),
+    (
+        "RSJ",
+        "人力资源和社会保障局",
+        "人力社保",
+        ("社会保险参保登记", "就业登记", "职业技能鉴定", "劳动仲裁"),
+        ("参保人姓名", "社会保障号码", "缴费基数", "就业状态"),
+    ),
+    (
+        "ZRJ",
+        "自然资源和规划局",
+        "自然资源",
+        ("不动产登记", "土地供应管理", "规划许可审批", "测绘成果管理"),
+        ("不动产单元号", "宗地面积", "权利人", "规划许可证号"),
+    ),
+    (
+        "HBJ",
+        "生态环境局",
+        "生态环境",
+        ("环境质量监测", "排污许可管理", "环境执法"),
+        ("监测站点", "污染物浓度", "排污单位", "许可证编号"),
+    ),
+    (
+        "ZJJ",
+        "住房和城乡建设局",
+        "住房建设",
+        ("建筑工程施工许可", "住房公积金管理", "物业管理", "房屋交易备案"),
+        ("工程名称", "施工许可证号", "房屋坐落", "合同备案号"),
+    ),
+    (
+        "JTJ",
+        "交通运输局",
+        "交通运输",
+        ("道路运输许可", "公交运营监管", "出租汽车管理"),
+        ("车辆号牌", "运输证号", "线路编号", "驾驶员姓名"),
+    ),
+    (
+        "SLJ",
+        "水务局",
+        "水务",
+        ("水资源取水许可", "防汛指挥调度", "河长制管理"),
+        ("取水单位", "取水量", "河道名称", "水位"),
+    ),
+    (
+        "NYJ",
+        "农业农村局",
+        "农业农村",
+        ("农业补贴发放", "动物检疫管理", "农村土地承包管理"),
+        ("农户姓名", "补贴金额", "承包地面积", "检疫证号"),
+    ),
+    (
+        "SWJ",
+        "商务局",
+        "商务",
+        ("外贸企业备案", "商贸流通监测", "单用途预付卡管理"),
+        ("企业名称", "备案编号", "销售额", "发卡数量"),
+    ),
+    (
+        "WLJ",
+        "文化广电旅游局",
+        "文化旅游",
+        ("文化市场执法", "旅游投诉处理", "公共文化服务"),
+        ("场所名称", "投诉编号", "活动名称", "游客数量"),
+    ),
+    (
+        "WJW",
+        "卫生健康委员会",
+        "卫生健康",
+        ("电子健康档案", "出生医学证明", "医疗机构监管", "传染病报告"),
+        ("患者姓名", "公民身份号码", "诊断结果", "医疗机构代码"),
+    ),
+    (
+        "TYJ",
+        "退役军人事务局",
+        "退役军人",
+        ("优抚对象管理", "退役安置"),
+        ("退役军人姓名", "服役年限", "优抚等级", "安置单位"),
+    ),
+    (
+        "YJJ",
+        "应急管理局",
+        "应急管理",
+        ("安全生产监管", "应急预案管理", "危险化学品监管"),
+        ("企业名称", "隐患数量", "预案编号", "危化品名称"),
+    ),
+    ("SJJ", "审计局", "审计", ("审计项目管理", "审计整改跟踪"), ("审计项目", "被审计单位", "问题金额", "整改状态")),
+    (
+        "GZW",
+        "国有资产监督管理委员会",
+        "国资",
+        ("国有资产产权登记", "企业经营监测"),
+        ("企业名称", "资产总额", "产权登记号", "利润总额"),
+    ),
+    (
+        "SCJ",
+        "市场监督管理局",
+        "市场监管",
+        ("企业登记注册", "食品安全抽检", "特种设备监管", "消费者投诉"),
+        ("企业名称", "统一社会信用代码", "抽检结果", "设备编号"),
+    ),
+    ("TJJ", "统计局", "统计", ("统计数据采集", "经济普查"), ("调查对象", "指标名称", "指标值", "统计期")),
+    (
+        "YBJ",
+        "医疗保障局",
+        "医疗保障",
+        ("医保结算", "医保基金监管", "药品招采"),
+        ("参保人姓名", "结算金额", "药品编码", "定点机构"),
+    ),
+    ("XFJ", "信访局", "信访", ("信访事项办理", "网上信访"), ("信访人姓名", "信访事项", "办理结果", "受理日期")),
+    (
+        "ZWJ",
+        "政务服务数据管理局",
+        "政务服务",
+        ("一网通办", "电子证照", "12345热线", "统一身份认证"),
+        ("办件编号", "证照编号", "工单编号", "用户标识"),
+    ),
+    (
+        "CGJ",
+        "城市管理行政执法局",
+        "城市管理",
+        ("数字城管", "违法建设治理", "户外广告审批"),
+        ("案件编号", "事件位置", "处置结果", "广告位编号"),
+    ),
+    ("LYJ", "林业局", "林业", ("林木采伐许可", "森林防火监测"), ("采伐证号", "林地面积", "火点位置", "监测时间")),
+    ("SWU", "税务局", "税务", ("税收征管", "发票管理"), ("纳税人识别号", "税额", "发票代码", "申报期")),
+    ("DAJ", "档案局", "档案", ("档案数字化管理", "档案利用服务"), ("档案号", "题名", "保管期限", "全宗号")),
+    ("MJW", "民族宗教事务委员会", "民族宗教", ("宗教活动场所管理",), ("场所名称", "登记证号", "负责人", "地址")),
+    ("QXJ", "气象局", "气象", ("气象预警发布", "气象观测数据管理"), ("站点编号", "气温", "降水量", "预警级别")),
+    ("RFB", "人民防空办公室", "人防", ("人防工程管理", "防空警报管理"), ("工程编号", "面积", "警报器编号", "位置")),
+    ("GLJ", "公路管理局", "公路", ("公路养护管理", "路政许可"), ("路线编号", "路段长度", "养护等级", "许可证号")),
+    (
+        "JGJ",
+        "机关事务管理局",
+        "机关事务",
+        ("公务用车管理", "公共机构节能"),
+        ("车辆号牌", "使用单位", "能耗", "用车日期"),
+    ),
+    (
+        "GZJ",
+        "公共资源交易中心",
+        "公共资源交易",
+        ("工程建设招投标", "政府采购交易"),
+        ("项目编号", "中标单位", "中标金额", "开标时间"),
+    ),
+    (
+        "DSJ",
+        "大数据中心",
+        "大数据",
+        ("数据共享交换平台", "政务数据目录管理", "数据质量监测"),
+        ("资源代码", "接口名称", "调用次数", "数据项"),
+    ),
+    ("GXS", "供销合作社", "供销", ("农资供应管理",), ("农资名称", "供应数量", "网点名称", "价格")),
+    ("TYU", "体育局", "体育", ("体育场馆预约", "社会体育指导员管理"), ("场馆名称", "预约时间", "指导员姓名", "等级")),
+    ("ZGH", "总工会", "工会", ("困难职工帮扶", "工会会员管理"), ("职工姓名", "帮扶金额", "会员编号", "所属单位")),
+    ("FLH", "妇女联合会", "妇联", ("妇女儿童权益维护",), ("求助人", "事项类型", "办理结果", "受理日期")),
+    (
+        "GQT",
+        "共青团市委",
+        "共青团",
+        ("志愿者服务管理", "青年就业创业服务"),
+        ("志愿者编号", "服务时长", "项目名称", "青年姓名"),
+    ),
+    (
+        "CLB",
+        "残疾人联合会",
+        "残联",
+        ("残疾人证管理", "残疾人就业服务"),
+        ("残疾人证号", "残疾类别", "残疾等级", "就业状态"),
+    ),
+    (
+        "HSH",
+        "红十字会",
+        "红十字",
+        ("捐赠物资管理", "造血干细胞志愿者管理"),
+        ("捐赠人", "物资名称", "数量", "志愿者编号"),
+    ),
+)
+_ENTRY_KINDS = ("基础", "业务", "统计", "台账", "名录")
+_ENTRY_SUFFIXES = ("", "表", "库", "目录")
+_SUFFIXES = ("管理系统", "服务平台", "信息系统", "监管平台", "业务系统")
+_FUNCTION_TEMPLATES = (
+    "用于{dom}部门{fn}业务的受理、审核、办结和统计分析，支撑{fn}全流程网上办理",
+    "实现{fn}相关数据的采集、录入、查询和报表输出，服务{dom}领域日常管理",
+    "支撑{dom}条线{fn}工作，提供在线申报、审批流转、结果公示和数据上报",
+)
+_DISTRICTS = ("", "东城区", "西城区", "南湖区", "北山区", "高新区", "开发区", "江北区", "江南区", "临港区", "滨海新区")
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "建华",
+    "志强",
+)
+_OS = ("CentOS 7", "Red Hat Enterprise Linux 7", "Windows Server 2012", "Kylin V10", "UOS 20", "Ubuntu 20.04")
+_DATABASES = ("Oracle 11g", "MySQL 5.7", "SQL Server 2012", "PostgreSQL 12", "DM8", "KingbaseES V8")
+_LEGAL_BASES = (
+    "《中华人民共和国个人信息保护法》第二十八条（敏感个人信息）",
+    "《中华人民共和国保守国家秘密法》第十三条",
+    "《中华人民共和国反间谍法》第十六条",
+)
+_SHARING_METHODS = ("接口服务", "库表交换", "文件下载")
+_CONDITIONS = ("仅限办理相关行政审批事项时使用", "仅向承担监管职责的部门提供", "需经提供方审核同意后按需调用")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExampleCity:
+    inventory: model.Inventory
+    planted: dict[str, tuple[str, ...]]
+
+
+def generate_city(*, systems: int = 320, seed: int = 7, entries_per_system: int | None = None) -> ExampleCity:
+    """Generate a city with ``systems`` systems; see the module docstring for what is planted."""
+    gen = _Generator(random.Random(seed), systems, entries_per_system or (5 if systems < 5000 else 10))
+    return gen.build()
+
+
+class _Generator:
+    def __init__(self, rng: random.Random, n_systems: int, entries_per_system: int) -> None:
+        self.rng = rng
+        self.n_systems = n_systems
+        self.entries_per_system = entries_per_system
+        self.planted: dict[str, list[str]] = {
+            key: []
+            for key in (
+                "zombie_detached",
+                "zombie_replaceable",
+                "zombie_idle",
+                "zombie_unmaintained",
+                "zombie_small_scope",
+                "duplicate_within",
+                "duplicate_across",
+                "lookalike_not_duplicate",
+                "not_ready_classified",
+                "not_ready_mlps",
+                "not_ready_platform",
+                "not_ready_hardware",
+                "not_ready_licence",
+                "not_ready_vendor",
+                "override",
+                "freeze_window",
+            )
+        }
+
+    # -----------------------------------------------------------------------------------------------------
+    def build(self) -> ExampleCity:
+        departments, dept_info = self._departments()
+        zones = self._zones(departments)
+        systems = self._systems(departments, dept_info)
+        catalogue, systems = self._catalogue(departments, dept_info, systems)
+        network = model.Network(
+            zones=tuple(zones),
+            management=model.Management(ranges=(ipaddress.IPv4Network("10.63.0.0/24"),)),
+            platform=model.Platform(
+                exchange=model.PlatformService(
+                    name="数据共享交换平台",
+                    zone="PUB",
+                    address=ipaddress.IPv4Address("10.64.0.10"),
+                    ports=(model.ServicePort(name="https", port=443),),
+                ),
+                gateway=model.PlatformService(
+                    name="业务协同网关",
+                    zone="PUB",
+                    address=ipaddress.IPv4Address("10.64.0.20"),
+                    ports=(model.ServicePort(name="https", port=443),),
+                ),
+                ingress=model.PlatformService(
+                    name="互联网接入区入口",
+                    zone="INET",
+                    address=ipaddress.IPv4Address("10.64.16.10"),
+                    ports=(model.ServicePort(name="http", port=80), model.ServicePort(name="https", port=443)),
+                ),
+            ),
+        )
+        city = model.CityFile(name="临江市", division_code="330100", cloud_mlps_level=3, census_date=CENSUS_DATE)
+        inventory = model.Inventory(
+            city=city,
+            network=network,
+            departments=tuple(departments),
+            systems=tuple(systems),
+            catalogue=tuple(catalogue),
+            hosts=tuple(self._hosts(departments)),
+        )
+        return ExampleCity(inventory=inventory, planted={k: tuple(v) for k, v in self.planted.items()})
+
+    # -----------------------------------------------------------------------------------------------------
+    def _departments(self) -> tuple[list[model.Department], dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]]:
+        wanted = max(len(_BUREAUS), self.n_systems // 10)
+        departments: list[model.Department] = []
+        info: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+        serial = 0
+        for district_index, district in enumerate(_DISTRICTS * (1 + wanted // (len(_BUREAUS) * len(_DISTRICTS)))):
+            for code, name, domain, functions, items in _BUREAUS:
+                if len(departments) >= wanted:
+                    break
+                round_ = district_index // len(_DISTRICTS)
+                dept_code = (
+                    code
+                    if district_index == 0
+                    else f"{code}{district_index:02d}"
+                    if round_ == 0
+                    else f"{code}{district_index:03d}"
+                )
+                prefix = "临江市" if not district else f"临江市{district}"
+                if round_:
+                    prefix += f"第{round_ + 1}片区"
+                serial += 1
+                org_body = f"{7000_0000 + serial * 37:08d}"
+                uscc = codes.make_uscc("1", "1", "330100", org_body)
+                parent = None if district_index == 0 else code
+                windows: tuple[model.FreezeWindow, ...] = ()
+                if code == "CZJ" and district_index == 0:
+                    windows = (
+                        model.FreezeWindow(start=dt.date(2026, 12, 1), end=dt.date(2027, 1, 31), reason="年终决算"),
+                    )
+                    self.planted["freeze_window"].append(dept_code)
+                departments.append(
+                    model.Department(
+                        code=dept_code,
+                        name=prefix + name,
+                        uscc=uscc,
+                        parent=parent,
+                        admin_group=f"govcloud-{dept_code.lower()}-admins",
+                        freeze_windows=windows,
+                    )
+                )
+                info[dept_code] = (domain, functions, items)
+            if len(departments) >= wanted:
+                break
+        return departments, info
+
+    def _zones(self, departments: Sequence[model.Department]) -> list[model.Zone]:
+        zones = [
+            model.Zone(
+                code="PUB",
+                name="公用网络区",
+                kind=model.ZoneKind.PUBLIC,
+                ranges=(ipaddress.IPv4Network("10.64.0.0/20"),),
+            ),
+            model.Zone(
+                code="INET",
+                name="互联网接入区",
+                kind=model.ZoneKind.INTERNET_ACCESS,
+                ranges=(ipaddress.IPv4Network("10.64.16.0/20"),),
+            ),
+        ]
+        base = int(ipaddress.IPv4Address("10.80.0.0"))
+        for i, dept in enumerate(departments):
+            net = ipaddress.IPv4Network((base + i * 256, 24))
+            zones.append(
+                model.Zone(
+                    code=f"DZ-{dept.code}",
+                    name=f"{dept.name}专用网络区",
+                    kind=model.ZoneKind.DEDICATED,
+                    department=dept.code,
+                    ranges=(net,),
+                )
+            )
+        return zones
+
+    def _hosts(self, departments: Sequence[model.Department]) -> list[model.Host]:
+        def addr(zone: str, ip: str, interface: str | None = None) -> model.HostAddress:
+            return model.HostAddress(zone=zone, address=ipaddress.IPv4Interface(ip), interface=interface)
+
+        base = int(ipaddress.IPv4Address("10.80.0.0"))
+        router_addresses = [addr("PUB", "10.64.0.1/20", "pub0"), addr("INET", "10.64.16.1/20", "inet0")]
+        # The bundled city's core router terminates every department zone; a province splits them per router.
+        per_router = 64
+        routers: list[model.Host] = []
+        for r in range(0, max(1, len(departments)), per_router):
+            chunk = departments[r : r + per_router]
+            addresses = list(router_addresses) if r == 0 else [addr("PUB", f"10.64.0.{2 + r // per_router}/20", "pub0")]
+            for i, dept in enumerate(chunk, start=r):
+                ip = ipaddress.IPv4Address(base + i * 256 + 1)
+                addresses.append(addr(f"DZ-{dept.code}", f"{ip}/24", f"dz{i}"))
+            routers.append(
+                model.Host(
+                    name=f"fw-core-{r // per_router + 1:02d}",
+                    role=model.HostRole.ZONE_ROUTER,
+                    zone="PUB",
+                    addresses=tuple(addresses),
+                )
+            )
+        hosts = routers
+        for i in range(3):
+            hosts.append(
+                model.Host(
+                    name=f"k8s-cp-{i + 1:02d}",
+                    role=model.HostRole.K8S_CONTROL,
+                    zone="PUB",
+                    addresses=(addr("PUB", f"10.64.1.{11 + i}/20"),),
+                )
+            )
+        for i in range(6):
+            hosts.append(
+                model.Host(
+                    name=f"k8s-node-{i + 1:02d}",
+                    role=model.HostRole.K8S_NODE,
+                    zone="PUB",
+                    node_pool="general",
+                    addresses=(addr("PUB", f"10.64.2.{11 + i}/20"),),
+                )
+            )
+        for i in range(3):
+            hosts.append(
+                model.Host(
+                    name=f"k8s-mlps3-{i + 1:02d}",
+                    role=model.HostRole.K8S_NODE,
+                    zone="PUB",
+                    node_pool="mlps3",
+                    mlps_level=3,
+                    addresses=(addr("PUB", f"10.64.3.{11 + i}/20"),),
+                )
+            )
+        return hosts
+
+    # -----------------------------------------------------------------------------------------------------
+    def _person(self) -> str:
+        return self.rng.choice(_SURNAMES) + self.rng.choice(_GIVEN)
+
+    def _date_between(self, start: dt.date, end: dt.date) -> dt.date:
+        if end <= start:
+            return start
+        return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
+
+    def _systems(
+        self, departments: Sequence[model.Department], info: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]
+    ) -> list[model.System]:
+        rng = self.rng
+        systems: list[model.System] = []
+        counters: dict[str, int] = {}
+        for n in range(self.n_systems):
+            dept = departments[n % len(departments)] if n < len(departments) else rng.choice(departments)
+            domain, functions, _ = info[dept.code]
+            counters[dept.code] = counters.get(dept.code, 0) + 1
+            code = f"{dept.code}-{counters[dept.code]:03d}"
+            fn = functions[(counters[dept.code] - 1) % len(functions)]
+            if counters[dept.code] > len(functions):
+                fn = f"{fn}{rng.choice(('统计分析', '移动办公', '数据上报', '档案管理', '绩效考核', '视频会商'))}"
+            systems.append(self._ordinary_system(code, dept, domain, fn))
+        self._plant(systems, departments, info)
+        return systems
+
+    def _ordinary_system(self, code: str, dept: model.Department, domain: str, fn: str) -> model.System:
+        rng = self.rng
+        scope = rng.choices(list(model.Scope), weights=(45, 35, 20))[0]
+        go_live = self._date_between(dt.date(2008, 1, 1), dt.date(2024, 6, 30))
+        approval = go_live - dt.timedelta(days=rng.randrange(90, 540))
+        last_update = self._date_between(max(go_live, dt.date(2024, 1, 1)), CENSUS_DATE)
+        mlps = 3 if scope is not model.Scope.INTERNAL and rng.random() < 0.6 else rng.choice((2, 2, 2, 3, None))
+        cpu = float(rng.choice((1, 2, 2, 4, 4, 8, 16)))
+        public = scope is model.Scope.PUBLIC
+        ports: tuple[model.ServicePort, ...] = (model.ServicePort(name="http", port=8080),)
+        if rng.random() < 0.2:
+            ports = (*ports, model.ServicePort(name="grpc", port=9090))
+        mau = {
+            model.Scope.INTERNAL: rng.randrange(60, 800),
+            model.Scope.CROSS_DEPARTMENT: rng.randrange(300, 8000),
+            model.Scope.PUBLIC: rng.randrange(5000, 600000),
+        }[scope]
+        owner = model.Contact(name=self._person(), role="系统负责人", phone=f"0571-8{rng.randrange(1000000, 9999999)}")
+        return model.System(
+            code=code,
+            name=f"{domain}{fn}{rng.choice(_SUFFIXES)}",
+            department=dept.code,
+            function=rng.choice(_FUNCTION_TEMPLATES).format(dom=domain, fn=fn),
+            scope=scope,
+            frequency=rng.choices(
+                (model.Frequency.DAILY, model.Frequency.WEEKLY, model.Frequency.MONTHLY), weights=(70, 20, 10)
+            )[0],
+            approving_body=rng.choice(("市发展和改革委员会", "市大数据中心", "市财政局")),
+            approval_date=approval,
+            construction_mode=rng.choices(list(model.ConstructionMode), weights=(70, 15, 15))[0],
+            build_funding=rng.choice(("市级财政资金", "中央补助资金", "部门自有资金")),
+            om_funding=rng.choice(("市级财政资金", "部门预算")),
+            carrying_network=rng.choices(
+                (
+                    model.CarryingNetwork.EXTRANET,
+                    model.CarryingNetwork.PRIVATE,
+                    model.CarryingNetwork.INTERNET,
+                    model.CarryingNetwork.LAN,
+                ),
+                weights=(55, 20, 15, 10),
+            )[0],
+            mlps_level=mlps,
+            deployment=rng.choices(list(model.Deployment), weights=(30, 60, 10))[0],
+            os=rng.choice(_OS),
+            cpu_arch=model.CpuArch.X86,
+            databases=(rng.choice(_DATABASES),),
+            go_live=go_live,
+            last_update=last_update,
+            avg_cpu_percent=round(rng.uniform(12, 75), 1),
+            monthly_active_users=mau,
+            sizing=model.Sizing(
+                cpu=cpu,
+                memory_gib=cpu * rng.choice((2, 4)),
+                storage_gib=float(rng.choice((50, 100, 200, 500, 1000))),
+                replicas=2 if public else 1,
+            ),
+            ports=ports,
+            owner=owner,
+            contacts=(
+                model.Contact(name=self._person(), role="运维联系人", phone=f"138{rng.randrange(10000000, 99999999)}"),
+            ),
+            cloud=model.CloudPlacement(
+                zone="INET" if public else f"DZ-{dept.code}",
+                public_hostnames=(f"{code.lower()}.linjiang.gov.cn",) if public else (),
+                stateful=rng.random() < 0.25,
+            ),
+        )
+
+    def _plant(
+        self,
+        systems: list[model.System],
+        departments: Sequence[model.Department],
+        info: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+    ) -> None:
+        """Replace a share of the ordinary systems with planted cases, spread over departments."""
+        rng = self.rng
+        n = len(systems)
+        slots = list(range(len(departments), n)) if n > len(departments) * 2 else list(range(n))
+        rng.shuffle(slots)
+        per_kind = max(1, n // 100)  # about 1% per planted kind
+        used: set[int] = set()
+
+        def take() -> int:
+            while slots:
+                index = slots.pop()
+                if index not in used:
+                    used.add(index)
+                    return index
+            raise ValueError("too few systems to plant the example's cases")
+
+        def set_fields(index: int, **changes: object) -> model.System:
+            data = systems[index].model_dump()
+            data.update(changes)
+            systems[index] = model.System.model_validate(data)
+            return systems[index]
+
+        stale = {
+            "last_update": dt.date(2021, 9, 1),
+            "go_live": dt.date(2012, 3, 1),
+            "approval_date": dt.date(2011, 6, 1),
+        }
+        for _ in range(per_kind):
+            s = set_fields(
+                take(),
+                frequency=model.Frequency.YEARLY,
+                monthly_active_users=rng.randrange(3, 25),
+                scope=model.Scope.CROSS_DEPARTMENT,
+            )
+            self.planted["zombie_detached"].append(s.code)
+            s = set_fields(take(), avg_cpu_percent=round(rng.uniform(0.3, 3.5), 1))
+            self.planted["zombie_idle"].append(s.code)
+            s = set_fields(take(), vendor_support=model.VendorSupport.VENDOR_GONE, **stale)
+            self.planted["zombie_unmaintained"].append(s.code)
+            s = set_fields(
+                take(),
+                scope=model.Scope.INTERNAL,
+                frequency=model.Frequency.RARELY,
+                monthly_active_users=rng.randrange(5, 40),
+            )
+            self.planted["zombie_small_scope"].append(s.code)
+
+        # Duplicates: a copy of another system's function, reworded, within the same department and across.
+        for i in range(per_kind):
+            original_index = take()
+            original = systems[original_index]
+            within = i % 2 == 0
+            candidates = [
+                j for j in slots if j not in used and (systems[j].department == original.department) == within
+            ]
+            if not candidates:
+                continue
+            dup_index = candidates[-1]
+            used.add(dup_index)
+            dup = set_fields(
+                dup_index,
+                name=original.name.replace("系统", "平台") if "系统" in original.name else original.name + "（二期）",
+                function=original.function.replace("支撑", "支持").replace("提供", "实现")
+                + "，"
+                + rng.choice(("面向本单位各处室", "覆盖各区县分支机构")),
+                last_update=max(dt.date(2022, 5, 1), systems[dup_index].go_live or dt.date(2022, 5, 1))
+                if within
+                else systems[dup_index].last_update,
+            )
+            key = "duplicate_within" if within else "duplicate_across"
+            self.planted[key].append(f"{dup.code}~{original.code}")
+            if within:
+                self.planted["zombie_replaceable"].append(dup.code)
+
+        # Look-alikes: shared vocabulary, different function (the true negative).
+        for _ in range(max(1, per_kind // 2)):
+            a = set_fields(
+                take(), name="车辆管理信息系统", function="公务用车的派车申请、审批、油耗登记和维修保养记录管理"
+            )
+            b = set_fields(
+                take(),
+                name="车辆检测信息系统",
+                function="机动车安全技术检验机构的检测数据联网上传、尾气排放检测结果监管",
+            )
+            self.planted["lookalike_not_duplicate"].append(f"{a.code}~{b.code}")
+
+        # Not cloud-ready, one reason each.
+        for _ in range(max(1, per_kind // 2)):
+            s = set_fields(
+                take(), classified=True, carrying_network=model.CarryingNetwork.INTRANET, mlps_level=None, cloud=None
+            )
+            self.planted["not_ready_classified"].append(s.code)
+            s = set_fields(take(), mlps_level=4, cloud=None)
+            self.planted["not_ready_mlps"].append(s.code)
+            s = set_fields(
+                take(),
+                cpu_arch=model.CpuArch.MINICOMPUTER,
+                os="AIX 7.1",
+                deployment=model.Deployment.PHYSICAL,
+                cloud=None,
+            )
+            self.planted["not_ready_platform"].append(s.code)
+            s = set_fields(take(), special_hardware=("加密卡",), deployment=model.Deployment.PHYSICAL, cloud=None)
+            self.planted["not_ready_hardware"].append(s.code)
+            s = set_fields(take(), licence_allows_virtualisation=False, cloud=None)
+            self.planted["not_ready_licence"].append(s.code)
+            s = set_fields(take(), vendor_support=model.VendorSupport.ENDED, cloud=None)
+            self.planted["not_ready_vendor"].append(s.code)
+
+        # A lead's decisions: exempt one level-4 system with a reason.
+        exempt_code = self.planted["not_ready_mlps"][0]
+        exempt_index = next(i for i, s in enumerate(systems) if s.code == exempt_code)
+        set_fields(
+            exempt_index,
+            disposition_override=model.DispositionOverride(
+                disposition=model.Disposition.EXEMPT,
+                reason="四级系统，待专属资源池建成后再评估",
+                decided_by="市大数据中心 迁移组 王磊",
+                decided_on=dt.date(2026, 5, 20),
+            ),
+        )
+        self.planted["override"].append(exempt_code)
+
+        # Dependencies: systems call a few others, mostly of "base" providers (公安, 政务服务, 大数据).
+        codes_all = [s.code for s in systems]
+        hubs = [
+            s.code for s in systems if s.code.split("-")[0] in {"GAJ", "ZWJ", "DSJ", "SCJ", "RSJ"} and not s.classified
+        ]
+        for i, s in enumerate(systems):
+            if s.classified or rng.random() < 0.35:
+                continue
+            count = rng.choice((1, 1, 2, 3))
+            pool = hubs if hubs and rng.random() < 0.7 else codes_all
+            deps = (
+                sorted(
+                    {
+                        c
+                        for c in rng.sample(pool, min(count, len(pool)))
+                        if c != s.code and not systems[codes_all.index(c)].classified
+                    }
+                )
+                if len(pool) < 2000
+                else sorted({c for c in (rng.choice(pool) for _ in range(count)) if c != s.code})
+            )
+            if deps:
+                set_fields(i, depends_on=tuple(deps))
+        # One declared cycle (two systems that call each other), which the planner must report.
+        if n >= 10:
+            a_i, b_i = take(), take()
+            a, b = systems[a_i], systems[b_i]
+            set_fields(a_i, depends_on=tuple(sorted({*a.depends_on, b.code})))
+            set_fields(b_i, depends_on=tuple(sorted({*b.depends_on, a.code})))
+            self.planted.setdefault("cycle", []).append(f"{a.code}~{b.code}")
+
+    # -----------------------------------------------------------------------------------------------------
+    def _catalogue(
+        self,
+        departments: Sequence[model.Department],
+        info: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+        systems: list[model.System],
+    ) -> tuple[list[model.CatalogueEntry], list[model.System]]:
+        rng = self.rng
+        entries: list[model.CatalogueEntry] = []
+        by_system: dict[str, list[str]] = {}
+        sequence = 0
+        dept_index = {d.code: i for i, d in enumerate(departments)}
+        movable = [s for s in systems if not s.classified]
+        # Classified systems list no entries; their share goes to others so totals stay round numbers.
+        deficit = len(systems) * self.entries_per_system - len(movable) * self.entries_per_system
+        for position, system in enumerate(movable):
+            domain, _, items = info[system.department]
+            for k in range(self.entries_per_system + (1 if position < deficit else 0)):
+                sequence += 1
+                category = rng.choices(list(model.ResourceCategory), weights=(20, 25, 55))[0]
+                item = 1 + (k % 8)
+                mu = dept_index[system.department] % 1000
+                code = f"{category.digit}{item:02d}{mu:03d}{k % 100:02d}/{sequence:07d}"
+                sharing_type = rng.choices(list(model.SharingType), weights=(55, 35, 10))[0]
+                sharing = {
+                    model.SharingType.UNCONDITIONAL: model.Sharing(
+                        type=sharing_type, conditions="无条件", method=rng.choice(_SHARING_METHODS)
+                    ),
+                    model.SharingType.CONDITIONAL: model.Sharing(
+                        type=sharing_type, conditions=rng.choice(_CONDITIONS), method=rng.choice(_SHARING_METHODS)
+                    ),
+                    model.SharingType.NOT_SHARED: model.Sharing(
+                        type=sharing_type, legal_basis=rng.choice(_LEGAL_BASES)
+                    ),
+                }[sharing_type]
+                chosen = rng.sample(items, rng.randrange(2, len(items) + 1))
+                data_items = tuple(
+                    model.DataItem(
+                        name=name,
+                        type=rng.choice(
+                            (model.DataItemType.C, model.DataItemType.C, model.DataItemType.N, model.DataItemType.D)
+                        ),
+                    )
+                    for name in chosen
+                )
+                is_open = sharing_type is not model.SharingType.NOT_SHARED and rng.random() < 0.2
+                entries.append(
+                    model.CatalogueEntry(
+                        code=code,
+                        name=f"{domain}{_ENTRY_KINDS[k % 5]}信息{_ENTRY_SUFFIXES[k % 4]}",
+                        category=category,
+                        classification_path=(domain, ("业务办理", "监管执法", "统计分析")[k % 3]),
+                        provider=system.department,
+                        system=system.code,
+                        abstract=f"{system.name}产生的{domain}相关数据",
+                        format=rng.choice(list(model.ResourceFormat)),
+                        data_items=data_items,
+                        sharing=sharing,
+                        open=model.OpenAttributes(open=is_open, conditions="无" if is_open else None),
+                        update_cycle=rng.choice(list(model.UpdateCycle)),
+                        publish_date=self._date_between(dt.date(2018, 1, 1), CENSUS_DATE)
+                        if rng.random() < 0.8
+                        else None,
+                    )
+                )
+                by_system.setdefault(system.code, []).append(code)
+        # Consumers: systems use some shareable entries of the systems they call.
+        shareable = {e.code for e in entries if e.sharing.type is not model.SharingType.NOT_SHARED}
+        result: list[model.System] = []
+        for system in systems:
+            consumed = sorted({c for dep in system.depends_on for c in by_system.get(dep, [])[:2] if c in shareable})
+            result.append(system.model_copy(update={"consumes": tuple(consumed)}) if consumed else system)
+        return entries, result

@@ -1,0 +1,288 @@
+"""The flow matrix: who may reach whom, on which port, opened by which stage, and why. Pure.
+
+One computation, two renderings: the Ansible playbooks turn it into nftables rules on the zone routers and
+the desired Kubernetes objects turn it into NetworkPolicies. Anything not in the matrix is denied.
+
+Endpoints are concrete (a system, a platform service) or cover many (a department's dedicated zone, the
+Internet, the management network). Rules, with the stage that opens them:
+
+- baseline: every department zone reaches the data-sharing exchange and the collaboration gateway; the
+  Internet reaches only the Internet access zone's ingress; the management network reaches hosts on the
+  management ports and nothing else.
+- network stage of S: S reaches each system it declares in ``depends_on`` on that system's ports; its own
+  department reaches it; the ingress reaches it when it publishes public hostnames.
+- data stage of S: the exchange reaches S's ``share`` port when S holds a shareable catalogue entry;
+  S's ``restricted`` port (不予共享 entries) is reachable from its own department only, never from the
+  exchange or another department.
+- business stage of S: the gateway reaches S's ports, and so do the departments its plan names as callers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+
+from govcloud.core import model
+from govcloud.core.stages import Progress, ProgressMap, Stage
+
+SHARE_PORT = model.ServicePort(name="share", port=8443)
+"""Where a system serves its shareable catalogue entries to the exchange (data stage)."""
+RESTRICTED_PORT = model.ServicePort(name="restricted", port=8444)
+"""Where a system serves its 不予共享 entries, inside its own department only."""
+
+
+class EndpointKind(enum.StrEnum):
+    SYSTEM = "system"
+    PLATFORM = "platform"
+    ZONE = "zone"
+    INTERNET = "internet"
+    MANAGEMENT = "management"
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Endpoint:
+    """One side of a flow.
+
+    ``name`` is a system code, a platform service (exchange, gateway, ingress), a zone code, or
+    ``internet`` / ``management``.
+    """
+
+    kind: EndpointKind
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind.value}:{self.name}"
+
+    def __str__(self) -> str:
+        return self.id
+
+
+INTERNET = Endpoint(EndpointKind.INTERNET, "internet")
+MANAGEMENT = Endpoint(EndpointKind.MANAGEMENT, "management")
+PLATFORM_SERVICES = ("exchange", "gateway", "ingress")
+
+
+def system_endpoint(code: str) -> Endpoint:
+    return Endpoint(EndpointKind.SYSTEM, code)
+
+
+def platform_endpoint(name: str) -> Endpoint:
+    return Endpoint(EndpointKind.PLATFORM, name)
+
+
+def zone_endpoint(code: str) -> Endpoint:
+    return Endpoint(EndpointKind.ZONE, code)
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Flow:
+    """One allowed flow: ``source`` may open connections to ``destination`` on ``port``."""
+
+    source: Endpoint
+    destination: Endpoint
+    port: int
+    protocol: model.Protocol
+    port_name: str
+    stage: Stage | None
+    """The stage that opens the flow; None for the baseline that exists before any system moves."""
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """Where a concrete endpoint sits: its zone and (for systems) its department."""
+
+    zone: str
+    department: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowMatrix:
+    """Every allowed flow, and where each concrete endpoint sits (to resolve zone-wide sources)."""
+
+    flows: tuple[Flow, ...]
+    locations: Mapping[Endpoint, Location]
+
+    def covers(self, endpoint: Endpoint, concrete: Endpoint) -> bool:
+        """Whether ``endpoint`` (possibly zone-wide) includes the concrete ``concrete`` endpoint."""
+        if endpoint == concrete:
+            return True
+        if endpoint.kind is EndpointKind.ZONE:
+            location = self.locations.get(concrete)
+            return location is not None and location.zone == endpoint.name
+        return False
+
+    def allows(
+        self, source: Endpoint, destination: Endpoint, port: int, protocol: model.Protocol = model.Protocol.TCP
+    ) -> bool:
+        """Whether ``source`` may reach ``destination`` on ``port`` (sources may be concrete or zone-wide)."""
+        return any(
+            flow.port == port
+            and flow.protocol is protocol
+            and self.covers(flow.source, source)
+            and self.covers(flow.destination, destination)
+            for flow in self.flows
+        )
+
+    def involving(self, endpoint: Endpoint) -> tuple[Flow, ...]:
+        """Flows that start or end at ``endpoint`` (a system's own declared flows and those to it)."""
+        return tuple(f for f in self.flows if endpoint in (f.source, f.destination))
+
+    def opened_by(self, code: str) -> tuple[Flow, ...]:
+        """Flows that system ``code``'s stages open: it is their destination, or it declared them."""
+        me = system_endpoint(code)
+        return tuple(f for f in self.flows if f.stage is not None and me in (f.source, f.destination))
+
+    def baseline(self) -> tuple[Flow, ...]:
+        return tuple(f for f in self.flows if f.stage is None)
+
+    def to(self, destination: Endpoint) -> tuple[Flow, ...]:
+        return tuple(f for f in self.flows if f.destination == destination)
+
+
+def location_of_system(system: model.System, inventory: model.Inventory) -> Location:
+    """A system sits in its cloud placement's zone, or (before it moves) in its department's zone."""
+    if system.cloud is not None:
+        return Location(system.cloud.zone, system.department)
+    zone = inventory.zone_of_department.get(system.department)
+    return Location(zone.code if zone is not None else "", system.department)
+
+
+def data_ports(system: model.System, inventory: model.Inventory) -> tuple[model.ServicePort, ...]:
+    """The data-stage ports a system serves: ``share`` for shareable entries, ``restricted`` for 不予共享."""
+    entries = inventory.entries_of_system.get(system.code, ())
+    ports: list[model.ServicePort] = []
+    if any(e.sharing.type is not model.SharingType.NOT_SHARED for e in entries):
+        ports.append(SHARE_PORT)
+    if any(e.sharing.type is model.SharingType.NOT_SHARED for e in entries):
+        ports.append(RESTRICTED_PORT)
+    return tuple(ports)
+
+
+def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> FlowMatrix:
+    """Every allowed flow of the inventory given how far each system has got. Deterministic order."""
+    flows: list[Flow] = list(_baseline_flows(inventory))
+    for system in inventory.systems:
+        system_progress = progress.get(system.code)
+        if system_progress is None or system_progress.reached is None or system.classified:
+            continue
+        flows.extend(_system_flows(system, system_progress, inventory))
+    locations: dict[Endpoint, Location] = {
+        system_endpoint(s.code): location_of_system(s, inventory) for s in inventory.systems
+    }
+    platform = inventory.network.platform
+    for name in PLATFORM_SERVICES:
+        service: model.PlatformService = getattr(platform, name)
+        locations[platform_endpoint(name)] = Location(service.zone, None)
+    return FlowMatrix(flows=tuple(sorted(set(flows))), locations=locations)
+
+
+def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
+    platform = inventory.network.platform
+    for zone in inventory.zones_of_kind(model.ZoneKind.DEDICATED):
+        for name, service, why in (
+            ("exchange", platform.exchange, "every department reaches the data-sharing exchange"),
+            ("gateway", platform.gateway, "every department reaches the business collaboration gateway"),
+        ):
+            yield from _flows(zone_endpoint(zone.code), platform_endpoint(name), service.ports, None, why)
+    yield from _flows(
+        INTERNET,
+        platform_endpoint("ingress"),
+        platform.ingress.ports,
+        None,
+        "the Internet reaches only the Internet access zone's ingress",
+    )
+    management = inventory.network.management
+    if management is not None:
+        for zone in inventory.network.zones:
+            yield from _flows(
+                MANAGEMENT,
+                zone_endpoint(zone.code),
+                management.ports,
+                None,
+                "management traffic comes only from the management network",
+            )
+
+
+def _system_flows(system: model.System, progress: Progress, inventory: model.Inventory) -> Iterator[Flow]:
+    me = system_endpoint(system.code)
+    own_zone = inventory.zone_of_department.get(system.department)
+    systems = inventory.system_by_code
+    # network stage: declared calls out, own department in, publication through the ingress
+    for dependency in system.depends_on:
+        target = systems.get(dependency)
+        if target is None or target.classified:
+            continue
+        yield from _flows(
+            me,
+            system_endpoint(target.code),
+            target.ports,
+            Stage.NETWORK,
+            f"{system.code} declares that it calls {target.code}",
+        )
+    if own_zone is not None:
+        yield from _flows(
+            zone_endpoint(own_zone.code),
+            me,
+            system.ports,
+            Stage.NETWORK,
+            f"department {system.department} uses its own system",
+        )
+    if system.cloud is not None and system.cloud.public_hostnames:
+        yield from _flows(
+            platform_endpoint("ingress"),
+            me,
+            system.ports,
+            Stage.NETWORK,
+            "published to the public as " + ", ".join(system.cloud.public_hostnames),
+        )
+    if not progress.has_reached(Stage.DATA):
+        return
+    entries = inventory.entries_of_system.get(system.code, ())
+    for port in data_ports(system, inventory):
+        if port == SHARE_PORT:
+            shareable = sum(1 for e in entries if e.sharing.type is not model.SharingType.NOT_SHARED)
+            yield from _flows(
+                platform_endpoint("exchange"),
+                me,
+                (port,),
+                Stage.DATA,
+                f"the exchange collects {shareable} shareable catalogue entr{'y' if shareable == 1 else 'ies'}",
+            )
+        elif own_zone is not None:
+            yield from _flows(
+                zone_endpoint(own_zone.code),
+                me,
+                (port,),
+                Stage.DATA,
+                "不予共享 entries stay inside their department",
+            )
+    if not progress.has_reached(Stage.BUSINESS):
+        return
+    yield from _flows(
+        platform_endpoint("gateway"),
+        me,
+        system.ports,
+        Stage.BUSINESS,
+        "routes on the business collaboration gateway",
+    )
+    for caller in progress.business_callers:
+        zone = inventory.zone_of_department.get(caller)
+        if zone is None or caller == system.department:
+            continue
+        yield from _flows(
+            zone_endpoint(zone.code),
+            me,
+            system.ports,
+            Stage.BUSINESS,
+            f"the plan declares calls from department {caller}",
+        )
+
+
+def _flows(
+    source: Endpoint, destination: Endpoint, ports: Iterable[model.ServicePort], stage: Stage | None, reason: str
+) -> Iterator[Flow]:
+    for port in ports:
+        yield Flow(source, destination, port.port, port.protocol, port.name, stage, reason)

@@ -1,0 +1,509 @@
+"""The census model: departments, zones, systems, catalogue entries, hosts. Pure: no I/O.
+
+Every type is an immutable pydantic model that forbids unknown fields, so a typo in an inventory file is
+an error, not a silently ignored key. Closed sets of values are enums whose values are the Chinese terms
+the census forms and regulations use, because those are what migration leads and auditors read in the
+YAML. Cross-record rules (references, sharing rules, dates) live in :mod:`govcloud.core.checks`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import ipaddress
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from typing import Annotated, Literal
+
+import pydantic
+
+# ---------------------------------------------------------------------------------------------------------
+# Enumerations (values are the census terms)
+
+
+class Scope(enum.StrEnum):
+    """使用范围: who uses the system."""
+
+    INTERNAL = "部门内部"
+    CROSS_DEPARTMENT = "跨部门"
+    PUBLIC = "面向公众"
+
+
+class Frequency(enum.StrEnum):
+    """使用频度: how often the system is used."""
+
+    DAILY = "每日"
+    WEEKLY = "每周"
+    MONTHLY = "每月"
+    QUARTERLY = "每季度"
+    YEARLY = "每年"
+    RARELY = "极少"
+
+
+class ConstructionMode(enum.StrEnum):
+    """建设方式."""
+
+    GOVERNMENT = "政府投资建设"
+    PARTNERSHIP = "政企合作建设"
+    SERVICE_PURCHASE = "购买服务"
+
+
+class CarryingNetwork(enum.StrEnum):
+    """承载网络: the network the system runs on today."""
+
+    EXTRANET = "电子政务外网"
+    INTRANET = "电子政务内网"
+    PRIVATE = "业务专网"
+    INTERNET = "互联网"
+    LAN = "局域网"
+
+
+class Deployment(enum.StrEnum):
+    """部署方式."""
+
+    PHYSICAL = "物理机"
+    VM = "虚拟机"
+    CONTAINER = "容器"
+
+
+class CpuArch(enum.StrEnum):
+    """CPU架构."""
+
+    X86 = "x86"
+    ARM = "ARM"
+    MINICOMPUTER = "小型机"
+    MAINFRAME = "大型机"
+
+
+class VendorSupport(enum.StrEnum):
+    """厂商支持."""
+
+    ACTIVE = "正常"
+    ENDED = "停止支持"
+    VENDOR_GONE = "厂商不存在"
+
+
+class SharingType(enum.StrEnum):
+    """共享类型 (国发〔2016〕51号)."""
+
+    UNCONDITIONAL = "无条件共享"
+    CONDITIONAL = "有条件共享"
+    NOT_SHARED = "不予共享"
+
+
+class ResourceFormat(enum.StrEnum):
+    """资源格式 (2017 catalogue guide)."""
+
+    FILE = "电子文件"
+    SPREADSHEET = "电子表格"
+    DATABASE = "数据库"
+    IMAGE = "图形图像"
+    STREAMING = "流媒体"
+    SELF_DESCRIBING = "自描述格式"
+    SERVICE = "服务接口"
+
+
+class UpdateCycle(enum.StrEnum):
+    """更新周期."""
+
+    REALTIME = "实时"
+    DAILY = "每日"
+    WEEKLY = "每周"
+    MONTHLY = "每月"
+    QUARTERLY = "每季度"
+    HALF_YEARLY = "每半年"
+    YEARLY = "每年"
+
+
+class ResourceCategory(enum.StrEnum):
+    """资源分类, the 类 level: its digit opens the resource code."""
+
+    BASE = "基础信息资源"
+    THEMATIC = "主题信息资源"
+    DEPARTMENTAL = "部门信息资源"
+
+    @property
+    def digit(self) -> str:
+        return {"基础信息资源": "1", "主题信息资源": "2", "部门信息资源": "3"}[self.value]
+
+
+class DataItemType(enum.StrEnum):
+    """信息项 data types: character, number, currency, date, datetime, logical, memo, general, binary, image, file."""
+
+    C = "C"
+    N = "N"
+    Y = "Y"
+    D = "D"
+    T = "T"
+    L = "L"
+    M = "M"
+    G = "G"
+    B = "B"
+    I = "I"  # noqa: E741 - the guide's own letter for image
+    F = "F"
+
+
+class ZoneKind(enum.StrEnum):
+    """Zones of the government extranet (电子政务外网)."""
+
+    PUBLIC = "公用网络区"
+    DEDICATED = "专用网络区"
+    INTERNET_ACCESS = "互联网接入区"
+
+
+class HostRole(enum.StrEnum):
+    """What a cloud host or network device does; Ansible groups follow these."""
+
+    ZONE_ROUTER = "zone_router"
+    K8S_CONTROL = "k8s_control"
+    K8S_NODE = "k8s_node"
+    SERVICE = "service"
+
+
+class Disposition(enum.StrEnum):
+    """What happens to a system (the outcome labels the programme tracks)."""
+
+    REHOST = "迁移"
+    REPLATFORM = "改造后迁移"
+    MERGE = "整合"
+    RETIRE = "下线"
+    DEFER = "暂缓"
+    EXEMPT = "豁免"
+
+
+class Protocol(enum.StrEnum):
+    TCP = "TCP"
+    UDP = "UDP"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Shared pieces
+
+
+class Record(pydantic.BaseModel):
+    """Base of every inventory record: immutable, unknown fields are errors, whitespace trimmed."""
+
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, use_enum_values=False)
+
+
+NonEmpty = Annotated[str, pydantic.StringConstraints(min_length=1, strip_whitespace=True)]
+DepartmentCode = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,15}$")]
+SystemCode = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$", max_length=40)]
+ZoneCode = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9-]{0,30}$")]
+HostName = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+MlpsLevel = Annotated[int, pydantic.Field(ge=1, le=5)]
+Percent = Annotated[float, pydantic.Field(ge=0, le=100)]
+Port = Annotated[int, pydantic.Field(ge=1, le=65535)]
+
+
+class Contact(Record):
+    name: NonEmpty
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class FreezeWindow(Record):
+    """A period in which a department accepts no migration work (budget close, major events)."""
+
+    start: dt.date
+    end: dt.date
+    reason: NonEmpty
+
+
+class ServicePort(Record):
+    """A port a system listens on; the flow matrix opens these to its declared consumers."""
+
+    name: Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,13}[a-z0-9])?$")]
+    port: Port
+    protocol: Protocol = Protocol.TCP
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Departments and zones
+
+
+class Department(Record):
+    """A government department (委办局)."""
+
+    code: DepartmentCode
+    name: NonEmpty
+    uscc: Annotated[str, pydantic.Field(description="统一社会信用代码 (GB 32100)")]
+    parent: DepartmentCode | None = None
+    admin_group: str | None = pydantic.Field(
+        default=None, description="identity-provider group whose members administer this department's namespaces"
+    )
+    freeze_windows: tuple[FreezeWindow, ...] = ()
+
+
+class Zone(Record):
+    """A zone of the government extranet with its address ranges."""
+
+    code: ZoneCode
+    name: NonEmpty
+    kind: ZoneKind
+    department: DepartmentCode | None = pydantic.Field(
+        default=None, description="owning department; required for 专用网络区, forbidden otherwise"
+    )
+    ranges: tuple[ipaddress.IPv4Network, ...] = pydantic.Field(min_length=1)
+
+
+class PlatformService(Record):
+    """A shared platform service in the public zone (data-sharing exchange, collaboration gateway)."""
+
+    name: NonEmpty
+    zone: ZoneCode
+    address: ipaddress.IPv4Address
+    ports: tuple[ServicePort, ...] = pydantic.Field(min_length=1)
+
+
+class Platform(Record):
+    """The shared platform every department connects to."""
+
+    exchange: PlatformService
+    gateway: PlatformService
+    ingress: PlatformService = pydantic.Field(description="the Internet access zone's ingress")
+
+
+class Management(Record):
+    """The out-of-band management network: the only source of management traffic (SSH) to hosts.
+
+    Kept apart from business traffic: business flows never use these ports, and management flows come only
+    from these ranges.
+    """
+
+    ranges: tuple[ipaddress.IPv4Network, ...] = pydantic.Field(min_length=1)
+    ports: tuple[ServicePort, ...] = (ServicePort(name="ssh", port=22),)
+
+
+class Network(Record):
+    """The government extranet: its zones and the shared platform services."""
+
+    name: NonEmpty = "电子政务外网"
+    zones: tuple[Zone, ...]
+    platform: Platform
+    management: Management | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Systems
+
+
+class Sizing(Record):
+    cpu: Annotated[float, pydantic.Field(gt=0, le=1024)] = 2
+    memory_gib: Annotated[float, pydantic.Field(gt=0, le=8192)] = 4
+    storage_gib: Annotated[float, pydantic.Field(ge=0, le=1_000_000)] = 0
+    replicas: Annotated[int, pydantic.Field(ge=1, le=100)] = 1
+
+
+class CloudPlacement(Record):
+    """Where the system runs on the shared cloud; absent until it is planned to move."""
+
+    zone: ZoneCode = pydantic.Field(description="extranet zone its workload belongs to")
+    image: str | None = pydantic.Field(default=None, description="container image; a placeholder is derived if absent")
+    node_pool: str | None = pydantic.Field(default=None, description="dedicated node pool (required for MLPS level 4)")
+    stateful: bool = False
+    public_hostnames: tuple[str, ...] = pydantic.Field(
+        default=(), description="hostnames published through the Internet access zone's ingress"
+    )
+    writable_root: bool = pydantic.Field(
+        default=False, description="the workload cannot run with a read-only root filesystem (stated exception)"
+    )
+
+
+class DispositionOverride(Record):
+    """A migration lead's decision that wins over the assessment's disposition."""
+
+    disposition: Disposition
+    reason: NonEmpty
+    decided_by: NonEmpty
+    decided_on: dt.date
+    merge_into: SystemCode | None = None
+
+
+class System(Record):
+    """A government information system (政务信息系统) with its census fields and what migration needs."""
+
+    code: SystemCode
+    name: NonEmpty
+    department: DepartmentCode
+    function: NonEmpty
+    scope: Scope
+    frequency: Frequency
+    approving_body: str | None = None
+    approval_date: dt.date | None = None
+    construction_mode: ConstructionMode
+    build_funding: str | None = pydantic.Field(default=None, description="建设经费来源")
+    om_funding: str | None = pydantic.Field(default=None, description="运维经费来源")
+    carrying_network: CarryingNetwork
+    classified: bool = False
+    mlps_level: MlpsLevel | None = pydantic.Field(default=None, description="等保级别 1-5; null when ungraded")
+    deployment: Deployment
+    os: str | None = None
+    cpu_arch: CpuArch = CpuArch.X86
+    databases: tuple[str, ...] = ()
+    special_hardware: tuple[str, ...] = ()
+    licence_allows_virtualisation: bool = True
+    vendor_support: VendorSupport = VendorSupport.ACTIVE
+    go_live: dt.date | None = None
+    last_update: dt.date | None = None
+    avg_cpu_percent: Percent | None = None
+    monthly_active_users: Annotated[int, pydantic.Field(ge=0)] | None = None
+    sizing: Sizing = Sizing()
+    ports: tuple[ServicePort, ...] = ()
+    depends_on: tuple[SystemCode, ...] = pydantic.Field(default=(), description="systems this one calls")
+    consumes: tuple[str, ...] = pydantic.Field(default=(), description="catalogue resource codes it uses")
+    owner: Contact | None = None
+    contacts: tuple[Contact, ...] = ()
+    cloud: CloudPlacement | None = None
+    disposition_override: DispositionOverride | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Catalogue entries
+
+
+class DataItem(Record):
+    name: NonEmpty
+    type: DataItemType
+
+
+class Sharing(Record):
+    type: SharingType
+    conditions: str | None = pydantic.Field(default=None, description="共享条件; 无条件 for 无条件共享")
+    method: str | None = pydantic.Field(default=None, description="共享方式, e.g. 接口 or 文件下载")
+    legal_basis: str | None = pydantic.Field(default=None, description="law or policy cited by 不予共享")
+
+
+class OpenAttributes(Record):
+    open: bool = False
+    conditions: str | None = None
+
+
+RESOURCE_CODE_PATTERN = r"^\d{6,}/\d{1,10}$"
+
+
+class CatalogueEntry(Record):
+    """An information resource (信息资源) of the 2017 catalogue guide."""
+
+    code: Annotated[str, pydantic.Field(description="资源代码: classification digits / sequence digits")]
+    name: NonEmpty
+    category: ResourceCategory
+    classification_path: tuple[str, ...] = pydantic.Field(
+        default=(), description="names of the 项/目/细目 levels under the category"
+    )
+    provider: DepartmentCode
+    system: SystemCode | None = pydantic.Field(default=None, description="the system that holds the resource")
+    abstract: str | None = None
+    format: ResourceFormat
+    data_items: tuple[DataItem, ...] = pydantic.Field(min_length=1)
+    sharing: Sharing
+    open: OpenAttributes = OpenAttributes()
+    update_cycle: UpdateCycle
+    publish_date: dt.date | None = None
+    related: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Hosts
+
+
+class HostAddress(Record):
+    zone: ZoneCode
+    address: ipaddress.IPv4Interface
+    interface: str | None = None
+
+
+class Host(Record):
+    """A cloud host or network device that Ansible manages."""
+
+    name: HostName
+    role: HostRole
+    zone: ZoneCode = pydantic.Field(description="zone the host sits in (a router: its management zone)")
+    addresses: tuple[HostAddress, ...] = pydantic.Field(min_length=1)
+    node_pool: str | None = None
+    mlps_level: MlpsLevel | None = None
+    systems: tuple[SystemCode, ...] = pydantic.Field(
+        default=(), description="systems this (legacy) server runs; firewall rules for them target its addresses"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Files and the whole inventory
+
+
+class DepartmentFile(Record):
+    """``inventory/departments/<CODE>.yaml``: one department's census."""
+
+    department: Department
+    systems: tuple[System, ...] = ()
+    catalogue: tuple[CatalogueEntry, ...] = ()
+
+
+class HostsFile(Record):
+    """``inventory/hosts.yaml``."""
+
+    hosts: tuple[Host, ...] = ()
+
+
+class CityFile(Record):
+    """``inventory/city.yaml``: the city and the cloud it builds."""
+
+    name: NonEmpty
+    division_code: Annotated[str, pydantic.StringConstraints(pattern=r"^\d{6}$")]
+    cloud_mlps_level: MlpsLevel = pydantic.Field(default=3, description="the shared cloud's own MLPS rating")
+    census_date: dt.date
+
+
+INVENTORY_KIND = Literal["department", "system", "catalogue", "zone", "host"]
+
+
+class Inventory(pydantic.BaseModel):
+    """The whole census, cross-referenced. Build it through the loader, which checks it."""
+
+    model_config = pydantic.ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    city: CityFile
+    network: Network
+    departments: tuple[Department, ...]
+    systems: tuple[System, ...]
+    catalogue: tuple[CatalogueEntry, ...]
+    hosts: tuple[Host, ...]
+
+    @cached_property
+    def department_by_code(self) -> Mapping[str, Department]:
+        return {d.code: d for d in self.departments}
+
+    @cached_property
+    def system_by_code(self) -> Mapping[str, System]:
+        return {s.code: s for s in self.systems}
+
+    @cached_property
+    def entry_by_code(self) -> Mapping[str, CatalogueEntry]:
+        return {e.code: e for e in self.catalogue}
+
+    @cached_property
+    def zone_by_code(self) -> Mapping[str, Zone]:
+        return {z.code: z for z in self.network.zones}
+
+    @cached_property
+    def zone_of_department(self) -> Mapping[str, Zone]:
+        return {z.department: z for z in self.network.zones if z.department is not None}
+
+    @cached_property
+    def systems_of_department(self) -> Mapping[str, tuple[System, ...]]:
+        grouped: dict[str, list[System]] = {d.code: [] for d in self.departments}
+        for system in self.systems:
+            grouped.setdefault(system.department, []).append(system)
+        return {code: tuple(items) for code, items in grouped.items()}
+
+    @cached_property
+    def entries_of_system(self) -> Mapping[str, tuple[CatalogueEntry, ...]]:
+        grouped: dict[str, list[CatalogueEntry]] = {}
+        for entry in self.catalogue:
+            if entry.system is not None:
+                grouped.setdefault(entry.system, []).append(entry)
+        return {code: tuple(items) for code, items in grouped.items()}
+
+    def zones_of_kind(self, kind: ZoneKind) -> Iterator[Zone]:
+        return (z for z in self.network.zones if z.kind is kind)
