@@ -363,7 +363,7 @@ class _Generator:
                 ),
             ),
         )
-        city = model.CityFile(name="临江市", division_code="330100", cloud_mlps_level=3, census_date=CENSUS_DATE)
+        city = model.CityFile(name="临江市", division_code="330100", census_date=CENSUS_DATE)
         inventory = model.Inventory(
             city=city,
             network=network,

@@ -451,7 +451,6 @@ class CityFile(Record):
 
     name: NonEmpty
     division_code: Annotated[str, pydantic.StringConstraints(pattern=r"^\d{6}$")]
-    cloud_mlps_level: MlpsLevel = pydantic.Field(default=3, description="the shared cloud's own MLPS rating")
     census_date: dt.date
 
 
