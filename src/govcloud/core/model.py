@@ -13,7 +13,7 @@ import enum
 import ipaddress
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 
@@ -469,6 +469,13 @@ class Inventory(pydantic.BaseModel):
     catalogue: tuple[CatalogueEntry, ...]
     hosts: tuple[Host, ...]
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Inventory:
+        """A copy with ``update`` applied; the lookup tables below are rebuilt, never carried over stale."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in _INVENTORY_LOOKUPS:
+            copied.__dict__.pop(name, None)
+        return copied
+
     @cached_property
     def department_by_code(self) -> Mapping[str, Department]:
         return {d.code: d for d in self.departments}
@@ -506,3 +513,6 @@ class Inventory(pydantic.BaseModel):
 
     def zones_of_kind(self, kind: ZoneKind) -> Iterator[Zone]:
         return (z for z in self.network.zones if z.kind is kind)
+
+
+_INVENTORY_LOOKUPS = tuple(name for name, value in vars(Inventory).items() if isinstance(value, cached_property))

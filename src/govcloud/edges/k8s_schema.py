@@ -1,4 +1,4 @@
-"""Edge: validate Kubernetes manifests offline against the schemas shipped by ``kubernetes-validate``.
+r"""Edge: validate Kubernetes manifests offline against the schemas shipped by ``kubernetes-validate``.
 
 The ``kubernetes-validate`` package ships the official OpenAPI-derived JSON schemas of every Kubernetes
 minor version it supports, as ``kubernetes-json-schema/v<X.Y.Z>-local[-strict]/`` package data:

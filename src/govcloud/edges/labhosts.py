@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import ipaddress
 import os
 import random
@@ -435,14 +436,13 @@ def cleanup_prefix(prefix: str, root: Path = DEFAULT_ROOT) -> list[str]:
     return names
 
 
-_libc: ctypes.CDLL | None = None
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _setns(fd: int, nstype: int) -> None:
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    if _libc.setns(fd, nstype) != 0:
+    if _libc().setns(fd, nstype) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
 
@@ -646,7 +646,8 @@ class Lab:
 
     @staticmethod
     def _await_ready(node: str, proc: subprocess.Popen[bytes], timeout: float, what: str) -> None:
-        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ)
             ready = sel.select(timeout)
@@ -930,7 +931,7 @@ def build_lab(spec: LabSpec, *, root: Path = DEFAULT_ROOT, ready_timeout: float 
 
 @contextlib.contextmanager
 def lab_session(spec: LabSpec, *, root: Path = DEFAULT_ROOT) -> Iterator[Lab]:
-    """``with lab_session(spec) as lab:`` clears stale ``<prefix>-*``, builds, always tears down."""
+    """Clear stale ``<prefix>-*`` namespaces, build the lab, and always tear it down afterwards."""
     cleanup_prefix(spec.prefix, root)
     lab = build_lab(spec, root=root)
     try:

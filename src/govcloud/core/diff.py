@@ -1,0 +1,221 @@
+"""What changed between two censuses, and what each change risks. Pure.
+
+Auditors review the inventory in git; a line diff shows *that* a YAML value changed, not what it means. This
+module compares two inventories record by record and field by field and grades each change by the rule it
+touches: loosening a sharing type or dropping a legal basis exposes data (high), lowering an MLPS level or
+clearing the classified flag moves a system's security boundary (high), new cross-department dependencies
+open flows (medium), contacts and descriptions are bookkeeping (low).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pydantic
+
+from govcloud.core import model
+
+
+class Risk(enum.IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class ChangeKind(enum.StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Change:
+    """One difference: a record added or removed, or one field of it changed."""
+
+    record: str  # department, system, catalogue, zone, host, city, platform
+    key: str
+    kind: ChangeKind
+    field: str
+    old: str
+    new: str
+    risk: Risk
+    why: str
+
+
+_SHARING_OPENNESS = {
+    model.SharingType.NOT_SHARED: 0,
+    model.SharingType.CONDITIONAL: 1,
+    model.SharingType.UNCONDITIONAL: 2,
+}
+
+
+def diff_inventories(before: model.Inventory, after: model.Inventory) -> list[Change]:
+    """Every change from ``before`` to ``after``, highest risk first, then by record."""
+    changes: list[Change] = []
+    changes += _diff_records("department", before.department_by_code, after.department_by_code, _department_risk)
+    changes += _diff_records("system", before.system_by_code, after.system_by_code, _system_risk(before, after))
+    changes += _diff_records("catalogue", before.entry_by_code, after.entry_by_code, _entry_risk)
+    changes += _diff_records("zone", before.zone_by_code, after.zone_by_code, _zone_risk)
+    changes += _diff_records("host", {h.name: h for h in before.hosts}, {h.name: h for h in after.hosts}, _host_risk)
+    changes += _diff_records(
+        "platform", {"platform": before.network.platform}, {"platform": after.network.platform}, _platform_risk
+    )
+    return sorted(changes, key=lambda c: (-c.risk, c.record, c.key, c.field))
+
+
+RiskRule = Callable[[str, str, Any, Any], tuple[Risk, str]]
+"""(record key, field path or <added>/<removed>, old value, new value) → risk and why."""
+
+
+def _diff_records(
+    record: str,
+    before: Mapping[str, pydantic.BaseModel],
+    after: Mapping[str, pydantic.BaseModel],
+    rule: RiskRule,
+) -> Iterator[Change]:
+    for key in sorted(before.keys() - after.keys()):
+        risk, why = rule(key, "<removed>", before[key], None)
+        yield Change(record, key, ChangeKind.REMOVED, "", _name_of(before[key]), "", risk, why)
+    for key in sorted(after.keys() - before.keys()):
+        risk, why = rule(key, "<added>", None, after[key])
+        yield Change(record, key, ChangeKind.ADDED, "", "", _name_of(after[key]), risk, why)
+    for key in sorted(before.keys() & after.keys()):
+        old, new = before[key], after[key]
+        if old == new:
+            continue
+        for field, old_value, new_value in _field_changes(old.model_dump(mode="json"), new.model_dump(mode="json")):
+            risk, why = rule(key, field, old_value, new_value)
+            yield Change(record, key, ChangeKind.CHANGED, field, _text(old_value), _text(new_value), risk, why)
+
+
+def _field_changes(old: Any, new: Any, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """Leaf-level differences between two JSON-like values; lists compare as a whole (order matters)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(old.keys() | new.keys()):
+            yield from _field_changes(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else key)
+    elif old != new:
+        yield prefix, old, new
+
+
+def _department_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+    del key
+    if field == "<removed>":
+        return Risk.HIGH, "a department left the census: its systems and catalogue entries go with it"
+    if field == "<added>":
+        return Risk.MEDIUM, "a new department: it gets a dedicated zone and namespaces"
+    if field == "admin_group":
+        return Risk.HIGH, "who administers the department's namespaces changed"
+    if field == "uscc":
+        return Risk.MEDIUM, "the legal identity (credit code) of the department changed"
+    if field == "freeze_windows":
+        return Risk.MEDIUM, "migration waves move with freeze windows"
+    return Risk.LOW, "bookkeeping"
+
+
+def _system_risk(before: model.Inventory, after: model.Inventory) -> RiskRule:
+    del before
+
+    def rule(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+        if field == "<removed>":
+            return Risk.HIGH, "a system left the census: check it was retired through a decommission plan"
+        if field == "<added>":
+            return Risk.MEDIUM, "a new system to assess"
+        if field == "classified":
+            if old and not new:
+                return Risk.HIGH, "declassified: it may now be planned onto the shared cloud"
+            return Risk.HIGH, "now classified: it must leave the shared cloud's plans"
+        if field == "mlps_level":
+            if old is not None and (new is None or new < old):
+                return Risk.HIGH, f"MLPS level lowered from {old} to {new}: weaker controls, may now fit the cloud"
+            return Risk.MEDIUM, f"MLPS level raised from {old} to {new}: placement and controls change"
+        if field == "depends_on":
+            added = sorted(set(new or ()) - set(old or ()))
+            own = after.system_by_code[key].department
+            crossing = [c for c in added if (d := after.system_by_code.get(c)) is not None and d.department != own]
+            if crossing:
+                return Risk.MEDIUM, "new calls across departments open network flows: " + ", ".join(crossing)
+            return Risk.LOW, "declared calls changed inside the department"
+        if field == "consumes":
+            return Risk.MEDIUM, "catalogue entries used changed: data flows through the exchange follow them"
+        if field.startswith("cloud.public_hostnames"):
+            return Risk.HIGH, "what is published to the Internet changed"
+        if field.startswith("cloud"):
+            return Risk.MEDIUM, "cloud placement changed"
+        if field.startswith("ports"):
+            return Risk.MEDIUM, "service ports changed: firewall rules and NetworkPolicies follow them"
+        if field.startswith("disposition_override"):
+            return Risk.MEDIUM, "a lead's disposition decision changed"
+        if field in {"special_hardware", "licence_allows_virtualisation", "vendor_support", "cpu_arch", "deployment"}:
+            return Risk.MEDIUM, "cloud readiness may change"
+        if field in {"last_update", "avg_cpu_percent", "monthly_active_users", "scope", "frequency"}:
+            return Risk.LOW, "zombie assessment inputs changed"
+        return Risk.LOW, "bookkeeping"
+
+    return rule
+
+
+def _entry_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+    del key
+    if field == "<removed>":
+        return Risk.MEDIUM, "a catalogue entry was withdrawn: consumers lose it"
+    if field == "<added>":
+        return Risk.LOW, "a new catalogue entry"
+    if field == "sharing.type":
+        before = _SHARING_OPENNESS.get(model.SharingType(old), 0) if old else 0
+        after = _SHARING_OPENNESS.get(model.SharingType(new), 0) if new else 0
+        if after > before:
+            return Risk.HIGH, f"sharing loosened from {old} to {new}: more departments can read it"
+        return Risk.MEDIUM, f"sharing tightened from {old} to {new}: consumers may lose access"
+    if field == "sharing.legal_basis":
+        return Risk.HIGH, "the legal basis of 不予共享 changed"
+    if field == "sharing.conditions":
+        return Risk.MEDIUM, "sharing conditions changed"
+    if field == "open.open":
+        if new:
+            return Risk.HIGH, "now open to the public"
+        return Risk.MEDIUM, "no longer open to the public"
+    if field.startswith("data_items"):
+        return Risk.MEDIUM, "data items changed: consumers' interfaces change"
+    if field in {"provider", "system"}:
+        return Risk.MEDIUM, "the source of the data changed (一数一源)"
+    return Risk.LOW, "bookkeeping"
+
+
+def _zone_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+    del key, old, new
+    if field in {"<removed>", "<added>"} or field == "ranges":
+        return Risk.HIGH, "zone boundaries changed: firewall rules follow them"
+    return Risk.LOW, "bookkeeping"
+
+
+def _host_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+    del key, old, new
+    if field in {"<removed>", "<added>"}:
+        return Risk.MEDIUM, "a managed host was added or removed"
+    if field in {"addresses", "zone", "systems"}:
+        return Risk.HIGH, "a host's addresses or zone changed: firewall rules follow them"
+    return Risk.MEDIUM, "host configuration changed"
+
+
+def _platform_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+    del key, old, new
+    return Risk.HIGH, f"shared platform service changed ({field}): every department's flows depend on it"
+
+
+def _name_of(record: pydantic.BaseModel) -> str:
+    return str(getattr(record, "name", ""))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value) or "[]"
+    return str(value)
