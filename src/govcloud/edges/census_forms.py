@@ -1,0 +1,1393 @@
+"""Census forms: the spreadsheet template, importing returned forms into the inventory, exporting it back. Edge.
+
+A form has three sheets with the Chinese headers of the programme: ``部门``, ``系统`` and ``信息资源`` (see
+:data:`SHEETS`). Forms come back as .xlsx workbooks or as .csv files holding one sheet each (which sheet is
+decided by the header row; the text is UTF-8, with or without a byte-order mark, or GBK; anything else is
+refused, never guessed). Cell values are normalised by :mod:`govcloud.core.census_values`.
+
+Importing is all or nothing. Every row of every file is read and checked; then the new inventory is built
+in memory and put through the same cross-record checks the loader runs (``core.checks.check_inventory``),
+and every rendered file is parsed back; only when all of that passes are the touched
+files written (each through a temporary file and a rename). Otherwise :class:`~govcloud.errors.InputError`
+lists every problem as file, sheet, row (as the spreadsheet shows it) and column header.
+
+What an import replaces:
+
+- Departments are named by name in the forms. A row of the ``部门`` sheet reuses the code of the existing
+  department with that name (or, failing that, with that credit code); a new department gets the code
+  ``D`` + the 8 organisation-code body characters of its credit code (a digit is appended on the rare
+  clash), and its own 专用网络区 ``DZ-<code>``: the first free /24 of the dedicated-zone pool (the /12 that
+  holds the existing dedicated zones, 10.80.0.0/12 in the example city; see :data:`DEDICATED_ZONE_POOL`),
+  written to ``network.yaml``. Its router interface in ``hosts.yaml`` is left to the network team.
+- The departments an import covers are those on its ``部门`` rows; when no file has ``部门`` rows, those
+  that its ``系统`` and ``信息资源`` rows name. For a covered department, the systems are replaced by the
+  ``系统`` rows if any file of the import has a ``系统`` sheet, and the catalogue entries by the ``信息资源``
+  rows if any file has a ``信息资源`` sheet (a sheet with headers and no rows lists none, so it removes
+  them all). Departments are never removed by an import.
+- Fields the form does not carry are kept from the existing record with the same code: for a department
+  ``admin_group`` and ``freeze_windows``; for a system ``sizing``, ``ports``, ``consumes``, ``owner``,
+  ``contacts``, ``cloud``, ``disposition_override`` and ``licence_allows_virtualisation``; for a catalogue
+  entry ``classification_path``, ``system`` and the one of ``sharing.conditions``/``sharing.legal_basis``
+  that the ``共享条件`` column does not hold (for 不予共享 it holds the legal basis). Two kept fields are
+  dropped because the form overrules them: a system the form marks classified (涉密) loses its cloud
+  placement, and an entry whose system is gone loses its ``system`` link. A blank ``共享条件`` of a
+  无条件共享 entry reads 无条件.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import datetime as dt
+import io
+import ipaddress
+import os
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import openpyxl
+import openpyxl.comments
+import openpyxl.styles
+import openpyxl.utils
+import openpyxl.utils.exceptions
+import openpyxl.worksheet.datavalidation
+import pydantic
+
+from govcloud.core import census_values as cv
+from govcloud.core import checks, model
+from govcloud.edges import inventory_files, yamlio
+from govcloud.errors import GovcloudError, InputError, Problem
+
+SHEET_DEPARTMENTS = "部门"
+SHEET_SYSTEMS = "系统"
+SHEET_CATALOGUE = "信息资源"
+LISTS_SHEET = "选项"
+"""Hidden sheet holding the drop-down lists that are too long to write inline."""
+
+DEDICATED_ZONE_POOL = ipaddress.IPv4Network("10.80.0.0/12")
+"""Where new departments' 专用网络区 come from when the network has none yet (the example city's pool).
+
+With dedicated zones present, the pool is the /12 that holds the lowest of them (10.80.0.0/12 in the example
+city); a new department gets the first /24 of the pool that overlaps no zone and no management range.
+"""
+
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+CSV_SUFFIXES = frozenset({".csv"})
+INLINE_LIST_LIMIT = 255  # Excel refuses a list validation whose inline formula is longer than this
+_VALIDATED_ROWS = 10_000
+_M = TypeVar("_M", bound=pydantic.BaseModel)
+_HEADER_SEARCH_ROWS = 10
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The form's columns: one table drives the template, the importer and the exporter
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """One column of a form sheet: its header, the key its value is parsed into, how, and what it accepts."""
+
+    header: str
+    key: str
+    parse: Callable[[cv.CellValue], object]
+    field: tuple[str, ...] = ()
+    """Where the value lands in the model (for error messages); empty when it is not a model field."""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    width: int = 14
+    note: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SheetSpec:
+    name: str
+    columns: tuple[Column, ...]
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(c.header for c in self.columns)
+
+
+def _enum_choices(enum_type: type[Any]) -> tuple[str, ...]:
+    return tuple(str(m.value) for m in enum_type)
+
+
+_DATE_NOTE = (
+    "日期，如 2015-03-01、2015/3/1、2015年3月1日；只知年月或年份时写 2015年3月、2015.03、2013年（按当月或当年1月1日计）"
+)
+_LIST_NOTE = "多个时用 ; 或 , 分隔（全角 ；，、 也可）"
+_BOOL = ("是", "否")
+
+
+def _text(header: str, key: str, *, required: bool = False, width: int = 16, note: str | None = None) -> Column:
+    parse: Callable[[cv.CellValue], object] = cv.required(cv.clean_text, header) if required else cv.clean_text
+    return Column(header, key, parse, (key,), required=required, width=width, note=note)
+
+
+def _enum(
+    header: str,
+    key: str,
+    enum_type: type[Any],
+    aliases: Mapping[str, Any] | None = None,
+    *,
+    required: bool = False,
+    field: tuple[str, ...] | None = None,
+    width: int = 14,
+    note: str | None = None,
+) -> Column:
+    parse = cv.enum_parser(enum_type, aliases)
+    return Column(
+        header,
+        key,
+        cv.required(parse, header) if required else parse,
+        field or (key,),
+        required=required,
+        choices=_enum_choices(enum_type),
+        width=width,
+        note=note,
+    )
+
+
+DEPARTMENT_SHEET = SheetSpec(
+    SHEET_DEPARTMENTS,
+    (
+        _text("部门名称", "name", required=True, width=30),
+        Column(
+            "统一社会信用代码",
+            "uscc",
+            cv.required(cv.parse_uscc, "统一社会信用代码"),
+            ("uscc",),
+            required=True,
+            width=22,
+            note="18位，校验位按 GB 32100 和 GB 11714 核对",
+        ),
+        _text("上级部门", "parent", width=30, note="上级部门的名称（无则留空）"),
+    ),
+)
+
+SYSTEM_SHEET = SheetSpec(
+    SHEET_SYSTEMS,
+    (
+        Column(
+            "系统编码",
+            "code",
+            cv.required(cv.parse_code, "系统编码"),
+            ("code",),
+            required=True,
+            width=14,
+            note="大写字母开头，如 FGW-001；再次导入时按编码匹配已有系统",
+        ),
+        _text("系统名称", "name", required=True, width=28),
+        _text("所属部门", "department", required=True, width=26, note="部门名称，须在“部门”表或清单中"),
+        _text("系统功能", "function", required=True, width=40),
+        _enum("使用范围", "scope", model.Scope, required=True),
+        _enum("使用频度", "frequency", model.Frequency, cv.FREQUENCY_ALIASES, required=True),
+        _text("审批部门", "approving_body", width=20),
+        Column("审批时间", "approval_date", cv.parse_date, ("approval_date",), width=13, note=_DATE_NOTE),
+        _enum("建设方式", "construction_mode", model.ConstructionMode, required=True, width=16),
+        _text("建设经费来源", "build_funding"),
+        _text("运维经费来源", "om_funding"),
+        _enum("承载网络", "carrying_network", model.CarryingNetwork, required=True, width=16),
+        Column(
+            "是否涉密", "classified", cv.parse_bool, ("classified",), choices=_BOOL, width=10, note="是/否，空白为否"
+        ),
+        Column(
+            "等保级别",
+            "mlps_level",
+            cv.parse_mlps_level,
+            ("mlps_level",),
+            choices=cv.MLPS_TERMS,
+            width=10,
+            note="一级..五级（也可写 1-5、第三级）；未定级或空白为未定级",
+        ),
+        _enum("部署方式", "deployment", model.Deployment, required=True, width=10),
+        _text("操作系统", "os"),
+        _enum("CPU架构", "cpu_arch", model.CpuArch, cv.CPU_ARCH_ALIASES, width=10, note="空白为 x86"),
+        Column("数据库", "databases", cv.parse_text_list, ("databases",), width=18, note=_LIST_NOTE),
+        Column("专用硬件", "special_hardware", cv.parse_text_list, ("special_hardware",), note=_LIST_NOTE),
+        _enum("厂商支持", "vendor_support", model.VendorSupport, width=12, note="空白为正常"),
+        Column("上线时间", "go_live", cv.parse_date, ("go_live",), width=13, note=_DATE_NOTE),
+        Column("最近更新时间", "last_update", cv.parse_date, ("last_update",), width=13, note=_DATE_NOTE),
+        Column(
+            "CPU平均利用率",
+            "avg_cpu_percent",
+            cv.parse_percent,
+            ("avg_cpu_percent",),
+            width=13,
+            note="百分比，如 35 或 35%",
+        ),
+        Column(
+            "月活跃用户",
+            "monthly_active_users",
+            cv.parse_whole_number,
+            ("monthly_active_users",),
+            width=12,
+            note="整数，如 8500、8,500 或 1.2万",
+        ),
+        Column(
+            "依赖系统", "depends_on", cv.parse_codes, ("depends_on",), width=20, note="所依赖系统的编码；" + _LIST_NOTE
+        ),
+    ),
+)
+
+CATALOGUE_SHEET = SheetSpec(
+    SHEET_CATALOGUE,
+    (
+        Column(
+            "资源代码",
+            "code",
+            cv.required(cv.parse_code, "资源代码"),
+            ("code",),
+            required=True,
+            width=20,
+            note="前段码/后段码，如 30202601/0000697；前段码首位与资源分类一致（基础1、主题2、部门3）",
+        ),
+        _text("资源名称", "name", required=True, width=24),
+        _enum("资源分类", "category", model.ResourceCategory, cv.CATEGORY_ALIASES, required=True, width=14),
+        _text("提供方", "provider", required=True, width=26, note="提供部门的名称"),
+        _text("资源摘要", "abstract", width=30),
+        _enum("资源格式", "format", model.ResourceFormat, required=True, width=12),
+        Column(
+            "信息项",
+            "data_items",
+            cv.required(lambda v: cv.parse_data_items(v) or None, "信息项"),
+            ("data_items",),
+            required=True,
+            width=36,
+            note="名称:类型，多项用 ; 分隔（全角：；也可），类型 C字符 N数值 Y货币 D日期 T日期时间 L逻辑 M备注 "
+            "G通用 B二进制 I图像 F文件，如 姓名:C;出生日期:D",
+        ),
+        _enum(
+            "共享类型",
+            "sharing_type",
+            model.SharingType,
+            cv.SHARING_TYPE_ALIASES,
+            required=True,
+            field=("sharing", "type"),
+        ),
+        Column(
+            "共享条件",
+            "sharing_conditions",
+            cv.clean_text,
+            ("sharing", "conditions"),
+            width=24,
+            note="无条件共享写“无条件”（空白亦按无条件）；有条件共享写明条件；不予共享写明法律、行政法规或政策依据",
+        ),
+        _text("共享方式", "sharing_method", width=12),
+        Column("是否开放", "open", cv.parse_bool, ("open", "open"), choices=_BOOL, width=10, note="是/否，空白为否"),
+        Column("开放条件", "open_conditions", cv.clean_text, ("open", "conditions"), width=16),
+        _enum("更新周期", "update_cycle", model.UpdateCycle, cv.UPDATE_CYCLE_ALIASES, required=True, width=10),
+        Column("发布日期", "publish_date", cv.parse_date, ("publish_date",), width=13, note=_DATE_NOTE),
+        Column("关联资源代码", "related", cv.parse_codes, ("related",), width=22, note=_LIST_NOTE),
+    ),
+)
+
+SHEETS: tuple[SheetSpec, ...] = (DEPARTMENT_SHEET, SYSTEM_SHEET, CATALOGUE_SHEET)
+_SHEET_BY_NAME = {spec.name: spec for spec in SHEETS}
+
+# Model field paths that have no column of their own but that a column feeds.
+_EXTRA_FIELD_HEADERS: Mapping[str, Mapping[tuple[str, ...], str]] = {
+    SHEET_DEPARTMENTS: {("code",): "部门名称"},
+    SHEET_SYSTEMS: {},
+    SHEET_CATALOGUE: {("sharing", "legal_basis"): "共享条件", ("sharing",): "共享类型", ("open",): "是否开放"},
+}
+
+_REFERENCE_FIELDS = frozenset(
+    {"depends_on", "consumes", "related", "parent", "system", "provider", "department", "cloud", "disposition_override"}
+)
+KEPT_DEPARTMENT_FIELDS = ("admin_group", "freeze_windows")
+KEPT_SYSTEM_FIELDS = (
+    "sizing",
+    "ports",
+    "consumes",
+    "owner",
+    "contacts",
+    "cloud",
+    "disposition_override",
+    "licence_allows_virtualisation",
+)
+KEPT_ENTRY_FIELDS = ("classification_path", "system")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordChange:
+    """A record that exists before and after, and the names of the fields that changed."""
+
+    code: str
+    fields: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class DepartmentChange:
+    """What an import did to one department."""
+
+    code: str
+    name: str
+    new: bool
+    department_fields: tuple[str, ...] = ()
+    systems_added: tuple[str, ...] = ()
+    systems_removed: tuple[str, ...] = ()
+    systems_changed: tuple[RecordChange, ...] = ()
+    entries_added: tuple[str, ...] = ()
+    entries_removed: tuple[str, ...] = ()
+    entries_changed: tuple[RecordChange, ...] = ()
+    zone: model.Zone | None = None
+    """The 专用网络区 allocated to a new department."""
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.new
+            or self.department_fields
+            or self.systems_added
+            or self.systems_removed
+            or self.systems_changed
+            or self.entries_added
+            or self.entries_removed
+            or self.entries_changed
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportReport:
+    """What an import changed, per department it covered, and the files it wrote (none on a dry run)."""
+
+    departments: tuple[DepartmentChange, ...]
+    files_written: tuple[Path, ...]
+    rows_read: int
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any(d.changed for d in self.departments)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Template and export
+
+
+def write_template(path: Path) -> None:
+    """Write a blank census form: three sheets, Chinese headers, drop-downs, notes; atomically."""
+    _check_xlsx_target(path)
+    workbook = _new_form_workbook()
+    _save_atomic(workbook, path)
+
+
+def export_forms(inventory: model.Inventory, path: Path, department: str | None = None) -> int:
+    """Write the inventory (or one department, by name or code) as a census form; returns the rows written."""
+    _check_xlsx_target(path)
+    departments = inventory.departments if department is None else (_find_department(inventory, department),)
+    labels = _department_labels(inventory)
+    workbook = _new_form_workbook()
+    codes_wanted = {d.code for d in departments}
+    rows: dict[str, list[list[object]]] = {
+        SHEET_DEPARTMENTS: [[d.name, d.uscc, labels.get(d.parent) if d.parent else None] for d in departments],
+        SHEET_SYSTEMS: [_system_row(s, labels) for s in inventory.systems if s.department in codes_wanted],
+        SHEET_CATALOGUE: [_entry_row(e, labels) for e in inventory.catalogue if e.provider in codes_wanted],
+    }
+    written = 0
+    for spec in SHEETS:
+        sheet = workbook[spec.name]
+        for row_index, values in enumerate(rows[spec.name], start=2):
+            for col_index, value in enumerate(values, start=1):
+                _set_cell(sheet, row_index, col_index, value, spec)
+            written += 1
+    _save_atomic(workbook, path)
+    return written
+
+
+def _find_department(inventory: model.Inventory, wanted: str) -> model.Department:
+    key = wanted.strip()
+    by_code = inventory.department_by_code.get(key.upper())
+    if by_code is not None:
+        return by_code
+    named = [d for d in inventory.departments if d.name == key]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise GovcloudError(
+            f"several departments are named {key!r} ({', '.join(d.code for d in named)}): give the code"
+        )
+    raise GovcloudError(f"no department named or coded {key!r} in the inventory")
+
+
+def _department_labels(inventory: model.Inventory) -> dict[str | None, str]:
+    """How forms name each department: its name, or its code when another department has the same name."""
+    counts: dict[str, int] = {}
+    for dept in inventory.departments:
+        counts[dept.name] = counts.get(dept.name, 0) + 1
+    return {d.code: d.name if counts[d.name] == 1 else d.code for d in inventory.departments}
+
+
+def _system_row(s: model.System, labels: Mapping[str | None, str]) -> list[object]:
+    return [
+        s.code,
+        s.name,
+        labels.get(s.department, s.department),
+        s.function,
+        s.scope.value,
+        s.frequency.value,
+        s.approving_body,
+        s.approval_date,
+        s.construction_mode.value,
+        s.build_funding,
+        s.om_funding,
+        s.carrying_network.value,
+        "是" if s.classified else "否",
+        cv.format_mlps_level(s.mlps_level),
+        s.deployment.value,
+        s.os,
+        s.cpu_arch.value,
+        ";".join(s.databases) or None,
+        ";".join(s.special_hardware) or None,
+        s.vendor_support.value,
+        s.go_live,
+        s.last_update,
+        s.avg_cpu_percent,
+        s.monthly_active_users,
+        ";".join(s.depends_on) or None,
+    ]
+
+
+def _entry_row(e: model.CatalogueEntry, labels: Mapping[str | None, str]) -> list[object]:
+    not_shared = e.sharing.type is model.SharingType.NOT_SHARED
+    return [
+        e.code,
+        e.name,
+        e.category.value,
+        labels.get(e.provider, e.provider),
+        e.abstract,
+        e.format.value,
+        cv.format_data_items(e.data_items),
+        e.sharing.type.value,
+        e.sharing.legal_basis if not_shared else e.sharing.conditions,
+        e.sharing.method,
+        "是" if e.open.open else "否",
+        e.open.conditions,
+        e.update_cycle.value,
+        e.publish_date,
+        ";".join(e.related) or None,
+    ]
+
+
+def _set_cell(sheet: Any, row: int, col: int, value: object, spec: SheetSpec) -> None:
+    if value is None:
+        return
+    cell = sheet.cell(row=row, column=col)
+    try:
+        cell.value = value
+    except openpyxl.utils.exceptions.IllegalCharacterError:
+        raise GovcloudError(
+            f"{spec.name} row {row} column {spec.columns[col - 1].header}: text holds a control character that "
+            "a spreadsheet cannot store; remove it from the inventory"
+        ) from None
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text, not a formula
+    if isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+
+
+_HEADER_FONT = openpyxl.styles.Font(bold=True)
+_REQUIRED_FONT = openpyxl.styles.Font(bold=True, color="C00000")
+_HEADER_FILL = openpyxl.styles.PatternFill("solid", fgColor="DDEBF7")
+
+
+def _new_form_workbook() -> Any:
+    workbook = openpyxl.Workbook()
+    for default_sheet in list(workbook.worksheets):
+        workbook.remove(default_sheet)
+    lists: list[tuple[str, ...]] = []
+    for spec in SHEETS:
+        sheet = workbook.create_sheet(spec.name)
+        sheet.freeze_panes = "A2"
+        for col_index, column in enumerate(spec.columns, start=1):
+            letter = openpyxl.utils.get_column_letter(col_index)
+            cell = sheet.cell(row=1, column=col_index, value=column.header)
+            cell.font = _REQUIRED_FONT if column.required else _HEADER_FONT
+            cell.fill = _HEADER_FILL
+            sheet.column_dimensions[letter].width = max(column.width, _display_width(column.header) + 2)
+            note = column.note or ""
+            if column.required:
+                note = ("必填。" + note).strip()
+            if note:
+                comment = openpyxl.comments.Comment(note, "govcloud")
+                comment.width, comment.height = 320, 120
+                cell.comment = comment
+            if column.choices:
+                validation = list_validation(column.choices, lists)
+                validation.add(f"{letter}2:{letter}{_VALIDATED_ROWS}")
+                sheet.add_data_validation(validation)
+    if lists:
+        hidden = workbook.create_sheet(LISTS_SHEET)
+        hidden.sheet_state = "hidden"
+        for col_index, choices in enumerate(lists, start=1):
+            for row_index, choice in enumerate(choices, start=1):
+                hidden.cell(row=row_index, column=col_index, value=choice)
+    return workbook
+
+
+def list_validation(
+    choices: Sequence[str], hidden_lists: list[tuple[str, ...]]
+) -> openpyxl.worksheet.datavalidation.DataValidation:
+    """A drop-down of ``choices``: inline when it fits Excel's limit, else a range of the hidden lists sheet.
+
+    Lists that go to the hidden sheet are appended to ``hidden_lists`` (one column each); the caller writes
+    them. Values outside the list only warn, because the importer accepts alternates (``3`` for ``三级``).
+    """
+    inline = ",".join(choices)
+    if len(inline) + 2 <= INLINE_LIST_LIMIT and not any("," in c or '"' in c for c in choices):
+        formula = f'"{inline}"'
+    else:
+        hidden_lists.append(tuple(choices))
+        letter = openpyxl.utils.get_column_letter(len(hidden_lists))
+        formula = f"'{LISTS_SHEET}'!${letter}$1:${letter}${len(choices)}"
+    return openpyxl.worksheet.datavalidation.DataValidation(
+        type="list",
+        formula1=formula,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="不在可选值中",
+        error="请从下拉列表中选择；如确需其他写法，导入时会校验。",
+    )
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _check_xlsx_target(path: Path) -> None:
+    if path.suffix.lower() != ".xlsx":
+        raise InputError([Problem(str(path), None, "", "the form is written as an .xlsx file; name it *.xlsx")])
+
+
+def _save_atomic(workbook: Any, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError([Problem(str(path), None, "", f"cannot write: {exc.strerror or exc}")]) from exc
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise InputError([Problem(str(path), None, "", f"cannot write: {exc.strerror or exc}")]) from exc
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading files
+
+
+@dataclasses.dataclass(frozen=True)
+class SheetData:
+    """The raw rows of one sheet of one file, with the header row found and mapped to columns."""
+
+    display: str
+    spec: SheetSpec
+    header_row: int
+    columns: Mapping[str, int]
+    """header → 0-based cell index"""
+    rows: tuple[tuple[int, tuple[cv.CellValue, ...]], ...]
+    """(row number as the spreadsheet shows it, cells), blank rows left out"""
+
+
+def read_form(path: Path) -> list[SheetData]:
+    """Every census sheet of one file; raises :class:`InputError` naming the file when it cannot be read."""
+    suffix = path.suffix.lower()
+    display = _display(path)
+    if not path.exists():
+        raise InputError([Problem(display, None, "", "file does not exist")], "cannot read the form")
+    if not path.is_file():
+        raise InputError([Problem(display, None, "", "not a file")], "cannot read the form")
+    if suffix in XLSX_SUFFIXES:
+        raw_sheets = _read_xlsx(path, display)
+    elif suffix in CSV_SUFFIXES:
+        raw_sheets = [(None, _read_csv(path, display))]
+    else:
+        hint = " (old Excel format: save it as .xlsx)" if suffix == ".xls" else ""
+        raise InputError(
+            [Problem(display, None, "", f"unsupported file type {suffix or '(none)'!r}{hint}; use .xlsx or .csv")],
+            "cannot read the form",
+        )
+    problems: list[Problem] = []
+    sheets: list[SheetData] = []
+    for sheet_name, rows in raw_sheets:
+        found = _sheet_from_rows(display, sheet_name, rows, problems)
+        if found is not None:
+            sheets.append(found)
+    if not sheets and not problems:
+        names = "、".join(spec.name for spec in SHEETS)
+        problems.append(Problem(display, None, "", f"no census sheet found: expected a sheet {names} with its headers"))
+    if problems:
+        raise InputError(problems, "the form cannot be read")
+    return sheets
+
+
+def _read_xlsx(path: Path, display: str) -> list[tuple[str | None, list[list[cv.CellValue]]]]:
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheets: list[tuple[str | None, list[list[cv.CellValue]]]] = []
+            for sheet in workbook.worksheets:
+                name = unicodedata.normalize("NFKC", sheet.title).strip()
+                if name == LISTS_SHEET:
+                    continue
+                sheets.append((name, [[_cell_value(c) for c in row] for row in sheet.iter_rows()]))
+            return sheets
+        finally:
+            workbook.close()
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file; all mean "unreadable"
+        raise InputError(
+            [Problem(display, None, "", f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")],
+            "cannot read the form",
+        ) from exc
+
+
+def _cell_value(cell: Any) -> cv.CellValue:
+    value = getattr(cell, "value", None)
+    if value is None or isinstance(value, str | bool | dt.date | dt.time):
+        return value
+    if isinstance(value, int | float):
+        if "%" in str(getattr(cell, "number_format", "") or ""):
+            return f"{round(value * 100, 9)!r}%"  # a percent-formatted cell stores 0.35 for 35 %
+        return value
+    return str(value)
+
+
+def _read_csv(path: Path, display: str) -> list[list[cv.CellValue]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(display, None, "", f"cannot read: {exc.strerror or exc}")], "cannot read") from exc
+    text = decode_csv_bytes(data, display)
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise InputError([Problem(display, None, "", f"not a CSV file: {exc}")], "cannot read the form") from exc
+
+
+def decode_csv_bytes(data: bytes, display: str) -> str:
+    """CSV text: UTF-8 with a byte-order mark, else UTF-8, else GBK; anything else is an error naming the file."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _encoding_error(display, f"starts with a UTF-8 mark but is not UTF-8 (byte {exc.start + 3})") from exc
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _encoding_error(display, "is UTF-16 text; save it as CSV UTF-8 (or GBK)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gbk")
+        except UnicodeDecodeError:
+            raise _encoding_error(
+                display, f"is neither UTF-8 (bad byte at {utf8_error.start}) nor GBK text; save it as CSV UTF-8"
+            ) from utf8_error
+
+
+def _encoding_error(display: str, message: str) -> InputError:
+    return InputError([Problem(display, None, "", message)], "cannot read the form")
+
+
+def _normalise_header(value: cv.CellValue) -> str:
+    try:
+        text = cv.normalise_ascii(value) or ""
+    except cv.CensusValueError:
+        return ""
+    text = "".join(text.split()).replace("*", "")
+    for opening in ("(",):  # after NFKC, （ is (
+        if text.endswith(")") and opening in text:
+            text = text[: text.rindex(opening)]
+    return text
+
+
+_ALL_HEADERS = {h: spec for spec in SHEETS for h in spec.headers}
+_NORMALISED_HEADERS = {spec.name: {_normalise_header(h): h for h in spec.headers} for spec in SHEETS}
+
+
+def _sheet_from_rows(
+    display: str, sheet_name: str | None, rows: list[list[cv.CellValue]], problems: list[Problem]
+) -> SheetData | None:
+    """Find the header row (the first of the first few rows naming known columns) and map the columns."""
+    spec = _SHEET_BY_NAME.get(sheet_name) if sheet_name is not None else None
+    header_index: int | None = None
+    seen = 0
+    for index, row in enumerate(rows):
+        if _is_blank(row):
+            continue
+        seen += 1
+        if seen > _HEADER_SEARCH_ROWS:
+            break
+        candidates = [_normalise_header(v) for v in row]
+        scores = {
+            s.name: sum(1 for h in candidates if h in _NORMALISED_HEADERS[s.name])
+            for s in ([spec] if spec is not None else SHEETS)
+        }
+        best = max(scores, key=lambda name: scores[name])
+        if scores[best] >= 2:
+            spec = _SHEET_BY_NAME[best]
+            header_index = index
+            break
+    if spec is None or header_index is None:
+        if spec is not None and any(not _is_blank(r) for r in rows):
+            problems.append(
+                Problem(display, None, "", f"no header row with the {spec.name} columns found", sheet=spec.name)
+            )
+        # an empty census sheet, or a sheet of something else (notes, instructions): nothing to read
+        return None
+    known = _NORMALISED_HEADERS[spec.name]
+    columns: dict[str, int] = {}
+    header_row = header_index + 1
+    for cell_index, value in enumerate(rows[header_index]):
+        normalised = _normalise_header(value)
+        if not normalised:
+            continue
+        header = known.get(normalised)
+        if header is None:
+            problems.append(Problem(display, header_row, _shown(value), "unknown column", sheet=spec.name))
+        elif header in columns:
+            problems.append(Problem(display, header_row, header, "column appears twice", sheet=spec.name))
+        else:
+            columns[header] = cell_index
+    for column in spec.columns:
+        if column.header not in columns:
+            problems.append(Problem(display, header_row, column.header, "column is missing", sheet=spec.name))
+    data_rows = []
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index]
+        if _is_blank(row):
+            continue
+        for cell_index, value in enumerate(row):
+            if cell_index not in columns.values() and not _is_blank([value]):
+                problems.append(
+                    Problem(
+                        display,
+                        index + 1,
+                        openpyxl.utils.get_column_letter(cell_index + 1),
+                        f"a value in a column without a header: {_shown(value)!r}",
+                        sheet=spec.name,
+                    )
+                )
+        data_rows.append((index + 1, tuple(row)))
+    return SheetData(display, spec, header_row, columns, tuple(data_rows))
+
+
+def _shown(value: cv.CellValue) -> str:
+    try:
+        return cv.clean_text(value) or ""
+    except cv.CensusValueError:
+        return repr(value)
+
+
+def _is_blank(row: Iterable[cv.CellValue]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Importing
+
+
+@dataclasses.dataclass(frozen=True)
+class RowOrigin:
+    """Where a row of a form is: file, sheet, row number as the spreadsheet shows it."""
+
+    path: str
+    sheet: str
+    row: int
+
+    def problem(self, header: str, message: str) -> Problem:
+        return Problem(self.path, self.row, header, message, sheet=self.sheet)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedRow:
+    origin: RowOrigin
+    values: Mapping[str, Any]
+
+
+def parse_rows(sheet: SheetData, problems: list[Problem], failed: list[ParsedRow] | None = None) -> list[ParsedRow]:
+    """Normalise every cell of every row; a bad cell adds a problem and puts its row in ``failed`` instead."""
+    parsed: list[ParsedRow] = []
+    for row_number, cells in sheet.rows:
+        origin = RowOrigin(sheet.display, sheet.spec.name, row_number)
+        values: dict[str, Any] = {}
+        ok = True
+        for column in sheet.spec.columns:
+            index = sheet.columns.get(column.header)
+            raw = cells[index] if index is not None and index < len(cells) else None
+            try:
+                values[column.key] = column.parse(raw)
+            except cv.CensusValueError as exc:
+                problems.append(origin.problem(column.header, exc.reason))
+                ok = False
+        if ok:
+            parsed.append(ParsedRow(origin, values))
+        elif failed is not None:
+            failed.append(ParsedRow(origin, values))
+    return parsed
+
+
+def import_forms(
+    paths: Sequence[Path],
+    inventory_root: Path,
+    *,
+    today: dt.date | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import census forms into the inventory at ``inventory_root``: all of them, or nothing.
+
+    Raises :class:`InputError` listing every problem (unreadable files, bad cells, unknown departments,
+    and whatever the inventory checks find in the result); on success writes the touched department files
+    (and ``network.yaml`` when a new department got its zone) unless ``dry_run``.
+    """
+    today = today or dt.date.today()
+    if not paths:
+        raise InputError([Problem(str(inventory_root), None, "", "no form files given")], "nothing to import")
+    loaded = inventory_files.load_inventory(inventory_root, today=today)
+
+    problems: list[Problem] = []
+    sheets: list[SheetData] = []
+    seen: set[Path] = set()
+    for path in paths:
+        key = path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            sheets.extend(read_form(path))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    rows: dict[str, list[ParsedRow]] = {spec.name: [] for spec in SHEETS}
+    failed: list[ParsedRow] = []
+    for sheet in sheets:
+        rows[sheet.spec.name].extend(parse_rows(sheet, problems, failed))
+    present = {sheet.spec.name for sheet in sheets}
+    rows_read = sum(len(sheet.rows) for sheet in sheets)
+    if not problems and rows_read == 0:
+        problems.extend(
+            Problem(s.display, s.header_row, "", "the sheet has no rows", sheet=s.spec.name) for s in sheets
+        )
+    if any(p.sheet is None for p in problems):
+        raise InputError(problems, "the forms cannot be read; nothing was imported")  # whole files: stop here
+
+    # Resolve and build what did parse even when some cells did not, so that every bad row is listed at once
+    # (an unknown department on one row, a bad date on another); rows that failed are left out.
+    merge = _Merge(loaded.inventory)
+    merge.failed_names.update(
+        row.values["name"] for row in failed if row.origin.sheet == SHEET_DEPARTMENTS and row.values.get("name")
+    )
+    merged = merge.run(rows, present)
+    problems.extend(merge.problems)
+    findings = checks.check_inventory(merged.parts, today=today)
+    if problems:
+        # Some rows were left out; still report what the rules find on the rows that were read, except
+        # references (which may point at a row left out) and records outside the forms.
+        findings = [f for f in findings if not _is_reference(f) and merge.from_row(f, merged)]
+        problems.extend(merge.problem_for(f, merged, loaded) for f in findings)
+        raise InputError(problems, "the forms have problems; nothing was imported")
+    if findings:
+        check_problems = [merge.problem_for(f, merged, loaded) for f in findings]
+        raise InputError(check_problems, "the imported inventory would not pass `govcloud check`; nothing was imported")
+
+    pending = _render_changes(inventory_root, loaded.inventory, merged)
+    if not dry_run:
+        with yamlio.staged_writes() as staged:
+            staged.update(pending)
+    return ImportReport(
+        departments=tuple(merged.report(loaded.inventory)),
+        files_written=() if dry_run else tuple(pending),
+        rows_read=rows_read,
+        dry_run=dry_run,
+    )
+
+
+@dataclasses.dataclass
+class _Merged:
+    """The inventory after the import, and where each record came from."""
+
+    parts: checks.InventoryParts
+    covered: list[str]
+    new_zones: dict[str, model.Zone]
+    origins: dict[tuple[str, str], list[RowOrigin | None]]
+    """(kind, code) → where each occurrence came from, in parts order: a form row, or None for a kept record"""
+    _grouped: dict[str, tuple[model.Department, list[model.System], list[model.CatalogueEntry]]] = dataclasses.field(
+        default_factory=dict
+    )
+
+    def department_file(self, code: str) -> model.DepartmentFile:
+        if not self._grouped:
+            for dept in self.parts.departments:
+                self._grouped[dept.code] = (dept, [], [])
+            for system in self.parts.systems:
+                self._grouped[system.department][1].append(system)
+            for entry in self.parts.catalogue:
+                self._grouped[entry.provider][2].append(entry)
+        dept, systems, entries = self._grouped[code]
+        return model.DepartmentFile(department=dept, systems=tuple(systems), catalogue=tuple(entries))
+
+    def report(self, before: model.Inventory) -> Iterator[DepartmentChange]:
+        covered = set(self.covered)
+        entries_before: dict[str, list[model.CatalogueEntry]] = {}
+        for entry in before.catalogue:
+            if entry.provider in covered:
+                entries_before.setdefault(entry.provider, []).append(entry)
+        for code in self.covered:
+            after = self.department_file(code)
+            old_dept = before.department_by_code.get(code)
+            old_systems = before.systems_of_department.get(code, ())
+            old_entries = entries_before.get(code, [])
+            sys_added, sys_removed, sys_changed = _diff_records(old_systems, after.systems)
+            ent_added, ent_removed, ent_changed = _diff_records(old_entries, after.catalogue)
+            yield DepartmentChange(
+                code=code,
+                name=after.department.name,
+                new=old_dept is None,
+                department_fields=() if old_dept is None else _changed_fields(old_dept, after.department),
+                systems_added=sys_added,
+                systems_removed=sys_removed,
+                systems_changed=sys_changed,
+                entries_added=ent_added,
+                entries_removed=ent_removed,
+                entries_changed=ent_changed,
+                zone=self.new_zones.get(code),
+            )
+
+
+class _Merge:
+    """Builds the inventory that the forms describe, collecting every problem on the way."""
+
+    def __init__(self, inventory: model.Inventory) -> None:
+        self.inventory = inventory
+        self.problems: list[Problem] = []
+        self.by_name: dict[str, list[model.Department]] = {}
+        for dept in inventory.departments:
+            self.by_name.setdefault(dept.name, []).append(dept)
+        self.by_uscc = {d.uscc: d for d in inventory.departments}
+        self.form_departments: dict[str, tuple[ParsedRow, str]] = {}  # code → (row, resolved parent or "")
+        self.form_names: dict[str, str] = {}  # name on a 部门 row → code
+        self.failed_names: set[str] = set()
+
+    # -----------------------------------------------------------------------------------------------------
+    def run(self, rows: Mapping[str, list[ParsedRow]], present: set[str]) -> _Merged:
+        inv = self.inventory
+        self._departments(rows[SHEET_DEPARTMENTS])
+        system_rows = self._resolve_refs(rows[SHEET_SYSTEMS], "department", "所属部门")
+        entry_rows = self._resolve_refs(rows[SHEET_CATALOGUE], "provider", "提供方")
+        if self.form_departments:
+            covered = list(self.form_departments)
+            for row, code in [*system_rows, *entry_rows]:
+                if code not in self.form_departments:
+                    header = "所属部门" if row.origin.sheet == SHEET_SYSTEMS else "提供方"
+                    self.problems.append(
+                        row.origin.problem(
+                            header,
+                            f"department {code} is not on the 部门 sheet of this import: list it there, or import "
+                            "its own form",
+                        )
+                    )
+        else:
+            covered = list(dict.fromkeys(code for _, code in [*system_rows, *entry_rows]))
+        covered_set = set(covered)
+        replaced_systems = SHEET_SYSTEMS in present
+        replaced_entries = SHEET_CATALOGUE in present
+
+        departments = [d for d in inv.departments if d.code not in covered_set]
+        dept_origins: list[RowOrigin | None] = [None] * len(departments)
+        for code in covered:
+            if code in self.form_departments:
+                row, parent = self.form_departments[code]
+                built_dept = self._build_department(row, code, parent or None)
+                if built_dept is not None:
+                    departments.append(built_dept)
+                    dept_origins.append(row.origin)
+            else:
+                departments.append(inv.department_by_code[code])
+                dept_origins.append(None)
+
+        systems = [s for s in inv.systems if s.department not in covered_set or not replaced_systems]
+        system_origins: list[RowOrigin | None] = [None] * len(systems)
+        if replaced_systems:
+            for row, code in system_rows:
+                built_system = self._build_system(row, code)
+                if built_system is not None:
+                    systems.append(built_system)
+                    system_origins.append(row.origin)
+        holders = {s.code: s.department for s in systems}
+
+        entries: list[model.CatalogueEntry] = []
+        entry_origins: list[RowOrigin | None] = []
+        for entry in inv.catalogue:
+            if entry.provider in covered_set and replaced_entries:
+                continue
+            system_gone = entry.system is not None and holders.get(entry.system) != entry.provider
+            entries.append(entry.model_copy(update={"system": None}) if system_gone else entry)
+            entry_origins.append(None)
+        if replaced_entries:
+            for row, code in entry_rows:
+                built_entry = self._build_entry(row, code, holders)
+                if built_entry is not None:
+                    entries.append(built_entry)
+                    entry_origins.append(row.origin)
+
+        new_codes = [c for c in covered if c not in inv.department_by_code]
+        new_zones = self._allocate_zones(new_codes, {d.code: d for d in departments})
+        network = inv.network
+        if new_zones:
+            network = network.model_copy(update={"zones": (*network.zones, *new_zones.values())})
+
+        origins: dict[tuple[str, str], list[RowOrigin | None]] = {}
+        for kind, record_codes, record_origins in (
+            ("department", [d.code for d in departments], dept_origins),
+            ("system", [s.code for s in systems], system_origins),
+            ("catalogue", [e.code for e in entries], entry_origins),
+        ):
+            for record_code, origin in zip(record_codes, record_origins, strict=True):
+                origins.setdefault((kind, record_code), []).append(origin)
+        parts = checks.InventoryParts(
+            city=inv.city,
+            network=network,
+            departments=tuple(departments),
+            systems=tuple(systems),
+            catalogue=tuple(entries),
+            hosts=inv.hosts,
+        )
+        return _Merged(parts, covered, new_zones, origins)
+
+    # -----------------------------------------------------------------------------------------------------
+    def _departments(self, rows: list[ParsedRow]) -> None:
+        taken = set(self.inventory.department_by_code)
+        first_row: dict[str, RowOrigin] = {}
+        resolved: list[tuple[ParsedRow, str]] = []
+        for row in rows:
+            name: str = row.values["name"]
+            uscc: str = row.values["uscc"]
+            code = self._department_code(row, name, uscc, taken)
+            if code is None:
+                self.failed_names.add(name)
+                continue
+            if code in first_row:
+                other = first_row[code]
+                self.problems.append(
+                    row.origin.problem(
+                        "部门名称", f"department {name} ({code}) is already listed in {other.path} row {other.row}"
+                    )
+                )
+                self.failed_names.add(name)
+                continue
+            first_row[code] = row.origin
+            taken.add(code)
+            self.form_names[name] = code
+            resolved.append((row, code))
+        for row, code in resolved:  # parents may name departments listed further down
+            parent_ref = row.values["parent"]
+            parent = ""
+            if parent_ref is not None:
+                try:
+                    parent = self.resolve_department(parent_ref) or ""
+                except LookupError as exc:
+                    self.problems.append(row.origin.problem("上级部门", str(exc.args[0])))
+            self.form_departments[code] = (row, parent)
+
+    def _department_code(self, row: ParsedRow, name: str, uscc: str, taken: set[str]) -> str | None:
+        named = self.by_name.get(name, [])
+        if len(named) == 1:
+            return named[0].code
+        if len(named) > 1:
+            same_uscc = [d for d in named if d.uscc == uscc]
+            if len(same_uscc) == 1:
+                return same_uscc[0].code
+            self.problems.append(
+                row.origin.problem(
+                    "部门名称",
+                    f"several departments are named {name} ({', '.join(d.code for d in named)}) and none has "
+                    "this credit code",
+                )
+            )
+            return None
+        existing = self.by_uscc.get(uscc)
+        if existing is not None:
+            return existing.code
+        if name in self.form_names:
+            return self.form_names[name]  # reported as listed twice by the caller
+        return new_department_code(uscc, taken)
+
+    def resolve_department(self, ref: str) -> str | None:
+        """The code of the department a form names (by name, or by code); LookupError when unknown."""
+        if ref in self.failed_names:
+            return None  # its own row is already reported
+        if ref in self.form_names:
+            return self.form_names[ref]
+        named = self.by_name.get(ref, [])
+        if len(named) == 1:
+            return named[0].code
+        if len(named) > 1:
+            raise LookupError(
+                f"several departments are named {ref} ({', '.join(d.code for d in named)}): write the code"
+            )
+        code = ref.strip().upper()
+        if code in self.inventory.department_by_code or code in self.form_departments:
+            return code
+        raise LookupError(
+            f"unknown department {ref!r}: list it on the 部门 sheet, or use the name of a department in the inventory"
+        )
+
+    def _resolve_refs(self, rows: list[ParsedRow], key: str, header: str) -> list[tuple[ParsedRow, str]]:
+        resolved = []
+        for row in rows:
+            try:
+                code = self.resolve_department(row.values[key])
+            except LookupError as exc:
+                self.problems.append(row.origin.problem(header, str(exc.args[0])))
+                continue
+            if code is not None:
+                resolved.append((row, code))
+        return resolved
+
+    # -----------------------------------------------------------------------------------------------------
+    def _build_department(self, row: ParsedRow, code: str, parent: str | None) -> model.Department | None:
+        old = self.inventory.department_by_code.get(code)
+        data: dict[str, Any] = {"code": code, "name": row.values["name"], "uscc": row.values["uscc"], "parent": parent}
+        if old is not None:
+            data.update({f: getattr(old, f) for f in KEPT_DEPARTMENT_FIELDS})
+        return self._validate(model.Department, data, row)
+
+    def _build_system(self, row: ParsedRow, department: str) -> model.System | None:
+        values = row.values
+        data: dict[str, Any] = {
+            column.key: values[column.key]
+            for column in SYSTEM_SHEET.columns
+            if values.get(column.key) not in (None, ())
+        }
+        data["department"] = department
+        old = self.inventory.system_by_code.get(values["code"])
+        if old is not None:
+            data.update({f: getattr(old, f) for f in KEPT_SYSTEM_FIELDS})
+            if values.get("classified"):
+                data["cloud"] = None  # a classified system never moves to the shared cloud
+        return self._validate(model.System, data, row)
+
+    def _build_entry(self, row: ParsedRow, provider: str, holders: Mapping[str, str]) -> model.CatalogueEntry | None:
+        v = row.values
+        old = self.inventory.entry_by_code.get(v["code"])
+        sharing_type: model.SharingType = v["sharing_type"]
+        same_type = old is not None and old.sharing.type is sharing_type
+        conditions: str | None = v["sharing_conditions"]
+        sharing: dict[str, Any] = {"type": sharing_type, "method": v["sharing_method"]}
+        if sharing_type is model.SharingType.NOT_SHARED:
+            sharing["legal_basis"] = conditions
+            sharing["conditions"] = old.sharing.conditions if old is not None and same_type else None
+        else:
+            if conditions is None and sharing_type is model.SharingType.UNCONDITIONAL:
+                conditions = "无条件"
+            sharing["conditions"] = conditions
+            sharing["legal_basis"] = old.sharing.legal_basis if old is not None and same_type else None
+        data: dict[str, Any] = {
+            "code": v["code"],
+            "name": v["name"],
+            "category": v["category"],
+            "provider": provider,
+            "abstract": v["abstract"],
+            "format": v["format"],
+            "data_items": v["data_items"],
+            "sharing": sharing,
+            "open": {"open": bool(v["open"]), "conditions": v["open_conditions"]},
+            "update_cycle": v["update_cycle"],
+            "publish_date": v["publish_date"],
+            "related": v["related"],
+        }
+        if old is not None:
+            data.update({f: getattr(old, f) for f in KEPT_ENTRY_FIELDS})
+            if old.system is not None and holders.get(old.system) != provider:
+                data["system"] = None  # the system that held it is gone (or belongs to another department now)
+        return self._validate(model.CatalogueEntry, data, row)
+
+    def _validate(self, cls: type[_M], data: dict[str, Any], row: ParsedRow) -> _M | None:
+        try:
+            return cls.model_validate(data)
+        except pydantic.ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                loc = tuple(str(part) for part in error["loc"])
+                self.problems.append(row.origin.problem(header_for(row.origin.sheet, loc), _pydantic_message(error)))
+            return None
+
+    # -----------------------------------------------------------------------------------------------------
+    def _allocate_zones(
+        self, new_codes: Sequence[str], departments: Mapping[str, model.Department]
+    ) -> dict[str, model.Zone]:
+        if not new_codes:
+            return {}
+        pool = dedicated_zone_pool(self.inventory.network)
+        used = [net for zone in self.inventory.network.zones for net in zone.ranges]
+        if self.inventory.network.management is not None:
+            used.extend(self.inventory.network.management.ranges)
+        free = (net for net in pool.subnets(new_prefix=24) if not any(net.overlaps(u) for u in used))
+        zones: dict[str, model.Zone] = {}
+        existing_zone_codes = {z.code for z in self.inventory.network.zones}
+        for code in new_codes:
+            net = next(free, None)
+            origin = self.form_departments[code][0].origin
+            if net is None:
+                self.problems.append(origin.problem("部门名称", f"no free /24 left in the dedicated-zone pool {pool}"))
+                continue
+            zone_code = f"DZ-{code}"
+            if zone_code in existing_zone_codes:
+                self.problems.append(origin.problem("部门名称", f"zone {zone_code} already exists in network.yaml"))
+                continue
+            dept = departments.get(code)
+            name = dept.name if dept is not None else code
+            zones[code] = model.Zone(
+                code=zone_code, name=f"{name}专用网络区", kind=model.ZoneKind.DEDICATED, department=code, ranges=(net,)
+            )
+        return zones
+
+    # -----------------------------------------------------------------------------------------------------
+    @staticmethod
+    def from_row(finding: checks.Finding, merged: _Merged) -> bool:
+        """Whether the record a finding is about came from a form row."""
+        places = merged.origins.get((finding.kind, finding.key), [])
+        return bool(places) and places[min(finding.occurrence, len(places) - 1)] is not None
+
+    def problem_for(self, finding: checks.Finding, merged: _Merged, loaded: inventory_files.LoadedInventory) -> Problem:
+        """Where a check's finding points: the form row that made the record, or the record's inventory file."""
+        places = merged.origins.get((finding.kind, finding.key), [])
+        origin = places[min(finding.occurrence, len(places) - 1)] if places else None
+        if origin is not None:
+            header = header_for(origin.sheet, tuple(str(p) for p in finding.field))
+            kept = header == ".".join(map(str, finding.field))
+            suffix = " (a field kept from the inventory)" if kept and finding.field else ""
+            return origin.problem(header, finding.message + suffix)
+        problem = loaded.sources.problem_for(dataclasses.replace(finding, occurrence=0), loaded.root)
+        if (finding.kind, finding.key) not in loaded.sources.places:
+            # a record the import creates without a row of its own (a new department's zone)
+            return dataclasses.replace(problem, message=f"{finding.kind} {finding.key}: {finding.message}")
+        return dataclasses.replace(problem, message=f"after this import: {finding.message}")
+
+
+def dedicated_zone_pool(network: model.Network) -> ipaddress.IPv4Network:
+    """The /12 holding the lowest existing 专用网络区, or :data:`DEDICATED_ZONE_POOL` when there is none."""
+    dedicated = [net for z in network.zones if z.kind is model.ZoneKind.DEDICATED for net in z.ranges]
+    if not dedicated:
+        return DEDICATED_ZONE_POOL
+    lowest = min(dedicated, key=lambda net: int(net.network_address))
+    return lowest.supernet(new_prefix=12) if lowest.prefixlen >= 12 else lowest
+
+
+def _is_reference(finding: checks.Finding) -> bool:
+    return bool(finding.field) and str(finding.field[0]) in _REFERENCE_FIELDS
+
+
+def new_department_code(uscc: str, taken: set[str]) -> str:
+    """``D`` + the organisation-code body (characters 9-16) of the credit code; a digit is added on a clash."""
+    base = "D" + uscc[8:16]
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}{suffix}" in taken:
+        suffix += 1
+    return f"{base}{suffix}"
+
+
+def header_for(sheet: str, field: Sequence[str | int]) -> str:
+    """The column header behind a model field path, or the dotted path when no column carries it."""
+    spec = _SHEET_BY_NAME[sheet]
+    path = tuple(str(p) for p in field)
+    by_field = {c.field: c.header for c in spec.columns if c.field}
+    extra = _EXTRA_FIELD_HEADERS[sheet]
+    for length in range(len(path), 0, -1):
+        prefix = path[:length]
+        if prefix in by_field:
+            return by_field[prefix]
+        if prefix in extra:
+            return extra[prefix]
+    return ".".join(path)
+
+
+def _pydantic_message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required"
+    if kind == "string_pattern_mismatch":
+        return f"{error['input']!r} does not have the required form ({error['ctx']['pattern']})"
+    message = str(error["msg"])
+    if "input" in error and isinstance(error["input"], str | int | float):
+        return f"{message} (got {error['input']!r})"
+    return message
+
+
+def _changed_fields(old: pydantic.BaseModel, new: pydantic.BaseModel) -> tuple[str, ...]:
+    return tuple(name for name in type(old).model_fields if getattr(old, name) != getattr(new, name))
+
+
+def _diff_records(
+    old: Sequence[model.System] | Sequence[model.CatalogueEntry],
+    new: Sequence[model.System] | Sequence[model.CatalogueEntry],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[RecordChange, ...]]:
+    before: dict[str, pydantic.BaseModel] = {r.code: r for r in old}
+    after: dict[str, pydantic.BaseModel] = {r.code: r for r in new}
+    added = tuple(code for code in after if code not in before)
+    removed = tuple(code for code in before if code not in after)
+    changed = tuple(
+        RecordChange(code, fields)
+        for code in after
+        if code in before and (fields := _changed_fields(before[code], after[code]))
+    )
+    return added, removed, changed
+
+
+def _render_changes(root: Path, before: model.Inventory, merged: _Merged) -> dict[Path, str | None]:
+    """The text of every file the import changes, each checked by parsing it back."""
+    pending: dict[Path, str | None] = {}
+    old_entries: dict[str, list[model.CatalogueEntry]] = {}
+    for entry in before.catalogue:
+        old_entries.setdefault(entry.provider, []).append(entry)
+    for code in merged.covered:
+        after = merged.department_file(code)
+        old_dept = before.department_by_code.get(code)
+        if old_dept is not None:
+            old_file = model.DepartmentFile(
+                department=old_dept,
+                systems=before.systems_of_department.get(code, ()),
+                catalogue=tuple(old_entries.get(code, ())),
+            )
+            if old_file == after:
+                continue
+        text = inventory_files.render_department_file(after)
+        _check_parses_back(text, after, model.DepartmentFile)
+        pending[inventory_files.department_file_path(root, code)] = text
+    # Entries of other departments never change; a covered department's kept entries were already handled.
+    if merged.new_zones:
+        network = merged.parts.network
+        text = inventory_files.render_document(network, "extranet zones and platform services")
+        _check_parses_back(text, network, model.Network)
+        pending[root / inventory_files.NETWORK_FILE] = text
+    return pending
+
+
+def _check_parses_back(text: str, expected: _M, cls: type[_M]) -> None:
+    if cls.model_validate(yamlio.read_fast(text)) != expected:  # pragma: no cover - a bug, not bad input
+        raise GovcloudError(f"internal error: the rendered {cls.__name__} does not read back the same")
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
