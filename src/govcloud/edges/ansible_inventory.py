@@ -1,0 +1,145 @@
+"""The census as an Ansible inventory: hosts, groups and host variables. Edge (reads the inventory and plans).
+
+Hosts are listed once, in ``inventory/hosts.yaml``; the inventory plugin
+(``playbooks/inventory_plugins/govcloud_inventory.py``) and the lookup used by the system stage playbook
+(``playbooks/lookup_plugins/govcloud_stage.py``) are thin wrappers over the functions here.
+
+Groups (names are lower case, ``-`` becomes ``_``):
+
+* ``zone_<code>``: hosts with an address in the zone (a router is in every zone it terminates);
+* ``role_<role>``: ``role_zone_router``, ``role_k8s_control``, ``role_k8s_node``, ``role_service`` (always
+  present, possibly empty, so the playbooks' patterns always match a group);
+* ``pool_<node pool>`` and ``mlps_<level>`` for Kubernetes nodes of a dedicated pool.
+
+Host variables: ``govcloud_role``, ``govcloud_zone``, ``govcloud_addresses`` (zone, address, interface,
+ip), ``govcloud_interfaces``, ``govcloud_node_pool``, ``govcloud_mlps_level``, ``govcloud_systems``,
+``ansible_host`` (the first address) and, for zone routers, ``govcloud_firewall``: the router's firewall
+model from :mod:`govcloud.core.firewall`, rendered from the flow matrix of the inventory and the plans.
+Group ``all`` carries ``govcloud_inventory_dir``, ``govcloud_plans_dir`` and ``govcloud_city``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+from govcloud.core import firewall, flows, model
+from govcloud.edges import inventory_files, plan_progress
+from govcloud.errors import InputError, Problem, RefusedError
+
+_GROUP_RE = re.compile(r"[^a-z0-9_]+")
+
+
+def group_name(prefix: str, value: str | int) -> str:
+    """A valid Ansible group name: ``<prefix>_<value>`` in lower case with ``_`` for anything else."""
+    return f"{prefix}_{_GROUP_RE.sub('_', str(value).lower())}"
+
+
+@dataclasses.dataclass(frozen=True)
+class AnsibleInventory:
+    """What the inventory plugin adds: groups with their hosts, variables per host and for ``all``."""
+
+    groups: dict[str, tuple[str, ...]]
+    hostvars: dict[str, dict[str, Any]]
+    allvars: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML/JSON inventory form (``{"all": {"hosts": ..., "vars": ..., "children": ...}}``)."""
+        return {
+            "all": {
+                "hosts": self.hostvars,
+                "vars": self.allvars,
+                "children": {name: {"hosts": {h: {} for h in hosts}} for name, hosts in self.groups.items()},
+            }
+        }
+
+
+def host_vars(host: model.Host) -> dict[str, Any]:
+    """The census variables of one host (no firewall)."""
+    addresses = [
+        {
+            "zone": a.zone,
+            "address": str(a.address),
+            "ip": str(a.address.ip),
+            "prefix": a.address.network.prefixlen,
+            "interface": a.interface,
+        }
+        for a in host.addresses
+    ]
+    own = next((a for a in host.addresses if a.zone == host.zone), host.addresses[0])
+    return {
+        "ansible_host": str(own.address.ip),
+        "govcloud_role": host.role.value,
+        "govcloud_zone": host.zone,
+        "govcloud_addresses": addresses,
+        "govcloud_interfaces": sorted({a.interface for a in host.addresses if a.interface}),
+        "govcloud_node_pool": host.node_pool,
+        "govcloud_mlps_level": host.mlps_level,
+        "govcloud_systems": list(host.systems),
+    }
+
+
+def build_ansible_inventory(inventory_dir: Path, plans_dir: Path) -> AnsibleInventory:
+    """Read ``inventory_dir`` and ``plans_dir``; every host once, grouped, with its firewall if a router."""
+    loaded = inventory_files.load_inventory(inventory_dir)
+    inventory = loaded.inventory
+    progress = plan_progress.load_progress(plans_dir)
+    matrix = flows.compute_flow_matrix(inventory, progress)
+    firewalls = firewall.build_firewalls(inventory, matrix)
+    groups: dict[str, list[str]] = {group_name("role", role.value): [] for role in model.HostRole}
+    hostvars: dict[str, dict[str, Any]] = {}
+    for host in sorted(inventory.hosts, key=lambda h: h.name):
+        names = {group_name("role", host.role.value)}
+        names.update(group_name("zone", a.zone) for a in host.addresses)
+        names.add(group_name("zone", host.zone))
+        if host.node_pool:
+            names.add(group_name("pool", host.node_pool))
+        if host.mlps_level is not None:
+            names.add(group_name("mlps", host.mlps_level))
+        for name in names:
+            groups.setdefault(name, []).append(host.name)
+        variables = host_vars(host)
+        if host.name in firewalls:
+            variables["govcloud_firewall"] = firewalls[host.name].to_vars()
+        hostvars[host.name] = variables
+    return AnsibleInventory(
+        groups={name: tuple(hosts) for name, hosts in sorted(groups.items())},
+        hostvars=hostvars,
+        allvars={
+            "govcloud_inventory_dir": str(inventory_dir.resolve()),
+            "govcloud_plans_dir": str(plans_dir.resolve()),
+            "govcloud_city": inventory.city.name,
+        },
+    )
+
+
+def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, Any]:
+    """What ``system_network_stage.yml`` applies: the system's chain per router, its stage forced to network.
+
+    Raises :class:`InputError` for an unknown system and :class:`RefusedError` for a classified one.
+    """
+    loaded = inventory_files.load_inventory(inventory_dir)
+    inventory = loaded.inventory
+    target = inventory.system_by_code.get(system)
+    if target is None:
+        prefix = system.split("-", maxsplit=1)[0]
+        close = sorted(code for code in inventory.system_by_code if code.split("-", maxsplit=1)[0] == prefix)
+        hint = f"; systems of that department: {', '.join(close[:12])}" if close else ""
+        raise InputError(
+            [Problem(str(inventory_dir), None, "system", f"unknown system {system!r}{hint}")], "no such system"
+        )
+    if target.classified:
+        raise RefusedError(f"system {system} is classified (涉密): it never opens flows on the extranet")
+    progress = firewall.with_network_stage(plan_progress.load_progress(plans_dir), system)
+    matrix = flows.compute_flow_matrix(inventory, progress)
+    chains = firewall.stage_chains(inventory, matrix, system)
+    zone = inventory.zone_of_department.get(target.department)
+    return {
+        "system": system,
+        "department": target.department,
+        "zone": zone.code if zone is not None else None,
+        "routers": sorted(chains),
+        "chains": {router: chain.to_vars() for router, chain in chains.items()},
+    }
