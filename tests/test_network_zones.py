@@ -30,7 +30,7 @@ import yaml
 from typer.testing import CliRunner
 
 from govcloud.cli import app
-from govcloud.core import firewall, flows, model, stages
+from govcloud.core import desired, firewall, flows, model, stages
 from govcloud.edges import ansible_inventory, inventory_files, network_runs, plan_progress
 from govcloud.edges.labhosts import (
     Lab,
@@ -685,11 +685,12 @@ def test_cloud_hosts_are_prepared_inside_the_hosts_only(lab: Lab, census: tuple[
         assert "SystemdCgroup = false" in (lab.read_file(node, "/etc/containerd/config.toml") or "")
     labels = yaml.safe_load(lab.read_file("k8s-mlps3-1", "/etc/govcloud/node-labels.yaml") or "")
     assert labels["labels"] == {
-        "govcloud.gov.cn/mlps-level": "3",
-        "govcloud.gov.cn/node-pool": "mlps3",
-        "govcloud.gov.cn/zone": "PUB",
+        "govcloud/mlps-level": "3",
+        desired.NODE_POOL_LABEL: "mlps3",
+        "govcloud/zone": "PUB",
     }
-    assert labels["taints"] == [{"key": "govcloud.gov.cn/node-pool", "value": "mlps3", "effect": "NoSchedule"}]
+    # the taint the playbook records is exactly the one the rendered level-3 workloads tolerate
+    assert labels["taints"] == [{"key": desired.NODE_POOL_LABEL, "value": "mlps3", "effect": "NoSchedule"}]
     general = yaml.safe_load(lab.read_file("k8s-node-1", "/etc/govcloud/node-labels.yaml") or "")
     assert general["taints"] == []
     assert lab.read_file("gaj-app", "/etc/containerd/config.toml") is None

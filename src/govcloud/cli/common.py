@@ -41,7 +41,9 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
             err_console.print(f"[bold red]{exc.summary}[/]: {len(exc.problems)} problem(s)")
             raise typer.Exit(exc.exit_code) from None
         except GovcloudError as exc:
-            err_console.print(f"[bold red]error[/]: {exc}", soft_wrap=True)
+            err_console.print("[bold red]error[/]: ", end="")
+            # messages quote user input and object names; never let rich read "[...]" in them as markup
+            err_console.print(str(exc), markup=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper

@@ -26,9 +26,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from govcloud.core import model
 from govcloud.core.stages import Progress, ProgressMap, Stage
 
-SHARE_PORT = model.ServicePort(name="share", port=8443)
+SHARE_PORT = model.SHARE_PORT
 """Where a system serves its shareable catalogue entries to the exchange (data stage)."""
-RESTRICTED_PORT = model.ServicePort(name="restricted", port=8444)
+RESTRICTED_PORT = model.RESTRICTED_PORT
 """Where a system serves its 不予共享 entries, inside its own department only."""
 
 
@@ -176,7 +176,23 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
     for name in PLATFORM_SERVICES:
         service: model.PlatformService = getattr(platform, name)
         locations[platform_endpoint(name)] = Location(service.zone, None)
-    return FlowMatrix(flows=tuple(sorted(set(flows))), locations=locations)
+    # Sort on a plain tuple key: the dataclass's generated ordering compares enums field by field and cost
+    # seconds on a province.
+    unique = set(flows)
+    ordered = sorted(unique, key=_flow_key)
+    return FlowMatrix(flows=tuple(ordered), locations=locations)
+
+
+def _flow_key(flow: Flow) -> tuple[str, str, str, str, int, str, str]:
+    return (
+        flow.source.kind.value,
+        flow.source.name,
+        flow.destination.kind.value,
+        flow.destination.name,
+        flow.port,
+        flow.protocol.value,
+        flow.reason,
+    )
 
 
 def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:

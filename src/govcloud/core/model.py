@@ -219,6 +219,12 @@ class ServicePort(Record):
     protocol: Protocol = Protocol.TCP
 
 
+SHARE_PORT = ServicePort(name="share", port=8443)
+"""Where a system serves its shareable catalogue entries to the exchange (data stage); reserved."""
+RESTRICTED_PORT = ServicePort(name="restricted", port=8444)
+"""Where a system serves its 不予共享 entries, inside its own department only; reserved."""
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Departments and zones
 

@@ -8,6 +8,7 @@ inventory without the file behaves exactly as documented here. Values the regula
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from typing import Annotated
 
 import pydantic
@@ -62,17 +63,40 @@ class CloudSettings(_Section):
     dedicated_pools: tuple[str, ...] = pydantic.Field(
         default=(), description="dedicated resource pools declared for level-4 systems (none by default)"
     )
+    cluster_cidrs: tuple[ipaddress.IPv4Network, ...] = pydantic.Field(
+        default=(ipaddress.IPv4Network("10.244.0.0/16"), ipaddress.IPv4Network("10.96.0.0/12")),
+        description="the cluster's pod and service ranges: never counted as 'the Internet' in NetworkPolicies",
+    )
+    image_registry: str = pydantic.Field(
+        default="registry.egov.internal",
+        description="registry of the placeholder image derived for a system without cloud.image",
+    )
+    gateway_domain: str = pydantic.Field(
+        default="gateway.egov.internal",
+        description="DNS domain of the business collaboration gateway: a system's route is <system>.<domain>",
+    )
 
 
 class WaveSettings(_Section):
-    """Capacity and calendar of migration waves."""
+    """Capacity and calendar of migration waves.
+
+    A wave's days are split into three equal parts, one per stage (network, data, business), so a provider
+    placed in the same wave as its consumer finishes its data stage before the consumer's business stage.
+    """
 
     start: dt.date = pydantic.Field(default=dt.date(2027, 1, 4), description="first day of wave 1")
-    length_days: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(default=28, description="length of one wave")
+    length_days: Annotated[int, pydantic.Field(ge=3)] = pydantic.Field(
+        default=28, description="length of one wave in days (at least 3: one part per stage)"
+    )
     max_systems: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(default=40, description="systems per wave")
     cpu: Annotated[float, pydantic.Field(gt=0)] = pydantic.Field(default=400.0, description="cluster cores per wave")
     memory_gib: Annotated[float, pydantic.Field(gt=0)] = pydantic.Field(
         default=1600.0, description="cluster memory per wave (GiB)"
+    )
+    decommission_after_days: Annotated[int, pydantic.Field(ge=0)] = pydantic.Field(
+        default=14,
+        description="days between the end of the last wave a decommission waits for and the shutdown "
+        "(parallel run: dependents re-pointed and checked before the old system goes)",
     )
 
 

@@ -1,0 +1,989 @@
+"""The desired Kubernetes objects of the shared cloud, computed from the inventory and the plans. Pure.
+
+One function, :func:`desired_state`, turns the census (:class:`~govcloud.core.model.Inventory`), how far each
+system has got (:data:`~govcloud.core.stages.ProgressMap`) and the settings into plain JSON-compatible
+Kubernetes objects. ``govcloud render`` writes them as YAML and the Pulumi programs declare exactly them, so
+what reaches a cluster is computed once, here.
+
+Namespaces
+    ``d-<code>`` holds a department's systems placed in its own 专用网络区; a system placed in another zone
+    (the 互联网接入区, or the 公用网络区) lives in ``d-<code>-<zone code>`` (e.g. ``d-cgj-inet``), created only
+    when the department has a system placed there. The shared platform has ``govcloud-exchange``,
+    ``govcloud-gateway`` and ``govcloud-ingress``. A namespace holds one zone, so a zone of the flow matrix is
+    exactly the set of namespaces labelled with it.
+
+Labels (the facts the policies read, since a policy pack sees only objects)
+    ``govcloud/department`` (code), ``govcloud/zone`` (zone code), ``govcloud/zone-kind`` (``dedicated``,
+    ``internet``, ``public``), ``govcloud/mlps-level`` (``"1"``..``"4"``; on a namespace the highest of the
+    systems running in it; absent when ungraded), ``govcloud/system`` (system code: pods, workloads, Services,
+    NetworkPolicies and Ingresses of the system), ``govcloud/platform`` (``exchange``, ``gateway``,
+    ``ingress``: platform namespaces; the platform's own pods must carry it too), ``govcloud/sharing:
+    restricted`` (the Service and NetworkPolicy of the 不予共享 data port), ``govcloud/writable-root: "true"``
+    (the stated exception :attr:`~govcloud.core.model.CloudPlacement.writable_root`), ``govcloud/stage``
+    (the stage the system has reached). Nodes of a dedicated pool carry ``govcloud/node-pool=<pool>`` and the
+    taint ``govcloud/node-pool=<pool>:NoSchedule``; placed pods select and tolerate exactly that.
+
+Routes
+    ``networking.k8s.io/v1`` Ingress, not Gateway API: it is in every cluster without installing CRDs, every
+    controller implements it, and the official schemas validate it fully (Gateway API kinds only against a
+    partial bundled schema). Two IngressClasses tell the entries apart: ``govcloud-internet`` (the 互联网接入区
+    ingress, public: TLS, the system's public hostnames) and ``govcloud-collaboration`` (the 业务协同网关,
+    reachable from the departments only: ``<system>.<settings.cloud.gateway_domain>``). An Ingress lives in
+    its backend's namespace (Ingress cannot cross namespaces), so public ones are in ``d-<code>-inet``.
+    The controllers' pods must carry ``govcloud/platform: ingress`` / ``gateway`` in their namespaces.
+
+NetworkPolicies
+    Rendered from :func:`~govcloud.core.flows.compute_flow_matrix`, never recomputed: per destination pod
+    (a system, a platform service) one ingress policy with a rule per source; per source system one egress
+    policy; per namespace one ``zone-outbound`` policy for the flows whose source is the namespace's zone
+    (namespace-wide names never end in ``-ingress``/``-egress``/``-restricted``, so no system's can clash). With
+    the namespace-wide ``default-deny`` (ingress and egress, DNS to kube-system only) every pod is isolated in
+    both directions, so traffic between two pods passes exactly when the matrix allows it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import gc
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final
+
+from govcloud.core import flows, model
+from govcloud.core.settings import Settings
+from govcloud.core.stages import Progress, ProgressMap, Stage
+from govcloud.errors import RefusedError
+
+Manifest = dict[str, Any]
+"""A plain JSON-compatible Kubernetes object (dicts, lists, strings, numbers, booleans)."""
+
+# --- label and annotation keys (the Pulumi programs and the policy pack read these) ---------------------
+
+PREFIX: Final = "govcloud/"
+DEPARTMENT_LABEL: Final = "govcloud/department"
+ZONE_LABEL: Final = "govcloud/zone"
+ZONE_KIND_LABEL: Final = "govcloud/zone-kind"
+MLPS_LABEL: Final = "govcloud/mlps-level"
+SYSTEM_LABEL: Final = "govcloud/system"
+PLATFORM_LABEL: Final = "govcloud/platform"
+SHARING_LABEL: Final = "govcloud/sharing"
+SHARING_RESTRICTED: Final = "restricted"
+WRITABLE_ROOT_LABEL: Final = "govcloud/writable-root"
+STAGE_LABEL: Final = "govcloud/stage"
+NODE_POOL_LABEL: Final = "govcloud/node-pool"
+"""Node label and taint key of a dedicated node pool (``govcloud/node-pool=<pool>:NoSchedule``)."""
+NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
+"""Set by Kubernetes itself on every namespace (immutable), so a selector on it names one namespace."""
+WHY_ANNOTATION: Final = "govcloud/why"
+"""On NetworkPolicies: the flows they open and the reason the flow matrix gives for each."""
+NAME_ANNOTATION: Final = "govcloud/name"
+"""The Chinese name of the department, zone or system an object belongs to."""
+IMAGE_PLACEHOLDER_ANNOTATION: Final = "govcloud/image-placeholder"
+
+MANAGED_BY: Final = {"app.kubernetes.io/managed-by": "govcloud", "app.kubernetes.io/part-of": "govcloud"}
+
+ZONE_KIND_VALUES: Final[Mapping[model.ZoneKind, str]] = {
+    model.ZoneKind.DEDICATED: "dedicated",
+    model.ZoneKind.INTERNET_ACCESS: "internet",
+    model.ZoneKind.PUBLIC: "public",
+}
+
+PLATFORM_NAMESPACES: Final[Mapping[str, str]] = {
+    "exchange": "govcloud-exchange",
+    "gateway": "govcloud-gateway",
+    "ingress": "govcloud-ingress",
+}
+PUBLIC_INGRESS_CLASS: Final = "govcloud-internet"
+"""IngressClass of the Internet access zone's ingress: the only public entry."""
+GATEWAY_INGRESS_CLASS: Final = "govcloud-collaboration"
+"""IngressClass of the business collaboration gateway: reachable from the departments, never public."""
+INGRESS_CONTROLLER: Final = "k8s.io/ingress-nginx"
+
+PSA_LABELS: Final[Mapping[str, str]] = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/audit-version": "latest",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/warn-version": "latest",
+}
+
+DNS_NAMESPACE: Final = "kube-system"
+DNS_POD_LABELS: Final[Mapping[str, str]] = {"k8s-app": "kube-dns"}
+"""Cluster DNS (CoreDNS keeps the historical ``k8s-app: kube-dns`` label)."""
+
+ADMIN_ROLE: Final = "department-admin"
+CONTAINER_NAME: Final = "app"
+RUN_AS_USER: Final = 10001
+TMP_SIZE: Final = "1Gi"
+CPU_LIMIT_FACTOR: Final = 2
+"""CPU limit = request x this (bursts allowed); the memory limit equals the request (no overcommit)."""
+DEFAULT_REQUEST: Final[Mapping[str, str]] = {"cpu": "100m", "memory": "128Mi"}
+DEFAULT_LIMIT: Final[Mapping[str, str]] = {"cpu": "500m", "memory": "512Mi"}
+_DEFAULT_LIMIT_MILLI_MI: Final = (500, 512)
+
+
+# --- the result --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class DesiredState:
+    """Every object the cluster should hold: the shared platform's, then each department's."""
+
+    platform: tuple[Manifest, ...]
+    departments: Mapping[str, tuple[Manifest, ...]]
+    """Department code → its objects (namespaces, RBAC, quotas, policies, its systems' objects)."""
+
+    def all(self) -> tuple[Manifest, ...]:
+        """Platform objects first, then each department's, departments sorted by code."""
+        result = list(self.platform)
+        for code in sorted(self.departments):
+            result.extend(self.departments[code])
+        return tuple(result)
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Refusal:
+    """One system that must not be placed on the shared cloud, and why."""
+
+    system: str
+    reason: str
+
+    def render(self) -> str:
+        return f"{self.system}: {self.reason}"
+
+
+class PlacementRefused(RefusedError):
+    """Systems the plans would place on the shared cloud against its rules (MLPS, reserved ports); lists all."""
+
+    def __init__(self, refusals: Iterable[Refusal]) -> None:
+        self.refusals: tuple[Refusal, ...] = tuple(sorted(refusals))
+        lines = "\n".join(f"  {r.render()}" for r in self.refusals)
+        super().__init__(f"{len(self.refusals)} system(s) refused on the shared cloud:\n{lines}")
+
+
+# --- names ---------------------------------------------------------------------------------------------------
+
+
+def object_name(code: str) -> str:
+    """A system code as a DNS-1123 label (``CGJ-001`` → ``cgj-001``)."""
+    return code.lower()
+
+
+def department_namespace(department: str) -> str:
+    """The namespace of a department's 专用网络区 (``d-cgj``)."""
+    return f"d-{department.lower()}"
+
+
+def system_namespace(system: model.System, inventory: model.Inventory) -> str:
+    """Where a system's objects live: its department's namespace, or ``d-<dept>-<zone>`` outside that zone."""
+    own = inventory.zone_of_department.get(system.department)
+    zone = system.cloud.zone if system.cloud is not None else (own.code if own is not None else "")
+    if (own is not None and zone == own.code) or not zone:
+        return department_namespace(system.department)
+    zone_part = zone.lower().strip("-").replace("--", "-")
+    return f"{department_namespace(system.department)}-{zone_part}"
+
+
+def qualified_name(manifest: Mapping[str, Any]) -> str:
+    """``Kind/namespace/name`` (``Kind/name`` for cluster-scoped objects): how problems name an object."""
+    metadata = manifest.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    kind = str(manifest.get("kind", "?"))
+    name = str(metadata.get("name", "?"))
+    namespace = metadata.get("namespace")
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+# --- placement -----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """The node pool a workload is pinned to (node selector and toleration), or none (general nodes)."""
+
+    pool: str | None
+
+
+def place_system(system: model.System, settings: Settings) -> Placement | Refusal:
+    """Where a system may run on the shared cloud, or why it may not (the MLPS rules of DOMAIN.md §5)."""
+    cloud = settings.cloud
+    level = system.mlps_level
+    requested = system.cloud.node_pool if system.cloud is not None else None
+    dedicated = set(cloud.dedicated_pools)
+    if system.classified:
+        return Refusal(system.code, "classified (涉密) systems never go to the shared cloud")
+    if level is not None and level >= 5:
+        return Refusal(system.code, "MLPS level 5 never goes to a shared cloud")
+    if level == 4:
+        if not dedicated:
+            return Refusal(system.code, "MLPS level 4 needs a dedicated resource pool, and none is declared")
+        if requested not in dedicated:
+            return Refusal(
+                system.code,
+                f"MLPS level 4 must run on a declared dedicated pool ({', '.join(sorted(dedicated))}); "
+                f"cloud.node_pool is {requested!r}",
+            )
+        return Placement(requested)
+    if level is not None and level > cloud.mlps_level:
+        return Refusal(system.code, f"MLPS level {level} is above the cloud's own rating (level {cloud.mlps_level})")
+    if level == 3:
+        if requested is None or requested == cloud.mlps3_node_pool:
+            return Placement(cloud.mlps3_node_pool)
+        if requested in dedicated:
+            return Placement(requested)
+        return Refusal(
+            system.code,
+            f"MLPS level 3 runs on the level-3 pool {cloud.mlps3_node_pool!r} or a declared dedicated pool; "
+            f"cloud.node_pool is {requested!r}",
+        )
+    return Placement(requested)
+
+
+def refusals(inventory: model.Inventory, progress: ProgressMap, settings: Settings) -> tuple[Refusal, ...]:
+    """Every system the plans would provision that the rules refuse, sorted by system code.
+
+    The MLPS rules (:func:`place_system`), and the data-stage ports: a system's own port must not take the
+    number or name of ``share`` / ``restricted``, or the 不予共享 port could not be told apart from it.
+
+    A system is provisioned once its progress has reached a stage and it has a cloud placement; a classified
+    system is refused as soon as its progress reaches a stage, placement or not.
+    """
+    found: list[Refusal] = []
+    for system in inventory.systems:
+        reached = progress.get(system.code)
+        if reached is None or reached.reached is None:
+            continue
+        if system.cloud is None and not system.classified:
+            continue
+        verdict = place_system(system, settings)
+        if isinstance(verdict, Refusal):
+            found.append(verdict)
+        reserved = [
+            p
+            for p in system.ports
+            for data in (flows.SHARE_PORT, flows.RESTRICTED_PORT)
+            if p.port == data.port or p.name == data.name
+        ]
+        if reserved:
+            found.append(
+                Refusal(
+                    system.code,
+                    f"port {reserved[0].name}/{reserved[0].port} clashes with the data-stage ports "
+                    f"({flows.SHARE_PORT.name}/{flows.SHARE_PORT.port}, "
+                    f"{flows.RESTRICTED_PORT.name}/{flows.RESTRICTED_PORT.port}): renumber or rename it",
+                )
+            )
+    return tuple(sorted(found))
+
+
+# --- the computation -------------------------------------------------------------------------------------------
+
+
+def desired_state(inventory: model.Inventory, progress: ProgressMap, settings: Settings) -> DesiredState:
+    """Every object of the shared cloud for ``inventory`` at ``progress``; deterministic order.
+
+    Raises :class:`PlacementRefused` (a :class:`~govcloud.errors.RefusedError`) naming every system the MLPS
+    rules refuse, all at once, before anything is built.
+    """
+    refused = refusals(inventory, progress, settings)
+    if refused:
+        raise PlacementRefused(refused)
+    # Millions of small acyclic dicts: the cyclic collector's rescans of them (and of the inventory) took
+    # more time than building them on a province, so it is paused while building (nothing here makes cycles).
+    with _collector_paused():
+        builder = _Builder(inventory, progress, settings)
+        return DesiredState(platform=tuple(builder.platform()), departments=builder.departments())
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Namespace:
+    name: str
+    department: str | None
+    zone: model.Zone | None
+    platform: str | None = None
+
+
+class _Builder:
+    """Holds the indexes one computation needs (flows by source and destination, placements, hosts)."""
+
+    def __init__(self, inventory: model.Inventory, progress: ProgressMap, settings: Settings) -> None:
+        self.inventory = inventory
+        self.progress = progress
+        self.settings = settings
+        self.matrix = flows.compute_flow_matrix(inventory, progress)
+        self.by_destination: dict[flows.Endpoint, list[flows.Flow]] = defaultdict(list)
+        self.by_source: dict[flows.Endpoint, list[flows.Flow]] = defaultdict(list)
+        for flow in self.matrix.flows:
+            self.by_destination[flow.destination].append(flow)
+            self.by_source[flow.source].append(flow)
+        self.on_cluster: dict[str, tuple[model.System, Progress, Placement]] = {}
+        for system in inventory.systems:
+            reached = progress.get(system.code)
+            if reached is None or reached.reached is None or system.cloud is None or system.classified:
+                continue
+            placement = place_system(system, settings)
+            assert isinstance(placement, Placement)  # refusals were raised before
+            self.on_cluster[system.code] = (system, reached, placement)
+        self.host_cidrs: dict[str, list[str]] = defaultdict(list)
+        for host in inventory.hosts:
+            for code in host.systems:
+                for address in host.addresses:
+                    self.host_cidrs[code].append(f"{address.address.ip}/32")
+        self.namespace_of: dict[str, str] = {
+            code: system_namespace(system, inventory) for code, (system, _, _) in self.on_cluster.items()
+        }
+        internal = [r for z in inventory.network.zones for r in z.ranges]
+        if inventory.network.management is not None:
+            internal.extend(inventory.network.management.ranges)
+        internal.extend(settings.cloud.cluster_cidrs)
+        self.internet_except = [str(n) for n in ipaddress.collapse_addresses(internal)]
+
+    # -- platform ------------------------------------------------------------------------------------------
+
+    def platform(self) -> Iterator[Manifest]:
+        yield _ingress_class(PUBLIC_INGRESS_CLASS, "the Internet access zone's ingress (互联网接入区): public")
+        yield _ingress_class(GATEWAY_INGRESS_CLASS, "the business collaboration gateway (业务协同网关): not public")
+        platform = self.inventory.network.platform
+        for name in flows.PLATFORM_SERVICES:
+            service: model.PlatformService = getattr(platform, name)
+            zone = self.inventory.zone_by_code.get(service.zone)
+            namespace = _Namespace(PLATFORM_NAMESPACES[name], None, zone, platform=name)
+            yield self._namespace(namespace, mlps=None, annotations={NAME_ANNOTATION: service.name})
+            yield self._default_deny(namespace)
+            yield from self._zone_outbound(namespace)
+            endpoint = flows.platform_endpoint(name)
+            selector = {PLATFORM_LABEL: name}
+            labels = {**MANAGED_BY, PLATFORM_LABEL: name}
+            ingress = self._ingress_policy(f"{name}-ingress", namespace.name, selector, labels, endpoint)
+            if ingress is not None:
+                yield ingress
+            egress = self._egress_policy(f"{name}-egress", namespace.name, selector, labels, endpoint)
+            if egress is not None:
+                yield egress
+
+    # -- departments ---------------------------------------------------------------------------------------
+
+    def departments(self) -> dict[str, tuple[Manifest, ...]]:
+        result: dict[str, tuple[Manifest, ...]] = {}
+        for department in sorted(self.inventory.departments, key=lambda d: d.code):
+            result[department.code] = tuple(self._department(department))
+        return result
+
+    def _department(self, department: model.Department) -> Iterator[Manifest]:
+        inventory = self.inventory
+        own_zone = inventory.zone_of_department.get(department.code)
+        systems = sorted(inventory.systems_of_department.get(department.code, ()), key=lambda s: s.code)
+        spaces: dict[str, _Namespace] = {
+            department_namespace(department.code): _Namespace(
+                department_namespace(department.code), department.code, own_zone
+            )
+        }
+        for system in systems:
+            if system.cloud is None or system.classified:
+                continue
+            name = system_namespace(system, inventory)
+            if name not in spaces:
+                spaces[name] = _Namespace(name, department.code, inventory.zone_by_code.get(system.cloud.zone))
+        running: dict[str, list[tuple[model.System, Progress, Placement]]] = {name: [] for name in spaces}
+        for system in systems:
+            if system.code in self.on_cluster:
+                running[self.namespace_of[system.code]].append(self.on_cluster[system.code])
+        for name in sorted(spaces):
+            namespace = spaces[name]
+            members = running[name]
+            levels = [s.mlps_level for s, _, _ in members if s.mlps_level is not None]
+            annotations = {NAME_ANNOTATION: department.name}
+            yield self._namespace(namespace, mlps=max(levels) if levels else None, annotations=annotations)
+            yield _resource_quota(namespace, [s for s, _, _ in members])
+            yield _limit_range(namespace, [s for s, _, _ in members])
+            yield _admin_role(namespace)
+            if department.admin_group:
+                yield _admin_binding(namespace, department.admin_group)
+            yield self._default_deny(namespace)
+            yield from self._zone_outbound(namespace)
+            for system, reached, placement in members:
+                yield from self._system(system, reached, placement, namespace)
+
+    # -- one system ----------------------------------------------------------------------------------------
+
+    def _system(
+        self, system: model.System, reached: Progress, placement: Placement, namespace: _Namespace
+    ) -> Iterator[Manifest]:
+        assert system.cloud is not None
+        assert reached.reached is not None
+        name = object_name(system.code)
+        labels = self._system_labels(system, reached.reached, namespace)
+        data_ports = flows.data_ports(system, self.inventory) if reached.has_reached(Stage.DATA) else ()
+        share = [p for p in data_ports if p.name == flows.SHARE_PORT.name]
+        restricted = [p for p in data_ports if p.name == flows.RESTRICTED_PORT.name]
+        yield self._workload(system, placement, namespace, labels, (*system.ports, *share, *restricted))
+        selector = {SYSTEM_LABEL: system.code}
+        service_ports = (*system.ports, *share)
+        if service_ports:
+            yield _service(name, namespace.name, labels, selector, service_ports)
+        if restricted:
+            restricted_labels = {**labels, SHARING_LABEL: SHARING_RESTRICTED}
+            yield _service(f"{name}-restricted", namespace.name, restricted_labels, selector, restricted)
+        endpoint = flows.system_endpoint(system.code)
+        restricted_numbers = {p.port for p in restricted}
+        ingress = self._ingress_policy(
+            f"{name}-ingress", namespace.name, selector, labels, endpoint, skip_ports=restricted_numbers
+        )
+        if ingress is not None:
+            yield ingress
+        if restricted:
+            restricted_policy = self._ingress_policy(
+                f"{name}-restricted",
+                namespace.name,
+                selector,
+                {**labels, SHARING_LABEL: SHARING_RESTRICTED},
+                endpoint,
+                only_ports=restricted_numbers,
+            )
+            if restricted_policy is not None:
+                yield restricted_policy
+        egress = self._egress_policy(f"{name}-egress", namespace.name, selector, labels, endpoint)
+        if egress is not None:
+            yield egress
+        if system.cloud.public_hostnames and system.ports:
+            yield _ingress(
+                f"{name}-public",
+                namespace.name,
+                labels,
+                PUBLIC_INGRESS_CLASS,
+                [(host, name, system.ports[0].port) for host in system.cloud.public_hostnames],
+                tls_secret=f"{name}-tls",
+            )
+        if reached.has_reached(Stage.BUSINESS) and system.ports:
+            domain = self.settings.cloud.gateway_domain
+            routes = [
+                (f"{name}.{domain}" if i == 0 else f"{port.name}-{name}.{domain}", name, port.port)
+                for i, port in enumerate(system.ports)
+            ]
+            yield _ingress(f"{name}-gateway", namespace.name, labels, GATEWAY_INGRESS_CLASS, routes, tls_secret=None)
+
+    def _system_labels(self, system: model.System, stage: Stage, namespace: _Namespace) -> dict[str, str]:
+        labels = {
+            "app.kubernetes.io/name": object_name(system.code),
+            **MANAGED_BY,
+            DEPARTMENT_LABEL: system.department,
+            SYSTEM_LABEL: system.code,
+            STAGE_LABEL: stage.value,
+        }
+        if namespace.zone is not None:
+            labels[ZONE_LABEL] = namespace.zone.code
+            labels[ZONE_KIND_LABEL] = ZONE_KIND_VALUES[namespace.zone.kind]
+        if system.mlps_level is not None:
+            labels[MLPS_LABEL] = str(system.mlps_level)
+        if system.cloud is not None and system.cloud.writable_root:
+            labels[WRITABLE_ROOT_LABEL] = "true"
+        return labels
+
+    def _workload(
+        self,
+        system: model.System,
+        placement: Placement,
+        namespace: _Namespace,
+        labels: Mapping[str, str],
+        ports: Sequence[model.ServicePort],
+    ) -> Manifest:
+        cloud = system.cloud
+        assert cloud is not None
+        name = object_name(system.code)
+        annotations = {NAME_ANNOTATION: system.name}
+        image = cloud.image
+        if image is None:
+            image = f"{self.settings.cloud.image_registry}/{system.department.lower()}/{name}:placeholder"
+            annotations[IMAGE_PLACEHOLDER_ANNOTATION] = "true"
+        sizing = system.sizing
+        cpu_request = _millicores(sizing.cpu)
+        memory = _mebibytes(sizing.memory_gib)
+        container: Manifest = {
+            "name": CONTAINER_NAME,
+            "image": image,
+            "resources": {
+                "requests": {"cpu": _cpu_text(cpu_request), "memory": _memory_text(memory)},
+                "limits": {"cpu": _cpu_text(cpu_request * CPU_LIMIT_FACTOR), "memory": _memory_text(memory)},
+            },
+            "securityContext": {
+                "runAsNonRoot": True,
+                "readOnlyRootFilesystem": not cloud.writable_root,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        }
+        if ports:
+            container["ports"] = [
+                {"name": p.name, "containerPort": p.port, "protocol": p.protocol.value} for p in ports
+            ]
+        pod_spec: Manifest = {
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": RUN_AS_USER,
+                "runAsGroup": RUN_AS_USER,
+                "fsGroup": RUN_AS_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
+        }
+        if placement.pool is not None:
+            pod_spec["nodeSelector"] = {NODE_POOL_LABEL: placement.pool}
+            pod_spec["tolerations"] = [
+                {"key": NODE_POOL_LABEL, "operator": "Equal", "value": placement.pool, "effect": "NoSchedule"}
+            ]
+        template = {"metadata": {"labels": dict(labels), "annotations": dict(annotations)}, "spec": pod_spec}
+        spec: Manifest = {
+            "replicas": sizing.replicas,
+            "selector": {"matchLabels": {SYSTEM_LABEL: system.code}},
+            "template": template,
+        }
+        kind = "StatefulSet" if cloud.stateful else "Deployment"
+        if cloud.stateful:
+            spec["serviceName"] = name
+            if sizing.storage_gib > 0:
+                container["volumeMounts"].append({"name": "data", "mountPath": "/data"})
+                spec["volumeClaimTemplates"] = [
+                    {
+                        "metadata": {"name": "data"},
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": _memory_text(_mebibytes(sizing.storage_gib))}},
+                        },
+                    }
+                ]
+        return {
+            "apiVersion": "apps/v1",
+            "kind": kind,
+            "metadata": _metadata(name, namespace.name, labels, annotations),
+            "spec": spec,
+        }
+
+    # -- namespaces and NetworkPolicies --------------------------------------------------------------------
+
+    def _namespace(self, namespace: _Namespace, *, mlps: int | None, annotations: Mapping[str, str]) -> Manifest:
+        labels: dict[str, str] = {**MANAGED_BY}
+        if namespace.department is not None:
+            labels[DEPARTMENT_LABEL] = namespace.department
+        if namespace.platform is not None:
+            labels[PLATFORM_LABEL] = namespace.platform
+        if namespace.zone is not None:
+            labels[ZONE_LABEL] = namespace.zone.code
+            labels[ZONE_KIND_LABEL] = ZONE_KIND_VALUES[namespace.zone.kind]
+        if mlps is not None:
+            labels[MLPS_LABEL] = str(mlps)
+        labels.update(PSA_LABELS)
+        return {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": _metadata(namespace.name, None, labels, annotations),
+        }
+
+    def _default_deny(self, namespace: _Namespace) -> Manifest:
+        # Deny everything in both directions; the only egress left is DNS to the cluster's resolver in
+        # kube-system: every Service is called by name, and without DNS no declared flow would work. It is
+        # limited to the kube-dns pods on port 53, so it opens no path to another department.
+        return {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": _metadata("default-deny", namespace.name, self._namespace_labels(namespace), {}),
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Ingress", "Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
+                                "podSelector": {"matchLabels": dict(DNS_POD_LABELS)},
+                            }
+                        ],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                    }
+                ],
+            },
+        }
+
+    def _zone_outbound(self, namespace: _Namespace) -> Iterator[Manifest]:
+        if namespace.zone is None:
+            return
+        source = flows.zone_endpoint(namespace.zone.code)
+        rules = self._rules(self.by_source.get(source, ()), direction="egress")
+        if rules:
+            yield _network_policy(
+                "zone-outbound",
+                namespace.name,
+                self._namespace_labels(namespace),
+                {},
+                "Egress",
+                rules,
+                _why(self.by_source.get(source, ())),
+            )
+
+    def _namespace_labels(self, namespace: _Namespace) -> dict[str, str]:
+        labels: dict[str, str] = {**MANAGED_BY}
+        if namespace.department is not None:
+            labels[DEPARTMENT_LABEL] = namespace.department
+        if namespace.platform is not None:
+            labels[PLATFORM_LABEL] = namespace.platform
+        return labels
+
+    def _ingress_policy(
+        self,
+        name: str,
+        namespace: str,
+        selector: Mapping[str, str],
+        labels: Mapping[str, str],
+        endpoint: flows.Endpoint,
+        *,
+        skip_ports: set[int] | frozenset[int] = frozenset(),
+        only_ports: set[int] | None = None,
+    ) -> Manifest | None:
+        chosen = [
+            f
+            for f in self.by_destination.get(endpoint, ())
+            if f.port not in skip_ports and (only_ports is None or f.port in only_ports)
+        ]
+        rules = self._rules(chosen, direction="ingress")
+        if not rules:
+            return None
+        return _network_policy(name, namespace, labels, selector, "Ingress", rules, _why(chosen))
+
+    def _egress_policy(
+        self,
+        name: str,
+        namespace: str,
+        selector: Mapping[str, str],
+        labels: Mapping[str, str],
+        endpoint: flows.Endpoint,
+    ) -> Manifest | None:
+        chosen = self.by_source.get(endpoint, ())
+        rules = self._rules(chosen, direction="egress")
+        if not rules:
+            return None
+        return _network_policy(name, namespace, labels, selector, "Egress", rules, _why(chosen))
+
+    def _rules(self, chosen: Iterable[flows.Flow], *, direction: str) -> list[Manifest]:
+        """One rule per set of ports, listing every peer that uses exactly those ports; deterministic order."""
+        ports_of: dict[flows.Endpoint, set[tuple[str, int]]] = defaultdict(set)
+        for flow in chosen:
+            peer = flow.source if direction == "ingress" else flow.destination
+            ports_of[peer].add((flow.protocol.value, flow.port))
+        grouped: dict[tuple[tuple[str, int], ...], list[Manifest]] = defaultdict(list)
+        for peer_endpoint in sorted(ports_of):
+            peers = self._peers(peer_endpoint)
+            if peers:
+                grouped[tuple(sorted(ports_of[peer_endpoint]))].extend(peers)
+        key = "from" if direction == "ingress" else "to"
+        return [
+            {key: peers, "ports": [{"protocol": protocol, "port": port} for protocol, port in ports]}
+            for ports, peers in sorted(grouped.items())
+        ]
+
+    def _peers(self, endpoint: flows.Endpoint) -> list[Manifest]:
+        """The NetworkPolicy peers that stand for one endpoint of the flow matrix (none when not addressable)."""
+        kind = endpoint.kind
+        if kind is flows.EndpointKind.SYSTEM:
+            placed = self.on_cluster.get(endpoint.name)
+            if placed is None:
+                # Not on the cluster (yet): the legacy servers that run it, when the inventory lists them.
+                return [{"ipBlock": {"cidr": cidr}} for cidr in sorted(set(self.host_cidrs.get(endpoint.name, ())))]
+            return [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {
+                            NAMESPACE_NAME_LABEL: self.namespace_of[endpoint.name],
+                            DEPARTMENT_LABEL: placed[0].department,
+                        }
+                    },
+                    "podSelector": {"matchLabels": {SYSTEM_LABEL: endpoint.name}},
+                }
+            ]
+        if kind is flows.EndpointKind.PLATFORM:
+            return [
+                {
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: PLATFORM_NAMESPACES[endpoint.name]}},
+                    "podSelector": {"matchLabels": {PLATFORM_LABEL: endpoint.name}},
+                }
+            ]
+        if kind is flows.EndpointKind.ZONE:
+            zone = self.inventory.zone_by_code.get(endpoint.name)
+            match = {ZONE_LABEL: endpoint.name}
+            if zone is not None and zone.department is not None:
+                match[DEPARTMENT_LABEL] = zone.department
+            return [{"namespaceSelector": {"matchLabels": match}}]
+        if kind is flows.EndpointKind.INTERNET:
+            return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(self.internet_except)}}]
+        # Management traffic reaches hosts (SSH on nodes), never pods: nothing to open in the cluster.
+        return []
+
+
+# --- object builders ---------------------------------------------------------------------------------------------
+
+
+def _metadata(name: str, namespace: str | None, labels: Mapping[str, str], annotations: Mapping[str, str]) -> Manifest:
+    metadata: Manifest = {"name": name}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    metadata["labels"] = dict(labels)
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return metadata
+
+
+def _ingress_class(name: str, description: str) -> Manifest:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": _metadata(name, None, MANAGED_BY, {"govcloud/description": description}),
+        "spec": {"controller": INGRESS_CONTROLLER},
+    }
+
+
+def _service(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    selector: Mapping[str, str],
+    ports: Sequence[model.ServicePort],
+) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": dict(selector),
+            "ports": [
+                {"name": p.name, "port": p.port, "targetPort": p.port, "protocol": p.protocol.value} for p in ports
+            ],
+        },
+    }
+
+
+def _network_policy(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    selector: Mapping[str, str],
+    policy_type: str,
+    rules: list[Manifest],
+    why: str,
+) -> Manifest:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _metadata(name, namespace, labels, {WHY_ANNOTATION: why} if why else {}),
+        "spec": {
+            "podSelector": {"matchLabels": dict(selector)} if selector else {},
+            "policyTypes": [policy_type],
+            policy_type.lower(): rules,
+        },
+    }
+
+
+def _why(chosen: Iterable[flows.Flow]) -> str:
+    lines = sorted({f"{f.source} -> {f.destination}:{f.port}/{f.protocol.value}: {f.reason}" for f in chosen})
+    return "\n".join(lines)
+
+
+def _ingress(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    ingress_class: str,
+    routes: Sequence[tuple[str, str, int]],
+    *,
+    tls_secret: str | None,
+) -> Manifest:
+    spec: Manifest = {
+        "ingressClassName": ingress_class,
+        "rules": [
+            {
+                "host": host,
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/",
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": service, "port": {"number": port}}},
+                        }
+                    ]
+                },
+            }
+            for host, service, port in routes
+        ],
+    }
+    if tls_secret is not None:
+        spec["tls"] = [{"hosts": [host for host, _, _ in routes], "secretName": tls_secret}]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": spec,
+    }
+
+
+def _pod_resources(system: model.System) -> tuple[int, int, int]:
+    """Per-pod CPU request and limit (millicores) and memory (MiB, request = limit)."""
+    cpu = _millicores(system.sizing.cpu)
+    return cpu, cpu * CPU_LIMIT_FACTOR, _mebibytes(system.sizing.memory_gib)
+
+
+def _resource_quota(namespace: _Namespace, systems: Sequence[model.System]) -> Manifest:
+    # Room for every replica plus one surge pod per workload (a rolling update starts the new pod first).
+    cpu_requests = cpu_limits = memory = pods = storage = claims = 0
+    for system in systems:
+        cpu, cpu_limit, mem = _pod_resources(system)
+        count = system.sizing.replicas + 1
+        cpu_requests += cpu * count
+        cpu_limits += cpu_limit * count
+        memory += mem * count
+        pods += count
+        if system.cloud is not None and system.cloud.stateful and system.sizing.storage_gib > 0:
+            storage += _mebibytes(system.sizing.storage_gib) * system.sizing.replicas
+            claims += system.sizing.replicas
+    hard = {
+        "requests.cpu": _cpu_text(cpu_requests),
+        "limits.cpu": _cpu_text(cpu_limits),
+        "requests.memory": _memory_text(memory),
+        "limits.memory": _memory_text(memory),
+        "pods": str(pods),
+        "requests.storage": _memory_text(storage),
+        "persistentvolumeclaims": str(claims),
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+    }
+    labels = {**MANAGED_BY, **({DEPARTMENT_LABEL: namespace.department} if namespace.department else {})}
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": _metadata("quota", namespace.name, labels, {}),
+        "spec": {"hard": hard},
+    }
+
+
+def _limit_range(namespace: _Namespace, systems: Sequence[model.System]) -> Manifest:
+    max_cpu, max_memory = _DEFAULT_LIMIT_MILLI_MI
+    for system in systems:
+        _, cpu_limit, mem = _pod_resources(system)
+        max_cpu = max(max_cpu, cpu_limit)
+        max_memory = max(max_memory, mem)
+    labels = {**MANAGED_BY, **({DEPARTMENT_LABEL: namespace.department} if namespace.department else {})}
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": _metadata("limits", namespace.name, labels, {}),
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "default": dict(DEFAULT_LIMIT),
+                    "defaultRequest": dict(DEFAULT_REQUEST),
+                    "max": {"cpu": _cpu_text(max_cpu), "memory": _memory_text(max_memory)},
+                }
+            ]
+        },
+    }
+
+
+ADMIN_RULES: Final[tuple[Manifest, ...]] = (
+    {
+        "apiGroups": [""],
+        "resources": [
+            "pods",
+            "pods/log",
+            "services",
+            "endpoints",
+            "events",
+            "persistentvolumeclaims",
+            "resourcequotas",
+            "limitranges",
+        ],
+        "verbs": ["get", "list", "watch"],
+    },
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]},
+    {
+        "apiGroups": [""],
+        "resources": ["configmaps", "secrets"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["apps"],
+        "resources": ["deployments", "statefulsets", "replicasets"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {
+        "apiGroups": ["apps"],
+        "resources": ["deployments/scale", "statefulsets/scale"],
+        "verbs": ["get", "update", "patch"],
+    },
+    {
+        "apiGroups": ["networking.k8s.io"],
+        "resources": ["networkpolicies", "ingresses"],
+        "verbs": ["get", "list", "watch"],
+    },
+)
+"""What a department's admins may do in its namespaces: operate (logs, restarts, scaling, config and secrets)
+and read everything; workloads, Services, NetworkPolicies and Ingresses are written only by the pipeline
+(Pulumi or GitOps), so an admin cannot open a flow the matrix does not declare."""
+
+
+def _admin_role(namespace: _Namespace) -> Manifest:
+    labels = {**MANAGED_BY, **({DEPARTMENT_LABEL: namespace.department} if namespace.department else {})}
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": _metadata(ADMIN_ROLE, namespace.name, labels, {}),
+        "rules": copy.deepcopy(list(ADMIN_RULES)),
+    }
+
+
+def _admin_binding(namespace: _Namespace, group: str) -> Manifest:
+    labels = {**MANAGED_BY, **({DEPARTMENT_LABEL: namespace.department} if namespace.department else {})}
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": _metadata(ADMIN_ROLE, namespace.name, labels, {}),
+        "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group}],
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ADMIN_ROLE},
+    }
+
+
+# --- quantities ------------------------------------------------------------------------------------------------
+
+
+def _millicores(cpu: float) -> int:
+    return max(1, round(cpu * 1000))
+
+
+def _mebibytes(gib: float) -> int:
+    return max(0, round(gib * 1024))
+
+
+def _cpu_text(millicores: int) -> str:
+    return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
+
+
+def _memory_text(mebibytes: int) -> str:
+    if mebibytes == 0:
+        return "0"
+    return f"{mebibytes // 1024}Gi" if mebibytes % 1024 == 0 else f"{mebibytes}Mi"

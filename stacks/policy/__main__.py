@@ -1,0 +1,21 @@
+"""The govcloud policy pack: one mandatory policy per rule of govcloud.core.policies.
+
+Constructing the PolicyPack starts the analyzer's gRPC server and never returns, so it happens here only.
+The MLPS placement defaults come from the inventory's settings (../../inventory/settings.yaml, or the
+directory in $GOVCLOUD_INVENTORY); `--policy-pack-config` can override them.
+"""
+
+import os
+from pathlib import Path
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from govcloud.edges import pulumi_policy_pack
+
+inventory = Path(os.environ.get("GOVCLOUD_INVENTORY") or Path(__file__).resolve().parent / "../../inventory")
+
+PolicyPack(
+    name=pulumi_policy_pack.PACK_NAME,
+    policies=list(pulumi_policy_pack.stack_policies(pulumi_policy_pack.rules_from_inventory(inventory))),
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
