@@ -19,7 +19,7 @@ import typer
 from govcloud.edges import inventory_files
 from govcloud.errors import GovcloudError, InputError
 
-console = rich.console.Console(highlight=False)
+console = rich.console.Console(highlight=False, soft_wrap=True)
 err_console = rich.console.Console(stderr=True, highlight=False)
 
 InventoryOption = Annotated[Path, typer.Option("--inventory", "-i", help="inventory directory", show_default=True)]

@@ -12,11 +12,14 @@ import datetime as dt
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 
 from govcloud.core import codes, model
 
 _RESOURCE_CODE = re.compile(model.RESOURCE_CODE_PATTERN)
+
+RESERVED_PORTS = (model.SHARE_PORT, model.RESTRICTED_PORT)
+RESERVED_PORTS_WHY = "the data stage serves shareable entries on share/8443 and 不予共享 entries on restricted/8444"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +34,22 @@ class Finding:
 
 
 @dataclasses.dataclass(frozen=True)
+class Unreadable:
+    """Records the loader found but could not read (their own errors are reported where they are).
+
+    References to them are not reported as unknown, so one typo does not bury its own error under a
+    cascade of "unknown system" errors from every file that names the record. A file that is not YAML at
+    all hides which systems and entries it holds: ``whole_files`` then lets every reference to a system or
+    catalogue entry pass until that file is fixed.
+    """
+
+    departments: frozenset[str] = frozenset()
+    systems: frozenset[str] = frozenset()
+    catalogue: frozenset[str] = frozenset()
+    whole_files: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class InventoryParts:
     """Everything the loader read, before it is trusted: duplicates are still here."""
 
@@ -40,6 +59,7 @@ class InventoryParts:
     systems: tuple[model.System, ...]
     catalogue: tuple[model.CatalogueEntry, ...]
     hosts: tuple[model.Host, ...]
+    unreadable: Unreadable = Unreadable()
 
 
 def check_inventory(parts: InventoryParts, *, today: dt.date) -> list[Finding]:
@@ -65,6 +85,8 @@ def check_uniqueness(parts: InventoryParts, *, today: dt.date) -> Iterator[Findi
     yield from _duplicates_by(
         "department", "uscc", ((d.code, d.uscc) for d in parts.departments), "unified social credit code"
     )
+    # Census forms name departments, not codes: two departments with one name cannot be told apart.
+    yield from _duplicates_by("department", "name", ((d.code, d.name) for d in parts.departments), "department name")
     yield from _duplicates("system", "code", (s.code for s in parts.systems))
     yield from _duplicates("catalogue", "code", (e.code for e in parts.catalogue))
     yield from _duplicates("zone", "code", (z.code for z in parts.network.zones))
@@ -72,7 +94,7 @@ def check_uniqueness(parts: InventoryParts, *, today: dt.date) -> Iterator[Findi
 
 
 def check_departments(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
-    codes_known = {d.code for d in parts.departments}
+    codes_known = _known_departments(parts)
     dedicated = Counter(z.department for z in parts.network.zones if z.kind is model.ZoneKind.DEDICATED)
     for dept in parts.departments:
         for problem in codes.uscc_problems(dept.uscc):
@@ -100,7 +122,7 @@ def check_departments(parts: InventoryParts, *, today: dt.date) -> Iterator[Find
 
 def check_zones(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
     del today
-    departments = {d.code for d in parts.departments}
+    departments = _known_departments(parts)
     dedicated_seen: Counter[str] = Counter()
     for zone in parts.network.zones:
         if zone.kind is model.ZoneKind.DEDICATED:
@@ -164,10 +186,14 @@ def check_platform(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding
 
 
 def check_systems(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
-    departments = {d.code for d in parts.departments}
-    systems = {s.code for s in parts.systems}
-    entries = {e.code for e in parts.catalogue}
+    departments = _known_departments(parts)
+    systems = _known_systems(parts)
+    entries = _known_entries(parts)
     zones = {z.code: z for z in parts.network.zones}
+    reserved_names = {port.name for port in RESERVED_PORTS}
+    reserved_ports = {port.port for port in RESERVED_PORTS}
+    management = parts.network.management
+    management_ports = {p.port for p in management.ports} if management is not None else set()
     for s in parts.systems:
         key = s.code
         if s.department not in departments:
@@ -246,14 +272,30 @@ def check_systems(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]
             yield Finding("system", key, ("last_update",), f"last update {s.last_update} is before go-live {s.go_live}")
         if s.approval_date is not None and s.go_live is not None and s.go_live < s.approval_date:
             yield Finding("system", key, ("go_live",), f"go-live {s.go_live} is before approval {s.approval_date}")
+        for i, port in enumerate(s.ports):
+            if port.name in reserved_names or port.port in reserved_ports:
+                yield Finding(
+                    "system",
+                    key,
+                    ("ports", i, "port" if port.port in reserved_ports else "name"),
+                    f"port {port.name}/{port.port} is reserved: {RESERVED_PORTS_WHY}",
+                )
+            elif port.port in management_ports:
+                yield Finding(
+                    "system",
+                    key,
+                    ("ports", i, "port"),
+                    f"port {port.port} is a management port: business traffic is kept apart from management",
+                )
         yield from _duplicates_within("system", key, "ports", [p.name for p in s.ports], "port name")
         yield from _duplicates_within("system", key, "ports", [str(p.port) for p in s.ports], "port")
 
 
 def check_catalogue(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
-    departments = {d.code for d in parts.departments}
+    departments = _known_departments(parts)
     system_department = {s.code: s.department for s in parts.systems}
-    entries = {e.code for e in parts.catalogue}
+    systems = _known_systems(parts)
+    entries = _known_entries(parts)
     for e in parts.catalogue:
         key = e.code
         if not _RESOURCE_CODE.match(e.code):
@@ -277,7 +319,8 @@ def check_catalogue(parts: InventoryParts, *, today: dt.date) -> Iterator[Findin
         if e.system is not None:
             owner = system_department.get(e.system)
             if owner is None:
-                yield Finding("catalogue", key, ("system",), f"unknown system {e.system!r}")
+                if e.system not in systems:
+                    yield Finding("catalogue", key, ("system",), f"unknown system {e.system!r}")
             elif owner != e.provider:
                 yield Finding(
                     "catalogue",
@@ -305,10 +348,14 @@ def check_catalogue(parts: InventoryParts, *, today: dt.date) -> Iterator[Findin
 def check_hosts(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
     del today
     zones = {z.code: z for z in parts.network.zones}
+    systems = _known_systems(parts)
     seen_addresses: dict[str, str] = {}
     for host in parts.hosts:
         if host.zone not in zones:
             yield Finding("host", host.name, ("zone",), f"unknown zone {host.zone!r}")
+        for i, code in enumerate(host.systems):
+            if code not in systems:
+                yield Finding("host", host.name, ("systems", i), f"unknown system {code!r}")
         for i, addr in enumerate(host.addresses):
             zone = zones.get(addr.zone)
             if zone is None:
@@ -330,6 +377,29 @@ def check_hosts(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
 
 
 # ---------------------------------------------------------------------------------------------------------
+
+
+class _Anything:
+    """Knows every code: stands in for the records of a file that could not be read."""
+
+    def __contains__(self, code: object) -> bool:
+        return True
+
+
+def _known_departments(parts: InventoryParts) -> set[str]:
+    return {d.code for d in parts.departments} | parts.unreadable.departments
+
+
+def _known_systems(parts: InventoryParts) -> Container[str]:
+    if parts.unreadable.whole_files:
+        return _Anything()
+    return {s.code for s in parts.systems} | parts.unreadable.systems
+
+
+def _known_entries(parts: InventoryParts) -> Container[str]:
+    if parts.unreadable.whole_files:
+        return _Anything()
+    return {e.code for e in parts.catalogue} | parts.unreadable.catalogue
 
 
 def _sharing_findings(e: model.CatalogueEntry) -> Iterator[Finding]:

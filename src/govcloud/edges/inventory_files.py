@@ -9,7 +9,9 @@ auditor's diff reads per department)::
     inventory/settings.yaml              optional: assessment and planning thresholds
     inventory/departments/<CODE>.yaml    a department, its systems, its catalogue entries
 
-Loading reports every problem of every file at once, as ``file:line: field: message``.
+Loading reports every problem of every file at once, as ``file:line: field: message``. A department file
+with a bad record still contributes its good records to the cross-record checks, and references to the bad
+ones are not reported again as unknown (see :class:`govcloud.core.checks.Unreadable`).
 """
 
 from __future__ import annotations
@@ -117,34 +119,35 @@ def _load_inventory(
     network = _read_model(root / NETWORK_FILE, model.Network, problems, sources, required=True)
     hosts_file = _read_model(root / HOSTS_FILE, model.HostsFile, problems, sources, required=False)
 
+    # No department files is a valid, empty census: a city starts there and imports its first forms.
     department_paths = sorted((root / DEPARTMENTS_DIR).glob("*.yaml"))
-    if not department_paths:
-        problems.append(Problem(_display(root / DEPARTMENTS_DIR), None, "", "no department files (departments/*.yaml)"))
     departments: list[model.Department] = []
     systems: list[model.System] = []
     catalogue: list[model.CatalogueEntry] = []
+    unreadable = _UnreadableCodes()
     for index, path in enumerate(department_paths):
-        loaded = _read_model(path, model.DepartmentFile, problems, sources, required=True)
+        loaded = _read_department(path, problems, sources, unreadable)
         if progress is not None:
             progress(index + 1, len(department_paths))
         if loaded is None:
             continue
         dept = loaded.department
-        if path.stem != dept.code:
-            problems.append(
-                Problem(
-                    _display(path),
-                    yamlio.line_of(sources.texts[path], ("department", "code")),
-                    "department.code",
-                    f"file is named {path.name} but holds department {dept.code}; name it {dept.code}.yaml",
+        if dept is not None:
+            if path.stem != dept.code:
+                problems.append(
+                    Problem(
+                        _display(path),
+                        yamlio.line_of(sources.texts[path], ("department", "code")),
+                        "department.code",
+                        f"file is named {path.name} but holds department {dept.code}; name it {dept.code}.yaml",
+                    )
                 )
-            )
-        departments.append(dept)
-        sources.add("department", dept.code, Source(path, ("department",)))
-        for i, system in enumerate(loaded.systems):
+            departments.append(dept)
+            sources.add("department", dept.code, Source(path, ("department",)))
+        for i, system in loaded.systems:
             systems.append(system)
             sources.add("system", system.code, Source(path, ("systems", i)))
-            if system.department != dept.code:
+            if dept is not None and system.department != dept.code:
                 problems.append(
                     Problem(
                         _display(path),
@@ -153,10 +156,10 @@ def _load_inventory(
                         f"system {system.code} names department {system.department} but is in {dept.code}'s file",
                     )
                 )
-        for i, entry in enumerate(loaded.catalogue):
+        for i, entry in loaded.catalogue:
             catalogue.append(entry)
             sources.add("catalogue", entry.code, Source(path, ("catalogue", i)))
-            if entry.provider != dept.code:
+            if dept is not None and entry.provider != dept.code:
                 problems.append(
                     Problem(
                         _display(path),
@@ -174,19 +177,21 @@ def _load_inventory(
     for i, host in enumerate(hosts):
         sources.add("host", host.name, Source(root / HOSTS_FILE, ("hosts", i)))
 
-    if city is None or network is None:
+    if network is None:  # zones are everywhere: without them the cross-record checks would only mislead
         raise InputError(problems, "the inventory cannot be read")
 
     parts = checks.InventoryParts(
-        city=city,
+        # No rule reads the city; a broken city.yaml (already reported) must not hide the other files' problems.
+        city=city if city is not None else model.CityFile.model_construct(name="", division_code="", census_date=today),
         network=network,
         departments=tuple(departments),
         systems=tuple(systems),
         catalogue=tuple(catalogue),
         hosts=tuple(hosts),
+        unreadable=unreadable.freeze(),
     )
     problems.extend(sources.problem_for(f, root) for f in checks.check_inventory(parts, today=today))
-    if problems:
+    if problems or city is None:
         raise InputError(problems, "the inventory has problems")
     inventory = model.Inventory(
         city=city,
@@ -270,7 +275,102 @@ def write_inventory(root: Path, inventory: model.Inventory, *, settings_text: st
 # ---------------------------------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass
+class _UnreadableCodes:
+    departments: set[str] = dataclasses.field(default_factory=set)
+    systems: set[str] = dataclasses.field(default_factory=set)
+    catalogue: set[str] = dataclasses.field(default_factory=set)
+    whole_files: bool = False
+
+    def freeze(self) -> checks.Unreadable:
+        return checks.Unreadable(
+            departments=frozenset(self.departments),
+            systems=frozenset(self.systems),
+            catalogue=frozenset(self.catalogue),
+            whole_files=self.whole_files,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class _DepartmentRead:
+    """What could be read of a department file: records with their index in the file."""
+
+    department: model.Department | None
+    systems: list[tuple[int, model.System]]
+    catalogue: list[tuple[int, model.CatalogueEntry]]
+
+
+def _read_department(
+    path: Path, problems: list[Problem], sources: SourceMap, unreadable: _UnreadableCodes
+) -> _DepartmentRead | None:
+    data = _read_data(path, problems, sources, required=True)
+    if data is None:
+        # Not YAML: its department is the file's name (a rule of the layout); its records are unknowable.
+        unreadable.departments.add(path.stem)
+        unreadable.whole_files = True
+        return None
+    try:
+        whole = model.DepartmentFile.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems.extend(validation_problems(path, sources.texts[path], exc))
+        return _salvage_department(path, data, unreadable)
+    return _DepartmentRead(whole.department, list(enumerate(whole.systems)), list(enumerate(whole.catalogue)))
+
+
+def _salvage_department(path: Path, data: dict[Any, Any], unreadable: _UnreadableCodes) -> _DepartmentRead:
+    """The records of an invalid department file that are valid on their own (errors are already reported)."""
+    department = _valid_or_none(model.Department, data.get("department"))
+    if department is None:
+        unreadable.departments.add(_raw_code(data.get("department")) or path.stem)
+    systems: list[tuple[int, model.System]] = []
+    for i, raw in _raw_items(data.get("systems")):
+        system = _valid_or_none(model.System, raw)
+        if system is not None:
+            systems.append((i, system))
+        elif (code := _raw_code(raw)) is not None:
+            unreadable.systems.add(code)
+    catalogue: list[tuple[int, model.CatalogueEntry]] = []
+    for i, raw in _raw_items(data.get("catalogue")):
+        entry = _valid_or_none(model.CatalogueEntry, raw)
+        if entry is not None:
+            catalogue.append((i, entry))
+        elif (code := _raw_code(raw)) is not None:
+            unreadable.catalogue.add(code)
+    return _DepartmentRead(department, systems, catalogue)
+
+
+def _valid_or_none(cls: type[_M], raw: Any) -> _M | None:
+    try:
+        return cls.model_validate(raw)
+    except pydantic.ValidationError:
+        return None
+
+
+def _raw_items(raw: Any) -> Iterable[tuple[int, Any]]:
+    return enumerate(raw) if isinstance(raw, list) else ()
+
+
+def _raw_code(raw: Any) -> str | None:
+    code = raw.get("code") if isinstance(raw, dict) else None
+    return code.strip() if isinstance(code, str) else None
+
+
 def _read_model(path: Path, cls: type[_M], problems: list[Problem], sources: SourceMap, *, required: bool) -> _M | None:
+    data = _read_data(path, problems, sources, required=required)
+    if data is None:
+        return None
+    try:
+        return cls.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems.extend(validation_problems(path, sources.texts[path], exc))
+        return None
+
+
+def _read_data(path: Path, problems: list[Problem], sources: SourceMap, *, required: bool) -> dict[Any, Any] | None:
+    """A file's top-level mapping; None (with the problem recorded) when it is missing or not a YAML mapping.
+
+    A repeated key is reported but does not stop the file from being checked further.
+    """
     if not path.exists():
         if required:
             problems.append(Problem(_display(path), None, "", "file is missing"))
@@ -280,22 +380,31 @@ def _read_model(path: Path, cls: type[_M], problems: list[Problem], sources: Sou
     except UnicodeDecodeError as exc:
         problems.append(Problem(_display(path), None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
         return None
+    except OSError as exc:
+        problems.append(Problem(_display(path), None, "", f"cannot be read: {exc.strerror or exc}"))
+        return None
     sources.texts[path] = text
     try:
-        data = yamlio.read_fast(text)
+        data, duplicates = yamlio.read_document(text)
     except yamlio.YamlSyntaxError as exc:
         problems.append(Problem(_display(path), exc.line, "", str(exc)))
         return None
+    problems.extend(
+        Problem(
+            _display(path),
+            duplicate.line,
+            _field_path(duplicate.path),
+            f"key {duplicate.path[-1]!r} is repeated (first at line {duplicate.first_line}): "
+            "YAML keeps only the last value",
+        )
+        for duplicate in duplicates
+    )
     if not isinstance(data, dict):
         problems.append(
             Problem(_display(path), 1, "", f"expected a mapping at the top of the file, got {_type_name(data)}")
         )
         return None
-    try:
-        return cls.model_validate(data)
-    except pydantic.ValidationError as exc:
-        problems.extend(validation_problems(path, text, exc))
-        return None
+    return data
 
 
 def _message(error: Any) -> str:
@@ -313,7 +422,7 @@ def _message(error: Any) -> str:
     return message
 
 
-def _field_path(loc: Iterable[str | int]) -> str:
+def _field_path(loc: Iterable[object]) -> str:
     return ".".join(str(part) for part in loc)
 
 

@@ -2,20 +2,33 @@
 
 Reading uses PyYAML's C loader, the fastest safe parser there is, because a province-sized inventory is
 hundreds of megabytes. Line numbers are only needed when something is wrong, so they are recovered lazily
-by composing the file's node tree (also in C) and walking it along the failing field's path. Files people
-edit and that govcloud rewrites (plans, imported census files) go through ruamel.yaml's round-trip mode so
-comments and key order survive. Every write goes to a temporary file in the same directory that is then
-renamed over the target, so a failed or interrupted run never leaves a half-written file.
+by composing the file's node tree (also in C) and walking it along the failing field's path.
+
+PyYAML silently keeps the last value of a repeated mapping key, so a pasted-twice field would hide a value
+from review. The reading loader's mapping constructor notices repeated keys as it builds each mapping (a
+dictionary membership test per key, about 1%) and takes plain string keys and values straight from their
+nodes instead of through the generic per-node constructor, so reading stays faster than stock
+``CSafeLoader`` (measured 0.71x on 200 province department files). Where the repeated keys are is worked
+out afterwards, only for a file that has one. Likewise a value that a constructor cannot build (a 13th
+month, ``!!int abc``) is located by a second, diagnosing parse, only when it happens.
+
+Files people edit and that govcloud rewrites (plans, imported census files) go through ruamel.yaml's
+round-trip mode so comments and key order survive. Every write goes to a temporary file in the same
+directory that is then renamed over the target, so a failed or interrupted run never leaves a half-written
+file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import enum
+import functools
 import io
 import ipaddress
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +37,8 @@ from typing import Any
 import pydantic
 import ruamel.yaml
 import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 try:  # the C extension is present in every PyYAML wheel; the fallback keeps source installs working
     _FastLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -31,6 +46,13 @@ try:  # the C extension is present in every PyYAML wheel; the fallback keeps sou
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _FastLoader = yaml.SafeLoader
     _FastDumper = yaml.SafeDumper
+
+
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a line break
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+# What PyYAML's constructors raise (instead of a YAMLError) on a value they cannot build.
+_CONSTRUCTOR_FAILURES = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError)
 
 
 class YamlSyntaxError(ValueError):
@@ -41,23 +63,132 @@ class YamlSyntaxError(ValueError):
         self.line = line
 
 
+@dataclasses.dataclass(frozen=True)
+class DuplicateKey:
+    """A mapping key written twice; YAML loaders keep only the last value."""
+
+    path: tuple[object, ...]
+    """keys (as constructed: usually text) and list indexes down to the repeated key, the key itself last"""
+    line: int
+    """1-based line of the repeated (later) occurrence"""
+    first_line: int
+
+
+class _ReadingLoader(_FastLoader):  # type: ignore[valid-type,misc]
+    """The C loader with a mapping constructor that notices repeated keys (and is faster than the stock one)."""
+
+    repeated_keys = False
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):
+            raise ConstructorError(
+                None, None, f"expected a mapping node, but found {getattr(node, 'id', 'node')}", node.start_mark
+            )
+        mapping: dict[Any, Any] = {}
+        construct = self.construct_object
+        for key_node, value_node in node.value:
+            if key_node.tag == _STR_TAG and type(key_node) is ScalarNode:
+                key = key_node.value
+            elif key_node.tag == _MERGE_TAG:
+                return self._construct_merging(node, deep)
+            else:
+                key = construct(key_node, deep=deep)
+                _require_hashable(node, key_node, key)
+            if key in mapping:
+                self.repeated_keys = True
+            if value_node.tag == _STR_TAG and type(value_node) is ScalarNode:
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = construct(value_node, deep=deep)
+        return mapping
+
+    def _construct_merging(self, node: MappingNode, deep: bool) -> dict[Any, Any]:
+        """A mapping with ``<<`` merge keys: merged keys may be overridden, the mapping's own may not repeat."""
+        own = [self.construct_object(k, deep=True) for k, _ in node.value if k.tag != _MERGE_TAG]
+        for key_node, key in zip((k for k, _ in node.value if k.tag != _MERGE_TAG), own, strict=True):
+            _require_hashable(node, key_node, key)
+        if len(set(own)) != len(own):
+            self.repeated_keys = True
+        return SafeConstructor.construct_mapping(self, node, deep)
+
+
+class _DiagnosingLoader(_ReadingLoader):
+    """Used only after a constructor failed: turns the failure into an error that carries the node's line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except _CONSTRUCTOR_FAILURES as exc:
+            what = node.tag.rsplit(":", 1)[-1]
+            raise ConstructorError(None, None, f"cannot read {node.value!r} as {what}: {exc}", node.start_mark) from exc
+
+
 def read_fast(text: str) -> Any:
-    """Parse YAML text into plain Python data (dicts, lists, scalars, dates)."""
+    """Parse YAML text into plain Python data (dicts, lists, scalars, dates); a repeated key is a syntax error."""
+    data, duplicates = read_document(text)
+    if duplicates:
+        first = duplicates[0]
+        raise YamlSyntaxError(
+            f"YAML: duplicate key {first.path[-1]!r} (first at line {first.first_line}): only one value would be kept",
+            first.line,
+        )
+    return data
+
+
+def read_document(text: str) -> tuple[Any, tuple[DuplicateKey, ...]]:
+    """Parse YAML text into plain data, and say which mapping keys are repeated (the data keeps the last value)."""
     try:
-        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a safe loader
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        message = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise YamlSyntaxError(f"YAML syntax: {message}", line) from exc
+        data, repeated = _load(text, _ReadingLoader)
+    except _CONSTRUCTOR_FAILURES as exc:
+        try:
+            _load(text, _DiagnosingLoader)
+        except yaml.YAMLError as located:
+            raise _syntax_error(located, text) from exc
+        except _CONSTRUCTOR_FAILURES:  # pragma: no cover - the diagnosing parse always locates it
+            pass
+        raise YamlSyntaxError(f"YAML: cannot read a value: {exc}", None) from exc
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(f"YAML syntax: {exc}", None) from exc
+        raise _syntax_error(exc, text) from exc
+    return data, (duplicate_keys(text) if repeated else ())
+
+
+def duplicate_keys(text: str) -> tuple[DuplicateKey, ...]:
+    """Every repeated mapping key in ``text`` (which must parse), in document order."""
+    root = yaml.compose(text, Loader=_FastLoader)  # not the cached tree: constructing keys may rewrite merges
+    if root is None:
+        return ()
+    constructor = _ReadingLoader("")
+    found: list[DuplicateKey] = []
+    visited: set[int] = set()
+    pending: list[tuple[yaml.Node, tuple[object, ...]]] = [(root, ())]
+    while pending:
+        node, path = pending.pop()
+        if id(node) in visited:  # an alias: already walked
+            continue
+        visited.add(id(node))
+        if isinstance(node, MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = key_node.value if key_node.tag == _STR_TAG else constructor.construct_object(key_node, True)
+                line = key_node.start_mark.line + 1
+                if key in first_line:
+                    found.append(DuplicateKey((*path, key), line, first_line[key]))
+                else:
+                    first_line[key] = line
+                pending.append((value_node, (*path, key)))
+        elif isinstance(node, SequenceNode):
+            pending.extend((child, (*path, i)) for i, child in enumerate(node.value))
+    return tuple(sorted(found, key=lambda d: d.line))
 
 
 def line_of(text: str, path: Sequence[str | int]) -> int | None:
     """1-based line of the node at ``path`` (keys and list indexes) in ``text``; the nearest parent if absent."""
     try:
-        node = yaml.compose(text, Loader=_FastLoader)
+        node = _compose(text)
     except yaml.YAMLError:
         return None
     if node is None:
@@ -79,6 +210,39 @@ def line_of(text: str, path: Sequence[str | int]) -> int | None:
             return line
         node = child
     return line
+
+
+@functools.lru_cache(maxsize=16)
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree of ``text``; cached because one broken file is often asked about many times in a row."""
+    return yaml.compose(text, Loader=_FastLoader)
+
+
+def _load(text: str, loader_class: type[_ReadingLoader]) -> tuple[Any, bool]:
+    loader = loader_class(text)
+    try:
+        return loader.get_single_data(), loader.repeated_keys
+    finally:
+        loader.dispose()
+
+
+def _require_hashable(node: yaml.Node, key_node: yaml.Node, key: Any) -> None:
+    try:
+        hash(key)
+    except TypeError as exc:
+        raise ConstructorError(
+            "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+        ) from exc
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str) -> YamlSyntaxError:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        # at the end of a file without a final newline the parser's mark is one line past the text
+        line = min(mark.line + 1, len(_LINE_BREAK.findall(text)) + 1) if mark is not None else None
+        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        return YamlSyntaxError(f"YAML syntax: {message}", line)
+    return YamlSyntaxError(f"YAML syntax: {exc}", None)
 
 
 def to_plain(value: Any) -> Any:

@@ -1,0 +1,37 @@
+"""Fixtures shared by the test files: the bundled inventory, a writable copy of it, a small example city."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from govcloud.core import example
+from govcloud.edges import inventory_files
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_city(city: example.ExampleCity, directory: Path) -> Path:
+    """Write an example city's inventory under ``directory`` (as ``govcloud example --out`` does); return it."""
+    inventory_files.write_inventory(directory, city.inventory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def bundled_inventory() -> Path:
+    """The repository's ``inventory/``: read it, never write to it (use ``inventory_copy`` for that)."""
+    return REPO_ROOT / "inventory"
+
+
+@pytest.fixture
+def inventory_copy(tmp_path: Path, bundled_inventory: Path) -> Path:
+    """A private copy of the bundled inventory that a test may edit."""
+    return Path(shutil.copytree(bundled_inventory, tmp_path / "inventory"))
+
+
+@pytest.fixture(scope="session")
+def small_city() -> example.ExampleCity:
+    """A small generated city (120 systems, seed 3); immutable, so shared by the whole session."""
+    return example.generate_city(systems=120, seed=3)
