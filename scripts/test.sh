@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 
-echo "== ruff"; ruff check src tests benchmarks stacks; ruff format --check src tests benchmarks stacks
+echo "== ruff"; ruff check src tests benchmarks stacks scripts; ruff format --check src tests benchmarks stacks scripts
 echo "== mypy (strict)"; mypy
 echo "== import layers"; lint-imports
 if [ -d playbooks ] && ls playbooks/*.yml >/dev/null 2>&1; then

@@ -42,6 +42,7 @@ from govcloud.edges.labhosts import (
     cleanup_prefix,
     lab_namespaces,
 )
+from govcloud.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOKS = REPO / "playbooks"
@@ -345,11 +346,19 @@ def test_stage_of_an_unstarted_system_opens_only_its_own_flows(census: tuple[Pat
 
 def test_business_flows_never_open_management_ports(census: tuple[Path, Path]) -> None:
     inventory_dir, plans_dir = census
+    valid, progress = _load(inventory_dir, plans_dir)
     path = inventory_dir / "departments" / "RSJ.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["systems"][0]["ports"].append({"name": "ssh", "port": 22})
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    inventory, progress = _load(inventory_dir, plans_dir)
+    # the census check refuses a business port on a management port ...
+    with pytest.raises(InputError) as refused:
+        _load(inventory_dir, plans_dir)
+    assert any("is a management port" in p.message for p in refused.value.problems)
+    # ... and the firewall refuses it again should such an inventory reach it anyway (defence in depth)
+    rsj = valid.systems_of_department["RSJ"][0]
+    widened = rsj.model_copy(update={"ports": (*rsj.ports, model.ServicePort(name="ssh", port=22))})
+    inventory = valid.model_copy(update={"systems": tuple(widened if s.code == rsj.code else s for s in valid.systems)})
     matrix = flows.compute_flow_matrix(inventory, firewall.with_network_stage(progress, STAGED_SYSTEM))
     fw = firewall.build_firewalls(inventory, matrix)[ROUTER]
     assert any("uses a management port" in r for r in fw.refused)

@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 import govcloud
-from govcloud.cli import inventory_commands
+from govcloud.cli import (
+    assess_commands,
+    census_commands,
+    diff_commands,
+    inventory_commands,
+    network_commands,
+    plan_commands,
+    render_commands,
+)
 
 app = typer.Typer(
     name="govcloud",
@@ -17,6 +25,12 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 inventory_commands.register(app)
+assess_commands.register(app)
+network_commands.register(app)
+render_commands.register(app)
+census_commands.register(app)
+diff_commands.register(app)
+plan_commands.register(app)
 
 
 def _show_version(value: bool) -> None:

@@ -7,6 +7,7 @@ Every decision carries its evidence as text a migration lead can check against t
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import enum
 from collections.abc import Mapping
 
@@ -82,8 +83,33 @@ class SystemAssessment:
 
 
 @dataclasses.dataclass(frozen=True)
+class DuplicatePair:
+    """Two systems found alike, once per pair (``a`` sorts before ``b``).
+
+    Each pair also appears in both systems' ``duplicates``.
+    """
+
+    a: str
+    b: str
+    score: float
+    overlapping_terms: tuple[str, ...]
+    within_department: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class Assessment:
     systems: Mapping[str, SystemAssessment]
+    reference_date: dt.date | None = None
+    """The date "months without update" is counted to (the census date unless another was given)."""
+    duplicate_pairs: tuple[DuplicatePair, ...] = ()
+    """Every duplicate pair once, highest score first."""
 
     def decision(self, code: str) -> Decision:
         return self.systems[code].decision
+
+    def counts(self) -> dict[model.Disposition, int]:
+        """Systems per disposition (every disposition present, in the enum's order)."""
+        counts = dict.fromkeys(model.Disposition, 0)
+        for item in self.systems.values():
+            counts[item.decision.disposition] += 1
+        return counts

@@ -46,11 +46,52 @@ class ZombieSettings(_Section):
 
 
 class DuplicateSettings(_Section):
-    """Finding duplicated and shadow systems (criterion 2, and the merge candidates)."""
+    """Finding duplicated and shadow systems (criterion 2, and the merge candidates).
+
+    Cosines of IDF-weighted character bigrams and trigrams of names and functions, and of the data item
+    names of the systems' catalogue entries; shared data items can raise the score, never lower it. See
+    :mod:`govcloud.core.similarity` for the formula, why n-grams, and the index that avoids all pairs.
+    """
 
     min_similarity: Annotated[float, pydantic.Field(gt=0, le=1)] = pydantic.Field(
-        default=0.55, description="score at or above which two systems are reported as duplicates"
+        default=0.7, description="score at or above which two systems are reported as duplicates"
     )
+    name_weight: Annotated[float, pydantic.Field(ge=0, le=1)] = pydantic.Field(
+        default=0.5, description="weight of the names' similarity (the three weights sum to 1)"
+    )
+    function_weight: Annotated[float, pydantic.Field(ge=0, le=1)] = pydantic.Field(
+        default=0.4, description="weight of the functions' (功能) similarity"
+    )
+    data_item_weight: Annotated[float, pydantic.Field(ge=0, le=1)] = pydantic.Field(
+        default=0.1,
+        description="weight of the shared data items (信息项) of their catalogue entries; they only raise a "
+        "score: a department's systems share its vocabulary of items whatever they do",
+    )
+    index_max_df_share: Annotated[float, pydantic.Field(ge=0, le=1)] = pydantic.Field(
+        default=0.01,
+        description="n-grams held by more than this share of systems (and more than index_min_df) are left "
+        "out of the candidate index when that cannot lose a pair; affects speed, never results",
+    )
+    index_min_df: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(
+        default=50, description="the frequency cap of the index is never below this many systems"
+    )
+    compare_counterpart_departments: bool = pydantic.Field(
+        default=False,
+        description="also compare systems of counterpart departments (the same bureau in different districts, "
+        "whose parent chains share a root); off because they run the same functions for different "
+        "territories by mandate",
+    )
+    merge_across_departments: bool = pydantic.Field(
+        default=True,
+        description="merge a shadow system into its duplicate in another department (otherwise only report it)",
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _weights_sum_to_one(self) -> DuplicateSettings:
+        total = self.name_weight + self.function_weight + self.data_item_weight
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"name_weight + function_weight + data_item_weight must be 1, got {total:g}")
+        return self
 
 
 class CloudSettings(_Section):
@@ -62,6 +103,15 @@ class CloudSettings(_Section):
     mlps3_node_pool: str = pydantic.Field(default="mlps3", description="dedicated node pool for level-3 systems")
     dedicated_pools: tuple[str, ...] = pydantic.Field(
         default=(), description="dedicated resource pools declared for level-4 systems (none by default)"
+    )
+    architectures: tuple[model.CpuArch, ...] = pydantic.Field(
+        default=(model.CpuArch.X86,),
+        description="CPU architectures the cloud's hosts offer; a system on another one must be re-platformed",
+    )
+    non_virtualisable_os: tuple[str, ...] = pydantic.Field(
+        default=("AIX", "HP-UX", "Solaris", "z/OS", "OS/390", "OS/400", "IBM i"),
+        description="operating systems (matched case-insensitively at the start of System.os) that only run "
+        "on their vendor's hardware and cannot be virtualised on the cloud",
     )
     cluster_cidrs: tuple[ipaddress.IPv4Network, ...] = pydantic.Field(
         default=(ipaddress.IPv4Network("10.244.0.0/16"), ipaddress.IPv4Network("10.96.0.0/12")),

@@ -41,13 +41,12 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pydantic
 
 import govcloud
 from govcloud.core import desired, model
 from govcloud.core import settings as core_settings
-from govcloud.edges import inventory_files, plan_progress
-from govcloud.errors import GovcloudError, InputError
+from govcloud.edges import inventory_files, plan_progress, settings_file
+from govcloud.errors import GovcloudError
 
 Manifest = Mapping[str, Any]
 
@@ -496,14 +495,7 @@ def load_desired_state(config: StackConfig) -> tuple[model.Inventory, core_setti
 
 def load_settings(root: Path) -> core_settings.Settings:
     """``<inventory>/settings.yaml`` (defaults when absent), validated with every problem and its line."""
-    data, text = inventory_files.read_settings_data(root)
-    if data is None:
-        return core_settings.DEFAULT_SETTINGS
-    try:
-        return core_settings.Settings.model_validate(data)
-    except pydantic.ValidationError as exc:
-        path = root / inventory_files.SETTINGS_FILE
-        raise InputError(inventory_files.validation_problems(path, text or "", exc), "invalid settings") from exc
+    return settings_file.load_settings(root)
 
 
 def platform_services(inventory: model.Inventory, settings: core_settings.Settings) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,123 @@
+"""Record realistic progress in the bundled plan files, the way migration leads do it by hand.
+
+The bundled ``migrations_plan/`` is written by ``govcloud plan --write`` with every stage pending. So that the
+provisioning side (flow matrix, NetworkPolicies, firewall rules, ``govcloud render``) has progress to show,
+this script edits a few wave-1 plans exactly as a lead would in an editor (round-trip YAML: comments and
+layout kept), adding a comment to each edit:
+
+- the two wave-1 systems that most other departments call: network and data ``done``, business
+  ``in_progress`` (their ``callers`` are what the gateway then opens to);
+- six more wave-1 systems: network ``done``, data ``in_progress``.
+
+A system is chosen only if every gate of the stages it starts or finishes holds once the chosen ones have
+progressed (checked with :func:`govcloud.core.plans.evaluate_gate`), so ``govcloud plan --check`` shows no
+unmet gate afterwards. Statuses are always the human's: re-running ``govcloud plan --write`` keeps these
+edits. When any wave-1 plan already shows progress the script changes nothing, so running it twice is
+harmless.
+
+Usage (from the repository root)::
+
+    .venv/bin/python scripts/seed_plan_progress.py [migrations_plan [inventory]]
+    .venv/bin/govcloud plan --check
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from govcloud.core import model, plans
+from govcloud.core.stages import Stage, StageStatus
+from govcloud.edges import inventory_files, yamlio
+
+BUSINESS = 2
+NETWORK_ONLY = 6
+DONE, GOING, PENDING = StageStatus.DONE, StageStatus.IN_PROGRESS, StageStatus.PENDING
+BUSINESS_MARKS = (DONE, DONE, GOING)
+NETWORK_MARKS = (DONE, GOING, PENDING)
+COMMENTS = {
+    BUSINESS_MARKS: (
+        "verified 2027-01-08",
+        "all entries published, sync verified 2027-01-15",
+        "gateway route open to the callers; cut-over planned 2027-01-27",
+    ),
+    NETWORK_MARKS: ("zone flows and objects verified 2027-01-12", "sync running since 2027-01-13", ""),
+}
+
+
+def _wave_one(plans_dir: Path) -> list[tuple[Path, Any]]:
+    found = []
+    for path in sorted(plans_dir.glob("*.yaml")):
+        data = yamlio.load_roundtrip(path.read_text(encoding="utf-8"))
+        if data.get("kind") == "migration" and data.get("wave") == 1:
+            found.append((path, data))
+    return found
+
+
+def _started(data: Any) -> bool:
+    return any(stage.get("status", "pending") != "pending" for stage in data["stages"])
+
+
+def _gates_hold(
+    data: Any, marks: tuple[StageStatus, ...], chosen: dict[str, plans.Tracking], inventory: model.Inventory
+) -> bool:
+    """Whether every entry gate of a started stage and every exit gate of a finished one holds."""
+    tracking = {**chosen, data["system"]: plans.Tracking(dict(zip(Stage, marks, strict=True)))}
+    for stage, status in zip(data["stages"], marks, strict=True):
+        kinds = {PENDING: (), GOING: ("entry_gates",), DONE: ("entry_gates", "exit_gates")}[status]
+        for kind in kinds:
+            for raw in stage.get(kind) or ():
+                gate = plans.Gate.model_validate(dict(raw))
+                if not plans.evaluate_gate(gate, inventory, tracking)[0]:
+                    return False
+    return True
+
+
+def _mark(data: Any, marks: tuple[StageStatus, ...]) -> None:
+    for stage, status, comment in zip(data["stages"], marks, COMMENTS[marks], strict=True):
+        if status is not PENDING:
+            stage["status"] = status.value
+            stage.yaml_add_eol_comment(comment, "status")
+
+
+def main(plans_dir: Path, inventory_dir: Path) -> int:
+    wave_one = _wave_one(plans_dir)
+    started = [path.name for path, data in wave_one if _started(data)]
+    if started:
+        print(f"{plans_dir}: wave 1 already shows progress ({', '.join(started)}): nothing changed")
+        return 0
+    inventory = inventory_files.load_inventory(inventory_dir).inventory
+    chosen: dict[str, plans.Tracking] = {}
+    picks: list[tuple[Path, Any, tuple[StageStatus, ...]]] = []
+    by_callers = sorted(wave_one, key=lambda item: (-len(item[1]["stages"][2].get("callers") or ()), item[0].name))
+    for wanted, marks, candidates in ((BUSINESS, BUSINESS_MARKS, by_callers), (NETWORK_ONLY, NETWORK_MARKS, wave_one)):
+        taken = 0
+        for path, data in candidates:
+            if taken == wanted or data["system"] in chosen:
+                continue
+            if marks is BUSINESS_MARKS and not data["stages"][2].get("callers"):
+                continue
+            if _gates_hold(data, marks, chosen, inventory):
+                chosen[data["system"]] = plans.Tracking(dict(zip(Stage, marks, strict=True)))
+                picks.append((path, data, marks))
+                taken += 1
+    with yamlio.staged_writes() as pending:
+        for path, data, marks in picks:
+            _mark(data, marks)
+            pending[path] = yamlio.dump_roundtrip(data)
+    for path, data, marks in picks:
+        callers = ", ".join(data["stages"][2].get("callers") or ())
+        what = ", ".join(f"{stage.value} {status.value}" for stage, status in zip(Stage, marks, strict=True))
+        print(f"{path}: {what}" + (f" (callers {callers})" if marks is BUSINESS_MARKS else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    sys.exit(
+        main(
+            Path(arguments[0]) if arguments else Path("migrations_plan"),
+            Path(arguments[1]) if len(arguments) > 1 else Path("inventory"),
+        )
+    )

@@ -1,0 +1,318 @@
+"""``govcloud assess``: zombies, duplicates, cloud readiness and dispositions. Edge (CLI).
+
+Three renderings of one :class:`~govcloud.core.assessment.Assessment`: rich tables for a terminal, JSON
+(stable keys and order, every finding) for machines, Markdown (the same sections, complete) for a report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import gc
+import json
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+import rich.table
+import typer
+
+from govcloud.cli import common
+from govcloud.core import model
+from govcloud.core.assess import assess_inventory
+from govcloud.core.assessment import Assessment, DuplicatePair, SystemAssessment, ZombieCriterion
+from govcloud.core.settings import Settings
+from govcloud.edges import settings_file
+from govcloud.errors import InputError, Problem
+
+TABLE_ROWS = 40
+"""Rows a terminal table shows before it says how many more there are (JSON and Markdown show all)."""
+
+
+class Format(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("assess")(assess)
+
+
+@common.guarded
+def assess(
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    output: Annotated[Format, typer.Option("--format", "-f", help="table, json or markdown")] = Format.TABLE,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="show only this system")] = None,
+    today: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--today", formats=["%Y-%m-%d"], help="count months without update to this day (default: the census date)"
+        ),
+    ] = None,
+) -> None:
+    """Assess every system: zombie findings, duplicates, cloud readiness and a disposition with its reasons."""
+    loaded = common.load_inventory(inventory, quiet=output is not Format.TABLE)
+    settings = settings_file.load_settings(inventory)
+    # A loaded province holds millions of objects; a full collection in the middle costs seconds, and the
+    # assessment builds no cycles, so the cyclic collector waits until it is done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        result = assess_inventory(loaded.inventory, settings, today=today.date() if today else None)
+    finally:
+        if collecting:
+            gc.enable()
+    codes = list(result.systems)
+    if system is not None:
+        if system not in result.systems:
+            raise InputError(
+                [Problem(str(inventory), None, "--system", f"no system {system!r} in the inventory")], "unknown system"
+            )
+        codes = [system]
+    if output is Format.JSON:
+        document = assessment_document(loaded.inventory, result, settings, codes=codes)
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    elif output is Format.MARKDOWN:
+        typer.echo(render_markdown(loaded.inventory, result, codes=codes))
+    elif system is not None:
+        _print_system(loaded.inventory, result.systems[system])
+    else:
+        _print_tables(loaded.inventory, result)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# JSON
+
+
+def assessment_document(
+    inventory: model.Inventory, result: Assessment, settings: Settings, *, codes: Sequence[str]
+) -> dict[str, Any]:
+    """The assessment as plain data with stable keys, in inventory order (pairs: highest score first)."""
+    shown = set(codes)
+    counts = dict.fromkeys((str(d) for d in model.Disposition), 0)
+    for code in codes:
+        counts[str(result.systems[code].decision.disposition)] += 1
+    return {
+        "reference_date": _iso(result.reference_date),
+        "settings": settings.model_dump(mode="json", include={"zombie", "duplicate", "cloud"}),
+        "systems_assessed": len(codes),
+        "counts": counts,
+        "systems": [_system_data(inventory, result.systems[code]) for code in codes],
+        "duplicate_pairs": [_pair_data(p) for p in result.duplicate_pairs if p.a in shown or p.b in shown],
+    }
+
+
+def _system_data(inventory: model.Inventory, item: SystemAssessment) -> dict[str, Any]:
+    system = inventory.system_by_code[item.code]
+    decision = item.decision
+    override = decision.override
+    return {
+        "code": item.code,
+        "name": system.name,
+        "department": system.department,
+        "disposition": str(decision.disposition),
+        "merge_into": decision.merge_into,
+        "overridden": decision.overridden,
+        "override": None
+        if override is None
+        else {
+            "disposition": str(override.disposition),
+            "decided_by": override.decided_by,
+            "decided_on": override.decided_on.isoformat(),
+            "reason": override.reason,
+            "merge_into": override.merge_into,
+        },
+        "reasons": list(decision.reasons),
+        "cloud_ready": item.cloud_ready,
+        "blockers": [{"reason": str(b.reason), "evidence": b.evidence} for b in item.blockers],
+        "zombie": [{"criterion": str(f.criterion), "evidence": f.evidence} for f in item.zombie],
+        "duplicates": [
+            {
+                "other": d.other,
+                "score": d.score,
+                "within_department": d.within_department,
+                "overlapping_terms": list(d.overlapping_terms),
+            }
+            for d in item.duplicates
+        ],
+    }
+
+
+def _pair_data(pair: DuplicatePair) -> dict[str, Any]:
+    return {
+        "a": pair.a,
+        "b": pair.b,
+        "score": pair.score,
+        "within_department": pair.within_department,
+        "overlapping_terms": list(pair.overlapping_terms),
+    }
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sections shared by the table and Markdown renderings
+
+
+def _disposition_cell(item: SystemAssessment) -> str:
+    decision = item.decision
+    text = str(decision.disposition)
+    if decision.merge_into:
+        text += f" → {decision.merge_into}"
+    if decision.overridden:
+        text += " (override)"
+    return text
+
+
+def _where(within: bool) -> str:
+    return "same department" if within else "across departments"
+
+
+def _sections(inventory: model.Inventory, result: Assessment, codes: Sequence[str]) -> list[_Section]:
+    items = [result.systems[c] for c in codes]
+    names = inventory.system_by_code
+    shown = set(codes)
+    counts = dict.fromkeys(model.Disposition, 0)
+    overridden = dict.fromkeys(model.Disposition, 0)
+    for item in items:
+        counts[item.decision.disposition] += 1
+        overridden[item.decision.disposition] += item.decision.overridden
+    sections = [
+        _Section(
+            "Dispositions",
+            ("disposition", "systems", "of which overrides"),
+            [(str(d), str(counts[d]), str(overridden[d])) for d in model.Disposition],
+        ),
+        _Section(
+            "Zombie candidates",
+            ("system", "name", "criterion", "evidence", "disposition"),
+            sorted(
+                (
+                    (item.code, names[item.code].name, str(f.criterion), f.evidence, _disposition_cell(item))
+                    for item in items
+                    for f in item.zombie
+                ),
+                key=lambda row: (row[2] == str(ZombieCriterion.REPLACEABLE), row[0]),
+            ),
+        ),
+        _Section(
+            "Duplicates",
+            ("system", "duplicate", "score", "where", "overlapping terms"),
+            [
+                (p.a, p.b, f"{p.score:.2f}", _where(p.within_department), "、".join(p.overlapping_terms))
+                for p in result.duplicate_pairs
+                if p.a in shown or p.b in shown
+            ],
+        ),
+        _Section(
+            "Not cloud-ready",
+            ("system", "name", "blocker", "evidence", "disposition"),
+            [
+                (item.code, names[item.code].name, str(b.reason), b.evidence, _disposition_cell(item))
+                for item in items
+                for b in item.blockers
+            ],
+        ),
+        _Section(
+            "Overrides",
+            ("system", "disposition", "decided by", "on", "reason"),
+            [
+                (
+                    item.code,
+                    _disposition_cell(item),
+                    item.decision.override.decided_by,
+                    item.decision.override.decided_on.isoformat(),
+                    item.decision.override.reason,
+                )
+                for item in items
+                if item.decision.override is not None
+            ],
+        ),
+    ]
+    return sections
+
+
+class _Section:
+    def __init__(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+        self.title = title
+        self.columns = tuple(columns)
+        self.rows = [tuple(r) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Table
+
+
+def _print_tables(inventory: model.Inventory, result: Assessment) -> None:
+    console = common.console
+    console.print(
+        f"assessed {len(result.systems)} systems as of {_iso(result.reference_date)}: "
+        f"{sum(1 for s in result.systems.values() if s.zombie)} zombie candidates, "
+        f"{len(result.duplicate_pairs)} duplicate pairs, "
+        f"{sum(1 for s in result.systems.values() if not s.cloud_ready)} not cloud-ready"
+    )
+    for section in _sections(inventory, result, list(result.systems)):
+        table = rich.table.Table(title=f"{section.title} ({len(section.rows)})", title_justify="left")
+        for column in section.columns:
+            table.add_column(column, overflow="fold")
+        for row in section.rows[:TABLE_ROWS]:
+            table.add_row(*row)
+        if not section.rows:
+            table.add_row(*(["none"] + [""] * (len(section.columns) - 1)))
+        console.print(table)
+        if len(section.rows) > TABLE_ROWS:
+            console.print(f"… {len(section.rows) - TABLE_ROWS} more (--format json or markdown shows all)")
+
+
+def _print_system(inventory: model.Inventory, item: SystemAssessment) -> None:
+    console = common.console
+    system = inventory.system_by_code[item.code]
+    console.print(f"[bold]{item.code}[/] {system.name} ({system.department})", markup=True)
+    console.print(f"disposition: {_disposition_cell(item)}")
+    for reason in item.decision.reasons:
+        console.print(f"  - {reason}", markup=False)
+    console.print("cloud-ready" if item.cloud_ready else "not cloud-ready:")
+    for blocker in item.blockers:
+        console.print(f"  - {blocker.reason}: {blocker.evidence}", markup=False)
+    console.print("zombie findings:" if item.zombie else "no zombie finding")
+    for finding in item.zombie:
+        console.print(f"  - {finding.criterion}: {finding.evidence}", markup=False)
+    console.print("duplicates:" if item.duplicates else "no duplicate")
+    for dup in item.duplicates:
+        console.print(
+            f"  - {dup.other} {dup.score:.2f} ({_where(dup.within_department)}): " + "、".join(dup.overlapping_terms),
+            markup=False,
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Markdown
+
+
+def render_markdown(inventory: model.Inventory, result: Assessment, *, codes: Sequence[str]) -> str:
+    """The assessment as a Markdown report: the table sections in full, then each system's reasons."""
+    lines = [
+        f"# Assessment of {inventory.city.name}",
+        "",
+        f"{len(codes)} systems, as of {_iso(result.reference_date)}.",
+    ]
+    for section in _sections(inventory, result, codes):
+        lines += ["", f"## {section.title} ({len(section.rows)})", ""]
+        if not section.rows:
+            lines.append("None.")
+            continue
+        lines.append("| " + " | ".join(section.columns) + " |")
+        lines.append("|" + "---|" * len(section.columns))
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in section.rows]
+    lines += ["", "## Decisions", ""]
+    for code in codes:
+        item = result.systems[code]
+        lines.append(f"- **{code}** {_cell(inventory.system_by_code[code].name)}: {_disposition_cell(item)}")
+        lines += [f"  - {_cell(reason)}" for reason in item.decision.reasons]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,460 @@
+"""``govcloud plan``, ``govcloud report`` and ``govcloud run`` (check → assess → plan → report). Edge.
+
+The commands load, call the core by keyword and render; the waves come from :mod:`govcloud.core.waves`, the
+staged plans from :mod:`govcloud.core.plans`, the plan files from :mod:`govcloud.edges.plan_files` and the
+report from :mod:`govcloud.edges.reports`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import functools
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import pydantic
+import rich.table
+import typer
+
+from govcloud.cli import common
+from govcloud.core import assess as assessing
+from govcloud.core import model, plans, waves
+from govcloud.core.assessment import Assessment
+from govcloud.core.settings import Settings
+from govcloud.edges import plan_files, reports, settings_file, yamlio
+from govcloud.errors import InputError
+
+PlansOption = Annotated[Path, typer.Option("--plans", "-p", help="plan files directory", show_default=True)]
+DEFAULT_PLANS = Path("migrations_plan")
+DEFAULT_REPORTS = Path("reports")
+TodayOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--today", formats=["%Y-%m-%d"], help="the day the assessment counts from (default: the census date)"),
+]
+_LIST_LIMIT = 20
+
+T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _collector_paused(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a command with the cyclic garbage collector paused (see :func:`govcloud.core.waves.collector_paused`).
+
+    A province is millions of objects; every full collection while planning or reporting walks all of them.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with waves.collector_paused():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+class PlanFormat(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class ReportFormat(enum.StrEnum):
+    MARKDOWN = "markdown"
+    HTML = "html"
+    JSON = "json"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_command)
+    app.command("report")(report_command)
+    app.command("run")(run_command)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The pieces every command shares
+
+
+def load_settings(root: Path) -> Settings:
+    """``inventory/settings.yaml`` (defaults when absent); problems with their lines."""
+    return settings_file.load_settings(root)
+
+
+def assess(inventory: model.Inventory, settings: Settings, *, today: dt.date | None) -> Assessment:
+    """The assessment of every system; ``today`` None counts to the census date (reproducible)."""
+    return assessing.assess_inventory(inventory, settings, today=today)
+
+
+@dataclasses.dataclass(frozen=True)
+class Planned:
+    """Everything ``plan`` computes, for the commands that go on from it."""
+
+    inventory: model.Inventory
+    settings: Settings
+    assessment: Assessment
+    wave_plan: waves.WavePlan
+
+    @property
+    def dispositions(self) -> dict[str, model.Disposition]:
+        return {code: a.decision.disposition for code, a in self.assessment.systems.items()}
+
+    def system_plans(self) -> tuple[plans.SystemPlan, ...]:
+        return plans.build_plans(self.inventory, self.assessment, self.wave_plan, self.settings)
+
+
+def compute(inventory: model.Inventory, settings: Settings, *, today: dt.date | None) -> Planned:
+    assessment = assess(inventory, settings, today=today)
+    wave_plan = waves.plan_waves(inventory, assessment, settings.waves)
+    return Planned(inventory, settings, assessment, wave_plan)
+
+
+def _day(today: dt.datetime | None) -> dt.date | None:
+    return today.date() if today is not None else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# govcloud plan
+
+
+@common.guarded
+@_collector_paused
+def plan_command(
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    plans_dir: PlansOption = DEFAULT_PLANS,
+    write: Annotated[bool, typer.Option("--write", help="write or update the plan files, keeping your edits")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="validate the plan files; exit 1 with file:line errors")
+    ] = False,
+    output: Annotated[PlanFormat, typer.Option("--format", help="output format")] = PlanFormat.TABLE,
+    today: TodayOption = None,
+) -> None:
+    """Dependency graph, waves and decommissions; --write writes migrations_plan/, --check validates it."""
+    loaded = common.load_inventory(inventory, quiet=output is PlanFormat.JSON)
+    if check and not write:
+        problems = plan_files.check_plans(plans_dir, loaded.inventory)
+        if problems:
+            raise InputError(problems, "the plan files have problems")
+        count = len(list(plans_dir.glob("*.yaml"))) if plans_dir.is_dir() else 0
+        _say(output, f"[green]ok[/]: {plans_dir}: {count} plan files match the inventory")
+        _show_unmet(plans_dir, loaded.inventory, output)
+        return
+    settings = load_settings(inventory)
+    planned = compute(loaded.inventory, settings, today=_day(today))
+    payload: dict[str, Any] = {}
+    if output is PlanFormat.JSON:
+        payload["plan"] = wave_plan_json(planned.wave_plan)
+    else:
+        show_wave_plan(planned.wave_plan, planned.inventory)
+    if write:
+        report = plan_files.write_plans(plans_dir, planned.system_plans(), inventory=planned.inventory)
+        if output is PlanFormat.JSON:
+            payload["write"] = _plain(report)
+        else:
+            show_write_report(report, plans_dir)
+    problems = plan_files.check_plans(plans_dir, planned.inventory) if check else []
+    if output is PlanFormat.JSON:
+        if check:
+            payload["check"] = [p.render() for p in problems]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+    if problems:
+        raise InputError(problems, "the plan files have problems")
+    if check:
+        _say(output, f"[green]ok[/]: {plans_dir}: the plan files match the inventory")
+        _show_unmet(plans_dir, planned.inventory, output)
+
+
+def _show_unmet(plans_dir: Path, inventory: model.Inventory, output: PlanFormat) -> None:
+    """Gates of started stages that do not hold yet: shown as advice, they do not fail the check."""
+    unmet = plan_files.unmet_gates(plans_dir, inventory)
+    if not unmet:
+        return
+    _say(output, f"[yellow]{len(unmet)} gate(s) of started stages do not hold yet[/] (advice, not errors):")
+    console = common.err_console if output is PlanFormat.JSON else common.console
+    for item in unmet[:_LIST_LIMIT]:
+        console.print(f"  {item.file}: {item.render()}", markup=False, soft_wrap=True)
+    if len(unmet) > _LIST_LIMIT:
+        console.print(f"  … {len(unmet) - _LIST_LIMIT} more")
+
+
+def _say(output: PlanFormat, message: str) -> None:
+    (common.err_console if output is PlanFormat.JSON else common.console).print(message, soft_wrap=True)
+
+
+def wave_plan_json(wave_plan: waves.WavePlan) -> dict[str, Any]:
+    return {
+        "settings": wave_plan.settings.model_dump(mode="json"),
+        "edges": wave_plan.edges,
+        "waves": [
+            {
+                "number": w.number,
+                "start": w.start.isoformat(),
+                "end": w.end.isoformat(),
+                "systems": list(w.systems),
+                "cpu": w.cpu,
+                "memory_gib": w.memory_gib,
+            }
+            for w in wave_plan.waves
+        ],
+        "placements": {
+            code: {"wave": p.wave, "reasons": list(p.reasons), "providers": list(p.providers), "cycle": list(p.cycle)}
+            for code, p in wave_plan.placements.items()
+        },
+        "cycles": [{"systems": list(c.systems), "path": list(c.path), "wave": c.wave} for c in wave_plan.cycles],
+        "oversized": [_plain(o) for o in wave_plan.oversized],
+        "freeze_deferrals": [_plain(d) for d in wave_plan.deferrals],
+        "capacity_pushed": wave_plan.capacity_pushed,
+        "decommissions": {code: _plain(d) for code, d in wave_plan.decommissions.items()},
+        "held": [_plain(h) for h in wave_plan.held],
+    }
+
+
+def show_wave_plan(wave_plan: waves.WavePlan, inventory: model.Inventory) -> None:
+    console = common.console
+    settings = wave_plan.settings
+    moving = len(wave_plan.placements)
+    span = f", {wave_plan.waves[0].start} to {wave_plan.waves[-1].end}" if wave_plan.waves else ""
+    console.print(
+        f"[bold]{len(inventory.systems)} systems[/]: {moving} move in {len(wave_plan.waves)} waves{span}; "
+        f"{len(wave_plan.decommissions)} decommissions; {len(wave_plan.held)} held. "
+        f"Dependency graph: {wave_plan.edges} dependencies."
+    )
+    table = rich.table.Table(title="Waves", title_justify="left")
+    for name in ("wave", "starts", "systems", "cores", "memory GiB", "most systems from"):
+        table.add_column(name, justify="left" if name in {"starts", "most systems from"} else "right")
+    systems = inventory.system_by_code
+    for wave in _clip(wave_plan.waves):
+        if wave is None:
+            table.add_row("…", f"{len(wave_plan.waves) - 2 * (_LIST_LIMIT // 2)} more (--format json lists all)")
+            continue
+        departments = Counter(systems[c].department for c in wave.systems)
+        table.add_row(
+            str(wave.number),
+            str(wave.start),
+            f"{len(wave.systems)}/{settings.max_systems}",
+            f"{wave.cpu:g} ({_percent(wave.cpu, settings.cpu)})",
+            f"{wave.memory_gib:g} ({_percent(wave.memory_gib, settings.memory_gib)})",
+            " ".join(f"{d}:{n}" for d, n in departments.most_common(3)),
+        )
+    console.print(table)
+    console.print(
+        f"A wave lasts {settings.length_days} days and holds {settings.max_systems} systems, {settings.cpu:g} cores, "
+        f"{settings.memory_gib:g} GiB (settings.yaml: waves)."
+    )
+    if wave_plan.capacity_pushed:
+        console.print(f"{wave_plan.capacity_pushed} systems went later than their providers allowed: waves were full.")
+    if wave_plan.cycles:
+        console.print("[bold]Dependency cycles[/] (each moves together, in one wave):")
+        for cycle in wave_plan.cycles:
+            console.print(f"  wave {cycle.wave}: {' → '.join(cycle.path)}")
+    for oversized in wave_plan.oversized:
+        console.print(
+            f"[yellow]larger than a wave[/]: {', '.join(oversized.systems)} (wave {oversized.wave}): {oversized.reason}"
+        )
+    if wave_plan.deferrals:
+        console.print("[bold]Freeze deferrals[/]:")
+        for deferral in wave_plan.deferrals:
+            window = deferral.window
+            console.print(
+                f"  {deferral.department} frozen {window.start}..{window.end} ({window.reason}): "
+                f"{len(deferral.systems)} system(s) kept out of wave(s) {', '.join(map(str, deferral.skipped_waves))}"
+            )
+    if wave_plan.decommissions:
+        console.print(
+            f"[bold]Decommissions[/] ({len(wave_plan.decommissions)}): dependents re-pointed first, then shutdown"
+        )
+        items = list(wave_plan.decommissions.values())
+        for item in items[:_LIST_LIMIT]:
+            target = f"data to {item.merge_into}" if item.hands_over else "data archived"
+            dependents = ", ".join(f"{d.system}→{d.target or 'dropped'}" for d in item.dependents[:4])
+            more = f" and {len(item.dependents) - 4} more" if len(item.dependents) > 4 else ""
+            console.print(
+                f"  {item.system} {item.disposition.value}, {target}, shutdown {item.shutdown}: {item.reasons[0]}"
+                + (f"; re-point {dependents}{more}" if dependents else ""),
+                markup=False,
+            )
+        if len(items) > _LIST_LIMIT:
+            console.print(f"  … {len(items) - _LIST_LIMIT} more (--format json lists all)")
+    if wave_plan.held:
+        counts = Counter(h.disposition.value for h in wave_plan.held)
+        console.print("[bold]Held[/] (no wave, no decommission): " + ", ".join(f"{d} {n}" for d, n in counts.items()))
+        for held in wave_plan.held[:_LIST_LIMIT]:
+            console.print(f"  {held.system} {held.disposition.value}: {'; '.join(held.reasons) or 'no reason given'}")
+        if len(wave_plan.held) > _LIST_LIMIT:
+            console.print(f"  … {len(wave_plan.held) - _LIST_LIMIT} more")
+
+
+def show_write_report(report: plan_files.WriteReport, plans_dir: Path) -> None:
+    console = common.console
+    console.print(
+        f"[green]wrote[/] {plans_dir}: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.replaced)} rewritten (kind changed), {report.unchanged} unchanged"
+    )
+    if report.conflicts:
+        console.print(
+            f"[yellow]{len(report.conflicts)} value(s) you changed were kept[/] (the generated value differs):"
+        )
+        for conflict in report.conflicts:
+            console.print(f"  {conflict.render()}", markup=False)
+    for orphan in report.orphans:
+        console.print(f"[yellow]no plan[/]: {orphan.file}: {orphan.reason}", soft_wrap=True)
+
+
+def _clip(items: Sequence[T]) -> Iterator[T | None]:
+    """The first and last few of a long list, with None where the middle is left out."""
+    if len(items) <= _LIST_LIMIT:
+        yield from items
+        return
+    half = _LIST_LIMIT // 2
+    yield from items[:half]
+    yield None
+    yield from items[-half:]
+
+
+def _percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# govcloud report
+
+
+def build_report(planned: Planned, plans_dir: Path, *, today: dt.date | None) -> reports.Report:
+    tracking = plan_files.load_tracking(plans_dir)
+    return reports.compute_report(
+        planned.inventory, planned.dispositions, planned.wave_plan, tracking, today=today or dt.date.today()
+    )
+
+
+def render_report(report: reports.Report, output: ReportFormat) -> str:
+    renderers: dict[ReportFormat, Callable[[reports.Report], str]] = {
+        ReportFormat.MARKDOWN: reports.render_markdown,
+        ReportFormat.HTML: reports.render_html,
+        ReportFormat.JSON: reports.render_json,
+    }
+    return renderers[output](report)
+
+
+@common.guarded
+@_collector_paused
+def report_command(
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    plans_dir: PlansOption = DEFAULT_PLANS,
+    output: Annotated[ReportFormat, typer.Option("--format", help="output format")] = ReportFormat.MARKDOWN,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of the terminal")] = None,
+    today: TodayOption = None,
+) -> None:
+    """The programme's figures and what the counts hide, city-wide and per department."""
+    day = _day(today)
+    loaded = common.load_inventory(inventory, quiet=out is None)
+    planned = compute(loaded.inventory, load_settings(inventory), today=day)
+    text = render_report(build_report(planned, plans_dir, today=day), output)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    yamlio.write_atomic(out, text)
+    common.err_console.print(f"[green]wrote[/] {out}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# govcloud run
+
+
+@common.guarded
+@_collector_paused
+def run_command(
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    plans_dir: PlansOption = DEFAULT_PLANS,
+    reports_dir: Annotated[Path, typer.Option("--reports", help="where the reports go")] = DEFAULT_REPORTS,
+    today: TodayOption = None,
+) -> None:
+    """The main job: check the inventory, assess it, write and check the plans, write the reports."""
+    console = common.console
+    day = _day(today)
+    started = time.perf_counter()
+
+    def step(name: str, began: float, summary: str) -> None:
+        console.print(f"[green]✓[/] [bold]{name:<7}[/] {summary} [dim]({time.perf_counter() - began:.1f} s)[/]")
+
+    began = time.perf_counter()
+    loaded = common.load_inventory(inventory)
+    inv = loaded.inventory
+    step(
+        "check",
+        began,
+        f"{inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
+        f"{len(inv.catalogue)} catalogue entries, no problems",
+    )
+
+    began = time.perf_counter()
+    with common.err_console.status("assessing"):
+        settings = load_settings(inventory)
+        assessment = assess(inv, settings, today=day)
+    systems = assessment.systems.values()
+    counts = Counter(a.decision.disposition for a in systems)
+    step(
+        "assess",
+        began,
+        f"{sum(1 for a in systems if a.zombie)} zombie candidates, "
+        f"{sum(1 for a in systems if a.duplicates)} with duplicates, "
+        f"{sum(1 for a in systems if not a.cloud_ready)} not cloud-ready; "
+        + ", ".join(f"{d.value} {counts[d]}" for d in model.Disposition if counts[d]),
+    )
+
+    began = time.perf_counter()
+    with common.err_console.status("planning waves and writing plans"):
+        wave_plan = waves.plan_waves(inv, assessment, settings.waves)
+        planned = Planned(inv, settings, assessment, wave_plan)
+        written = plan_files.write_plans(plans_dir, planned.system_plans(), inventory=inv)
+        problems = plan_files.check_plans(plans_dir, inv)
+    span = f" ({wave_plan.waves[0].start}..{wave_plan.waves[-1].end})" if wave_plan.waves else ""
+    step(
+        "plan",
+        began,
+        f"{len(wave_plan.placements)} systems in {len(wave_plan.waves)} waves{span}, "
+        f"{len(wave_plan.decommissions)} decommissions, {len(wave_plan.cycles)} cycle(s); {plans_dir}: "
+        f"{len(written.created)} created, {len(written.updated)} updated, {written.unchanged} unchanged",
+    )
+    for conflict in written.conflicts[:_LIST_LIMIT]:
+        console.print(f"  kept: {conflict.render()}", markup=False)
+    if len(written.conflicts) > _LIST_LIMIT:
+        console.print(f"  … {len(written.conflicts) - _LIST_LIMIT} more kept edits (govcloud plan --write lists all)")
+    for orphan in written.orphans:
+        console.print(f"  [yellow]no plan[/]: {orphan.file}: {orphan.reason}", soft_wrap=True)
+    if problems:
+        raise InputError(problems, "the plan files have problems")
+
+    began = time.perf_counter()
+    report = build_report(planned, plans_dir, today=day)
+    with yamlio.staged_writes() as pending:
+        pending[reports_dir / "report.html"] = reports.render_html(report)
+        pending[reports_dir / "report.md"] = reports.render_markdown(report)
+    step("report", began, f"{reports_dir / 'report.html'}, {reports_dir / 'report.md'}")
+
+    table = rich.table.Table(title=f"{report.city}: headline figures", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("detail")
+    for name, value, detail in [*reports.headline_rows(report), *reports.hidden_rows(report)]:
+        table.add_row(name, value, detail)
+    console.print(table)
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
