@@ -380,7 +380,7 @@ _DISPOSITION_COLORS = {
     model.Disposition.DEFER.value: "#8e8e8e",
     model.Disposition.EXEMPT.value: "#b5b5b5",
 }
-_FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+_FONT = 'font-family="system-ui, PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif" font-size="12"'
 
 
 def _text(x: float, y: float, content: str, *, anchor: str = "start", extra: str = "") -> str:
@@ -427,7 +427,7 @@ def svg_waves(rows: Sequence[WaveRow], *, title: str, max_bars: int = 60) -> str
                 )
             )
         shown = grouped
-    plot_w, plot_h = width - left - 50, height - bottom - top_pad
+    plot_w, plot_h = width - left - 80, height - bottom - top_pad  # room on the right for the total
     peak = max(r.systems for r in shown) or 1
     total = shown[-1].cumulative or 1
     step = plot_w / len(shown)
@@ -444,7 +444,7 @@ def svg_waves(rows: Sequence[WaveRow], *, title: str, max_bars: int = 60) -> str
         )
         points.append(f"{x + step / 2:.1f},{base_y - plot_h * row.cumulative / total:.1f}")
         if len(shown) <= 12 or i % max(1, len(shown) // 8) == 0:
-            parts.append(_text(x + step / 2, base_y + 16, row.start.strftime("%Y-%m"), anchor="middle"))
+            parts.append(_text(x + step / 2, base_y + 16, f"W{row.number} {row.start:%m-%d}", anchor="middle"))
     parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#c8553d" stroke-width="2"/>')
     parts.append(_text(left - 6, top_pad + 10, _num(peak), anchor="end"))
     parts.append(_text(left + plot_w + 6, top_pad + 10, f"{_num(total)} total", extra='fill="#c8553d"'))
