@@ -29,6 +29,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.table import Table
 
+from govcloud import collector
 from govcloud.cli import render_commands
 from govcloud.core import desired, example, model, policies, stages
 from govcloud.core.settings import Settings
@@ -64,7 +65,7 @@ def synthetic_progress(inventory: model.Inventory, settings: Settings, seed: int
 def _timed(label: str, timings: dict[str, tuple[float, float]], func: Any, *args: Any, **kwargs: Any) -> Any:
     """Run ``func``; record (wall seconds, CPU seconds): on a shared machine the CPU time is the steadier one."""
     wall, cpu = time.perf_counter(), time.process_time()
-    with render_commands.collector_paused():  # as `govcloud render` runs each step
+    with collector.paused():  # as `govcloud render` runs each step
         result = func(*args, **kwargs)
     timings[label] = (time.perf_counter() - wall, time.process_time() - cpu)
     return result

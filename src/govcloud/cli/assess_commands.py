@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import gc
 import json
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from typing import Annotated, Any
 import rich.table
 import typer
 
+from govcloud import collector
 from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.assess import assess_inventory
@@ -55,13 +55,8 @@ def assess(
     settings = settings_file.load_settings(inventory)
     # A loaded province holds millions of objects; a full collection in the middle costs seconds, and the
     # assessment builds no cycles, so the cyclic collector waits until it is done.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         result = assess_inventory(loaded.inventory, settings, today=today.date() if today else None)
-    finally:
-        if collecting:
-            gc.enable()
     codes = list(result.systems)
     if system is not None:
         if system not in result.systems:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import functools
 import json
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ import pydantic
 import rich.table
 import typer
 
+from govcloud import collector
 from govcloud.cli import common
 from govcloud.core import assess as assessing
 from govcloud.core import model, plans, waves
@@ -42,20 +42,6 @@ _LIST_LIMIT = 20
 T = TypeVar("T")
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _collector_paused(func: Callable[P, R]) -> Callable[P, R]:
-    """Run a command with the cyclic garbage collector paused (see :func:`govcloud.core.waves.collector_paused`).
-
-    A province is millions of objects; every full collection while planning or reporting walks all of them.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with waves.collector_paused():
-            return func(*args, **kwargs)
-
-    return wrapper
 
 
 class PlanFormat(enum.StrEnum):
@@ -121,7 +107,7 @@ def _day(today: dt.datetime | None) -> dt.date | None:
 
 
 @common.guarded
-@_collector_paused
+@collector.paused()
 def plan_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
     plans_dir: PlansOption = DEFAULT_PLANS,
@@ -355,7 +341,7 @@ def render_report(report: reports.Report, output: ReportFormat) -> str:
 
 
 @common.guarded
-@_collector_paused
+@collector.paused()
 def report_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
     plans_dir: PlansOption = DEFAULT_PLANS,
@@ -380,7 +366,7 @@ def report_command(
 
 
 @common.guarded
-@_collector_paused
+@collector.paused()
 def run_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
     plans_dir: PlansOption = DEFAULT_PLANS,

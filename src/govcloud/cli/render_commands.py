@@ -16,13 +16,11 @@ are never touched).
 from __future__ import annotations
 
 import collections
-import contextlib
 import enum
-import gc
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -30,6 +28,7 @@ import rich.progress
 import rich.table
 import typer
 
+from govcloud import collector
 from govcloud.cli import common
 from govcloud.core import desired, policies
 from govcloud.core.settings import Settings
@@ -242,21 +241,6 @@ def check_manifests(
     return problems
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector, and restore it afterwards.
-
-    A province render allocates millions of acyclic containers; each full collection would rescan them all.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def department_file(code: str) -> str:
     return f"department-{code.lower()}.yaml"
 
@@ -440,11 +424,11 @@ def render(
         disable=not common.err_console.is_terminal,
     ) as bar:
         task = bar.add_task(f"validating (Kubernetes {schemas.version}) and checking policies", total=len(manifests))
-        with collector_paused():
+        with collector.paused():
             problems = check_manifests(manifests, schemas=schemas, rules=rules, advance=lambda n: bar.advance(task, n))
     if problems:
         raise RenderRejected(problems)
-    with collector_paused():
+    with collector.paused():
         files = manifest_files(state) if output_format is OutputFormat.YAML else {}
     written, unchanged, removed = write_files(out, files)
     _summary(manifests, schemas.version, out, len(files), written, unchanged, removed, len(progress))

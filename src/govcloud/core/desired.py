@@ -43,15 +43,14 @@ NetworkPolicies
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
-import gc
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
+from govcloud import collector
 from govcloud.core import flows, model
 from govcloud.core.settings import Settings
 from govcloud.core.stages import Progress, ProgressMap, Stage
@@ -294,20 +293,9 @@ def desired_state(inventory: model.Inventory, progress: ProgressMap, settings: S
         raise PlacementRefused(refused)
     # Millions of small acyclic dicts: the cyclic collector's rescans of them (and of the inventory) took
     # more time than building them on a province, so it is paused while building (nothing here makes cycles).
-    with _collector_paused():
+    with collector.paused():
         builder = _Builder(inventory, progress, settings)
         return DesiredState(platform=tuple(builder.platform()), departments=builder.departments())
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Literal
 
 import pydantic
 
+from govcloud import collector
 from govcloud.core import desired, flows, model, waves
 from govcloud.core.assessment import Assessment, Decision
 from govcloud.core.settings import Settings
@@ -178,7 +179,7 @@ def build_plans(
     """A plan for every system that moves or goes, sorted by system code. Held systems get none."""
     builder = _Builder(inventory, assessment, wave_plan, settings)
     result: list[SystemPlan] = []
-    with waves.collector_paused():
+    with collector.paused():
         for system in sorted(inventory.systems, key=lambda s: s.code):
             if system.code in wave_plan.placements:
                 result.append(builder.migration(system))

@@ -16,16 +16,15 @@ ones are not reported again as unknown (see :class:`govcloud.core.checks.Unreada
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pydantic
 
+from govcloud import collector
 from govcloud.core import checks, model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
@@ -88,19 +87,8 @@ def load_inventory(
     """Read and check every file under ``root``; raise :class:`InputError` with every problem found."""
     # Loading allocates millions of acyclic objects; the cyclic collector would rescan all of them again and
     # again (measured: 5x slower on a province). Nothing here makes cycles, so pause it while loading.
-    with _collector_paused():
+    with collector.paused():
         return _load_inventory(root, today=today, progress=progress)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _load_inventory(

@@ -26,6 +26,7 @@ from typing import Any
 
 import jinja2
 
+from govcloud import collector
 from govcloud.core import model, plans, waves
 from govcloud.core.stages import STAGE_ORDER, Stage, StageStatus
 
@@ -107,7 +108,7 @@ def compute_report(
     today: dt.date,
 ) -> Report:
     """Every figure, city-wide and per department. Pure."""
-    with waves.collector_paused():
+    with collector.paused():
         return _compute_report(inventory, dispositions, wave_plan, tracking, today=today)
 
 
