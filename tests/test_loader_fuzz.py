@@ -97,7 +97,7 @@ def _load_reports_or_returns(root: Path) -> None:
         if problem.line is not None:
             assert path.is_file(), problem
             lines = len(YAML_LINE_BREAK.findall(path.read_text(encoding="utf-8"))) + 1
-            assert 1 <= problem.line <= lines, problem
+            assert problem.line in range(1, lines + 1), problem
 
 
 def _check_text(base: Path, text: str | bytes, rel: str = "departments/FGW.yaml") -> None:

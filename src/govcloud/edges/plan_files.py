@@ -70,7 +70,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from govcloud.core import model, plans
 from govcloud.core.stages import STAGE_ORDER, Stage, StageStatus
-from govcloud.edges import yamlio
+from govcloud.edges import plan_progress, yamlio
 from govcloud.errors import Problem
 
 GENERATED = "generated"
@@ -604,39 +604,9 @@ def load_tracking(root: Path) -> dict[str, plans.Tracking]:
     """What every plan file records (statuses, callers, decommission status); unreadable parts are skipped.
 
     ``govcloud plan --check`` reports what is wrong with a file; this reader takes what it can, for reports
-    and gate evaluation.
+    and gate evaluation. The one reader of plan statuses is :mod:`govcloud.edges.plan_progress`.
     """
-    found: dict[str, plans.Tracking] = {}
-    if not root.is_dir():
-        return found
-    for path in sorted(root.glob("*.yaml")):
-        try:
-            data = yamlio.read_fast(path.read_text(encoding="utf-8"))
-        except (yamlio.YamlSyntaxError, UnicodeDecodeError):
-            continue
-        if not isinstance(data, dict) or not isinstance(data.get("system"), str):
-            continue
-        statuses: dict[Stage, StageStatus] = {}
-        callers: tuple[str, ...] = ()
-        raw_stages = data.get("stages")
-        for raw in raw_stages if isinstance(raw_stages, list) else ():
-            if not isinstance(raw, dict):
-                continue
-            stage = _enum(Stage, raw.get("stage"))
-            status = _enum(StageStatus, raw.get("status", StageStatus.PENDING.value))
-            if stage is None or status is None:
-                continue
-            statuses[stage] = status
-            if stage is Stage.BUSINESS and isinstance(raw.get("callers"), list):
-                callers = tuple(str(c) for c in raw["callers"])
-        decommission = data.get("decommission")
-        decommission_status = (
-            _enum(StageStatus, decommission.get("status", StageStatus.PENDING.value))
-            if isinstance(decommission, dict)
-            else None
-        )
-        found[data["system"]] = plans.Tracking(statuses=statuses, callers=callers, decommission=decommission_status)
-    return found
+    return plan_progress.load_tracking(root, strict=False)
 
 
 def _enum(cls: type[Stage] | type[StageStatus], value: Any) -> Any:
