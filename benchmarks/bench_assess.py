@@ -5,7 +5,7 @@ Uses the province of ``bench_load.py`` (``govcloud example --systems 20000 --see
 (minutes). Then, in one run:
 
 - loads it (``load_inventory``) and its settings;
-- times :func:`govcloud.core.assess.assess_inventory`, best of ``--repeat``, and the planner
+- times :func:`govcloud.assessment.core.assess.assess_inventory`, best of ``--repeat``, and the planner
   (``waves.plan_waves`` and ``plans.build_plans``) when the installed govcloud has it, against the target
   assess + plan ≤ 10 s (wall clock); the script exits 1 above it;
 - runs the duplicate finder alone on the province and reports how many of the 200 million pairs it scored;
@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench_load import ensure_inventory
-from govcloud.core import assess, similarity
+from govcloud.assessment.core import assess, similarity
 from govcloud.edges import inventory_files, settings_file
 
 ROOT = Path(__file__).resolve().parent
@@ -194,8 +194,8 @@ def documents_of(inventory: Any) -> list[similarity.Document]:
 def _planner() -> Callable[[Any, Any, Any], Any] | None:
     """Waves and per-system plans, if this govcloud has them (another part of the project may not yet)."""
     try:
-        waves = importlib.import_module("govcloud.core.waves")
-        plans = importlib.import_module("govcloud.core.plans")
+        waves = importlib.import_module("govcloud.planning.core.waves")
+        plans = importlib.import_module("govcloud.planning.core.plans")
     except ImportError:
         return None
     if not hasattr(waves, "plan_waves"):

@@ -1,4 +1,4 @@
-"""Benchmark: cached per-kind validators (govcloud.edges.k8s_schema) vs kubernetes_validate.validate per object.
+"""Benchmark: cached per-kind validators (govcloud.cloud.edges.k8s_schema) vs kubernetes_validate.validate per object.
 
 Generates N manifests of a mix of kinds (with a few broken on purpose), validates all of them with one
 KubernetesSchemas instance (built from scratch, so the time includes loading the definitions and building
@@ -22,7 +22,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.table import Table
 
-from govcloud.edges.k8s_schema import KubernetesSchemas
+from govcloud.cloud.edges.k8s_schema import KubernetesSchemas
 
 Manifest = dict[str, Any]
 

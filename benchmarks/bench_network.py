@@ -26,8 +26,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from govcloud.edges import network_runs
-from govcloud.edges.labhosts import LabHost, LabSegment, LabSpec, build_lab, cleanup_prefix, lab_namespaces
+from govcloud.network.edges import network_runs
+from govcloud.network.edges.labhosts import LabHost, LabSegment, LabSpec, build_lab, cleanup_prefix, lab_namespaces
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOKS = REPO / "playbooks"

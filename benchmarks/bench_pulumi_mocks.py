@@ -4,7 +4,7 @@ Generates a city (``--systems``, default 2,000), moves every system the MLPS rul
 desired state has workloads, Services, Ingresses and flow-matrix NetworkPolicies), takes evenly spaced samples
 of its objects (``--samples``, default 200 and 1,000) and, for each sample:
 
-- declares it with :class:`govcloud.edges.pulumi_program.KubernetesObjects` under Pulumi's mock runtime
+- declares it with :class:`govcloud.cloud.edges.pulumi_program.KubernetesObjects` under Pulumi's mock runtime
   (fresh mocks, the same path as the stacks' programs, waiting until every resource is registered);
 - checks it as ``govcloud render`` does: strict schema validation (cached per-kind validators) and the
   per-object policies, plus the cross-object policies over the sample;
@@ -34,9 +34,11 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from rich.console import Console
 from rich.table import Table
 
-from govcloud.core import desired, example, policies, stages
+from govcloud.cloud.core import desired, policies
+from govcloud.cloud.edges import k8s_schema, pulumi_policy_pack, pulumi_program
+from govcloud.core import example
 from govcloud.core.settings import DEFAULT_SETTINGS
-from govcloud.edges import k8s_schema, pulumi_policy_pack, pulumi_program
+from govcloud.planning.core import stages
 
 Manifest = Mapping[str, Any]
 STAGES = (stages.Stage.NETWORK, stages.Stage.DATA, stages.Stage.BUSINESS)

@@ -31,9 +31,12 @@ from rich.table import Table
 
 from govcloud import collector
 from govcloud.cli import render_commands
-from govcloud.core import desired, example, model, policies, stages
+from govcloud.cloud.core import desired, policies
+from govcloud.cloud.edges import k8s_schema
+from govcloud.core import example, model
 from govcloud.core.settings import Settings
-from govcloud.edges import inventory_files, k8s_schema
+from govcloud.edges import inventory_files
+from govcloud.planning.core import stages
 
 ROOT = Path(__file__).resolve().parent
 PROVINCE = ROOT / ".work" / "province"

@@ -10,7 +10,7 @@ layout kept), adding a comment to each edit:
 - six more wave-1 systems: network ``done``, data ``in_progress``.
 
 A system is chosen only if every gate of the stages it starts or finishes holds once the chosen ones have
-progressed (checked with :func:`govcloud.core.plans.evaluate_gate`), so ``govcloud plan --check`` shows no
+progressed (checked with :func:`govcloud.planning.core.plans.evaluate_gate`), so ``govcloud plan --check`` shows no
 unmet gate afterwards. Statuses are always the human's: re-running ``govcloud plan --write`` keeps these
 edits. When any wave-1 plan already shows progress the script changes nothing, so running it twice is
 harmless.
@@ -27,9 +27,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from govcloud.core import model, plans
-from govcloud.core.stages import Stage, StageStatus
+from govcloud.core import model
 from govcloud.edges import inventory_files, yamlio
+from govcloud.planning.core import plans
+from govcloud.planning.core.stages import Stage, StageStatus
 
 BUSINESS = 2
 NETWORK_ONLY = 6

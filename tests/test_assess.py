@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from govcloud.assessment.core import assess, similarity
+from govcloud.assessment.core.assessment import Assessment, ReadinessBlocker, ZombieCriterion
 from govcloud.cli import app
-from govcloud.core import assess, example, model, similarity
-from govcloud.core.assessment import Assessment, ReadinessBlocker, ZombieCriterion
+from govcloud.core import example, model
 from govcloud.core.settings import CloudSettings, DuplicateSettings, Settings, ZombieSettings
 from govcloud.edges import inventory_files
 

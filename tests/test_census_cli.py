@@ -14,9 +14,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from govcloud.census.edges import census_forms, json_schema
 from govcloud.cli import app
 from govcloud.core import model
-from govcloud.edges import census_forms, inventory_files, json_schema
+from govcloud.edges import inventory_files
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "inventory"

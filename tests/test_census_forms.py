@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from govcloud.core import codes, example, model
-from govcloud.edges import census_forms as cf
+from govcloud.census.core import codes
+from govcloud.census.edges import census_forms as cf
+from govcloud.core import example, model
 from govcloud.edges import inventory_files
 from govcloud.errors import GovcloudError, InputError
 

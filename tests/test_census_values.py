@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govcloud.core import census_values as cv
+from govcloud.census.core import census_values as cv
 from govcloud.core import model
 
 D = dt.date

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govcloud.core import codes
+from govcloud.census.core import codes
 
 # Published codes whose two check characters are known to be right; the first is GB 32100's own example.
 REAL_CODES = pytest.mark.parametrize(

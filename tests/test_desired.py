@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 
-from govcloud.core import codes, desired, flows, model
+from govcloud.census.core import codes
+from govcloud.cloud.core import desired
+from govcloud.core import model
 from govcloud.core.settings import CloudSettings, Settings
-from govcloud.core.stages import Progress, Stage
 from govcloud.errors import RefusedError
+from govcloud.network.core import flows
+from govcloud.planning.core.stages import Progress, Stage
 
 Manifest = dict[str, Any]
 DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

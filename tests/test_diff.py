@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from govcloud.audit.core import diff
 from govcloud.cli import app
-from govcloud.core import diff, example, model
+from govcloud.core import example, model
 from govcloud.edges import inventory_files
 
 CITY = example.generate_city(systems=120, seed=3)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from govcloud.core import codes
+from govcloud.census.core import codes
 from govcloud.edges import inventory_files, yamlio
 from govcloud.errors import InputError, Problem
 

@@ -8,7 +8,7 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 
-from govcloud.edges.k8s_schema import (
+from govcloud.cloud.edges.k8s_schema import (
     GATEWAY_API_SCHEMAS,
     KubernetesSchemas,
     SchemaVersionError,

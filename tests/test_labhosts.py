@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from govcloud.edges.labhosts import (
+from govcloud.network.edges.labhosts import (
     Lab,
     LabHost,
     LabSegment,

@@ -30,9 +30,13 @@ import yaml
 from typer.testing import CliRunner
 
 from govcloud.cli import app
-from govcloud.core import desired, firewall, flows, model, stages
-from govcloud.edges import ansible_inventory, inventory_files, network_runs, plan_progress
-from govcloud.edges.labhosts import (
+from govcloud.cloud.core import desired
+from govcloud.core import model
+from govcloud.edges import inventory_files
+from govcloud.errors import InputError
+from govcloud.network.core import firewall, flows
+from govcloud.network.edges import ansible_inventory, network_runs
+from govcloud.network.edges.labhosts import (
     Lab,
     LabHost,
     LabSegment,
@@ -42,7 +46,8 @@ from govcloud.edges.labhosts import (
     cleanup_prefix,
     lab_namespaces,
 )
-from govcloud.errors import InputError
+from govcloud.planning.core import stages
+from govcloud.planning.edges import plan_progress
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOKS = REPO / "playbooks"

@@ -2,7 +2,7 @@
 
 Random small cities (departments, systems placed in their own zone or the Internet access zone, dependencies,
 catalogue entries of every sharing type) at random stages are rendered; a pure evaluator of Kubernetes
-NetworkPolicy semantics (:mod:`govcloud.core.netpol_eval`) then decides, for every ordered pair of pods
+NetworkPolicy semantics (:mod:`govcloud.cloud.core.netpol_eval`) then decides, for every ordered pair of pods
 (systems' and the platform's) and every port any flow uses, whether a connection passes, and that must be
 exactly :meth:`FlowMatrix.allows`. A 不予共享 (restricted) port must never be reachable from another
 department.
@@ -17,9 +17,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govcloud.core import desired, flows, model, netpol_eval
+from govcloud.cloud.core import desired, netpol_eval
+from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.core.stages import Progress, Stage
+from govcloud.network.core import flows
+from govcloud.planning.core.stages import Progress, Stage
 from test_desired import department, entry, inventory, system
 
 PORTS = (("http", 8080), ("grpc", 9090), ("api", 8000))

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from govcloud.core import example, model, plans, waves
-from govcloud.core.assessment import Assessment, Decision, SystemAssessment
+from govcloud.assessment.core.assessment import Assessment, Decision, SystemAssessment
+from govcloud.core import example, model
 from govcloud.core.settings import Settings, WaveSettings
-from govcloud.core.stages import Stage
-from govcloud.edges import plan_files, plan_progress, yamlio
+from govcloud.edges import yamlio
+from govcloud.planning.core import plans, waves
+from govcloud.planning.core.stages import Stage
+from govcloud.planning.edges import plan_files, plan_progress
 
 D = model.Disposition
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from govcloud.core import stages
-from govcloud.edges import plan_progress
 from govcloud.errors import InputError
+from govcloud.planning.core import stages
+from govcloud.planning.edges import plan_progress
 
 GOOD = """system: MZJ-001
 stages:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from govcloud.core import desired, policies
+from govcloud.cloud.core import desired, policies
 from govcloud.core.settings import Settings
 from test_desired import sample_city
 

@@ -1,4 +1,4 @@
-"""The Pulumi policy pack (stacks/policy, govcloud.edges.pulumi_policy_pack) without the Pulumi CLI.
+"""The Pulumi policy pack (stacks/policy, govcloud.cloud.edges.pulumi_policy_pack) without the Pulumi CLI.
 
 The policies are called the way the analyzer calls them: resources as pulumi-policy ``PolicyResource`` objects
 whose props are the analyzer's unknown-checking proxies over engine-shaped values (every number a float). Each
@@ -27,8 +27,11 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, StackValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from govcloud.core import desired, policies, stages
-from govcloud.edges import inventory_files, plan_progress, pulumi_policy_pack, pulumi_program
+from govcloud.cloud.core import desired, policies
+from govcloud.cloud.edges import pulumi_policy_pack, pulumi_program
+from govcloud.edges import inventory_files
+from govcloud.planning.core import stages
+from govcloud.planning.edges import plan_progress
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_INVENTORY = ROOT / "inventory"

@@ -26,8 +26,12 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from typer.testing import CliRunner
 
 from govcloud.cli import app
-from govcloud.core import desired, example, stages
-from govcloud.edges import inventory_files, plan_progress, pulumi_program
+from govcloud.cloud.core import desired
+from govcloud.cloud.edges import pulumi_program
+from govcloud.core import example
+from govcloud.edges import inventory_files
+from govcloud.planning.core import stages
+from govcloud.planning.edges import plan_progress
 
 Manifest = Mapping[str, Any]
 PROJECT = "govcloud"

@@ -12,10 +12,13 @@ import yaml
 from typer.testing import CliRunner
 
 from govcloud.cli import app, render_commands
-from govcloud.core import desired, model, policies
+from govcloud.cloud.core import desired, policies
+from govcloud.cloud.edges import k8s_schema
+from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.core.stages import Progress, Stage
-from govcloud.edges import inventory_files, k8s_schema, plan_progress
+from govcloud.edges import inventory_files
+from govcloud.planning.core.stages import Progress, Stage
+from govcloud.planning.edges import plan_progress
 
 REPO = Path(__file__).resolve().parents[1]
 INVENTORY = REPO / "inventory"

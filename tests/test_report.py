@@ -10,11 +10,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from govcloud.core import model, plans, waves
-from govcloud.core.assessment import Decision
+from govcloud.assessment.core.assessment import Decision
+from govcloud.core import model
 from govcloud.core.settings import WaveSettings
-from govcloud.core.stages import Stage, StageStatus
 from govcloud.edges import reports
+from govcloud.planning.core import plans, waves
+from govcloud.planning.core.stages import Stage, StageStatus
 from test_waves import assessment, entry, inventory, system
 
 D = model.Disposition

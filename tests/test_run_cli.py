@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from govcloud.cli import app
-from govcloud.edges import plan_progress, yamlio
+from govcloud.edges import yamlio
+from govcloud.planning.edges import plan_progress
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

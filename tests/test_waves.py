@@ -1,4 +1,4 @@
-"""Dependency graph, waves and decommission plans (govcloud.core.waves) and the staged plans built on them."""
+"""Dependency graph, waves and decommission plans (govcloud.planning.core.waves) and the staged plans built on them."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from govcloud.core import model, plans, waves
-from govcloud.core.assessment import Assessment, Decision, DuplicateFinding, SystemAssessment
+from govcloud.assessment.core.assessment import Assessment, Decision, DuplicateFinding, SystemAssessment
+from govcloud.core import model
 from govcloud.core.settings import Settings, WaveSettings
-from govcloud.core.stages import Stage
+from govcloud.planning.core import plans, waves
+from govcloud.planning.core.stages import Stage
 
 D = model.Disposition
 

@@ -57,13 +57,13 @@ plans_dir: ../../migrations_plan
 def _import_edge():
     """The govcloud edge module; falls back to the repository's src/ when the package is not installed."""
     try:
-        from govcloud.edges import ansible_inventory
+        from govcloud.network.edges import ansible_inventory
     except ImportError:
         src = Path(__file__).resolve().parents[2] / "src"
         if not (src / "govcloud").is_dir():
             raise
         sys.path.insert(0, str(src))
-        from govcloud.edges import ansible_inventory
+        from govcloud.network.edges import ansible_inventory
     return ansible_inventory
 
 

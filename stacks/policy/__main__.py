@@ -1,4 +1,4 @@
-"""The govcloud policy pack: one mandatory policy per rule of govcloud.core.policies.
+"""The govcloud policy pack: one mandatory policy per rule of govcloud.cloud.core.policies.
 
 Constructing the PolicyPack starts the analyzer's gRPC server and never returns, so it happens here only.
 The MLPS placement defaults come from the inventory's settings (../../inventory/settings.yaml, or the
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from govcloud.edges import pulumi_policy_pack
+from govcloud.cloud.edges import pulumi_policy_pack
 
 inventory = Path(os.environ.get("GOVCLOUD_INVENTORY") or Path(__file__).resolve().parent / "../../inventory")
 

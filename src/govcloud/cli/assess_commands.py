@@ -1,6 +1,6 @@
 """``govcloud assess``: zombies, duplicates, cloud readiness and dispositions. Edge (CLI).
 
-Three renderings of one :class:`~govcloud.core.assessment.Assessment`: rich tables for a terminal, JSON
+Three renderings of one :class:`~govcloud.assessment.core.assessment.Assessment`: rich tables for a terminal, JSON
 (stable keys and order, every finding) for machines, Markdown (the same sections, complete) for a report.
 """
 
@@ -16,10 +16,10 @@ import rich.table
 import typer
 
 from govcloud import collector
+from govcloud.assessment.core.assess import assess_inventory
+from govcloud.assessment.core.assessment import Assessment, DuplicatePair, SystemAssessment, ZombieCriterion
 from govcloud.cli import common
 from govcloud.core import model
-from govcloud.core.assess import assess_inventory
-from govcloud.core.assessment import Assessment, DuplicatePair, SystemAssessment, ZombieCriterion
 from govcloud.core.settings import Settings
 from govcloud.edges import settings_file
 from govcloud.errors import InputError, Problem

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 import rich.table
 import typer
 
+from govcloud.census.core import census_values
+from govcloud.census.edges import census_forms, json_schema
 from govcloud.cli import common
-from govcloud.core import census_values, model
-from govcloud.edges import census_forms, json_schema
+from govcloud.core import model
 
 census_app = typer.Typer(
     name="census",

@@ -9,9 +9,9 @@ from typing import Annotated
 import rich.table
 import typer
 
+from govcloud.audit.core import diff
+from govcloud.audit.edges import git_revisions
 from govcloud.cli import common
-from govcloud.core import diff
-from govcloud.edges import git_revisions
 
 
 class DiffFormat(enum.StrEnum):

@@ -15,8 +15,9 @@ import rich.text
 import typer
 
 from govcloud.cli import common
-from govcloud.edges import inventory_files, network_runs
+from govcloud.edges import inventory_files
 from govcloud.errors import InputError, Problem, RefusedError, ToolError
+from govcloud.network.edges import network_runs
 
 
 class Part(enum.StrEnum):

@@ -1,8 +1,8 @@
 """``govcloud plan``, ``govcloud report`` and ``govcloud run`` (check → assess → plan → report). Edge.
 
-The commands load, call the core by keyword and render; the waves come from :mod:`govcloud.core.waves`, the
-staged plans from :mod:`govcloud.core.plans`, the plan files from :mod:`govcloud.edges.plan_files` and the
-report from :mod:`govcloud.edges.reports`.
+The commands load, call the core by keyword and render; the waves come from
+:mod:`govcloud.planning.core.waves`, the staged plans from :mod:`govcloud.planning.core.plans`, the plan files
+from :mod:`govcloud.planning.edges.plan_files` and the report from :mod:`govcloud.edges.reports`.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ import rich.table
 import typer
 
 from govcloud import collector
+from govcloud.assessment.core import assess as assessing
+from govcloud.assessment.core.assessment import Assessment
 from govcloud.cli import common
-from govcloud.core import assess as assessing
-from govcloud.core import model, plans, waves
-from govcloud.core.assessment import Assessment
+from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import plan_files, reports, settings_file, yamlio
+from govcloud.edges import reports, settings_file, yamlio
 from govcloud.errors import InputError
+from govcloud.planning.core import plans, waves
+from govcloud.planning.edges import plan_files
 
 PlansOption = Annotated[Path, typer.Option("--plans", "-p", help="plan files directory", show_default=True)]
 DEFAULT_PLANS = Path("migrations_plan")

@@ -15,7 +15,8 @@ import ipaddress
 import random
 from collections.abc import Sequence
 
-from govcloud.core import codes, model
+from govcloud.census.core import codes
+from govcloud.core import model
 
 CENSUS_DATE = dt.date(2026, 6, 30)
 

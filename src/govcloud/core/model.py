@@ -3,7 +3,7 @@
 Every type is an immutable pydantic model that forbids unknown fields, so a typo in an inventory file is
 an error, not a silently ignored key. Closed sets of values are enums whose values are the Chinese terms
 the census forms and regulations use, because those are what migration leads and auditors read in the
-YAML. Cross-record rules (references, sharing rules, dates) live in :mod:`govcloud.core.checks`.
+YAML. Cross-record rules (references, sharing rules, dates) live in :mod:`govcloud.census.core.checks`.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class DuplicateSettings(_Section):
 
     Cosines of IDF-weighted character bigrams and trigrams of names and functions, and of the data item
     names of the systems' catalogue entries; shared data items can raise the score, never lower it. See
-    :mod:`govcloud.core.similarity` for the formula, why n-grams, and the index that avoids all pairs.
+    :mod:`govcloud.assessment.core.similarity` for the formula, why n-grams, and the index that avoids all pairs.
     """
 
     min_similarity: Annotated[float, pydantic.Field(gt=0, le=1)] = pydantic.Field(

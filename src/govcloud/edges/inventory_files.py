@@ -11,7 +11,7 @@ auditor's diff reads per department)::
 
 Loading reports every problem of every file at once, as ``file:line: field: message``. A department file
 with a bad record still contributes its good records to the cross-record checks, and references to the bad
-ones are not reported again as unknown (see :class:`govcloud.core.checks.Unreadable`).
+ones are not reported again as unknown (see :class:`govcloud.census.core.checks.Unreadable`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 import pydantic
 
 from govcloud import collector
-from govcloud.core import checks, model
+from govcloud.census.core import checks
+from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
 

@@ -27,8 +27,9 @@ from typing import Any
 import jinja2
 
 from govcloud import collector
-from govcloud.core import model, plans, waves
-from govcloud.core.stages import STAGE_ORDER, Stage, StageStatus
+from govcloud.core import model
+from govcloud.planning.core import plans, waves
+from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 
 DISPOSITION_ORDER = tuple(model.Disposition)
 CITY = "city"

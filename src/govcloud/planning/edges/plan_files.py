@@ -19,7 +19,7 @@ owner, a step). Re-running ``plan --write`` must keep all of that. How this work
   (a migration became a decommission) is rewritten only while none of its stages has started.
 - Writes are atomic (:func:`govcloud.edges.yamlio.staged_writes`): an error writes nothing.
 
-The format stays readable by :mod:`govcloud.edges.plan_progress` (``system``; ``stages`` with ``stage``,
+The format stays readable by :mod:`govcloud.planning.edges.plan_progress` (``system``; ``stages`` with ``stage``,
 ``status``, business ``callers``). Example (abridged)::
 
     system: MZJ-001
@@ -68,10 +68,12 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from govcloud.core import model, plans
-from govcloud.core.stages import STAGE_ORDER, Stage, StageStatus
-from govcloud.edges import plan_progress, yamlio
+from govcloud.core import model
+from govcloud.edges import yamlio
 from govcloud.errors import Problem
+from govcloud.planning.core import plans
+from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
+from govcloud.planning.edges import plan_progress
 
 GENERATED = "generated"
 HEADER = (
@@ -604,7 +606,7 @@ def load_tracking(root: Path) -> dict[str, plans.Tracking]:
     """What every plan file records (statuses, callers, decommission status); unreadable parts are skipped.
 
     ``govcloud plan --check`` reports what is wrong with a file; this reader takes what it can, for reports
-    and gate evaluation. The one reader of plan statuses is :mod:`govcloud.edges.plan_progress`.
+    and gate evaluation. The one reader of plan statuses is :mod:`govcloud.planning.edges.plan_progress`.
     """
     return plan_progress.load_tracking(root, strict=False)
 

@@ -38,7 +38,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from govcloud.core import codes, model
+from govcloud.census.core import codes
+from govcloud.core import model
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | None
 """What a spreadsheet or CSV reader hands over for one cell."""

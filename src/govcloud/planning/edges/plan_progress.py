@@ -1,7 +1,7 @@
 """How far each system has got, read from ``migrations_plan/<CODE>.yaml``. Edge (reads files).
 
 The provisioning side (flow matrix, Kubernetes objects, firewall rules) needs only a
-:class:`~govcloud.core.stages.Progress` per system, not the whole plan. This reader takes just that from the
+:class:`~govcloud.planning.core.stages.Progress` per system, not the whole plan. This reader takes just that from the
 plan files, so the Pulumi programs, ``govcloud render`` and the playbooks agree on one answer. The plan file
 format itself (and its full validation, ``govcloud plan --check``) belongs to the planning edge.
 
@@ -23,9 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from govcloud.core import plans, stages
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
+from govcloud.planning.core import plans, stages
 
 
 def load_progress(plans_dir: Path) -> dict[str, stages.Progress]:

@@ -26,7 +26,7 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from govcloud.core.policies import selector_matches
+from govcloud.cloud.core.policies import selector_matches
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 

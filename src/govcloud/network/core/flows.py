@@ -24,7 +24,7 @@ import enum
 from collections.abc import Iterable, Iterator, Mapping
 
 from govcloud.core import model
-from govcloud.core.stages import Progress, ProgressMap, Stage
+from govcloud.planning.core.stages import Progress, ProgressMap, Stage
 
 SHARE_PORT = model.SHARE_PORT
 """Where a system serves its shareable catalogue entries to the exchange (data stage)."""

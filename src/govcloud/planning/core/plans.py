@@ -24,10 +24,13 @@ from typing import Literal
 import pydantic
 
 from govcloud import collector
-from govcloud.core import desired, flows, model, waves
-from govcloud.core.assessment import Assessment, Decision
+from govcloud.assessment.core.assessment import Assessment, Decision
+from govcloud.cloud.core import desired
+from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.core.stages import STAGE_ORDER, Stage, StageStatus
+from govcloud.network.core import flows
+from govcloud.planning.core import waves
+from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 
 NETWORK_ZONES_PLAYBOOK = "playbooks/network_zones.yml"
 SYSTEM_STAGE_PLAYBOOK = "playbooks/system_network_stage.yml"

@@ -1,9 +1,9 @@
-"""The policies of the Pulumi policy pack (``stacks/policy``): :mod:`govcloud.core.policies` for pulumi-policy. Edge.
+"""The Pulumi policy pack's policies (``stacks/policy``): :mod:`govcloud.cloud.core.policies` for pulumi-policy. Edge.
 
-``govcloud render`` checks every object with :func:`~govcloud.core.policies.resource_violations` and the whole
-set with :func:`~govcloud.core.policies.stack_violations`; the pack runs exactly the same checks on what a
+``govcloud render`` checks every object with :func:`~govcloud.cloud.core.policies.resource_violations` and the whole
+set with :func:`~govcloud.cloud.core.policies.stack_violations`; the pack runs exactly the same checks on what a
 Pulumi program declares, so ``pulumi preview --policy-pack stacks/policy`` and ``govcloud render`` cannot
-disagree. There is one Pulumi policy per core policy (:data:`~govcloud.core.policies.POLICIES`), with the core
+disagree. There is one Pulumi policy per core policy (:data:`~govcloud.cloud.core.policies.POLICIES`), with the core
 policy's name and description, so each can be configured (or, by an administrator, disabled) on its own.
 
 Each is a :class:`pulumi_policy.StackValidationPolicy`: several rules need several objects at once (the pods
@@ -34,7 +34,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from govcloud.core import desired, policies
+from govcloud.cloud.core import desired, policies
 
 PACK_NAME: Final = "govcloud"
 """The policy pack's name (``stacks/policy``); alphanumerics, hyphens, underscores and periods only."""
@@ -154,7 +154,7 @@ def _validator(name: str, defaults: policies.PlacementRules) -> Callable[[StackV
 
 
 def stack_policies(rules: policies.PlacementRules = policies.DEFAULT_RULES) -> list[StackValidationPolicy]:
-    """One stack validation policy per core policy, in :data:`~govcloud.core.policies.POLICIES` order.
+    """One stack validation policy per core policy, in :data:`~govcloud.cloud.core.policies.POLICIES` order.
 
     ``rules`` are the placement defaults (the inventory's settings); the ``mlps-placement`` policy's pack
     config (``mlps3NodePool``, ``dedicatedPools``) can override them. Enforcement levels are left to the pack
@@ -173,6 +173,6 @@ def stack_policies(rules: policies.PlacementRules = policies.DEFAULT_RULES) -> l
 
 def rules_from_inventory(inventory_dir: Path) -> policies.PlacementRules:
     """Placement defaults from ``<inventory>/settings.yaml`` (the documented defaults when it is absent)."""
-    from govcloud.edges import pulumi_program
+    from govcloud.cloud.edges import pulumi_program
 
     return policies.PlacementRules.from_settings(pulumi_program.load_settings(inventory_dir).cloud)

@@ -1,6 +1,6 @@
 """The zone routers' firewalls, rendered from the flow matrix. Pure: no I/O.
 
-The flow matrix (:mod:`govcloud.core.flows`) says who may reach whom; this module says where those
+The flow matrix (:mod:`govcloud.network.core.flows`) says who may reach whom; this module says where those
 endpoints are on the wire and how one zone router enforces it with nftables:
 
 * **address resolution**: a system is the addresses of the hosts that run it (``Host.systems``), or its
@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from govcloud.core import model
-from govcloud.core.flows import Endpoint, EndpointKind, Flow, FlowMatrix
-from govcloud.core.stages import Progress, ProgressMap, Stage
+from govcloud.network.core.flows import Endpoint, EndpointKind, Flow, FlowMatrix
+from govcloud.planning.core.stages import Progress, ProgressMap, Stage
 
 TABLE = "govcloud"
 """The nftables table (family ``inet``) every govcloud rule lives in."""

@@ -43,7 +43,7 @@ def default_playbooks_dir() -> Path:
     here = Path.cwd() / "playbooks"
     if (here / NETWORK_ZONES).is_file():
         return here
-    return Path(__file__).resolve().parents[3] / "playbooks"
+    return Path(__file__).resolve().parents[4] / "playbooks"
 
 
 @dataclasses.dataclass(frozen=True)

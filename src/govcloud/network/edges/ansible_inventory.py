@@ -14,7 +14,7 @@ Groups (names are lower case, ``-`` becomes ``_``):
 Host variables: ``govcloud_role``, ``govcloud_zone``, ``govcloud_addresses`` (zone, address, interface,
 ip), ``govcloud_interfaces``, ``govcloud_node_pool``, ``govcloud_mlps_level``, ``govcloud_systems``,
 ``ansible_host`` (the first address) and, for zone routers, ``govcloud_firewall``: the router's firewall
-model from :mod:`govcloud.core.firewall`, rendered from the flow matrix of the inventory and the plans.
+model from :mod:`govcloud.network.core.firewall`, rendered from the flow matrix of the inventory and the plans.
 Group ``all`` carries ``govcloud_inventory_dir``, ``govcloud_plans_dir`` and ``govcloud_city``.
 """
 
@@ -25,9 +25,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from govcloud.core import firewall, flows, model
-from govcloud.edges import inventory_files, plan_progress
+from govcloud.core import model
+from govcloud.edges import inventory_files
 from govcloud.errors import InputError, Problem, RefusedError
+from govcloud.network.core import firewall, flows
+from govcloud.planning.edges import plan_progress
 
 _GROUP_RE = re.compile(r"[^a-z0-9_]+")
 

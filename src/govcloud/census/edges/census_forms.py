@@ -3,7 +3,7 @@
 A form has three sheets with the Chinese headers of the programme: ``部门``, ``系统`` and ``信息资源`` (see
 :data:`SHEETS`). Forms come back as .xlsx workbooks or as .csv files holding one sheet each (which sheet is
 decided by the header row; the text is UTF-8, with or without a byte-order mark, or GBK; anything else is
-refused, never guessed). Cell values are normalised by :mod:`govcloud.core.census_values`.
+refused, never guessed). Cell values are normalised by :mod:`govcloud.census.core.census_values`.
 
 Importing is all or nothing. Every row of every file is read and checked; then the new inventory is built
 in memory and put through the same cross-record checks the loader runs (``core.checks.check_inventory``),
@@ -57,8 +57,9 @@ import openpyxl.utils.exceptions
 import openpyxl.worksheet.datavalidation
 import pydantic
 
-from govcloud.core import census_values as cv
-from govcloud.core import checks, model
+from govcloud.census.core import census_values as cv
+from govcloud.census.core import checks
+from govcloud.core import model
 from govcloud.edges import inventory_files, yamlio
 from govcloud.errors import GovcloudError, InputError, Problem
 

@@ -1,6 +1,6 @@
 """What the assessment decides about each system, and why. Pure (types only; the rules live beside).
 
-``assess_inventory`` (in :mod:`govcloud.core.assess`) fills these; planning, reports and the CLI read them.
+``assess_inventory`` (in :mod:`govcloud.assessment.core.assess`) fills these; planning, reports and the CLI read them.
 Every decision carries its evidence as text a migration lead can check against the census.
 """
 

@@ -2,7 +2,7 @@
 
 They run on every ``govcloud render`` and, through the Pulumi policy pack, on every ``pulumi preview``. A
 policy pack sees only resources, never the inventory, so every check here reads the objects alone: the
-labels that :mod:`govcloud.core.desired` puts on them carry the facts (department, zone kind, MLPS level,
+labels that :mod:`govcloud.cloud.core.desired` puts on them carry the facts (department, zone kind, MLPS level,
 system, the 不予共享 restriction, the stated read-only-root exception). Inputs are read as
 :class:`~collections.abc.Mapping` / :class:`~collections.abc.Sequence`, so the policy pack's proxy objects
 work as well as plain dicts and lists.
@@ -18,8 +18,10 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from govcloud.core import desired, flows, model
+from govcloud.cloud.core import desired
+from govcloud.core import model
 from govcloud.core.settings import CloudSettings
+from govcloud.network.core import flows
 
 RESTRICTED_DATA: Final = "restricted-data-stays-in-department"
 PUBLIC_INGRESS: Final = "no-public-ingress-outside-internet-zone"

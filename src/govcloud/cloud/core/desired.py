@@ -1,7 +1,7 @@
 """The desired Kubernetes objects of the shared cloud, computed from the inventory and the plans. Pure.
 
 One function, :func:`desired_state`, turns the census (:class:`~govcloud.core.model.Inventory`), how far each
-system has got (:data:`~govcloud.core.stages.ProgressMap`) and the settings into plain JSON-compatible
+system has got (:data:`~govcloud.planning.core.stages.ProgressMap`) and the settings into plain JSON-compatible
 Kubernetes objects. ``govcloud render`` writes them as YAML and the Pulumi programs declare exactly them, so
 what reaches a cluster is computed once, here.
 
@@ -33,7 +33,7 @@ Routes
     The controllers' pods must carry ``govcloud/platform: ingress`` / ``gateway`` in their namespaces.
 
 NetworkPolicies
-    Rendered from :func:`~govcloud.core.flows.compute_flow_matrix`, never recomputed: per destination pod
+    Rendered from :func:`~govcloud.network.core.flows.compute_flow_matrix`, never recomputed: per destination pod
     (a system, a platform service) one ingress policy with a rule per source; per source system one egress
     policy; per namespace one ``zone-outbound`` policy for the flows whose source is the namespace's zone
     (namespace-wide names never end in ``-ingress``/``-egress``/``-restricted``, so no system's can clash). With
@@ -51,10 +51,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from govcloud import collector
-from govcloud.core import flows, model
+from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.core.stages import Progress, ProgressMap, Stage
 from govcloud.errors import RefusedError
+from govcloud.network.core import flows
+from govcloud.planning.core.stages import Progress, ProgressMap, Stage
 
 Manifest = dict[str, Any]
 """A plain JSON-compatible Kubernetes object (dicts, lists, strings, numbers, booleans)."""

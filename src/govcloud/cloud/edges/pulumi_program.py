@@ -1,7 +1,7 @@
 """The Pulumi programs of ``stacks/platform`` and ``stacks/departments``. Edge (Pulumi, files).
 
 Besides the policy pack, the only module that imports ``pulumi`` and ``pulumi_kubernetes``. It decides
-nothing about the cloud: :func:`govcloud.core.desired.desired_state` computes every Kubernetes object, pure,
+nothing about the cloud: :func:`govcloud.cloud.core.desired.desired_state` computes every Kubernetes object, pure,
 from the inventory and the plans, and ``govcloud render`` writes the very same objects as YAML. This module
 only *declares* them:
 
@@ -43,10 +43,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 import govcloud
-from govcloud.core import desired, model
+from govcloud.cloud.core import desired
+from govcloud.core import model
 from govcloud.core import settings as core_settings
-from govcloud.edges import inventory_files, plan_progress, settings_file
+from govcloud.edges import inventory_files, settings_file
 from govcloud.errors import GovcloudError
+from govcloud.planning.edges import plan_progress
 
 Manifest = Mapping[str, Any]
 

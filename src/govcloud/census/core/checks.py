@@ -14,7 +14,8 @@ import re
 from collections import Counter
 from collections.abc import Container, Iterable, Iterator
 
-from govcloud.core import codes, model
+from govcloud.census.core import codes
+from govcloud.core import model
 
 _RESOURCE_CODE = re.compile(model.RESOURCE_CODE_PATTERN)
 

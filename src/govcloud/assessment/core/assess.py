@@ -19,7 +19,7 @@ unless another date is given, so the same inventory always gives the same assess
 
 A criterion whose census field is empty is not evaluated (no evidence, no finding).
 
-**Duplicates and merges.** Pairs come from :mod:`govcloud.core.similarity`. Within each set of duplicates
+**Duplicates and merges.** Pairs come from :mod:`govcloud.assessment.core.similarity`. Within each set of duplicates
 one system survives; the others merge into it (整合). Systems that may survive (not classified, not a
 zombie on another criterion, not held back by a lead's decision) are taken first, best first: one that
 would move on its own before one that cannot; then the more recent update (the maintained copy carries the function
@@ -46,8 +46,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from govcloud.core import model, similarity
-from govcloud.core.assessment import (
+from govcloud.assessment.core import similarity
+from govcloud.assessment.core.assessment import (
     Assessment,
     Blocker,
     Decision,
@@ -58,6 +58,7 @@ from govcloud.core.assessment import (
     ZombieCriterion,
     ZombieFinding,
 )
+from govcloud.core import model
 from govcloud.core.settings import CloudSettings, DuplicateSettings, Settings, ZombieSettings
 
 Disposition = model.Disposition

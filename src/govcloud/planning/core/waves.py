@@ -34,10 +34,10 @@ from collections.abc import Iterable, Mapping, Sequence
 import networkx as nx
 
 from govcloud import collector
+from govcloud.assessment.core.assessment import Assessment, Decision
 from govcloud.core import model
-from govcloud.core.assessment import Assessment, Decision
 from govcloud.core.settings import WaveSettings
-from govcloud.core.stages import Stage
+from govcloud.planning.core.stages import Stage
 
 MOVING = frozenset({model.Disposition.REHOST, model.Disposition.REPLATFORM})
 DECOMMISSIONED = frozenset({model.Disposition.MERGE, model.Disposition.RETIRE})

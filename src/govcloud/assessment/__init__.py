@@ -1,0 +1,1 @@
+"""Assessment subsystem: zombie criteria, duplicates, readiness and dispositions (pure)."""

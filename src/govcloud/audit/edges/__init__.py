@@ -1,0 +1,1 @@
+"""Edges: files, tools and processes."""

@@ -1,0 +1,1 @@
+"""Census subsystem: normalising form values, record checks (core, pure) and the spreadsheet forms (edges)."""

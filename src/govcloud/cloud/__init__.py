@@ -1,0 +1,1 @@
+"""Cloud subsystem: desired Kubernetes objects and policies (core, pure); schema validation and Pulumi (edges)."""

@@ -1,0 +1,1 @@
+"""Network subsystem: the flow matrix and zone firewalls (core, pure); Ansible inventory, runs and lab hosts (edges)."""
