@@ -533,7 +533,9 @@ def test_csv_in_an_unknown_encoding_is_refused_naming_the_file(
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        pytest.param("form.xls", b"\xd0\xcf\x11\xe0", "save it as .xlsx", id="old-excel"),
+        pytest.param("form.xls", b"\xd0\xcf\x11\xe0", "not a readable .xls workbook", id="truncated-xls"),
+        pytest.param("form.ods", b"PK\x03\x04broken", "not a readable .ods workbook", id="broken-ods"),
+        pytest.param("form.xls", b"<html><table><tr><td>1</td></tr></table>", "web page", id="html-as-xls"),
         pytest.param("form.txt", b"hello", "unsupported file type", id="wrong-extension"),
         pytest.param("form.xlsx", b"not a zip file", "not a readable .xlsx", id="broken-xlsx"),
         pytest.param("missing.xlsx", None, "does not exist", id="missing"),
@@ -676,14 +678,29 @@ def test_system_rows_must_name_a_department_of_the_import(small: tuple[Path, mod
     assert "not on the 部门 sheet" in problem.message
 
 
-def test_missing_and_unknown_columns_are_reported_on_the_header_row(
+def test_a_missing_required_column_and_an_unknown_one_are_reported_once_on_the_header_row(
     small: tuple[Path, model.Inventory], tmp_path: Path
 ) -> None:
-    headers = [h for h in cf.SYSTEM_SHEET.headers if h != "依赖系统"] + ["备注"]
-    form = write_xlsx(tmp_path / "cols.xlsx", {"系统": [headers, ["X-1"] * len(headers)]})
+    headers = [h for h in cf.SYSTEM_SHEET.headers if h not in {"系统编码", "使用频度"}] + ["系统编号", "联系人手机"]
+    rows = [headers, *(["X-1"] * len(headers) for _ in range(5))]
+    form = write_xlsx(tmp_path / "cols.xlsx", {"系统": rows})
     with pytest.raises(InputError) as caught:
         cf.import_forms([form], small[0], today=TODAY)
-    assert {("cols.xlsx", "系统", 1, "依赖系统"), ("cols.xlsx", "系统", 1, "备注")} <= problem_keys(caught.value)
+    about_headers = {(p.field, p.message) for p in caught.value.problems if p.line == 1}
+    assert about_headers == {
+        (
+            "系统编号",
+            f"unknown column (in {openpyxl.utils.get_column_letter(len(headers) - 1)}): did you mean 系统编码?",
+        ),
+        (
+            "联系人手机",
+            f"unknown column (in {openpyxl.utils.get_column_letter(len(headers))}): not a column of the 系统 sheet",
+        ),
+        ("系统编码", "required column is missing (is '系统编号' meant to be it?)"),
+        ("使用频度", "required column is missing"),
+    }
+    # the five values under each unknown header are not reported one by one
+    assert not [p for p in caught.value.problems if p.field in {"系统编号", "联系人手机"} and p.line != 1]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import rich.console
 import rich.table
 import typer
 
@@ -16,10 +17,11 @@ from govcloud.census.core import census_values
 from govcloud.census.edges import census_forms, json_schema
 from govcloud.cli import common
 from govcloud.core import model
+from govcloud.edges import settings_file
 
 census_app = typer.Typer(
     name="census",
-    help="Census forms (.xlsx/.csv) in and out of the inventory, and census counts.",
+    help="Census forms (.xlsx, .xls, .ods, .csv) in and out of the inventory, and census counts.",
     no_args_is_help=True,
 )
 
@@ -48,12 +50,25 @@ def template(out: FormOut) -> None:
 @census_app.command("import")
 @common.guarded
 def import_forms(
-    files: Annotated[list[Path], typer.Argument(help="returned forms: .xlsx, or .csv (UTF-8 or GBK), one sheet each")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="returned forms: .xlsx, .xls, .ods, or .csv (UTF-8 or GBK, one sheet each)"),
+    ],
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="check and report, write nothing")] = False,
 ) -> None:
-    """Import census forms: all rows of all files, or nothing; replaces the covered departments' records."""
-    report = census_forms.import_forms(files, inventory, dry_run=dry_run)
+    """Import census forms: all rows of all files, or nothing; replaces the covered departments' records.
+
+    Rows that are not records (合计, 填表说明, signatures, notes under the table) and columns that hold no
+    census field (序号, 备注, settings' census_forms.ignored_columns) are skipped, one notice line each.
+    """
+    settings = settings_file.load_settings(inventory)
+    try:
+        report = census_forms.import_forms(files, inventory, dry_run=dry_run, form_settings=settings.census_forms)
+    except census_forms.FormsRejected as exc:
+        print_notices(exc.notices, console=common.err_console)
+        raise
+    print_notices(report.notices, console=common.console)
     common.console.print(render_import_report(report))
     if report.dry_run:
         common.console.print(f"dry run: {report.rows_read} rows checked, nothing written")
@@ -67,6 +82,13 @@ def import_forms(
                 f"new department {change.code}: allocated 专用网络区 {change.zone.code} {change.zone.ranges[0]} "
                 "(add its router interface to hosts.yaml)"
             )
+
+
+def print_notices(notices: Sequence[census_forms.Notice], *, console: rich.console.Console) -> None:
+    """One line per notice: what the import skipped or assumed, so nothing is dropped silently."""
+    for notice in notices:
+        console.print("[dim]notice[/] ", end="")
+        console.print(notice.render(), markup=False, soft_wrap=True)
 
 
 @census_app.command("export")

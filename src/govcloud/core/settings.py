@@ -150,6 +150,17 @@ class WaveSettings(_Section):
     )
 
 
+class CensusFormSettings(_Section):
+    """Reading census forms as departments return them (``govcloud census import``)."""
+
+    ignored_columns: tuple[str, ...] = pydantic.Field(
+        default=(),
+        description="headers of extra columns a form may carry and the import skips with a notice, besides "
+        "序号 and 备注, which are always skipped (matched after the same clean-up as the form's own headers: "
+        "【必填】-style markers, bracketed suffixes and spaces removed)",
+    )
+
+
 class Settings(_Section):
     """Everything in ``inventory/settings.yaml``; every section optional."""
 
@@ -157,6 +168,7 @@ class Settings(_Section):
     duplicate: DuplicateSettings = DuplicateSettings()
     cloud: CloudSettings = CloudSettings()
     waves: WaveSettings = WaveSettings()
+    census_forms: CensusFormSettings = CensusFormSettings()
 
 
 DEFAULT_SETTINGS = Settings()

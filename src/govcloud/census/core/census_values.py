@@ -30,11 +30,12 @@ What is accepted, in short:
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import enum
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -482,3 +483,147 @@ def required(parse: Callable[[CellValue], _T | None], what: str = "this column")
         return result
 
     return parse_required
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Headers: what a department's office program and habits do to the template's column names
+
+ALWAYS_IGNORED_HEADERS: tuple[str, ...] = ("序号", "备注")
+"""Columns nearly every Chinese form carries that hold no census field; skipped with a notice."""
+
+_OPENERS = "([【〔{"  # after NFKC, （ ［ ｛ are ( [ {; 【 and 〔 have no ASCII form
+_CLOSERS = ")]】〕}"
+_GROUP = f"[{re.escape(_OPENERS)}][^{re.escape(_OPENERS + _CLOSERS)}]*[{re.escape(_CLOSERS)}]"
+_TRAILING_GROUP = re.compile(f"{_GROUP}$")
+_LEADING_GROUP = re.compile(f"^{_GROUP}")
+_WHOLE_GROUP = re.compile(f"^[{re.escape(_OPENERS)}]([^{re.escape(_OPENERS + _CLOSERS)}]*)[{re.escape(_CLOSERS)}]$")
+_MARKER_WORDS = "必填项|必填|选填项|选填|非必填|可选|必选|可不填"
+_MARKER = re.compile(f"^(?:{_MARKER_WORDS})[:：-]?|[:：-]?(?:{_MARKER_WORDS})$")
+_DECORATIONS = dict.fromkeys(map(ord, "*★☆※▲△●◆"))
+
+
+def normalise_header(value: CellValue) -> str:
+    """A form's header as the template names it; ``""`` for a blank or unreadable cell.
+
+    NFKC, all whitespace (line breaks too) and ``*``/``★`` marks removed, then bracketed groups and
+    必填/选填 markers stripped from either end until none is left: ``系统编码【必填】``, ``系统编码[必填]``,
+    ``*系统编码``, ``【必填】系统编码``, ``系统名称（选填）``, ``CPU平均利用率(%)``, ``系统编码 必填`` all
+    give the template's header. A header that is only a bracketed word (``【备注】``) gives the word.
+    """
+    try:
+        text = normalise_ascii(value) or ""
+    except CensusValueError:
+        return ""
+    text = "".join(text.split()).translate(_DECORATIONS)
+    whole = _WHOLE_GROUP.match(text)
+    if whole is not None and whole.group(1):
+        text = whole.group(1)
+    previous = None
+    while text and text != previous:
+        previous = text
+        for pattern in (_TRAILING_GROUP, _LEADING_GROUP, _MARKER):
+            stripped = pattern.sub("", text)
+            if stripped:  # never strip a header down to nothing: "(必填)" alone stays as written
+                text = stripped
+    return text
+
+
+def suggest_header(header: str, candidates: Sequence[str], *, fallback: Sequence[str] = ()) -> str | None:
+    """The template header an unknown ``header`` most probably means (``系统编号`` → ``系统编码``), or ``None``.
+
+    difflib's ratio over characters, at least 0.5 (half the characters in common, in order). ``candidates``
+    are tried first (the columns the form lacks), then ``fallback`` (every header of the sheet).
+    """
+    for pool in (candidates, fallback):
+        found = difflib.get_close_matches(header, list(pool), n=1, cutoff=0.5)
+        if found:
+            return found[0]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rows that are not data: 合计, 填表说明, signatures, notes under the table
+
+NOTE_ROW_PREFIXES: tuple[str, ...] = (
+    *("合计", "总计", "小计", "填表说明", "填报说明", "说明", "注", "备注", "附注"),
+    *("填表人", "填报人", "审核人", "审批人", "负责人签字", "负责人", "签字", "签名", "单位盖章", "盖章"),
+    *("填表日期", "填报日期", "日期", "联系人", "联系电话", "电话"),
+)
+"""How a row under the data starts when it is a total, an instruction or a signature line, not a record.
+
+A prefix counts only as a whole word: followed by nothing, a space, a digit or punctuation (``注：``,
+``合计 12``, ``填表人：张三``), so ``注册登记系统`` is not a note.
+"""
+_ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+|\d+)[、.)]\s*")
+_NOTE_PREFIX = re.compile(
+    "^(?:"
+    + "|".join(r"\s*".join(map(re.escape, p)) for p in sorted(NOTE_ROW_PREFIXES, key=len, reverse=True))
+    + r")(?=$|[\s\d:;,.、。()\[\]【】〔〕\-—_/])"
+)
+
+
+def note_prefix(value: CellValue) -> str | None:
+    """The known note prefix a cell starts with (``合计``, ``填表人`` ...), or ``None``."""
+    if not isinstance(value, str):
+        return None
+    text = normalise_ascii(value)
+    if text is None:
+        return None
+    text = _ENUMERATOR.sub("", text.lstrip("([【〔*★※·•-—_ "))
+    match = _NOTE_PREFIX.match(text)
+    return None if match is None else re.sub(r"\s+", "", match.group(0))
+
+
+def first_filled(cells: Sequence[CellValue]) -> tuple[int, CellValue] | None:
+    """The index and value of the first non-blank cell, or ``None`` for a blank row."""
+    for index, value in enumerate(cells):
+        if not is_blank(value):
+            return index, value
+    return None
+
+
+def is_blank(value: CellValue) -> bool:
+    """Whether a cell holds nothing: ``None``, or text of whitespace only (zero-width characters included)."""
+    return value is None or (isinstance(value, str) and not value.translate(_INVISIBLE).strip())
+
+
+def lone_text(cells: Sequence[CellValue], first_column: int) -> str | None:
+    """The text of a row whose only filled cell is text in ``first_column`` (a note's shape), else ``None``."""
+    found = first_filled(cells)
+    if found is None or found[0] != first_column or not isinstance(found[1], str):
+        return None
+    if any(not is_blank(v) for v in cells[first_column + 1 :]):
+        return None
+    return clean_text(found[1])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Merged cells
+
+MergedRange = tuple[int, int, int, int]
+"""A merged block of cells: (first row, first column, last row, last column), 0-based and inclusive."""
+
+
+def fill_merged_down(rows: list[list[CellValue]], merges: Sequence[MergedRange]) -> int:
+    """Give every cell of a vertically merged block the value its top row shows; returns the blocks filled.
+
+    A spreadsheet stores a merged block's value in its top-left cell only, and shows it across the block:
+    a department name merged down its systems' rows reads as that name on every row. Each column of a block
+    takes the value of the block's top row in that column; blocks of one row (a title or a note merged
+    across the table) are left alone, so a merged note row keeps its shape. ``rows`` is changed in place.
+    """
+    filled = 0
+    for first_row, first_col, last_row, last_col in merges:
+        if last_row <= first_row or first_row >= len(rows):
+            continue
+        top = rows[first_row]
+        values = [top[c] if c < len(top) else None for c in range(first_col, last_col + 1)]
+        if all(is_blank(v) for v in values):
+            continue
+        filled += 1
+        for row_index in range(first_row + 1, min(last_row, len(rows) - 1) + 1):
+            row = rows[row_index]
+            if len(row) <= last_col:
+                row.extend([None] * (last_col + 1 - len(row)))
+            row[first_col : last_col + 1] = values
+    return filled

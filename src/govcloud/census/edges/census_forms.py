@@ -43,23 +43,32 @@ import datetime as dt
 import io
 import ipaddress
 import os
+import re
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import odf.namespaces
+import odf.opendocument
+import odf.table
 import openpyxl
 import openpyxl.comments
 import openpyxl.styles
 import openpyxl.utils
+import openpyxl.utils.cell
 import openpyxl.utils.exceptions
 import openpyxl.worksheet.datavalidation
 import pydantic
+import xlrd
+import xlrd.xldate
 
 from govcloud.census.core import census_values as cv
 from govcloud.census.core import checks
 from govcloud.core import model
+from govcloud.core.settings import CensusFormSettings
 from govcloud.edges import inventory_files, yamlio
 from govcloud.errors import GovcloudError, InputError, Problem
 
@@ -77,7 +86,10 @@ city); a new department gets the first /24 of the pool that overlaps no zone and
 """
 
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+XLS_SUFFIXES = frozenset({".xls"})
+ODS_SUFFIXES = frozenset({".ods"})
 CSV_SUFFIXES = frozenset({".csv"})
+FORM_SUFFIXES = XLSX_SUFFIXES | XLS_SUFFIXES | ODS_SUFFIXES | CSV_SUFFIXES
 INLINE_LIST_LIMIT = 255  # Excel refuses a list validation whose inline formula is longer than this
 _VALIDATED_ROWS = 10_000
 _M = TypeVar("_M", bound=pydantic.BaseModel)
@@ -365,6 +377,8 @@ class ImportReport:
     files_written: tuple[Path, ...]
     rows_read: int
     dry_run: bool = False
+    notices: tuple[Notice, ...] = ()
+    """what reading the forms skipped or assumed: notes and signature rows, ignored and absent columns"""
 
     @property
     def changed(self) -> bool:
@@ -592,6 +606,45 @@ def _save_atomic(workbook: Any, path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------------------
 # Reading files
+#
+# Four formats, each read by the library made for it, into one shape (RawSheet: rows of plain cell values
+# and the sheet's merged blocks), so that everything after reading is the same for all of them:
+#
+# - .xlsx: openpyxl in read-only mode, which streams cells and is several times faster on big forms than
+#   the full mode, but never reads the sheet's <mergeCells> (they follow the cells in the sheet's XML);
+#   those few elements are read from the same part of the archive (see _xlsx_merged_ranges).
+# - .xls: xlrd with formatting_info=True, the only way it reports merged cells (Sheet.merged_cells) and the
+#   number formats that tell a percentage or a date from a plain number.
+# - .ods: odfpy, the OpenDocument reference library. Compared for this (December 2026): pandas' "odf"
+#   engine is odfpy underneath, adds pandas and numpy (~60 MB) and drops spans and covered cells;
+#   pyexcel-ods3 rests on ezodf (no release since 2017) and lxml (12 MB) and also drops spans; python-calamine
+#   (maintained, Rust, ~50x faster) reports no merged ranges for .ods and reads a percentage as a bare
+#   0.355. odfpy (1.3 MB, pure Python, no dependencies; releases are rare but the format is stable) gives
+#   the document itself: number-rows-spanned and covered cells, office:value-type (float, percentage,
+#   currency, date, time, boolean, string) and the typed values. benchmarks/bench_forms.py measures it.
+# - .csv: the standard library; UTF-8 (with or without a byte-order mark) or GBK.
+
+
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    """Something an import skipped or assumed, shown as one line to the person importing; not a problem."""
+
+    path: str
+    sheet: str | None
+    row: int | None
+    message: str
+
+    def render(self) -> str:
+        return Problem(self.path, self.row, "", self.message, sheet=self.sheet).render()
+
+
+@dataclasses.dataclass
+class RawSheet:
+    """One sheet as a reader gives it: its name (``None`` for CSV), its rows, its merged blocks."""
+
+    name: str | None
+    rows: list[list[cv.CellValue]]
+    merges: Sequence[cv.MergedRange] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -604,31 +657,47 @@ class SheetData:
     columns: Mapping[str, int]
     """header → 0-based cell index"""
     rows: tuple[tuple[int, tuple[cv.CellValue, ...]], ...]
-    """(row number as the spreadsheet shows it, cells), blank rows left out"""
+    """(row number as the spreadsheet shows it, cells): the records; blank, note and signature rows left out"""
+    absent: frozenset[str] = frozenset()
+    """keys of the optional columns the sheet does not have"""
+    notices: tuple[Notice, ...] = ()
 
 
-def read_form(path: Path) -> list[SheetData]:
-    """Every census sheet of one file; raises :class:`InputError` naming the file when it cannot be read."""
+def read_form(path: Path, *, ignored_columns: Iterable[str] = ()) -> list[SheetData]:
+    """Every census sheet of one file; raises :class:`InputError` naming the file when it cannot be read.
+
+    ``ignored_columns`` are headers skipped (with a notice) besides 序号 and 备注.
+    """
     suffix = path.suffix.lower()
     display = _display(path)
     if not path.exists():
         raise InputError([Problem(display, None, "", "file does not exist")], "cannot read the form")
     if not path.is_file():
         raise InputError([Problem(display, None, "", "not a file")], "cannot read the form")
-    if suffix in XLSX_SUFFIXES:
-        raw_sheets = _read_xlsx(path, display)
-    elif suffix in CSV_SUFFIXES:
-        raw_sheets = [(None, _read_csv(path, display))]
-    else:
-        hint = " (old Excel format: save it as .xlsx)" if suffix == ".xls" else ""
+    if suffix not in FORM_SUFFIXES:
         raise InputError(
-            [Problem(display, None, "", f"unsupported file type {suffix or '(none)'!r}{hint}; use .xlsx or .csv")],
+            [
+                Problem(
+                    display, None, "", f"unsupported file type {suffix or '(none)'!r}; use .xlsx, .xls, .ods or .csv"
+                )
+            ],
             "cannot read the form",
         )
+    file_notices: list[Notice] = []
+    if suffix in CSV_SUFFIXES:
+        raw_sheets = [RawSheet(None, _read_csv(path, display))]
+    else:
+        kind = _spreadsheet_kind(path, display) or _KIND_BY_SUFFIX[suffix]
+        if kind != _KIND_BY_SUFFIX[suffix]:
+            file_notices.append(
+                Notice(display, None, None, f"the file is a .{kind} workbook despite its name: read as one")
+            )
+        raw_sheets = _READERS[kind](path, display)
     problems: list[Problem] = []
     sheets: list[SheetData] = []
-    for sheet_name, rows in raw_sheets:
-        found = _sheet_from_rows(display, sheet_name, rows, problems)
+    ignored = frozenset(cv.normalise_header(h) for h in (*cv.ALWAYS_IGNORED_HEADERS, *ignored_columns)) - {""}
+    for raw in raw_sheets:
+        found = _sheet_from_rows(display, raw, ignored, problems)
         if found is not None:
             sheets.append(found)
     if not sheets and not problems:
@@ -636,29 +705,117 @@ def read_form(path: Path) -> list[SheetData]:
         problems.append(Problem(display, None, "", f"no census sheet found: expected a sheet {names} with its headers"))
     if problems:
         raise InputError(problems, "the form cannot be read")
+    if file_notices:
+        sheets[0] = dataclasses.replace(sheets[0], notices=(*file_notices, *sheets[0].notices))
     return sheets
 
 
-def _read_xlsx(path: Path, display: str) -> list[tuple[str | None, list[list[cv.CellValue]]]]:
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file container of .xls (BIFF8)
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_KIND_BY_SUFFIX = {**dict.fromkeys(XLSX_SUFFIXES, "xlsx"), **dict.fromkeys(XLS_SUFFIXES, "xls"), ".ods": "ods"}
+
+
+def _spreadsheet_kind(path: Path, display: str) -> str | None:
+    """What the file really is (``xlsx``, ``xls``, ``ods``), from its first bytes; ``None`` when unknown.
+
+    Forms are renamed on the way back (an .xlsx saved as ``表.xls`` by a mail client or a colleague), and
+    the name is only a claim; a file of an unknown kind goes to the reader its name asks for, which reports it.
+    """
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(8)
+    except OSError as exc:
+        raise InputError([Problem(display, None, "", f"cannot read: {exc.strerror or exc}")], "cannot read") from exc
+    if head.startswith(_OLE2_MAGIC):
+        return "xls"
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                if "mimetype" in names and archive.read("mimetype").startswith(_ODS_MIMETYPE):
+                    return "ods"
+                if "[Content_Types].xml" in names:
+                    return "xlsx"
+        except (zipfile.BadZipFile, OSError, KeyError):
+            return None
+    if head.lstrip().startswith(b"<"):
+        raise InputError(
+            [
+                Problem(
+                    display,
+                    None,
+                    "",
+                    "the file is a web page (HTML or XML), not a workbook: open it in the office program and "
+                    "save it as .xlsx",
+                )
+            ],
+            "cannot read the form",
+        )
+    return None
+
+
+def _unreadable(display: str, kind: str, exc: Exception) -> InputError:
+    return InputError(
+        [Problem(display, None, "", f"not a readable .{kind} workbook ({type(exc).__name__}: {exc})")],
+        "cannot read the form",
+    )
+
+
+def _read_xlsx(path: Path, display: str) -> list[RawSheet]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
-            sheets: list[tuple[str | None, list[list[cv.CellValue]]]] = []
+            sheets: list[RawSheet] = []
             for sheet in workbook.worksheets:
                 name = unicodedata.normalize("NFKC", sheet.title).strip()
-                if name == LISTS_SHEET:
+                if name == LISTS_SHEET or not hasattr(sheet, "iter_rows"):
                     continue
-                sheets.append((name, [[_cell_value(c) for c in row] for row in sheet.iter_rows()]))
+                # Some writers record a wrong <dimension> (often A1), which read-only mode trusts; forget it.
+                sheet.reset_dimensions()
+                rows = [[_cell_value(c) for c in row] for row in sheet.iter_rows()]
+                sheets.append(RawSheet(name, rows, _xlsx_merged_ranges(workbook, sheet)))
             return sheets
         finally:
             workbook.close()
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file; all mean "unreadable"
-        raise InputError(
-            [Problem(display, None, "", f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")],
-            "cannot read the form",
-        ) from exc
+        raise _unreadable(display, "xlsx", exc) from exc
+
+
+_SHEET_DATA_END = re.compile(rb"</(?:[\w.-]+:)?sheetData\s*>|<(?:[\w.-]+:)?sheetData\s*/>")
+_MERGE_CELL = re.compile(
+    rb"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']"
+)
+
+
+def _xlsx_merged_ranges(workbook: Any, sheet: Any) -> list[cv.MergedRange]:
+    """The merged blocks of a sheet opened in read-only mode, which openpyxl does not read.
+
+    A sheet's XML holds ``<sheetData>`` (every cell) and then ``<mergeCells>``. The part is inflated once
+    more and only what follows the cells is searched: text cannot hide a ``<mergeCell`` there, since cell
+    text is escaped and lives inside ``<sheetData>``. That costs a fraction of parsing the cells (see
+    benchmarks/bench_forms.py), where opening the workbook without read-only mode to get ``merged_cells``
+    costs several times the whole read. The part's name and the open archive are read-only mode's own
+    attributes (openpyxl 3.1: ``ReadOnlyWorksheet._worksheet_path``, ``Workbook._archive``); the tests
+    read merged cells from real workbooks, so a change there fails them.
+    """
+    with workbook._archive.open(sheet._worksheet_path) as member:
+        data: bytes = member.read()
+    end = None
+    for end in _SHEET_DATA_END.finditer(data):  # noqa: B007 - the last one is wanted
+        pass
+    tail = data[end.end() :] if end is not None else data
+    merges: list[cv.MergedRange] = []
+    for match in _MERGE_CELL.finditer(tail):
+        try:
+            min_col, min_row, max_col, max_row = openpyxl.utils.cell.range_boundaries(match.group(1).decode("ascii"))
+        except ValueError:
+            continue
+        if None not in (min_col, min_row, max_col, max_row):
+            merges.append((min_row - 1, min_col - 1, max_row - 1, max_col - 1))  # type: ignore[operator]
+    return merges
 
 
 def _cell_value(cell: Any) -> cv.CellValue:
@@ -667,9 +824,210 @@ def _cell_value(cell: Any) -> cv.CellValue:
         return value
     if isinstance(value, int | float):
         if "%" in str(getattr(cell, "number_format", "") or ""):
-            return f"{round(value * 100, 9)!r}%"  # a percent-formatted cell stores 0.35 for 35 %
+            return _percent_text(value)
         return value
     return str(value)
+
+
+def _percent_text(value: float) -> str:
+    return f"{round(value * 100, 9)!r}%"  # a percent-formatted cell stores 0.35 for 35 %
+
+
+def _read_xls(path: Path, display: str) -> list[RawSheet]:
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    except Exception as exc:  # xlrd raises XLRDError, struct.error, IndexError... on a damaged file
+        raise _unreadable(display, "xls", exc) from exc
+    try:
+        percent_styles: dict[int, bool] = {}
+        sheets: list[RawSheet] = []
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            name = unicodedata.normalize("NFKC", sheet.name).strip()
+            if name != LISTS_SHEET:
+                rows = [
+                    [
+                        _xls_value(book, sheet, r, c, kind, value, percent_styles)
+                        for c, (kind, value) in enumerate(zip(sheet.row_types(r), sheet.row_values(r), strict=True))
+                    ]
+                    for r in range(sheet.nrows)
+                ]
+                # xlrd's ranges are half-open (rlo, rhi, clo, chi)
+                merges = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sheet.merged_cells]
+                sheets.append(RawSheet(name, rows, merges))
+            book.unload_sheet(index)
+        return sheets
+    except Exception as exc:
+        raise _unreadable(display, "xls", exc) from exc
+    finally:
+        book.release_resources()
+
+
+def _xls_value(
+    book: Any, sheet: Any, row: int, col: int, kind: int, value: Any, percent_styles: dict[int, bool]
+) -> cv.CellValue:
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if kind == xlrd.XL_CELL_TEXT:
+        return str(value)
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(value)
+    if kind == xlrd.XL_CELL_ERROR:
+        return str(xlrd.error_text_from_code.get(value, "#ERROR"))
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            moment: dt.datetime = xlrd.xldate.xldate_as_datetime(value, book.datemode)
+        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+            return float(value)
+        return moment.time() if value < 1 else moment
+    number = float(value)
+    xf_index: int = sheet.cell_xf_index(row, col)
+    if xf_index not in percent_styles:
+        style = book.format_map.get(book.xf_list[xf_index].format_key)
+        percent_styles[xf_index] = style is not None and "%" in str(style.format_str)
+    if percent_styles[xf_index]:
+        return _percent_text(number)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+_MAX_ROWS = 1_048_576  # the row limit of Excel and LibreOffice: a bound on what a hostile file can make us build
+_MAX_COLUMNS = 16_384
+_TABLE_ROW = (odf.namespaces.TABLENS, "table-row")
+_TABLE_CELL = (odf.namespaces.TABLENS, "table-cell")
+_COVERED_CELL = (odf.namespaces.TABLENS, "covered-table-cell")
+_ROW_CONTAINERS = frozenset(
+    (odf.namespaces.TABLENS, name) for name in ("table-header-rows", "table-row-group", "table-rows")
+)
+_ROWS_REPEATED = (odf.namespaces.TABLENS, "number-rows-repeated")
+_COLUMNS_REPEATED = (odf.namespaces.TABLENS, "number-columns-repeated")
+_ROWS_SPANNED = (odf.namespaces.TABLENS, "number-rows-spanned")
+_COLUMNS_SPANNED = (odf.namespaces.TABLENS, "number-columns-spanned")
+_VALUE_TYPE = (odf.namespaces.OFFICENS, "value-type")
+_PARAGRAPHS = frozenset({(odf.namespaces.TEXTNS, "p"), (odf.namespaces.TEXTNS, "h")})
+
+
+def _read_ods(path: Path, display: str) -> list[RawSheet]:
+    try:
+        document = odf.opendocument.load(str(path))
+        sheets: list[RawSheet] = []
+        for table in document.spreadsheet.getElementsByType(odf.table.Table):
+            name = unicodedata.normalize("NFKC", str(table.getAttribute("name") or "")).strip()
+            if name != LISTS_SHEET:
+                rows, merges = _ods_rows(table)
+                sheets.append(RawSheet(name, rows, merges))
+        return sheets
+    except Exception as exc:  # odfpy raises zip, XML and attribute errors on damaged or foreign files
+        raise _unreadable(display, "ods", exc) from exc
+
+
+def _ods_row_elements(parent: Any) -> Iterator[Any]:
+    for node in parent.childNodes:
+        qname = getattr(node, "qname", None)
+        if qname == _TABLE_ROW:
+            yield node
+        elif qname in _ROW_CONTAINERS:
+            yield from _ods_row_elements(node)
+
+
+def _ods_rows(table: Any) -> tuple[list[list[cv.CellValue]], list[cv.MergedRange]]:
+    """A table's rows and spans, repeats expanded, except blank ones with nothing after them.
+
+    LibreOffice writes the rest of the sheet as one blank row repeated a million times, and blank cells up
+    to column 1024; those are never built.
+    """
+    rows: list[list[cv.CellValue]] = []
+    merges: list[cv.MergedRange] = []
+    blank_rows = 0
+    for element in _ods_row_elements(table):
+        repeat = int(element.attributes.get(_ROWS_REPEATED) or 1)
+        cells, spans = _ods_cells(element)
+        if not cells:
+            blank_rows += repeat
+            continue
+        if blank_rows:
+            rows.extend([] for _ in range(min(blank_rows, _MAX_ROWS - len(rows))))
+            blank_rows = 0
+        for _ in range(min(repeat, _MAX_ROWS - len(rows))):
+            index = len(rows)
+            rows.append(list(cells))
+            merges.extend((index, col, index + down - 1, col + across - 1) for col, down, across in spans)
+    return rows, merges
+
+
+def _ods_cells(row: Any) -> tuple[list[cv.CellValue], list[tuple[int, int, int]]]:
+    cells: list[cv.CellValue] = []
+    spans: list[tuple[int, int, int]] = []  # (column, rows spanned, columns spanned)
+    blank = 0
+    for cell in row.childNodes:
+        qname = getattr(cell, "qname", None)
+        if qname not in (_TABLE_CELL, _COVERED_CELL):
+            continue
+        repeat = int(cell.attributes.get(_COLUMNS_REPEATED) or 1)
+        value = _ods_value(cell) if qname == _TABLE_CELL else None  # a covered cell shows the block's value
+        if cv.is_blank(value):
+            blank += repeat
+            continue
+        if blank:
+            cells.extend([None] * min(blank, _MAX_COLUMNS - len(cells)))
+            blank = 0
+        down = int(cell.attributes.get(_ROWS_SPANNED) or 1)
+        across = int(cell.attributes.get(_COLUMNS_SPANNED) or 1)
+        for _ in range(min(repeat, _MAX_COLUMNS - len(cells))):
+            if down > 1 or across > 1:
+                spans.append((len(cells), down, across))
+            cells.append(value)
+    return cells, spans
+
+
+def _ods_value(cell: Any) -> cv.CellValue:
+    """A cell's typed value (office:value-type and its value attribute), else its text."""
+    attributes = cell.attributes
+    kind = attributes.get(_VALUE_TYPE)
+    try:
+        if kind in ("float", "currency"):
+            number = float(attributes[(odf.namespaces.OFFICENS, "value")])
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
+        if kind == "percentage":
+            return _percent_text(float(attributes[(odf.namespaces.OFFICENS, "value")]))
+        if kind == "date":
+            text = str(attributes[(odf.namespaces.OFFICENS, "date-value")])
+            moment = dt.datetime.fromisoformat(text)
+            return moment if "T" in text else moment.date()
+        if kind == "boolean":
+            return str(attributes[(odf.namespaces.OFFICENS, "boolean-value")]).strip().lower() == "true"
+    except (KeyError, ValueError):
+        pass  # a value attribute that does not parse: the text the cell shows is all there is
+    if kind == "string" and (odf.namespaces.OFFICENS, "string-value") in attributes:
+        return str(attributes[(odf.namespaces.OFFICENS, "string-value")])
+    paragraphs = [_ods_text(node) for node in cell.childNodes if getattr(node, "qname", None) in _PARAGRAPHS]
+    return "\n".join(paragraphs) if paragraphs else None
+
+
+_TEXT_SPACE = (odf.namespaces.TEXTNS, "s")
+_TEXT_TAB = (odf.namespaces.TEXTNS, "tab")
+_TEXT_BREAK = (odf.namespaces.TEXTNS, "line-break")
+_ANNOTATION = (odf.namespaces.OFFICENS, "annotation")
+
+
+def _ods_text(node: Any) -> str:
+    parts: list[str] = []
+    for child in node.childNodes:
+        if child.nodeType == child.TEXT_NODE:
+            parts.append(str(child.data))
+            continue
+        qname = getattr(child, "qname", None)
+        if qname == _TEXT_SPACE:
+            parts.append(" " * int(child.attributes.get((odf.namespaces.TEXTNS, "c")) or 1))
+        elif qname == _TEXT_TAB:
+            parts.append("\t")
+        elif qname == _TEXT_BREAK:
+            parts.append("\n")
+        elif qname != _ANNOTATION:  # a comment on the cell is not its value
+            parts.append(_ods_text(child))
+    return "".join(parts)
+
+
+_READERS: Mapping[str, Callable[[Path, str], list[RawSheet]]] = {"xlsx": _read_xlsx, "xls": _read_xls, "ods": _read_ods}
 
 
 def _read_csv(path: Path, display: str) -> list[list[cv.CellValue]]:
@@ -708,89 +1066,6 @@ def _encoding_error(display: str, message: str) -> InputError:
     return InputError([Problem(display, None, "", message)], "cannot read the form")
 
 
-def _normalise_header(value: cv.CellValue) -> str:
-    try:
-        text = cv.normalise_ascii(value) or ""
-    except cv.CensusValueError:
-        return ""
-    text = "".join(text.split()).replace("*", "")
-    for opening in ("(",):  # after NFKC, （ is (
-        if text.endswith(")") and opening in text:
-            text = text[: text.rindex(opening)]
-    return text
-
-
-_ALL_HEADERS = {h: spec for spec in SHEETS for h in spec.headers}
-_NORMALISED_HEADERS = {spec.name: {_normalise_header(h): h for h in spec.headers} for spec in SHEETS}
-
-
-def _sheet_from_rows(
-    display: str, sheet_name: str | None, rows: list[list[cv.CellValue]], problems: list[Problem]
-) -> SheetData | None:
-    """Find the header row (the first of the first few rows naming known columns) and map the columns."""
-    spec = _SHEET_BY_NAME.get(sheet_name) if sheet_name is not None else None
-    header_index: int | None = None
-    seen = 0
-    for index, row in enumerate(rows):
-        if _is_blank(row):
-            continue
-        seen += 1
-        if seen > _HEADER_SEARCH_ROWS:
-            break
-        candidates = [_normalise_header(v) for v in row]
-        scores = {
-            s.name: sum(1 for h in candidates if h in _NORMALISED_HEADERS[s.name])
-            for s in ([spec] if spec is not None else SHEETS)
-        }
-        best = max(scores, key=lambda name: scores[name])
-        if scores[best] >= 2:
-            spec = _SHEET_BY_NAME[best]
-            header_index = index
-            break
-    if spec is None or header_index is None:
-        if spec is not None and any(not _is_blank(r) for r in rows):
-            problems.append(
-                Problem(display, None, "", f"no header row with the {spec.name} columns found", sheet=spec.name)
-            )
-        # an empty census sheet, or a sheet of something else (notes, instructions): nothing to read
-        return None
-    known = _NORMALISED_HEADERS[spec.name]
-    columns: dict[str, int] = {}
-    header_row = header_index + 1
-    for cell_index, value in enumerate(rows[header_index]):
-        normalised = _normalise_header(value)
-        if not normalised:
-            continue
-        header = known.get(normalised)
-        if header is None:
-            problems.append(Problem(display, header_row, _shown(value), "unknown column", sheet=spec.name))
-        elif header in columns:
-            problems.append(Problem(display, header_row, header, "column appears twice", sheet=spec.name))
-        else:
-            columns[header] = cell_index
-    for column in spec.columns:
-        if column.header not in columns:
-            problems.append(Problem(display, header_row, column.header, "column is missing", sheet=spec.name))
-    data_rows = []
-    for index in range(header_index + 1, len(rows)):
-        row = rows[index]
-        if _is_blank(row):
-            continue
-        for cell_index, value in enumerate(row):
-            if cell_index not in columns.values() and not _is_blank([value]):
-                problems.append(
-                    Problem(
-                        display,
-                        index + 1,
-                        openpyxl.utils.get_column_letter(cell_index + 1),
-                        f"a value in a column without a header: {_shown(value)!r}",
-                        sheet=spec.name,
-                    )
-                )
-        data_rows.append((index + 1, tuple(row)))
-    return SheetData(display, spec, header_row, columns, tuple(data_rows))
-
-
 def _shown(value: cv.CellValue) -> str:
     try:
         return cv.clean_text(value) or ""
@@ -799,7 +1074,183 @@ def _shown(value: cv.CellValue) -> str:
 
 
 def _is_blank(row: Iterable[cv.CellValue]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+    return all(cv.is_blank(v) for v in row)
+
+
+_NORMALISED_HEADERS = {spec.name: {cv.normalise_header(h): h for h in spec.headers} for spec in SHEETS}
+_CODE_COLUMNS = frozenset({"系统编码", "资源代码"})
+_SPARSE_CELLS = 2
+"""Under a note, a row with at most this many filled cells is part of the notes (a date under a signature)."""
+_NOTE_SHOWN = 40
+
+
+def _find_header(rows: Sequence[Sequence[cv.CellValue]], spec: SheetSpec | None) -> tuple[int, SheetSpec] | None:
+    """The header row among the first few non-blank rows: the one naming most known columns (at least 2).
+
+    Ties go to the upper row. Choosing the best rather than the first row matters for grouped headers,
+    where a group row above names a few columns merged down into the row of the full header.
+    """
+    best: tuple[int, int, SheetSpec] | None = None
+    seen = 0
+    for index, row in enumerate(rows):
+        if _is_blank(row):
+            continue
+        seen += 1
+        if seen > _HEADER_SEARCH_ROWS:
+            break
+        candidates = {cv.normalise_header(v) for v in row}
+        for candidate in [spec] if spec is not None else SHEETS:
+            score = len(candidates & _NORMALISED_HEADERS[candidate.name].keys())
+            if score >= 2 and (best is None or score > best[0]):
+                best = (score, index, candidate)
+    return None if best is None else (best[1], best[2])
+
+
+def _sheet_from_rows(display: str, raw: RawSheet, ignored: frozenset[str], problems: list[Problem]) -> SheetData | None:
+    """Find the header row, map the columns, keep the record rows; notes, totals and signatures are skipped."""
+    rows = raw.rows
+    filled = cv.fill_merged_down(rows, raw.merges)
+    spec = _SHEET_BY_NAME.get(raw.name) if raw.name is not None else None
+    found = _find_header(rows, spec)
+    if found is None:
+        if spec is not None and any(not _is_blank(r) for r in rows):
+            problems.append(
+                Problem(display, None, "", f"no header row with the {spec.name} columns found", sheet=spec.name)
+            )
+        # an empty census sheet, or a sheet of something else (notes, instructions): nothing to read
+        return None
+    header_index, spec = found
+    sheet_name = spec.name
+    header_row = header_index + 1
+    notices: list[Notice] = []
+
+    def notice(row: int | None, message: str) -> None:
+        notices.append(Notice(display, sheet_name, row, message))
+
+    if filled:
+        notice(None, f"{filled} merged cell block(s) filled down: each row of a block reads the value it shows")
+    known = _NORMALISED_HEADERS[spec.name]
+    columns: dict[str, int] = {}
+    headed: set[int] = set()
+    ignored_cells: set[int] = set()
+    unknown: list[tuple[int, str, str]] = []
+    for cell_index, value in enumerate(rows[header_index]):
+        normalised = cv.normalise_header(value)
+        if not normalised:
+            continue
+        headed.add(cell_index)
+        header = known.get(normalised)
+        if header is None and normalised in ignored:
+            ignored_cells.add(cell_index)
+            notice(header_row, f"column {_shown(value)} ({_column_letter(cell_index)}) ignored: it is no census field")
+        elif header is None:
+            unknown.append((cell_index, _shown(value), normalised))
+        elif header in columns:
+            problems.append(Problem(display, header_row, header, "column appears twice", sheet=spec.name))
+        else:
+            columns[header] = cell_index
+    missing = [c for c in spec.columns if c.header not in columns]
+    meant: dict[str, str] = {}
+    for cell_index, shown, normalised in unknown:
+        guess = cv.suggest_header(normalised, [c.header for c in missing], fallback=spec.headers)
+        if guess is None:
+            message = f"unknown column (in {_column_letter(cell_index)}): not a column of the {spec.name} sheet"
+        else:
+            message = f"unknown column (in {_column_letter(cell_index)}): did you mean {guess}?"
+            meant.setdefault(guess, shown)
+        problems.append(Problem(display, header_row, shown, message, sheet=spec.name))
+    absent = [c for c in missing if not c.required]
+    for column in missing:
+        if column.required:
+            hint = f" (is {meant[column.header]!r} meant to be it?)" if column.header in meant else ""
+            problems.append(
+                Problem(display, header_row, column.header, "required column is missing" + hint, sheet=spec.name)
+            )
+    if absent:
+        notice(
+            header_row,
+            f"optional column(s) absent: {'、'.join(c.header for c in absent)}; existing records keep what the "
+            "inventory says there, new ones leave it blank",
+        )
+    first_column = min(headed)
+    code_first = any(columns.get(h) == first_column for h in _CODE_COLUMNS)
+    data_rows: list[tuple[int, tuple[cv.CellValue, ...]]] = []
+    held: list[tuple[int, list[cv.CellValue], str]] = []  # what looks like notes under the data, until data follows
+    in_notes = False  # a note row was seen and no record since
+    only_ignored = 0
+
+    def keep(index: int, row: list[cv.CellValue]) -> None:
+        for cell_index, value in enumerate(row):
+            if cell_index not in headed and not cv.is_blank(value):
+                problems.append(
+                    Problem(
+                        display,
+                        index + 1,
+                        _column_letter(cell_index),
+                        f"a value in a column without a header: {_shown(value)!r}",
+                        sheet=sheet_name,
+                    )
+                )
+        data_rows.append((index + 1, tuple(row)))
+
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index]
+        filled_cells = [i for i, v in enumerate(row) if not cv.is_blank(v)]
+        if not filled_cells:
+            continue
+        if all(i in ignored_cells for i in filled_cells):
+            only_ignored += 1  # a pre-numbered 序号 on an unused row
+            continue
+        first_value = row[filled_cells[0]]
+        prefix = cv.note_prefix(first_value)
+        if prefix is not None:  # 合计, 填表说明, 填表人: never a record, wherever it stands
+            notice(index + 1, f"row ignored: a {prefix} row, not a record ({_quoted(first_value)})")
+            in_notes = True
+            continue
+        lone = cv.lone_text(row, first_column)
+        if lone is not None and not (code_first and _looks_like_code(lone)):
+            held.append((index, row, f"row ignored: a note under the data ({_quoted(lone)})"))
+            in_notes = True
+            continue
+        if in_notes and len(filled_cells) <= _SPARSE_CELLS:
+            held.append((index, row, f"row ignored: part of the notes under the data ({_quoted(first_value)})"))
+            continue
+        for held_index, held_row, _ in held:  # a record follows: what looked like notes are records after all
+            keep(held_index, held_row)
+        held.clear()
+        in_notes = False
+        keep(index, row)
+    for held_index, _, message in held:
+        notice(held_index + 1, message)
+    if only_ignored:
+        notice(None, f"{only_ignored} row(s) with values only in ignored columns skipped as blank")
+    notices.sort(key=lambda n: n.row or 0)
+    return SheetData(
+        display,
+        spec,
+        header_row,
+        columns,
+        tuple(data_rows),
+        absent=frozenset(c.key for c in absent),
+        notices=tuple(notices),
+    )
+
+
+def _column_letter(cell_index: int) -> str:
+    return str(openpyxl.utils.get_column_letter(cell_index + 1))
+
+
+def _quoted(value: cv.CellValue) -> str:
+    text = " ".join(_shown(value).split())
+    return repr(text if len(text) <= _NOTE_SHOWN else text[: _NOTE_SHOWN - 1] + "…")
+
+
+_CODE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$")
+
+
+def _looks_like_code(text: str) -> bool:
+    """Whether a lone first cell could be a system or resource code (a record missing the rest, not a note)."""
+    return bool(_CODE_SHAPE.match(cv.parse_code(text) or ""))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -822,6 +1273,8 @@ class RowOrigin:
 class ParsedRow:
     origin: RowOrigin
     values: Mapping[str, Any]
+    absent: frozenset[str] = frozenset()
+    """keys of the optional columns its sheet lacks: an existing record keeps its own values there"""
 
 
 def parse_rows(sheet: SheetData, problems: list[Problem], failed: list[ParsedRow] | None = None) -> list[ParsedRow]:
@@ -840,10 +1293,18 @@ def parse_rows(sheet: SheetData, problems: list[Problem], failed: list[ParsedRow
                 problems.append(origin.problem(column.header, exc.reason))
                 ok = False
         if ok:
-            parsed.append(ParsedRow(origin, values))
+            parsed.append(ParsedRow(origin, values, sheet.absent))
         elif failed is not None:
-            failed.append(ParsedRow(origin, values))
+            failed.append(ParsedRow(origin, values, sheet.absent))
     return parsed
+
+
+class FormsRejected(InputError):
+    """An import refused: every problem, and the notices about what reading the forms skipped or assumed."""
+
+    def __init__(self, problems: Iterable[Problem], summary: str, notices: Sequence[Notice]) -> None:
+        super().__init__(problems, summary)
+        self.notices = tuple(notices)
 
 
 def import_forms(
@@ -852,14 +1313,17 @@ def import_forms(
     *,
     today: dt.date | None = None,
     dry_run: bool = False,
+    form_settings: CensusFormSettings | None = None,
 ) -> ImportReport:
     """Import census forms into the inventory at ``inventory_root``: all of them, or nothing.
 
-    Raises :class:`InputError` listing every problem (unreadable files, bad cells, unknown departments,
-    and whatever the inventory checks find in the result); on success writes the touched department files
-    (and ``network.yaml`` when a new department got its zone) unless ``dry_run``.
+    Raises :class:`FormsRejected` (an :class:`InputError`) listing every problem (unreadable files, bad
+    cells, unknown departments, and whatever the inventory checks find in the result); on success writes the
+    touched department files (and ``network.yaml`` when a new department got its zone) unless ``dry_run``.
+    Either way the report (or the error) carries a notice for every row and column the import skipped.
     """
     today = today or dt.date.today()
+    ignored_columns = (form_settings or CensusFormSettings()).ignored_columns
     if not paths:
         raise InputError([Problem(str(inventory_root), None, "", "no form files given")], "nothing to import")
     loaded = inventory_files.load_inventory(inventory_root, today=today)
@@ -873,13 +1337,14 @@ def import_forms(
             continue
         seen.add(key)
         try:
-            sheets.extend(read_form(path))
+            sheets.extend(read_form(path, ignored_columns=ignored_columns))
         except InputError as exc:
             problems.extend(exc.problems)
     rows: dict[str, list[ParsedRow]] = {spec.name: [] for spec in SHEETS}
     failed: list[ParsedRow] = []
     for sheet in sheets:
         rows[sheet.spec.name].extend(parse_rows(sheet, problems, failed))
+    notices = [n for sheet in sheets for n in sheet.notices]
     present = {sheet.spec.name for sheet in sheets}
     rows_read = sum(len(sheet.rows) for sheet in sheets)
     if not problems and rows_read == 0:
@@ -887,7 +1352,7 @@ def import_forms(
             Problem(s.display, s.header_row, "", "the sheet has no rows", sheet=s.spec.name) for s in sheets
         )
     if any(p.sheet is None for p in problems):
-        raise InputError(problems, "the forms cannot be read; nothing was imported")  # whole files: stop here
+        raise FormsRejected(problems, "the forms cannot be read; nothing was imported", notices)  # whole files
 
     # Resolve and build what did parse even when some cells did not, so that every bad row is listed at once
     # (an unknown department on one row, a bad date on another); rows that failed are left out.
@@ -903,10 +1368,12 @@ def import_forms(
         # references (which may point at a row left out) and records outside the forms.
         findings = [f for f in findings if not _is_reference(f) and merge.from_row(f, merged)]
         problems.extend(merge.problem_for(f, merged, loaded) for f in findings)
-        raise InputError(problems, "the forms have problems; nothing was imported")
+        raise FormsRejected(problems, "the forms have problems; nothing was imported", notices)
     if findings:
         check_problems = [merge.problem_for(f, merged, loaded) for f in findings]
-        raise InputError(check_problems, "the imported inventory would not pass `govcloud check`; nothing was imported")
+        raise FormsRejected(
+            check_problems, "the imported inventory would not pass `govcloud check`; nothing was imported", notices
+        )
 
     pending = _render_changes(inventory_root, loaded.inventory, merged)
     if not dry_run:
@@ -917,6 +1384,7 @@ def import_forms(
         files_written=() if dry_run else tuple(pending),
         rows_read=rows_read,
         dry_run=dry_run,
+        notices=tuple(notices),
     )
 
 
@@ -1100,7 +1568,10 @@ class _Merge:
         for row, code in resolved:  # parents may name departments listed further down
             parent_ref = row.values["parent"]
             parent = ""
-            if parent_ref is not None:
+            old = self.inventory.department_by_code.get(code)
+            if "parent" in row.absent and old is not None:
+                parent = old.parent or ""  # no 上级部门 column: the inventory's parent stands
+            elif parent_ref is not None:
                 try:
                     parent = self.resolve_department(parent_ref) or ""
                 except LookupError as exc:
@@ -1172,13 +1643,15 @@ class _Merge:
 
     def _build_system(self, row: ParsedRow, department: str) -> model.System | None:
         values = row.values
+        old = self.inventory.system_by_code.get(values["code"])
+        if old is not None and row.absent:
+            values = {**values, **_form_values(SYSTEM_SHEET, _system_row(old, {}), row.absent)}
         data: dict[str, Any] = {
             column.key: values[column.key]
             for column in SYSTEM_SHEET.columns
             if values.get(column.key) not in (None, ())
         }
         data["department"] = department
-        old = self.inventory.system_by_code.get(values["code"])
         if old is not None:
             data.update({f: getattr(old, f) for f in KEPT_SYSTEM_FIELDS})
             if values.get("classified"):
@@ -1188,6 +1661,8 @@ class _Merge:
     def _build_entry(self, row: ParsedRow, provider: str, holders: Mapping[str, str]) -> model.CatalogueEntry | None:
         v = row.values
         old = self.inventory.entry_by_code.get(v["code"])
+        if old is not None and row.absent:
+            v = {**v, **_form_values(CATALOGUE_SHEET, _entry_row(old, {}), row.absent)}
         sharing_type: model.SharingType = v["sharing_type"]
         same_type = old is not None and old.sharing.type is sharing_type
         conditions: str | None = v["sharing_conditions"]
@@ -1319,6 +1794,19 @@ def header_for(sheet: str, field: Sequence[str | int]) -> str:
         if prefix in extra:
             return extra[prefix]
     return ".".join(path)
+
+
+def _form_values(spec: SheetSpec, cells: Sequence[object], keys: frozenset[str]) -> dict[str, Any]:
+    """An existing record's exported row as the import reads it, for the columns ``keys`` only.
+
+    These are the values a form lacking those columns keeps; export and import are each other's inverse
+    (the round-trip tests hold them to it).
+    """
+    values: dict[str, Any] = {}
+    for column, cell in zip(spec.columns, cells, strict=True):
+        if column.key in keys:
+            values[column.key] = column.parse(cell)  # type: ignore[arg-type]
+    return values
 
 
 def _pydantic_message(error: Any) -> str:
