@@ -14,6 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import form_writers
 from govcloud.census.edges import census_forms, json_schema
 from govcloud.cli import app
 from govcloud.core import model
@@ -96,6 +97,55 @@ def test_import_of_a_bad_form_exits_1_and_lists_rows(runner: CliRunner, inventor
     assert "nothing was imported" in result.stderr
     assert "Traceback" not in result.output
     assert {p: p.read_bytes() for p in inventory_dir.rglob("*.yaml")} == before
+
+
+def fgw_form_as_returned(inventory_dir: Path, path: Path, *, extra_header: str | None = None) -> Path:
+    """FGW's export re-saved as .ods with a 序号 column, a 合计 row and a signature row under the data."""
+    inv = inventory_files.load_inventory(inventory_dir).inventory
+    exported = path.with_suffix(".export.xlsx")
+    census_forms.export_forms(inv, exported, department="FGW")
+    workbook = openpyxl.load_workbook(exported)
+    sheets: dict[str, list[list[object]]] = {}
+    for sheet in workbook.worksheets:
+        rows = [["序号" if i == 0 else i, *row] for i, row in enumerate(sheet.iter_rows(values_only=True))]
+        if extra_header is not None and sheet.title == "系统":
+            rows[0].append(extra_header)
+            for row in rows[1:]:
+                row.append("王五")
+        rows += [["合计", f"{len(rows) - 1}条"], ["填表人：张三", None, "审核人：李四"]]
+        sheets[sheet.title] = rows
+    return form_writers.write_ods(path, sheets)
+
+
+def test_import_prints_a_notice_for_every_skipped_row_and_column(
+    runner: CliRunner, inventory_dir: Path, tmp_path: Path
+) -> None:
+    form = fgw_form_as_returned(inventory_dir, tmp_path / "发改委.ods")
+    result = runner.invoke(app, ["census", "import", str(form), "--inventory", str(inventory_dir)])
+    assert result.exit_code == 0, result.output
+    notices = [line for line in result.stdout.splitlines() if line.startswith("notice ")]
+    assert any(line.endswith("[系统] row 1: column 序号 (A) ignored: it is no census field") for line in notices)
+    assert sum("row ignored: a 合计 row" in line for line in notices) == 3  # one per sheet
+    assert sum("row ignored: a 填表人 row" in line for line in notices) == 3
+    assert "nothing written" in result.stdout
+
+
+def test_a_rejected_import_still_shows_its_notices_and_the_settings_can_ignore_a_column(
+    runner: CliRunner, inventory_dir: Path, tmp_path: Path
+) -> None:
+    form = fgw_form_as_returned(inventory_dir, tmp_path / "发改委.ods", extra_header="联系人")
+    before = {p: p.read_bytes() for p in inventory_dir.rglob("*.yaml")}
+    result = runner.invoke(app, ["census", "import", str(form), "--inventory", str(inventory_dir)])
+    assert result.exit_code == 1
+    assert "[系统] row 1: 联系人: unknown column" in result.stderr
+    assert "notice " in result.stderr
+    assert "a 合计 row" in result.stderr
+    assert {p: p.read_bytes() for p in inventory_dir.rglob("*.yaml")} == before
+
+    (inventory_dir / "settings.yaml").write_text("census_forms:\n  ignored_columns: [联系人]\n", "utf-8")
+    result = runner.invoke(app, ["census", "import", str(form), "--inventory", str(inventory_dir)])
+    assert result.exit_code == 0, result.output
+    assert "column 联系人 (AA) ignored" in result.stdout
 
 
 def test_import_of_a_missing_file_exits_1(runner: CliRunner, inventory_dir: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -17,11 +18,16 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.table import Table, TableCell, TableRow
+from odf.text import P, S
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+import form_writers as fw
 from govcloud.census.core import codes
 from govcloud.census.edges import census_forms as cf
 from govcloud.core import example, model
+from govcloud.core.settings import CensusFormSettings
 from govcloud.edges import inventory_files
 from govcloud.errors import GovcloudError, InputError
 
@@ -947,3 +953,267 @@ def test_random_bytes_as_csv_are_reported_never_crash(data: bytes, tmp_path_fact
     except InputError as exc:
         problems = tuple(exc.problems)
     assert all(getattr(p, "path", "").endswith("random.csv") for p in problems)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# forms as departments return them: .xls and .ods, title and 填报单位 rows, 序号 and 备注 columns, marked
+# headers, a dropped optional column, a department merged down its rows, 合计, 填表说明 and signature rows
+
+MARKED_HEADERS = {
+    "部门名称": "部门名称【必填】",
+    "统一社会信用代码": "统一社会信用代码(必填)",
+    "系统编码": "系统编码【必填】",
+    "系统名称": "系统名称[必填]",
+    "所属部门": "*所属部门",
+    "使用范围": "使用范围\n（必填）",
+    "审批部门": "审批部门（选填）",
+    "上线时间": "上线时间(年月)",
+    "资源代码": "【必填】资源代码",
+    "共享条件": "共享条件［选填］",
+}
+DROPPED_COLUMNS = {"系统": "专用硬件", "信息资源": "关联资源代码"}
+Merge = tuple[int, int, int, int]
+
+
+@dataclasses.dataclass
+class ReturnedSheet:
+    rows: list[list[object]]
+    merges: list[Merge]
+    first_record: int
+    """0-based index of the first record row"""
+    header: list[str]
+
+
+def reshape_as_returned(name: str, exported: list[list[object]], department_name: str) -> ReturnedSheet:
+    """One exported sheet the way a department sends it back (see the section comment)."""
+    header, records = [str(h) for h in exported[0]], exported[1:]
+    keep = [i for i, h in enumerate(header) if h != DROPPED_COLUMNS.get(name)]
+    new_header = ["序号", *(MARKED_HEADERS.get(header[i], header[i]) for i in keep), "备注"]
+    width = len(new_header)
+    rows: list[list[object]] = [[f"临江市政务信息系统普查表（{name}）"], [f"填报单位：{department_name}"], new_header]
+    merges: list[Merge] = [(0, 0, 0, width - 1)]  # the title, merged across the table
+    first = len(rows)
+    for number, record in enumerate(records, start=1):
+        rows.append([number, *(record[i] for i in keep), "已核实" if number == 1 else None])
+    if name == "系统" and len(records) > 1:
+        column = new_header.index("*所属部门")
+        for row in rows[first + 1 :]:
+            row[column] = None  # the department's name once, merged down its systems' rows
+        merges.append((first, column, first + len(records) - 1, column))
+    rows.extend([[len(records) + 1], [len(records) + 2]])  # 序号 pre-numbered on unused rows
+    rows.append(["合计", f"{len(records)}条"])
+    rows.append(["填表说明：1. 带【必填】的列必须填写；2. 日期只知年月时写到月。"])
+    merges.append((len(rows) - 1, 0, len(rows) - 1, width - 1))
+    rows.append(["填表人：张三", None, "审核人：李四", None, "负责人签字："][:width])
+    rows.append([*([None] * (min(width, 5) - 1)), "2026年11月30日"])
+    return ReturnedSheet(rows, merges, first, new_header)
+
+
+def returned_forms(inv: model.Inventory, department: str, tmp_path: Path) -> dict[str, ReturnedSheet]:
+    exported = tmp_path / "exported.xlsx"
+    cf.export_forms(inv, exported, department=department)
+    name = inv.department_by_code[department].name
+    return {sheet: reshape_as_returned(sheet, rows, name) for sheet, rows in read_xlsx_rows(exported).items()}
+
+
+def write_returned(fmt: str, sheets: dict[str, ReturnedSheet], directory: Path) -> list[Path]:
+    """The forms in one format: a workbook, or (CSV, GBK) one file per sheet with merged blocks shown filled."""
+    if fmt == "csv-gbk":
+        paths = []
+        for name, sheet in sheets.items():
+            rows = [list(r) for r in sheet.rows]
+            for r0, c0, r1, _ in sheet.merges:
+                for r in range(r0 + 1, r1 + 1):
+                    rows[r][c0] = rows[r0][c0]  # a CSV has no merged cells: the department is on every row
+            paths.append(fw.write_csv(directory / f"{name}.csv", rows, encoding="gbk"))
+        return paths
+    path = directory / f"returned.{fmt}"
+    fw.WRITERS[fmt](path, {n: s.rows for n, s in sheets.items()}, {n: s.merges for n, s in sheets.items()})
+    return [path]
+
+
+FORMATS = ["xlsx", "xls", "ods", "csv-gbk"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_form_as_departments_return_it_imports_exactly_what_it_holds(
+    fmt: str, small: tuple[Path, model.Inventory], tmp_path: Path
+) -> None:
+    root, inv = small
+    department = busiest_department(inv)
+    sheets = returned_forms(inv, department, tmp_path)
+    paths = write_returned(fmt, sheets, tmp_path)
+    digests = file_digests(root)
+
+    report = cf.import_forms(paths, root, today=TODAY)
+
+    # every record read, nothing from the notes, the dropped columns kept from the inventory: no change at all
+    (change,) = report.departments
+    assert change.code == department
+    assert not report.changed, report.departments
+    assert report.files_written == ()
+    assert file_digests(root) == digests
+    assert report.rows_read == sum(len(s.rows) - s.first_record - 6 for s in sheets.values())
+    notices = {(Path(n.path).name, n.sheet, n.row, n.message.split(" (")[0].split(":")[0]) for n in report.notices}
+    systems = sheets["系统"]
+    file = "系统.csv" if fmt == "csv-gbk" else f"returned.{fmt}"
+    last = len(systems.rows)
+    expected_system_notices = {
+        (file, "系统", 3, "column 序号"),
+        (file, "系统", 3, "column 备注"),
+        (file, "系统", 3, "optional column(s) absent"),
+        (file, "系统", None, "2 row(s) with values only in ignored columns skipped as blank"),
+        (file, "系统", last - 3, "row ignored"),
+        (file, "系统", last - 2, "row ignored"),
+        (file, "系统", last - 1, "row ignored"),
+        (file, "系统", last, "row ignored"),
+    }
+    if fmt != "csv-gbk":
+        expected_system_notices.add((file, "系统", None, "1 merged cell block(s) filled down"))
+    assert {n for n in notices if n[1] == "系统"} == expected_system_notices
+    messages = [n.render() for n in report.notices if n.sheet == "系统"]
+    assert any(f"row {last - 3}: row ignored: a 合计 row" in m for m in messages), messages
+    assert any(f"row {last - 2}: row ignored: a 填表说明 row" in m for m in messages), messages
+    assert any(f"row {last - 1}: row ignored: a 填表人 row" in m for m in messages), messages
+    assert any(f"row {last}: row ignored: part of the notes under the data ('2026年11月30日')" in m for m in messages)
+    assert any("optional column(s) absent: 专用硬件;" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_returned_form_with_one_bad_row_imports_nothing_and_names_its_row(
+    fmt: str, small: tuple[Path, model.Inventory], tmp_path: Path
+) -> None:
+    root, inv = small
+    department = busiest_department(inv)
+    sheets = returned_forms(inv, department, tmp_path)
+    systems = sheets["系统"]
+    second = systems.first_record + 1
+    systems.rows[second][systems.header.index("使用范围\n（必填）")] = "全市"
+    systems.rows[second][systems.header.index("系统名称[必填]")] = "新名称"  # a change that must not land either
+    paths = write_returned(fmt, sheets, tmp_path)
+    digests = file_digests(root)
+
+    with pytest.raises(cf.FormsRejected) as caught:
+        cf.import_forms(paths, root, today=TODAY)
+
+    assert file_digests(root) == digests
+    file = "系统.csv" if fmt == "csv-gbk" else f"returned.{fmt}"
+    assert problem_keys(caught.value) == {(file, "系统", second + 1, "使用范围")}
+    assert any("a 合计 row" in n.message for n in caught.value.notices)  # the notices still say what was skipped
+
+
+def test_a_note_between_records_is_read_as_a_record_so_nothing_is_dropped_silently(
+    small: tuple[Path, model.Inventory], tmp_path: Path
+) -> None:
+    root, inv = small
+    fgw = inv.department_by_code["FGW"]
+    rows = sheet_rows(cf.SYSTEM_SHEET, [system_row("FGW-901", fgw.name)])
+    rows += [["以下为新增系统"], sheet_rows(cf.SYSTEM_SHEET, [system_row("FGW-902", fgw.name)])[1], ["FGW-903"]]
+    form = write_xlsx(tmp_path / "form.xlsx", {"系统": rows})
+    with pytest.raises(InputError) as caught:
+        cf.import_forms([form], root, today=TODAY)
+    rows_with_problems = {p.line for p in caught.value.problems}
+    # row 3 looked like a note but a record follows it; row 5 is a lone system code: a record missing the rest
+    assert rows_with_problems == {3, 5}, caught.value.render()
+
+
+def new_department_form(*systems: dict[str, object]) -> dict[str, list[list[object]]]:
+    """A form of a department new to the inventory, with these 系统 rows (so it replaces nobody's systems)."""
+    return {
+        "部门": sheet_rows(cf.DEPARTMENT_SHEET, [{"部门名称": NEW_DEPT_NAME, "统一社会信用代码": NEW_DEPT_USCC}]),
+        "系统": sheet_rows(cf.SYSTEM_SHEET, list(systems)),
+    }
+
+
+def test_columns_listed_as_ignorable_in_the_settings_are_skipped_with_a_notice(
+    small: tuple[Path, model.Inventory], tmp_path: Path
+) -> None:
+    root, _ = small
+    sheets = new_department_form(system_row("SJZY-001", NEW_DEPT_NAME))
+    sheets["系统"][0].append("联系人（电话）")
+    sheets["系统"][1].append("王五 0571-88888888")
+    form = write_xlsx(tmp_path / "form.xlsx", sheets)
+    with pytest.raises(InputError) as caught:
+        cf.import_forms([form], root, today=TODAY, dry_run=True)
+    assert problem_keys(caught.value) == {("form.xlsx", "系统", 1, "联系人（电话）")}
+
+    report = cf.import_forms(
+        [form], root, today=TODAY, dry_run=True, form_settings=CensusFormSettings(ignored_columns=("联系人",))
+    )
+    assert report.departments[0].systems_added == ("SJZY-001",)
+    (notice,) = [n for n in report.notices if "ignored" in n.message]
+    assert notice.render().endswith("form.xlsx [系统] row 1: column 联系人（电话） (Z) ignored: it is no census field")
+
+
+def test_a_workbook_named_for_another_format_is_read_as_what_it_is(
+    small: tuple[Path, model.Inventory], tmp_path: Path
+) -> None:
+    root, _ = small
+    xlsx = write_xlsx(tmp_path / "real.xlsx", new_department_form(system_row("SJZY-001", NEW_DEPT_NAME)))
+    renamed = xlsx.rename(tmp_path / "数据资源局.xls")
+    report = cf.import_forms([renamed], root, today=TODAY, dry_run=True)
+    assert report.departments[0].systems_added == ("SJZY-001",)
+    assert [n.message for n in report.notices if n.sheet is None] == [
+        "the file is a .xlsx workbook despite its name: read as one"
+    ]
+
+
+def test_ods_repeated_cells_are_expanded_and_the_blank_rest_of_the_sheet_is_not_built(tmp_path: Path) -> None:
+    table = Table(name="系统")
+    header = TableRow()
+    for text in cf.SYSTEM_SHEET.headers:
+        cell = TableCell(valuetype="string")
+        cell.addElement(P(text=text))
+        header.addElement(cell)
+    table.addElement(header)
+    record = TableRow()
+    first = TableCell(valuetype="string")
+    first.addElement(P(text="FGW-901"))
+    record.addElement(first)
+    twice = TableCell(valuetype="string", numbercolumnsrepeated=2)  # LibreOffice's way to store 否 否
+    twice.addElement(P(text="否"))
+    record.addElement(twice)
+    record.addElement(TableCell(numbercolumnsrepeated=2))
+    spaced = TableCell(valuetype="string")
+    spaced.addElement(P(text="A"))
+    spaced.lastChild.addElement(S(c=3))
+    spaced.lastChild.addText("B")
+    record.addElement(spaced)
+    record.addElement(TableCell(numbercolumnsrepeated=16000))
+    table.addElement(record)
+    blank = TableRow(numberrowsrepeated=1_048_000)
+    blank.addElement(TableCell(numbercolumnsrepeated=1024))
+    table.addElement(blank)
+    document = OpenDocumentSpreadsheet()
+    document.spreadsheet.addElement(table)
+    path = tmp_path / "repeated.ods"
+    document.save(str(path))
+
+    (sheet,) = cf.read_form(path)
+
+    assert sheet.header_row == 1
+    ((number, cells),) = sheet.rows
+    assert number == 2
+    assert cells == ("FGW-901", "否", "否", None, None, "A   B")
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_typed_cells_of_xls_and_ods_read_as_their_values(
+    fmt: str, small: tuple[Path, model.Inventory], tmp_path: Path
+) -> None:
+    root, _ = small
+    row = system_row(
+        "SJZY-001",
+        NEW_DEPT_NAME,
+        审批时间=dt.date(2013, 5, 6),
+        上线时间=dt.datetime(2015, 3, 1),
+        CPU平均利用率=fw.Percent(0.355),
+        月活跃用户=8500,
+        等保级别=3,
+    )
+    path = fw.WRITERS[fmt](tmp_path / f"typed.{fmt}", new_department_form(row))
+    cf.import_forms([path], root, today=TODAY)
+    system = inventory_files.load_inventory(root, today=TODAY).inventory.system_by_code["SJZY-001"]
+    assert (system.approval_date, system.go_live) == (D(2013, 5, 6), D(2015, 3, 1))
+    assert system.avg_cpu_percent == pytest.approx(35.5)
+    assert (system.monthly_active_users, system.mlps_level) == (8500, 3)

@@ -317,3 +317,87 @@ def test_normalisers_raise_only_their_own_error(value: cv.CellValue) -> None:
         except cv.CensusValueError as exc:
             reason = exc.reason
         assert reason
+
+
+# ---------------------------------------------------------------------------------------------------------
+# headers, note rows, merged blocks
+
+
+@pytest.mark.parametrize(
+    ("written", "header"),
+    [
+        pytest.param("系统编码【必填】", "系统编码", id="lenticular-brackets"),
+        pytest.param("系统编码[必填]", "系统编码", id="square-brackets"),
+        pytest.param("系统编码［必填］", "系统编码", id="full-width-square-brackets"),
+        pytest.param("系统名称（选填）", "系统名称", id="full-width-parentheses"),
+        pytest.param("系统名称(选填)", "系统名称", id="parentheses"),
+        pytest.param("【必填】系统编码", "系统编码", id="marker-first"),
+        pytest.param("*系统编码", "系统编码", id="asterisk"),
+        pytest.param("系统编码 必填", "系统编码", id="bare-marker"),
+        pytest.param("系统编码\n（必填）", "系统编码", id="line-break"),
+        pytest.param("CPU平均利用率(%)", "CPU平均利用率", id="unit-suffix"),
+        pytest.param("所属部门（单位）【必填】", "所属部门", id="two-suffixes"),
+        pytest.param("【备注】", "备注", id="bracketed-word"),
+        pytest.param("系统编码", "系统编码", id="clean"),
+        pytest.param(None, "", id="blank"),
+    ],
+)
+def test_headers_lose_markers_and_bracketed_suffixes(written: str | None, header: str) -> None:
+    assert cv.normalise_header(written) == header
+
+
+def test_an_unknown_header_is_paired_with_the_closest_template_header() -> None:
+    assert cv.suggest_header("系统编号", ["系统编码", "使用频度"]) == "系统编码"
+    # the columns the form lacks come first; then any header of the sheet
+    assert cv.suggest_header("单位名称", [], fallback=["部门名称", "统一社会信用代码"]) == "部门名称"
+    assert cv.suggest_header("联系人手机", ["系统编码"], fallback=["系统名称", "所属部门"]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "prefix"),
+    [
+        ("合计", "合计"),
+        ("合　计", "合计"),
+        ("合计 12", "合计"),
+        ("总计：", "总计"),
+        ("填表说明：1. 带*为必填", "填表说明"),
+        ("一、填表说明", "填表说明"),
+        ("注：日期写到月", "注"),
+        ("注1：", "注"),
+        ("填表人：张三", "填表人"),
+        ("负责人签字：", "负责人签字"),
+        ("（盖章）", "盖章"),
+        ("日期：2026年11月30日", "日期"),
+        ("注册登记系统", None),
+        ("说明书管理系统", None),
+        ("合同管理系统", None),
+        ("日常办公系统", None),
+        ("以上信息属实", None),
+    ],
+)
+def test_note_rows_are_known_by_a_whole_word_prefix(text: str, prefix: str | None) -> None:
+    assert cv.note_prefix(text) == prefix
+
+
+def test_a_note_has_the_shape_of_lone_text_in_the_first_column() -> None:
+    assert cv.lone_text(["以上信息属实", None, " "], 0) == "以上信息属实"
+    assert cv.lone_text([None, "以上信息属实", None], 1) == "以上信息属实"
+    assert cv.lone_text(["以上信息属实", "x"], 0) is None  # a second value: not a note's shape
+    assert cv.lone_text([None, "以上信息属实"], 0) is None  # not in the table's first column
+    assert cv.lone_text([12, None], 0) is None  # a number is no note
+
+
+def test_vertically_merged_blocks_are_filled_down_and_one_row_blocks_are_left_alone() -> None:
+    rows: list[list[cv.CellValue]] = [
+        ["title", None, None],
+        ["民政局", "A-1", "x"],
+        [None, "A-2"],
+        [None, "A-3", None],
+        ["notes", None, None],
+    ]
+    filled = cv.fill_merged_down(rows, [(0, 0, 0, 2), (1, 0, 3, 0), (4, 0, 4, 2), (2, 2, 3, 2)])
+    assert filled == 1  # the department block; the empty block (2,2)-(3,2) and one-row blocks change nothing
+    assert [r[0] for r in rows] == ["title", "民政局", "民政局", "民政局", "notes"]
+    assert rows[0] == ["title", None, None]
+    assert rows[4] == ["notes", None, None]
+    assert rows[2] == ["民政局", "A-2"]

@@ -638,6 +638,14 @@ class Notice:
         return Problem(self.path, self.row, "", self.message, sheet=self.sheet).render()
 
 
+class FormsRejected(InputError):
+    """An import refused: every problem, and the notices about what reading the forms skipped or assumed."""
+
+    def __init__(self, problems: Iterable[Problem], summary: str, notices: Sequence[Notice]) -> None:
+        super().__init__(problems, summary)
+        self.notices = tuple(notices)
+
+
 @dataclasses.dataclass
 class RawSheet:
     """One sheet as a reader gives it: its name (``None`` for CSV), its rows, its merged blocks."""
@@ -704,7 +712,8 @@ def read_form(path: Path, *, ignored_columns: Iterable[str] = ()) -> list[SheetD
         names = "、".join(spec.name for spec in SHEETS)
         problems.append(Problem(display, None, "", f"no census sheet found: expected a sheet {names} with its headers"))
     if problems:
-        raise InputError(problems, "the form cannot be read")
+        notices = [*file_notices, *(n for sheet in sheets for n in sheet.notices)]
+        raise FormsRejected(problems, "the form cannot be read", notices)
     if file_notices:
         sheets[0] = dataclasses.replace(sheets[0], notices=(*file_notices, *sheets[0].notices))
     return sheets
@@ -764,7 +773,12 @@ def _unreadable(display: str, kind: str, exc: Exception) -> InputError:
 
 def _read_xlsx(path: Path, display: str) -> list[RawSheet]:
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # a stream, not the path: openpyxl refuses a path by its suffix, and a workbook may be misnamed
+        stream = path.open("rb")
+    except OSError as exc:
+        raise InputError([Problem(display, None, "", f"cannot read: {exc.strerror or exc}")], "cannot read") from exc
+    try:
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
         try:
             sheets: list[RawSheet] = []
             for sheet in workbook.worksheets:
@@ -782,6 +796,8 @@ def _read_xlsx(path: Path, display: str) -> list[RawSheet]:
         raise
     except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file; all mean "unreadable"
         raise _unreadable(display, "xlsx", exc) from exc
+    finally:
+        stream.close()
 
 
 _SHEET_DATA_END = re.compile(rb"</(?:[\w.-]+:)?sheetData\s*>|<(?:[\w.-]+:)?sheetData\s*/>")
@@ -1198,19 +1214,23 @@ def _sheet_from_rows(display: str, raw: RawSheet, ignored: frozenset[str], probl
         filled_cells = [i for i, v in enumerate(row) if not cv.is_blank(v)]
         if not filled_cells:
             continue
-        if all(i in ignored_cells for i in filled_cells):
-            only_ignored += 1  # a pre-numbered 序号 on an unused row
-            continue
         first_value = row[filled_cells[0]]
         prefix = cv.note_prefix(first_value)
         if prefix is not None:  # 合计, 填表说明, 填表人: never a record, wherever it stands
             notice(index + 1, f"row ignored: a {prefix} row, not a record ({_quoted(first_value)})")
             in_notes = True
             continue
+        only_in_ignored = all(i in ignored_cells for i in filled_cells)
+        if only_in_ignored and all(_is_numbering(row[i]) for i in filled_cells):
+            only_ignored += 1  # a pre-numbered 序号 on an unused row
+            continue
         lone = cv.lone_text(row, first_column)
         if lone is not None and not (code_first and _looks_like_code(lone)):
             held.append((index, row, f"row ignored: a note under the data ({_quoted(lone)})"))
             in_notes = True
+            continue
+        if only_in_ignored:
+            only_ignored += 1  # a remark with no record
             continue
         if in_notes and len(filled_cells) <= _SPARSE_CELLS:
             held.append((index, row, f"row ignored: part of the notes under the data ({_quoted(first_value)})"))
@@ -1243,6 +1263,10 @@ def _column_letter(cell_index: int) -> str:
 def _quoted(value: cv.CellValue) -> str:
     text = " ".join(_shown(value).split())
     return repr(text if len(text) <= _NOTE_SHOWN else text[: _NOTE_SHOWN - 1] + "…")
+
+
+def _is_numbering(value: cv.CellValue) -> bool:
+    return isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit())
 
 
 _CODE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$")
@@ -1299,14 +1323,6 @@ def parse_rows(sheet: SheetData, problems: list[Problem], failed: list[ParsedRow
     return parsed
 
 
-class FormsRejected(InputError):
-    """An import refused: every problem, and the notices about what reading the forms skipped or assumed."""
-
-    def __init__(self, problems: Iterable[Problem], summary: str, notices: Sequence[Notice]) -> None:
-        super().__init__(problems, summary)
-        self.notices = tuple(notices)
-
-
 def import_forms(
     paths: Sequence[Path],
     inventory_root: Path,
@@ -1330,6 +1346,7 @@ def import_forms(
 
     problems: list[Problem] = []
     sheets: list[SheetData] = []
+    unreadable_notices: list[Notice] = []
     seen: set[Path] = set()
     for path in paths:
         key = path.resolve()
@@ -1340,11 +1357,13 @@ def import_forms(
             sheets.extend(read_form(path, ignored_columns=ignored_columns))
         except InputError as exc:
             problems.extend(exc.problems)
+            if isinstance(exc, FormsRejected):
+                unreadable_notices.extend(exc.notices)
     rows: dict[str, list[ParsedRow]] = {spec.name: [] for spec in SHEETS}
     failed: list[ParsedRow] = []
     for sheet in sheets:
         rows[sheet.spec.name].extend(parse_rows(sheet, problems, failed))
-    notices = [n for sheet in sheets for n in sheet.notices]
+    notices = [*unreadable_notices, *(n for sheet in sheets for n in sheet.notices)]
     present = {sheet.spec.name for sheet in sheets}
     rows_read = sum(len(sheet.rows) for sheet in sheets)
     if not problems and rows_read == 0:
