@@ -907,7 +907,7 @@ def _import_outcome(paths: list[Path], root: Path) -> str:
     return "reported"
 
 
-@pytest.mark.parametrize("mode", ["xlsx", "csv"])
+@pytest.mark.parametrize("mode", ["xlsx", "xls", "ods", "csv"])
 def test_fuzzed_forms_import_or_report_never_crash(
     mode: str, small_source: tuple[Path, model.Inventory], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -926,9 +926,9 @@ def test_fuzzed_forms_import_or_report_never_crash(
             rows[sheet][r][c] = value
         number = next(_fuzz_counter)
         paths = []
-        if mode == "xlsx":
+        if mode in fw.WRITERS:
             safe = {k: [[_xlsx_safe(v) for v in r] for r in table] for k, table in rows.items()}
-            paths.append(write_xlsx(workdir / f"f{number}.xlsx", safe))
+            paths.append(fw.WRITERS[mode](workdir / f"f{number}.{mode}", safe))
         else:
             for sheet, table in rows.items():
                 path = workdir / f"f{number}-{sheet}.csv"

@@ -401,3 +401,9 @@ def test_vertically_merged_blocks_are_filled_down_and_one_row_blocks_are_left_al
     assert rows[0] == ["title", None, None]
     assert rows[4] == ["notes", None, None]
     assert rows[2] == ["民政局", "A-2"]
+
+
+def test_a_block_merged_far_past_the_data_never_widens_the_rows() -> None:
+    rows: list[list[cv.CellValue]] = [["民政局", "A-1"], [None, "A-2"]]
+    assert cv.fill_merged_down(rows, [(0, 0, 1, 16_383)]) == 1  # A1:XFD2, as a careless merge can make
+    assert rows == [["民政局", "A-1"], ["民政局", "A-1"]]

@@ -613,8 +613,10 @@ def fill_merged_down(rows: list[list[CellValue]], merges: Sequence[MergedRange])
     across the table) are left alone, so a merged note row keeps its shape. ``rows`` is changed in place.
     """
     filled = 0
-    for first_row, first_col, last_row, last_col in merges:
-        if last_row <= first_row or first_row >= len(rows):
+    width = max((len(r) for r in rows), default=0)
+    for first_row, first_col, last_row, block_last_col in merges:
+        last_col = min(block_last_col, width - 1)  # past the widest row every cell is blank: never widen rows
+        if last_row <= first_row or first_row >= len(rows) or last_col < first_col:
             continue
         top = rows[first_row]
         values = [top[c] if c < len(top) else None for c in range(first_col, last_col + 1)]
