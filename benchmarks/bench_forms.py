@@ -15,7 +15,8 @@ systems' rows, 合计 and signature rows under the data; writes it as .xlsx (ope
 - for .xlsx, two more: the merged-range scan alone (the sheet part inflated again and its ``<mergeCells>``
   read), and openpyxl's normal mode, the one that exposes ``merged_cells``, as the peer of that scan.
 
-Times are CPU seconds (steadier than wall-clock on a shared machine; wall-clock beside them). Target, per
+Peak memory comes from one more run of each under tracemalloc. Times are CPU seconds (steadier than
+wall-clock on a shared machine; wall-clock beside them). Target, per
 format: read_form within ``--target`` (default 1.5) of the floor, or, where the floor is C-fast (csv, xlrd)
 and a ratio says little, within ``--budget`` CPU seconds (default 1.0: an import stays interactive); the
 script exits 1 when a format meets neither.
@@ -33,6 +34,7 @@ import itertools
 import json
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,7 +71,7 @@ def main() -> int:
     paths = ensure_forms(work, rows=args.rows, console=console)
 
     table = Table(title=f"reading a returned 系统 form of {args.rows:,} rows: CPU s (wall s), best of {args.repeat}")
-    for header in ("format", "what", "CPU s", "wall s", "× floor"):
+    for header in ("format", "what", "CPU s", "wall s", "× floor", "peak MiB"):
         table.add_column(header, justify="left" if header in {"format", "what"} else "right")
     failed = False
     gc.disable()  # as in the other benchmarks: the collector's cost on millions of cells is noise here
@@ -91,13 +93,14 @@ def main() -> int:
                 cpu, wall = timed(run)
                 best[name] = min(best[name], (cpu, wall))
         floor_cpu = best[measured[0][0]][0]
-        for name, _ in measured:
+        for name, run in measured:
             cpu, wall = best[name]
+            peak = peak_memory(run)
             ratio = cpu / floor_cpu
             mark = ""
             if name == "read_form" and ratio > args.target and cpu > args.budget:
                 failed, mark = True, " [red]above target[/]"
-            table.add_row(fmt, name, f"{cpu:.2f}", f"{wall:.2f}", f"{ratio:.2f}{mark}")
+            table.add_row(fmt, name, f"{cpu:.2f}", f"{wall:.2f}", f"{ratio:.2f}{mark}", f"{peak:.0f}")
         table.add_section()
     gc.enable()
     console.print(table)
@@ -105,6 +108,16 @@ def main() -> int:
         f"target: read_form within {args.target:g}x of the floor, or at most {args.budget:g} CPU s, in every format"
     )
     return 1 if failed else 0
+
+
+def peak_memory(run: Callable[[], object]) -> float:
+    """Peak Python allocations of one more run, in MiB (tracemalloc: slow, so never in a timed run)."""
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
 
 
 def timed(run: Callable[[], object]) -> tuple[float, float]:

@@ -1217,3 +1217,35 @@ def test_typed_cells_of_xls_and_ods_read_as_their_values(
     assert (system.approval_date, system.go_live) == (D(2013, 5, 6), D(2015, 3, 1))
     assert system.avg_cpu_percent == pytest.approx(35.5)
     assert (system.monthly_active_users, system.mlps_level) == (8500, 3)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_grouped_header_with_cells_merged_down_into_the_header_row_is_read(
+    fmt: str, small: tuple[Path, model.Inventory], tmp_path: Path
+) -> None:
+    root, _ = small
+    sheets = new_department_form(system_row("SJZY-001", NEW_DEPT_NAME), system_row("SJZY-002", NEW_DEPT_NAME))
+    headers, *records = sheets["系统"]
+    group = [headers[0], headers[1], "基本情况", *([None] * (len(headers) - 3))]
+    sub = [None, None, *headers[2:]]
+    sheets["系统"] = [group, sub, *records]
+    merges = {"系统": [(0, 0, 1, 0), (0, 1, 1, 1), (0, 2, 0, len(headers) - 1)]}
+    path = fw.WRITERS[fmt](tmp_path / f"grouped.{fmt}", sheets, merges)
+    report = cf.import_forms([path], root, today=TODAY, dry_run=True)
+    assert report.departments[0].systems_added == ("SJZY-001", "SJZY-002")
+
+
+@pytest.mark.parametrize("chunk", [5, 64, 1 << 20])
+def test_xlsx_merged_ranges_are_found_whatever_chunks_the_sheet_is_inflated_in(
+    chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [["部门名称", "统一社会信用代码", "上级部门"], ["民政局", "x"], [None, "y"], [None, "z"], ["说明", None]]
+    merges = [(1, 0, 3, 0), (4, 0, 4, 2)]
+    path = fw.write_xlsx(tmp_path / "merged.xlsx", {"部门": rows}, {"部门": merges})
+    monkeypatch.setattr(cf, "_CHUNK", chunk)  # a tag split between two chunks must still be found
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        (found,) = [cf._xlsx_merged_ranges(workbook, sheet) for sheet in workbook.worksheets]
+    finally:
+        workbook.close()
+    assert sorted(found) == sorted(merges)

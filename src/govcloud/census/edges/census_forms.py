@@ -810,19 +810,16 @@ def _xlsx_merged_ranges(workbook: Any, sheet: Any) -> list[cv.MergedRange]:
     """The merged blocks of a sheet opened in read-only mode, which openpyxl does not read.
 
     A sheet's XML holds ``<sheetData>`` (every cell) and then ``<mergeCells>``. The part is inflated once
-    more and only what follows the cells is searched: text cannot hide a ``<mergeCell`` there, since cell
-    text is escaped and lives inside ``<sheetData>``. That costs a fraction of parsing the cells (see
-    benchmarks/bench_forms.py), where opening the workbook without read-only mode to get ``merged_cells``
-    costs several times the whole read. The part's name and the open archive are read-only mode's own
-    attributes (openpyxl 3.1: ``ReadOnlyWorksheet._worksheet_path``, ``Workbook._archive``); the tests
-    read merged cells from real workbooks, so a change there fails them.
+    more, in chunks, and only what follows the cells is searched: text cannot hide a ``<mergeCell`` there,
+    since cell text is escaped and lives inside ``<sheetData>``. On a 5,000-row form that costs 6% of the
+    read-only read, where openpyxl's normal mode (which has ``merged_cells``) takes 1.25x the read-only
+    time and several times its memory, every cell an object with its style (benchmarks/bench_forms.py).
+    The part's name
+    and the open archive are read-only mode's own attributes (openpyxl 3.1:
+    ``ReadOnlyWorksheet._worksheet_path``, ``Workbook._archive``); the tests read merged cells from real
+    workbooks, so a change there fails them.
     """
-    with workbook._archive.open(sheet._worksheet_path) as member:
-        data: bytes = member.read()
-    end = None
-    for end in _SHEET_DATA_END.finditer(data):  # noqa: B007 - the last one is wanted
-        pass
-    tail = data[end.end() :] if end is not None else data
+    tail = _after_sheet_data(workbook._archive, sheet._worksheet_path)
     merges: list[cv.MergedRange] = []
     for match in _MERGE_CELL.finditer(tail):
         try:
@@ -832,6 +829,28 @@ def _xlsx_merged_ranges(workbook: Any, sheet: Any) -> list[cv.MergedRange]:
         if None not in (min_col, min_row, max_col, max_row):
             merges.append((min_row - 1, min_col - 1, max_row - 1, max_col - 1))  # type: ignore[operator]
     return merges
+
+
+_CHUNK = 1 << 20
+_TAG_OVERLAP = 64  # longer than any spelling of </sheetData>, so a tag split between two chunks is still found
+
+
+def _after_sheet_data(archive: zipfile.ZipFile, part: str) -> bytes:
+    """What follows ``</sheetData>`` in a sheet part, inflated in chunks: the cells are never held in memory."""
+    pending = b""
+    tail: list[bytes] = []
+    with archive.open(part) as member:
+        while chunk := member.read(_CHUNK):
+            if tail:
+                tail.append(chunk)
+                continue
+            window = pending + chunk
+            end = _SHEET_DATA_END.search(window)
+            if end is not None:
+                tail.append(window[end.end() :])
+            else:
+                pending = window[-_TAG_OVERLAP:]
+    return b"".join(tail)
 
 
 def _cell_value(cell: Any) -> cv.CellValue:
