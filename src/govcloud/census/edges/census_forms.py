@@ -1,9 +1,13 @@
 """Census forms: the spreadsheet template, importing returned forms into the inventory, exporting it back. Edge.
 
 A form has three sheets with the Chinese headers of the programme: ``部门``, ``系统`` and ``信息资源`` (see
-:data:`SHEETS`). Forms come back as .xlsx workbooks or as .csv files holding one sheet each (which sheet is
-decided by the header row; the text is UTF-8, with or without a byte-order mark, or GBK; anything else is
-refused, never guessed). Cell values are normalised by :mod:`govcloud.census.core.census_values`.
+:data:`SHEETS`). Forms come back as .xlsx, .xls or .ods workbooks (read by what the file is, whatever its
+name) or as .csv files holding one sheet each (which sheet is decided by the header row; the text is UTF-8,
+with or without a byte-order mark, or GBK; anything else is refused, never guessed). Forms come back the way
+people fill them in: title rows, headers marked 【必填】, 序号 and 备注 columns, a department merged down its
+rows, 合计 and signature rows under the data, optional columns deleted. Header clean-up, note rows and
+merged blocks are handled by :mod:`govcloud.census.core.census_values`, which also normalises cell values;
+every row or column an import skips is reported as a :class:`Notice`.
 
 Importing is all or nothing. Every row of every file is read and checked; then the new inventory is built
 in memory and put through the same cross-record checks the loader runs (``core.checks.check_inventory``),
