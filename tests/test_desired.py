@@ -438,10 +438,12 @@ def test_the_exchange_reaches_the_share_port_and_only_the_own_department_the_res
     assert all(p["port"] != 8444 for rule in ingress for p in rule["ports"])
     restricted = named(state, "NetworkPolicy", "aaa-001-restricted", "d-aaa")
     assert restricted["metadata"]["labels"][desired.SHARING_LABEL] == "restricted"
+    # its own department: the staff and servers in its 专用网络区 (the zone's range), and its namespaces
     assert restricted["spec"]["ingress"] == [
         {
             "from": [
-                {"namespaceSelector": {"matchLabels": {desired.ZONE_LABEL: "DZ-AAA", desired.DEPARTMENT_LABEL: "AAA"}}}
+                {"ipBlock": {"cidr": "10.80.0.0/24"}},
+                {"namespaceSelector": {"matchLabels": {desired.ZONE_LABEL: "DZ-AAA", desired.DEPARTMENT_LABEL: "AAA"}}},
             ],
             "ports": [{"protocol": "TCP", "port": 8444}],
         }
@@ -541,7 +543,7 @@ def test_the_internet_reaches_only_the_ingress_controller_never_the_cluster_or_t
         for m in objects(state, "NetworkPolicy")
         for rule in m["spec"].get("ingress", ())
         for peer in rule["from"]
-        if "ipBlock" in peer
+        if "ipBlock" in peer and ipaddress.IPv4Network(peer["ipBlock"]["cidr"]).prefixlen == 0
     ]
     assert [namespace for namespace, _ in blocks] == ["govcloud-ingress"]
     block = blocks[0][1]

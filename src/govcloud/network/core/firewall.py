@@ -4,9 +4,9 @@ The flow matrix (:mod:`govcloud.network.core.flows`) says who may reach whom; th
 endpoints are on the wire and how one zone router enforces it with nftables:
 
 * **address resolution**: a system is the addresses of the hosts that run it (``Host.systems``), or its
-  zone's ranges when no host declares it; a platform service is its address; a zone is its ranges; the
-  management network is its ranges; the Internet is every IPv4 address outside the extranet (all zone
-  ranges and the management ranges).
+  zone's ranges when no host declares it; a platform service is its address; a zone, and the hosts of a
+  zone (what management reaches), are its ranges; the management network is its ranges; the Internet is
+  every IPv4 address outside the extranet (all zone ranges and the management ranges).
 * **per router**: a router keeps the flows whose source or destination lies in a zone it terminates.
 * **grouping**: flows with the same endpoints, protocol and reason become one rule with a port set;
   rules that differ only by their sources (or destinations) share one named set, so the ruleset stays
@@ -106,7 +106,8 @@ class Resolver:
         if kind is EndpointKind.PLATFORM:
             service = self._platform(endpoint.name)
             return AddressSet((ipaddress.IPv4Network(service.address),) if service is not None else ())
-        if kind is EndpointKind.ZONE:
+        if kind in (EndpointKind.ZONE, EndpointKind.HOSTS):
+            # On the wire a zone's hosts are the zone's ranges: the router cannot tell a host from a service.
             zone = self.inventory.zone_by_code.get(endpoint.name)
             return AddressSet(collapse(zone.ranges) if zone is not None else ())
         if kind is EndpointKind.MANAGEMENT:
@@ -125,7 +126,7 @@ class Resolver:
         if kind is EndpointKind.PLATFORM:
             service = self._platform(endpoint.name)
             return frozenset({service.zone}) if service is not None else frozenset()
-        if kind is EndpointKind.ZONE:
+        if kind in (EndpointKind.ZONE, EndpointKind.HOSTS):
             return frozenset({endpoint.name})
         return frozenset()
 
@@ -299,6 +300,9 @@ def identifier(text: str) -> str:
 def endpoint_set_name(endpoint: Endpoint) -> str:
     if endpoint.kind is EndpointKind.MANAGEMENT:
         return MANAGEMENT_SET
+    if endpoint.kind is EndpointKind.HOSTS:
+        # the same addresses as the zone, so the same set
+        return f"{EndpointKind.ZONE.value}_{identifier(endpoint.name)}"
     return f"{endpoint.kind.value}_{identifier(endpoint.name)}"
 
 
@@ -349,6 +353,7 @@ class _SetRegistry:
         zones = resolver.inventory.network.zones
         self.named_groups = {
             frozenset(Endpoint(EndpointKind.ZONE, z.code) for z in zones): "all_zones",
+            frozenset(Endpoint(EndpointKind.HOSTS, z.code) for z in zones): "all_zones",
             frozenset(
                 Endpoint(EndpointKind.ZONE, z.code) for z in zones if z.kind is model.ZoneKind.DEDICATED
             ): "dedicated_zones",

@@ -7,8 +7,11 @@ Endpoints are concrete (a system, a platform service) or cover many (a departmen
 Internet, the management network). Rules, with the stage that opens them:
 
 - baseline: every department zone reaches the data-sharing exchange and the collaboration gateway; the
-  Internet reaches only the Internet access zone's ingress; the management network reaches hosts on the
-  management ports and nothing else.
+  Internet reaches only the Internet access zone's ingress; the management network reaches the *hosts* of
+  every zone (servers, routers, cluster nodes: :data:`EndpointKind.HOSTS`) on the management ports and
+  nothing else. A host is never a system or a platform service: management reaches no pod and no service
+  port, and the matrix says so (``allows(MANAGEMENT, system, 22)`` is false), so the NetworkPolicies render
+  nothing for it and the firewall renders it as the zones' ranges.
 - network stage of S: S reaches each system it declares in ``depends_on`` on that system's ports; its own
   department reaches it; the ingress reaches it when it publishes public hostnames.
 - data stage of S: the exchange reaches S's ``share`` port when S holds a shareable catalogue entry;
@@ -38,14 +41,16 @@ class EndpointKind(enum.StrEnum):
     ZONE = "zone"
     INTERNET = "internet"
     MANAGEMENT = "management"
+    HOSTS = "hosts"
+    """The machines of one zone (legacy servers, routers, cluster nodes), reached only by management."""
 
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Endpoint:
     """One side of a flow.
 
-    ``name`` is a system code, a platform service (exchange, gateway, ingress), a zone code, or
-    ``internet`` / ``management``.
+    ``name`` is a system code, a platform service (exchange, gateway, ingress), a zone code (for a zone and
+    for the hosts of a zone), or ``internet`` / ``management``.
     """
 
     kind: EndpointKind
@@ -74,6 +79,11 @@ def platform_endpoint(name: str) -> Endpoint:
 
 def zone_endpoint(code: str) -> Endpoint:
     return Endpoint(EndpointKind.ZONE, code)
+
+
+def hosts_endpoint(code: str) -> Endpoint:
+    """The hosts of zone ``code``: what management traffic reaches (never a system's service or a pod)."""
+    return Endpoint(EndpointKind.HOSTS, code)
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -215,7 +225,7 @@ def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
         for zone in inventory.network.zones:
             yield from _flows(
                 MANAGEMENT,
-                zone_endpoint(zone.code),
+                hosts_endpoint(zone.code),
                 management.ports,
                 None,
                 "management traffic comes only from the management network",
