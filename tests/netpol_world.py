@@ -145,15 +145,22 @@ def destination_is(matrix: flows.FlowMatrix, census: Census, endpoint: flows.End
 
 
 def matrix_allows(
-    matrix: flows.FlowMatrix, census: Census, source: Actor, destination: Actor, port: int, protocol: str
+    matrix: flows.FlowMatrix,
+    census: Census,
+    source: Actor,
+    destination: Actor,
+    port: int,
+    protocol: str,
+    *,
+    candidates: Sequence[flows.Flow] | None = None,
 ) -> bool:
-    """The flow matrix's answer for two actors (the expected verdict)."""
+    """The flow matrix's answer for two actors (the expected verdict); ``candidates`` narrows the flows read."""
     return any(
         f.port == port
         and f.protocol.value == protocol
         and source_is(matrix, census, f.source, source)
         and destination_is(matrix, census, f.destination, destination)
-        for f in matrix.flows
+        for f in (matrix.flows if candidates is None else candidates)
     )
 
 
@@ -244,14 +251,25 @@ def mismatches(
     census: Census,
     world: Sequence[Actor],
     ports: Sequence[tuple[int, str]],
+    *,
+    destinations: set[str] | None = None,
 ) -> Iterator[str]:
-    """Every (source, destination, port) where the policies and the matrix disagree, as readable lines."""
+    """Every (source, destination, port) where the policies and the matrix disagree, as readable lines.
+
+    ``destinations`` limits the actors checked as destinations (by name); every actor is a source.
+    """
     cluster = cluster_of(state)
+    by_port: dict[tuple[int, str], list[flows.Flow]] = {}
+    for flow in matrix.flows:
+        by_port.setdefault((flow.port, flow.protocol.value), []).append(flow)
     for source, destination in itertools.permutations(world, 2):
         if not (source.is_pod or destination.is_pod):
             continue  # between two addresses outside the cluster no NetworkPolicy applies
+        if destinations is not None and destination.name not in destinations:
+            continue
         for port, protocol in ports:
-            expected = matrix_allows(matrix, census, source, destination, port, protocol)
+            candidates = by_port.get((port, protocol), ())
+            expected = matrix_allows(matrix, census, source, destination, port, protocol, candidates=candidates)
             actual = cluster.allows(source.endpoint, destination.endpoint, port, protocol)
             if actual != expected:
                 yield f"{source.name} -> {destination.name}:{port}/{protocol}: policies {actual}, matrix {expected}"
