@@ -698,11 +698,13 @@ def test_cloud_hosts_are_prepared_inside_the_hosts_only(lab: Lab, census: tuple[
         assert "server ntp1.govcloud.internal iburst" in (lab.read_file(node, "/etc/chrony/chrony.conf") or "")
         assert "SystemdCgroup = false" in (lab.read_file(node, "/etc/containerd/config.toml") or "")
     labels = yaml.safe_load(lab.read_file("k8s-mlps3-1", "/etc/govcloud/node-labels.yaml") or "")
+    # the role's keys are the very keys the rendered objects select and tolerate
     assert labels["labels"] == {
-        "govcloud/mlps-level": "3",
+        desired.MLPS_LABEL: "3",
         desired.NODE_POOL_LABEL: "mlps3",
-        "govcloud/zone": "PUB",
+        desired.ZONE_LABEL: "PUB",
     }
+    assert desired.NODE_POOL_LABEL == "govcloud.gov.cn/node-pool"
     # the taint the playbook records is exactly the one the rendered level-3 workloads tolerate
     assert labels["taints"] == [{"key": desired.NODE_POOL_LABEL, "value": "mlps3", "effect": "NoSchedule"}]
     general = yaml.safe_load(lab.read_file("k8s-node-1", "/etc/govcloud/node-labels.yaml") or "")
