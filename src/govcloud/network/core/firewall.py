@@ -374,7 +374,10 @@ class _SetRegistry:
         if not resolved:
             return None
         elements = AddressSet(resolved).elements
-        ids = sorted(ep.id for ep in group)
+        # a zone's hosts share the zone's set, so they describe it the same way (the ruleset stays byte-stable)
+        ids = sorted(
+            Endpoint(EndpointKind.ZONE, ep.name).id if ep.kind is EndpointKind.HOSTS else ep.id for ep in group
+        )
         if len(group) == 1:
             name = endpoint_set_name(group[0])
         else:
