@@ -365,7 +365,7 @@ class _Builder:
             internal.extend(inventory.network.management.ranges)
         internal.extend(settings.cloud.cluster_cidrs)
         self.internet_except = [str(n) for n in ipaddress.collapse_addresses(internal)]
-        self._peer_cache: dict[flows.Endpoint, list[Manifest]] = {}
+        self._peer_cache: dict[flows.Endpoint, list[tuple[str, Manifest]]] = {}
 
     # -- platform ------------------------------------------------------------------------------------------
 
@@ -709,9 +709,9 @@ class _Builder:
         grouped: dict[tuple[tuple[str, int], ...], dict[str, Manifest]] = defaultdict(dict)
         for peer_endpoint in sorted(ports_of):
             peers = grouped[tuple(sorted(ports_of[peer_endpoint]))]
-            for peer in self._peers(peer_endpoint):
+            for key, peer in self._peers(peer_endpoint):
                 # Two endpoints can stand for the same addresses (a zone, and a system known only by its zone).
-                peers.setdefault(_peer_key(peer), peer)
+                peers.setdefault(key, peer)
         key = "from" if direction == "ingress" else "to"
         return [
             {
@@ -722,14 +722,15 @@ class _Builder:
             if peers
         ]
 
-    def _peers(self, endpoint: flows.Endpoint) -> list[Manifest]:
-        """The NetworkPolicy peers that stand for one endpoint of the flow matrix (none when not addressable).
+    def _peers(self, endpoint: flows.Endpoint) -> list[tuple[str, Manifest]]:
+        """The NetworkPolicy peers (with a key saying what each admits) that stand for one endpoint of the flow
+        matrix; none when it is not addressable.
 
         A peer list is shared by every rule that names the endpoint, so callers copy before changing it.
         """
         cached = self._peer_cache.get(endpoint)
         if cached is None:
-            cached = self._peer_cache[endpoint] = list(self._compute_peers(endpoint))
+            cached = self._peer_cache[endpoint] = [(_peer_key(p), p) for p in self._compute_peers(endpoint)]
         return cached
 
     def _compute_peers(self, endpoint: flows.Endpoint) -> Iterator[Manifest]:
