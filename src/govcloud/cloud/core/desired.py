@@ -723,10 +723,10 @@ class _Builder:
         ]
 
     def _peers(self, endpoint: flows.Endpoint) -> list[tuple[str, Manifest]]:
-        """The NetworkPolicy peers (with a key saying what each admits) that stand for one endpoint of the flow
-        matrix; none when it is not addressable.
+        """The NetworkPolicy peers that stand for one endpoint of the flow matrix, each with its dedup key.
 
-        A peer list is shared by every rule that names the endpoint, so callers copy before changing it.
+        None when the endpoint is not addressable. A peer list is shared by every rule that names the
+        endpoint, so callers copy before changing it.
         """
         cached = self._peer_cache.get(endpoint)
         if cached is None:
