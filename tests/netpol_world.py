@@ -61,6 +61,7 @@ class Census:
             if (p := progress.get(s.code)) is not None and p.reached is not None and s.cloud is not None
             if not s.classified
         }
+        self.moved = {c for c, p in progress.items() if p.reached is not None}
         self.hosts_of: dict[str, list[ipaddress.IPv4Address]] = {}
         for host in inventory.hosts:
             for code in host.systems:
@@ -86,9 +87,9 @@ class Census:
         if code in self.on_cluster:
             return False
         system = self.inventory.system_by_code[code]
-        zone = (
-            system.cloud.zone if system.cloud is not None else self.inventory.zone_of_department[system.department].code
-        )
+        # before it moves a system runs in its department's network, whatever its planned cloud zone
+        own = self.inventory.zone_of_department[system.department].code
+        zone = system.cloud.zone if system.cloud is not None and code in self.moved else own
         return any(address in r for r in self.zone_ranges(zone))
 
     def platform_is_at(self, name: str, address: ipaddress.IPv4Address) -> bool:

@@ -7,7 +7,8 @@ import ipaddress
 from govcloud.cloud.core import desired, netpol_eval
 from govcloud.core.settings import Settings
 from govcloud.network.core import firewall, flows
-from test_desired import sample_city
+from govcloud.planning.core.stages import Progress, Stage
+from test_desired import department, inventory, sample_city, system
 
 SSH = 22
 
@@ -18,8 +19,8 @@ def test_management_reaches_the_hosts_of_every_zone_and_no_system_or_platform_se
     for zone in inv.network.zones:
         assert matrix.allows(flows.MANAGEMENT, flows.hosts_endpoint(zone.code), SSH)
         assert not matrix.allows(flows.zone_endpoint(zone.code), flows.hosts_endpoint(zone.code), SSH)
-    for system in inv.systems:
-        assert not matrix.allows(flows.MANAGEMENT, flows.system_endpoint(system.code), SSH), system.code
+    for each in inv.systems:
+        assert not matrix.allows(flows.MANAGEMENT, flows.system_endpoint(each.code), SSH), each.code
     for name in flows.PLATFORM_SERVICES:
         assert not matrix.allows(flows.MANAGEMENT, flows.platform_endpoint(name), SSH)
     # every management flow ends at hosts, and only management starts one to hosts
@@ -63,3 +64,32 @@ def test_no_network_policy_opens_anything_to_the_management_network() -> None:
         for port in sorted(ports | {SSH}):
             assert not cluster.allows(management, pod, port), (pod.name, port)
             assert not cluster.allows(pod, management, port), (pod.name, port)
+
+
+def test_a_system_that_has_not_moved_runs_in_its_department_s_zone_whatever_its_planned_cloud_zone() -> None:
+    inv = inventory(
+        [department("AAA"), department("BBB")],
+        [system("AAA-001", depends_on=("BBB-001",)), system("BBB-001", zone="INET", ports=(("api", 8000),))],
+    )
+    before = {"AAA-001": Progress(Stage.NETWORK)}
+    matrix = flows.compute_flow_matrix(inv, before)
+    callee = flows.system_endpoint("BBB-001")
+    assert matrix.locations[callee].zone == "DZ-BBB"
+    dz_bbb = inv.zone_by_code["DZ-BBB"].ranges
+    # both renderings put it there: the zone firewalls ...
+    assert firewall.Resolver(inv, locations=matrix.locations).addresses(callee).networks == dz_bbb
+    # ... and the caller's egress on the cluster
+    state = desired.desired_state(inv, before, Settings())
+    egress = next(m for m in state.all() if m["metadata"]["name"] == "aaa-001-egress")
+    assert egress["spec"]["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "10.80.1.0/24"}}], "ports": [{"protocol": "TCP", "port": 8000}]}
+    ]
+    # once it has moved it is its pods in the Internet access zone's namespace
+    after = {**before, "BBB-001": Progress(Stage.NETWORK)}
+    moved = flows.compute_flow_matrix(inv, after)
+    assert moved.locations[callee].zone == "INET"
+    state = desired.desired_state(inv, after, Settings())
+    egress = next(m for m in state.all() if m["metadata"]["name"] == "aaa-001-egress")
+    (peer,) = egress["spec"]["egress"][0]["to"]
+    assert peer["podSelector"] == {"matchLabels": {desired.SYSTEM_LABEL: "BBB-001"}}
+    assert peer["namespaceSelector"]["matchLabels"][desired.NAMESPACE_NAME_LABEL] == "d-bbb-inet"

@@ -368,7 +368,7 @@ def test_business_flows_never_open_management_ports(census: tuple[Path, Path]) -
     fw = firewall.build_firewalls(inventory, matrix)[ROUTER]
     assert any("uses a management port" in r for r in fw.refused)
     assert all(22 not in r.ports for c in fw.systems for r in c.rules)
-    resolver = firewall.Resolver(inventory)
+    resolver = firewall.Resolver(inventory, locations=matrix.locations)
     assert not firewall.flow_reaches(matrix, resolver, source="10.91.3.99", destination="10.91.3.10", port=22)
     assert firewall.flow_reaches(matrix, resolver, source="10.89.0.10", destination="10.91.3.10", port=22)
 
@@ -585,7 +585,7 @@ def _observe(lab: Lab, ports: list[int]) -> dict[tuple[str, str, int], bool]:
 
 def _expected(lab: Lab, inventory: model.Inventory, matrix: flows.FlowMatrix, ports: list[int]) -> dict[Any, bool]:
     """What the flow matrix allows, resolved to the lab's addresses by the core."""
-    resolver = firewall.Resolver(inventory)
+    resolver = firewall.Resolver(inventory, locations=matrix.locations)
     management = [ipaddress.IPv4Network(MANAGEMENT_RANGE)]
     expected: dict[tuple[str, str, int], bool] = {}
     for src in lab.spec.hosts:
@@ -664,7 +664,7 @@ def test_zone_firewall_enforces_the_flow_matrix_by_packets(lab: Lab, census: tup
     opened = {key for key in after if after[key] and not seen[key]}
     assert opened  # something opened ...
     assert not {key for key in after if seen[key] and not after[key]}  # ... nothing closed
-    resolver = firewall.Resolver(inventory)
+    resolver = firewall.Resolver(inventory, locations=staged.locations)
     own = set(staged.opened_by(STAGED_SYSTEM))
     for src, dst, port in opened:  # ... and only the staged system's flows
         assert any(

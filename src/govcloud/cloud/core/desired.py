@@ -350,7 +350,7 @@ class _Builder:
             self.on_cluster[system.code] = (system, reached, placement)
         # Off the cluster, an endpoint is where the firewall says it is: one address resolution for both
         # renderings (a system is its hosts' addresses, else its zone's ranges; a platform service its address).
-        self.resolver = firewall.Resolver(inventory)
+        self.resolver = firewall.Resolver(inventory, locations=self.matrix.locations)
         self.host_networks: dict[str, list[ipaddress.IPv4Network]] = defaultdict(list)
         for host in inventory.hosts:
             for code in host.systems:

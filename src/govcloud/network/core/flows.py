@@ -152,9 +152,13 @@ class FlowMatrix:
         return tuple(f for f in self.flows if f.destination == destination)
 
 
-def location_of_system(system: model.System, inventory: model.Inventory) -> Location:
-    """A system sits in its cloud placement's zone, or (before it moves) in its department's zone."""
-    if system.cloud is not None:
+def location_of_system(system: model.System, inventory: model.Inventory, *, moved: bool = True) -> Location:
+    """A system sits in its cloud placement's zone once it has moved, and before that in its department's zone.
+
+    ``moved``: its plan has reached a stage (what puts it on the cloud); the census's ``cloud`` is only where
+    it is going, so a system that has not started still runs in its department's network.
+    """
+    if system.cloud is not None and moved and not system.classified:
         return Location(system.cloud.zone, system.department)
     zone = inventory.zone_of_department.get(system.department)
     return Location(zone.code if zone is not None else "", system.department)
@@ -180,7 +184,8 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
             continue
         flows.extend(_system_flows(system, system_progress, inventory))
     locations: dict[Endpoint, Location] = {
-        system_endpoint(s.code): location_of_system(s, inventory) for s in inventory.systems
+        system_endpoint(s.code): location_of_system(s, inventory, moved=_has_moved(progress, s.code))
+        for s in inventory.systems
     }
     platform = inventory.network.platform
     for name in PLATFORM_SERVICES:
@@ -191,6 +196,11 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
     unique = set(flows)
     ordered = sorted(unique, key=_flow_key)
     return FlowMatrix(flows=tuple(ordered), locations=locations)
+
+
+def _has_moved(progress: ProgressMap, code: str) -> bool:
+    reached = progress.get(code)
+    return reached is not None and reached.reached is not None
 
 
 def _flow_key(flow: Flow) -> tuple[str, str, str, str, int, str, str]:
