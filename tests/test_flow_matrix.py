@@ -93,3 +93,31 @@ def test_a_system_that_has_not_moved_runs_in_its_department_s_zone_whatever_its_
     (peer,) = egress["spec"]["egress"][0]["to"]
     assert peer["podSelector"] == {"matchLabels": {desired.SYSTEM_LABEL: "BBB-001"}}
     assert peer["namespaceSelector"]["matchLabels"][desired.NAMESPACE_NAME_LABEL] == "d-bbb-inet"
+
+
+def test_a_platform_service_off_the_cluster_is_reached_and_admitted_at_its_census_address() -> None:
+    inv, progress = sample_city()
+    platform = inv.network.platform
+    exchange = platform.exchange.model_copy(update={"on_cluster": False})
+    network = inv.network.model_copy(update={"platform": platform.model_copy(update={"exchange": exchange})})
+    inv = inv.model_copy(update={"network": network})
+    state = desired.desired_state(inv, progress, Settings())
+    names = {(m["kind"], m["metadata"].get("namespace"), m["metadata"]["name"]) for m in state.all()}
+    # nothing of it runs on the cluster
+    assert ("Namespace", None, desired.PLATFORM_NAMESPACES["exchange"]) not in names
+    assert not [n for n in names if n[1] == desired.PLATFORM_NAMESPACES["exchange"]]
+    address = {"ipBlock": {"cidr": "10.64.0.10/32"}}
+    # it collects the share port of a system at its data stage from its address ...
+    ingress = next(m for m in state.all() if m["metadata"]["name"] == "aaa-001-ingress")
+    share = [r for r in ingress["spec"]["ingress"] if r["ports"] == [{"protocol": "TCP", "port": 8443}]]
+    assert [r["from"] for r in share] == [[address]]
+    # ... and every department reaches it there, on its port only
+    outbound = next(
+        m for m in state.all() if m["metadata"]["name"] == "zone-outbound" and m["metadata"]["namespace"] == "d-bbb"
+    )
+    assert any(
+        address in rule["to"] and rule["ports"] == [{"protocol": "TCP", "port": 443}]
+        for rule in outbound["spec"]["egress"]
+    )
+    # the gateway still runs on the cluster and is still reached by its pods
+    assert ("Namespace", None, desired.PLATFORM_NAMESPACES["gateway"]) in names
