@@ -6,9 +6,11 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from govcloud.census.core import codes
 from govcloud.cloud.core import desired
@@ -438,10 +440,12 @@ def test_the_exchange_reaches_the_share_port_and_only_the_own_department_the_res
     assert all(p["port"] != 8444 for rule in ingress for p in rule["ports"])
     restricted = named(state, "NetworkPolicy", "aaa-001-restricted", "d-aaa")
     assert restricted["metadata"]["labels"][desired.SHARING_LABEL] == "restricted"
+    # its own department: the staff and servers in its 专用网络区 (the zone's range), and its namespaces
     assert restricted["spec"]["ingress"] == [
         {
             "from": [
-                {"namespaceSelector": {"matchLabels": {desired.ZONE_LABEL: "DZ-AAA", desired.DEPARTMENT_LABEL: "AAA"}}}
+                {"ipBlock": {"cidr": "10.80.0.0/24"}},
+                {"namespaceSelector": {"matchLabels": {desired.ZONE_LABEL: "DZ-AAA", desired.DEPARTMENT_LABEL: "AAA"}}},
             ],
             "ports": [{"protocol": "TCP", "port": 8444}],
         }
@@ -541,7 +545,7 @@ def test_the_internet_reaches_only_the_ingress_controller_never_the_cluster_or_t
         for m in objects(state, "NetworkPolicy")
         for rule in m["spec"].get("ingress", ())
         for peer in rule["from"]
-        if "ipBlock" in peer
+        if "ipBlock" in peer and ipaddress.IPv4Network(peer["ipBlock"]["cidr"]).prefixlen == 0
     ]
     assert [namespace for namespace, _ in blocks] == ["govcloud-ingress"]
     block = blocks[0][1]
@@ -665,3 +669,22 @@ def test_a_system_port_that_takes_a_data_stage_port_is_refused() -> None:
         desired.desired_state(inv, progress, Settings())
     assert [r.system for r in caught.value.refusals] == ["AAA-001", "AAA-002"]
     assert "clashes with the data-stage ports" in str(caught.value)
+
+
+def test_the_cloud_host_role_labels_nodes_with_the_keys_the_workloads_select() -> None:
+    """One node-pool key everywhere: the role's prefix, the rendered selectors and tolerations, the README."""
+    root = Path(__file__).resolve().parents[1]
+    defaults = yaml.safe_load((root / "playbooks/roles/cloud_host/defaults/main.yml").read_text(encoding="utf-8"))
+    assert defaults["cloud_host_label_prefix"] + "/" == desired.PREFIX
+    # a DNS subdomain the programme owns, never Kubernetes' own reserved kubernetes.io / k8s.io
+    prefix = desired.PREFIX.rstrip("/")
+    assert "." in prefix
+    assert not prefix.endswith(("kubernetes.io", "k8s.io"))
+    assert all(DNS_1123_LABEL.match(part) for part in prefix.split("."))
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert f"`{desired.NODE_POOL_LABEL}`" in readme
+    assert "govcloud/node-pool" not in readme
+    inv = inventory([department("AAA")], [system("AAA-001", mlps=3)])
+    pod = _pod(desired.desired_state(inv, {"AAA-001": Progress(Stage.NETWORK)}, Settings()), "aaa-001")
+    assert pod["nodeSelector"] == {desired.NODE_POOL_LABEL: "mlps3"}
+    assert pod["tolerations"][0]["key"] == desired.NODE_POOL_LABEL

@@ -368,7 +368,7 @@ def test_business_flows_never_open_management_ports(census: tuple[Path, Path]) -
     fw = firewall.build_firewalls(inventory, matrix)[ROUTER]
     assert any("uses a management port" in r for r in fw.refused)
     assert all(22 not in r.ports for c in fw.systems for r in c.rules)
-    resolver = firewall.Resolver(inventory)
+    resolver = firewall.Resolver(inventory, locations=matrix.locations)
     assert not firewall.flow_reaches(matrix, resolver, source="10.91.3.99", destination="10.91.3.10", port=22)
     assert firewall.flow_reaches(matrix, resolver, source="10.89.0.10", destination="10.91.3.10", port=22)
 
@@ -585,7 +585,7 @@ def _observe(lab: Lab, ports: list[int]) -> dict[tuple[str, str, int], bool]:
 
 def _expected(lab: Lab, inventory: model.Inventory, matrix: flows.FlowMatrix, ports: list[int]) -> dict[Any, bool]:
     """What the flow matrix allows, resolved to the lab's addresses by the core."""
-    resolver = firewall.Resolver(inventory)
+    resolver = firewall.Resolver(inventory, locations=matrix.locations)
     management = [ipaddress.IPv4Network(MANAGEMENT_RANGE)]
     expected: dict[tuple[str, str, int], bool] = {}
     for src in lab.spec.hosts:
@@ -664,7 +664,7 @@ def test_zone_firewall_enforces_the_flow_matrix_by_packets(lab: Lab, census: tup
     opened = {key for key in after if after[key] and not seen[key]}
     assert opened  # something opened ...
     assert not {key for key in after if seen[key] and not after[key]}  # ... nothing closed
-    resolver = firewall.Resolver(inventory)
+    resolver = firewall.Resolver(inventory, locations=staged.locations)
     own = set(staged.opened_by(STAGED_SYSTEM))
     for src, dst, port in opened:  # ... and only the staged system's flows
         assert any(
@@ -698,11 +698,13 @@ def test_cloud_hosts_are_prepared_inside_the_hosts_only(lab: Lab, census: tuple[
         assert "server ntp1.govcloud.internal iburst" in (lab.read_file(node, "/etc/chrony/chrony.conf") or "")
         assert "SystemdCgroup = false" in (lab.read_file(node, "/etc/containerd/config.toml") or "")
     labels = yaml.safe_load(lab.read_file("k8s-mlps3-1", "/etc/govcloud/node-labels.yaml") or "")
+    # the role's keys are the very keys the rendered objects select and tolerate
     assert labels["labels"] == {
-        "govcloud/mlps-level": "3",
+        desired.MLPS_LABEL: "3",
         desired.NODE_POOL_LABEL: "mlps3",
-        "govcloud/zone": "PUB",
+        desired.ZONE_LABEL: "PUB",
     }
+    assert desired.NODE_POOL_LABEL == "govcloud.gov.cn/node-pool"
     # the taint the playbook records is exactly the one the rendered level-3 workloads tolerate
     assert labels["taints"] == [{"key": desired.NODE_POOL_LABEL, "value": "mlps3", "effect": "NoSchedule"}]
     general = yaml.safe_load(lab.read_file("k8s-node-1", "/etc/govcloud/node-labels.yaml") or "")

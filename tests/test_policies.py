@@ -103,6 +103,44 @@ def test_restricted_rule_with_a_peer_outside_the_department_is_rejected(
     assert why in found[0].message
 
 
+@pytest.mark.parametrize(
+    "cidr",
+    ["10.80.0.0/16", "0.0.0.0/0", "10.80.0.0/23", "10.63.0.0/24"],
+    ids=["the-whole-extranet-block", "everything", "own-zone-and-the-next", "the-management-network"],
+)
+def test_restricted_rule_with_an_ip_block_wider_than_the_own_zone_is_rejected(stack: list[Manifest], cidr: str) -> None:
+    find(stack, "NetworkPolicy", "aaa-001-restricted", "d-aaa")["spec"]["ingress"][0]["from"].append(
+        {"ipBlock": {"cidr": cidr}}
+    )
+    found = of(policies.RESTRICTED_DATA, stack)
+    assert [v.object for v in found] == ["NetworkPolicy/d-aaa/aaa-001-restricted"]
+    assert "ipBlock" in found[0].message
+
+
+def test_restricted_rule_may_admit_the_own_zone_s_addresses_as_its_namespace_states_them(
+    stack: list[Manifest],
+) -> None:
+    rule = find(stack, "NetworkPolicy", "aaa-001-restricted", "d-aaa")["spec"]["ingress"][0]
+    assert {"ipBlock": {"cidr": "10.80.0.0/24"}} in rule["from"]  # the staff of DZ-AAA, as rendered
+    rule["from"].append({"ipBlock": {"cidr": "10.80.0.77/32"}})  # one server of the zone: still inside
+    assert of(policies.RESTRICTED_DATA, stack) == []
+    # the ranges come from the department's Namespace: change them there and the same block is outside
+    namespace = find(stack, "Namespace", "d-aaa")
+    assert namespace["metadata"]["annotations"][desired.ZONE_RANGES_ANNOTATION] == "10.80.0.0/24"
+    namespace["metadata"]["annotations"][desired.ZONE_RANGES_ANNOTATION] = "10.81.0.0/24"
+    assert of(policies.RESTRICTED_DATA, stack)
+    # and without the annotation no ipBlock can be proven the department's
+    del namespace["metadata"]["annotations"][desired.ZONE_RANGES_ANNOTATION]
+    assert of(policies.RESTRICTED_DATA, stack)
+
+
+def test_restricted_rule_ranges_are_not_taken_from_another_department_s_namespace(stack: list[Manifest]) -> None:
+    rule = find(stack, "NetworkPolicy", "aaa-001-restricted", "d-aaa")["spec"]["ingress"][0]
+    other = find(stack, "Namespace", "d-bbb")["metadata"]["annotations"][desired.ZONE_RANGES_ANNOTATION]
+    rule["from"].append({"ipBlock": {"cidr": other}})
+    assert of(policies.RESTRICTED_DATA, stack)
+
+
 def test_restricted_rule_without_sources_admits_everyone_and_is_rejected(stack: list[Manifest]) -> None:
     del find(stack, "NetworkPolicy", "aaa-001-restricted", "d-aaa")["spec"]["ingress"][0]["from"]
     assert "admits every source" in of(policies.RESTRICTED_DATA, stack)[0].message

@@ -261,6 +261,11 @@ class PlatformService(Record):
     zone: ZoneCode
     address: ipaddress.IPv4Address
     ports: tuple[ServicePort, ...] = pydantic.Field(min_length=1)
+    on_cluster: bool = pydantic.Field(
+        default=True,
+        description="runs as pods in its platform namespace on the shared cloud; false: it runs elsewhere, at "
+        "its address, and the NetworkPolicies reach it and admit it there",
+    )
 
 
 class Platform(Record):

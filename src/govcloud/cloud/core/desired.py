@@ -13,15 +13,19 @@ Namespaces
     exactly the set of namespaces labelled with it.
 
 Labels (the facts the policies read, since a policy pack sees only objects)
-    ``govcloud/department`` (code), ``govcloud/zone`` (zone code), ``govcloud/zone-kind`` (``dedicated``,
-    ``internet``, ``public``), ``govcloud/mlps-level`` (``"1"``..``"4"``; on a namespace the highest of the
-    systems running in it; absent when ungraded), ``govcloud/system`` (system code: pods, workloads, Services,
-    NetworkPolicies and Ingresses of the system), ``govcloud/platform`` (``exchange``, ``gateway``,
-    ``ingress``: platform namespaces; the platform's own pods must carry it too), ``govcloud/sharing:
-    restricted`` (the Service and NetworkPolicy of the 不予共享 data port), ``govcloud/writable-root: "true"``
-    (the stated exception :attr:`~govcloud.core.model.CloudPlacement.writable_root`), ``govcloud/stage``
-    (the stage the system has reached). Nodes of a dedicated pool carry ``govcloud/node-pool=<pool>`` and the
-    taint ``govcloud/node-pool=<pool>:NoSchedule``; placed pods select and tolerate exactly that.
+    Every key govcloud sets is prefixed ``govcloud.gov.cn/`` (:data:`PREFIX`): Kubernetes asks automation that
+    labels objects to prefix its keys with a DNS subdomain it owns, as its own ``app.kubernetes.io/`` keys do,
+    so no other tool's keys can collide with these. ``govcloud.gov.cn/department`` (code), ``/zone`` (zone
+    code), ``/zone-kind`` (``dedicated``, ``internet``, ``public``), ``/mlps-level`` (``"1"``..``"4"``; on a
+    namespace the highest of the systems running in it; absent when ungraded), ``/system`` (system code: pods,
+    workloads, Services, NetworkPolicies and Ingresses of the system), ``/platform`` (``exchange``,
+    ``gateway``, ``ingress``: platform namespaces; the platform's own pods must carry it too), ``/sharing:
+    restricted`` (the Service and NetworkPolicy of the 不予共享 data port), ``/writable-root: "true"`` (the
+    stated exception :attr:`~govcloud.core.model.CloudPlacement.writable_root`), ``/stage`` (the stage the
+    system has reached). A Namespace with a zone carries the zone's ranges in the annotation
+    ``/zone-ranges``. Nodes of a dedicated pool carry ``govcloud.gov.cn/node-pool=<pool>`` and the taint
+    ``govcloud.gov.cn/node-pool=<pool>:NoSchedule`` (the ``cloud_host`` role sets both, from the same
+    prefix); placed pods select and tolerate exactly that.
 
 Routes
     ``networking.k8s.io/v1`` Ingress, not Gateway API: it is in every cluster without installing CRDs, every
@@ -30,7 +34,7 @@ Routes
     ingress, public: TLS, the system's public hostnames) and ``govcloud-collaboration`` (the 业务协同网关,
     reachable from the departments only: ``<system>.<settings.cloud.gateway_domain>``). An Ingress lives in
     its backend's namespace (Ingress cannot cross namespaces), so public ones are in ``d-<code>-inet``.
-    The controllers' pods must carry ``govcloud/platform: ingress`` / ``gateway`` in their namespaces.
+    The controllers' pods must carry ``govcloud.gov.cn/platform: ingress`` / ``gateway`` in their namespaces.
 
 NetworkPolicies
     Rendered from :func:`~govcloud.network.core.flows.compute_flow_matrix`, never recomputed: per destination pod
@@ -38,7 +42,21 @@ NetworkPolicies
     policy; per namespace one ``zone-outbound`` policy for the flows whose source is the namespace's zone
     (namespace-wide names never end in ``-ingress``/``-egress``/``-restricted``, so no system's can clash). With
     the namespace-wide ``default-deny`` (ingress and egress, DNS to kube-system only) every pod is isolated in
-    both directions, so traffic between two pods passes exactly when the matrix allows it.
+    both directions, so traffic passes exactly when the matrix allows it. Each endpoint of the matrix becomes
+    the peers that stand for it, on and off the cluster:
+
+    - a system on the cluster: its pods (namespace and ``/system`` selectors), plus the addresses of legacy
+      servers the census still lists for it; off the cluster: where the firewall puts it
+      (:class:`~govcloud.network.core.firewall.Resolver`: its hosts' addresses, else its zone's ranges);
+    - a platform service: its pods, or its census address when it runs off the cluster (``on_cluster: false``);
+    - a zone: ipBlocks of its ranges (its staff and not-yet-moved servers) and its namespaces' selector;
+    - the Internet: every address outside the extranet and the cluster's own ranges (the ingress only);
+    - the management network: nothing. It reaches hosts (``flows.EndpointKind.HOSTS``), never a pod.
+
+    ipBlocks never cover the cluster's pod and service ranges (``cloud.cluster_cidrs`` are cut out), so an
+    address block can never stand in for a pod. Off-cluster sources keep their addresses only when the
+    cluster's network routes the extranet to pods without SNAT (routed pod networks, or Services with
+    ``externalTrafficPolicy: Local``); that is a requirement on the cluster, stated in the README.
 """
 
 from __future__ import annotations
@@ -54,7 +72,7 @@ from govcloud import collector
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.errors import RefusedError
-from govcloud.network.core import flows
+from govcloud.network.core import firewall, flows
 from govcloud.planning.core.stages import Progress, ProgressMap, Stage
 
 Manifest = dict[str, Any]
@@ -62,26 +80,28 @@ Manifest = dict[str, Any]
 
 # --- label and annotation keys (the Pulumi programs and the policy pack read these) ---------------------
 
-PREFIX: Final = "govcloud/"
-DEPARTMENT_LABEL: Final = "govcloud/department"
-ZONE_LABEL: Final = "govcloud/zone"
-ZONE_KIND_LABEL: Final = "govcloud/zone-kind"
-MLPS_LABEL: Final = "govcloud/mlps-level"
-SYSTEM_LABEL: Final = "govcloud/system"
-PLATFORM_LABEL: Final = "govcloud/platform"
-SHARING_LABEL: Final = "govcloud/sharing"
+PREFIX: Final = "govcloud.gov.cn/"
+DEPARTMENT_LABEL: Final = PREFIX + "department"
+ZONE_LABEL: Final = PREFIX + "zone"
+ZONE_KIND_LABEL: Final = PREFIX + "zone-kind"
+MLPS_LABEL: Final = PREFIX + "mlps-level"
+SYSTEM_LABEL: Final = PREFIX + "system"
+PLATFORM_LABEL: Final = PREFIX + "platform"
+SHARING_LABEL: Final = PREFIX + "sharing"
 SHARING_RESTRICTED: Final = "restricted"
-WRITABLE_ROOT_LABEL: Final = "govcloud/writable-root"
-STAGE_LABEL: Final = "govcloud/stage"
-NODE_POOL_LABEL: Final = "govcloud/node-pool"
-"""Node label and taint key of a dedicated node pool (``govcloud/node-pool=<pool>:NoSchedule``)."""
+WRITABLE_ROOT_LABEL: Final = PREFIX + "writable-root"
+STAGE_LABEL: Final = PREFIX + "stage"
+NODE_POOL_LABEL: Final = PREFIX + "node-pool"
+"""Node label and taint key of a dedicated node pool (``govcloud.gov.cn/node-pool=<pool>:NoSchedule``)."""
 NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
 """Set by Kubernetes itself on every namespace (immutable), so a selector on it names one namespace."""
-WHY_ANNOTATION: Final = "govcloud/why"
+WHY_ANNOTATION: Final = PREFIX + "why"
 """On NetworkPolicies: the flows they open and the reason the flow matrix gives for each."""
-NAME_ANNOTATION: Final = "govcloud/name"
+NAME_ANNOTATION: Final = PREFIX + "name"
 """The Chinese name of the department, zone or system an object belongs to."""
-IMAGE_PLACEHOLDER_ANNOTATION: Final = "govcloud/image-placeholder"
+IMAGE_PLACEHOLDER_ANNOTATION: Final = PREFIX + "image-placeholder"
+ZONE_RANGES_ANNOTATION: Final = PREFIX + "zone-ranges"
+"""On Namespaces: the address ranges of the namespace's zone (comma-separated CIDRs), as the census states them."""
 
 MANAGED_BY: Final = {"app.kubernetes.io/managed-by": "govcloud", "app.kubernetes.io/part-of": "govcloud"}
 
@@ -328,19 +348,24 @@ class _Builder:
             placement = place_system(system, settings)
             assert isinstance(placement, Placement)  # refusals were raised before
             self.on_cluster[system.code] = (system, reached, placement)
-        self.host_cidrs: dict[str, list[str]] = defaultdict(list)
+        # Off the cluster, an endpoint is where the firewall says it is: one address resolution for both
+        # renderings (a system is its hosts' addresses, else its zone's ranges; a platform service its address).
+        self.resolver = firewall.Resolver(inventory, locations=self.matrix.locations)
+        self.host_networks: dict[str, list[ipaddress.IPv4Network]] = defaultdict(list)
         for host in inventory.hosts:
             for code in host.systems:
                 for address in host.addresses:
-                    self.host_cidrs[code].append(f"{address.address.ip}/32")
+                    self.host_networks[code].append(ipaddress.IPv4Network(address.address.ip))
         self.namespace_of: dict[str, str] = {
             code: system_namespace(system, inventory) for code, (system, _, _) in self.on_cluster.items()
         }
+        self.cluster_cidrs = firewall.collapse(settings.cloud.cluster_cidrs)
         internal = [r for z in inventory.network.zones for r in z.ranges]
         if inventory.network.management is not None:
             internal.extend(inventory.network.management.ranges)
         internal.extend(settings.cloud.cluster_cidrs)
         self.internet_except = [str(n) for n in ipaddress.collapse_addresses(internal)]
+        self._peer_cache: dict[flows.Endpoint, list[tuple[str, Manifest]]] = {}
 
     # -- platform ------------------------------------------------------------------------------------------
 
@@ -350,6 +375,8 @@ class _Builder:
         platform = self.inventory.network.platform
         for name in flows.PLATFORM_SERVICES:
             service: model.PlatformService = getattr(platform, name)
+            if not service.on_cluster:
+                continue  # it runs elsewhere: the departments' policies reach it at its address
             zone = self.inventory.zone_by_code.get(service.zone)
             namespace = _Namespace(PLATFORM_NAMESPACES[name], None, zone, platform=name)
             yield self._namespace(namespace, mlps=None, annotations={NAME_ANNOTATION: service.name})
@@ -580,6 +607,9 @@ class _Builder:
         if mlps is not None:
             labels[MLPS_LABEL] = str(mlps)
         labels.update(PSA_LABELS)
+        if namespace.zone is not None:
+            # What the policies need to tell a department's own addresses from others' (policies read objects).
+            annotations = {**annotations, ZONE_RANGES_ANNOTATION: ",".join(str(r) for r in namespace.zone.ranges)}
         return {
             "apiVersion": "v1",
             "kind": "Namespace",
@@ -674,55 +704,94 @@ class _Builder:
         """One rule per set of ports, listing every peer that uses exactly those ports; deterministic order."""
         ports_of: dict[flows.Endpoint, set[tuple[str, int]]] = defaultdict(set)
         for flow in chosen:
-            peer = flow.source if direction == "ingress" else flow.destination
-            ports_of[peer].add((flow.protocol.value, flow.port))
-        grouped: dict[tuple[tuple[str, int], ...], list[Manifest]] = defaultdict(list)
+            other = flow.source if direction == "ingress" else flow.destination
+            ports_of[other].add((flow.protocol.value, flow.port))
+        grouped: dict[tuple[tuple[str, int], ...], dict[str, Manifest]] = defaultdict(dict)
         for peer_endpoint in sorted(ports_of):
-            peers = self._peers(peer_endpoint)
-            if peers:
-                grouped[tuple(sorted(ports_of[peer_endpoint]))].extend(peers)
+            peers = grouped[tuple(sorted(ports_of[peer_endpoint]))]
+            for key, peer in self._peers(peer_endpoint):
+                # Two endpoints can stand for the same addresses (a zone, and a system known only by its zone).
+                peers.setdefault(key, peer)
         key = "from" if direction == "ingress" else "to"
         return [
-            {key: peers, "ports": [{"protocol": protocol, "port": port} for protocol, port in ports]}
+            {
+                key: [_copy_peer(peer) for peer in peers.values()],
+                "ports": [{"protocol": protocol, "port": port} for protocol, port in ports],
+            }
             for ports, peers in sorted(grouped.items())
+            if peers
         ]
 
-    def _peers(self, endpoint: flows.Endpoint) -> list[Manifest]:
-        """The NetworkPolicy peers that stand for one endpoint of the flow matrix (none when not addressable)."""
+    def _peers(self, endpoint: flows.Endpoint) -> list[tuple[str, Manifest]]:
+        """The NetworkPolicy peers that stand for one endpoint of the flow matrix, each with its dedup key.
+
+        None when the endpoint is not addressable. A peer list is shared by every rule that names the
+        endpoint, so callers copy before changing it.
+        """
+        cached = self._peer_cache.get(endpoint)
+        if cached is None:
+            cached = self._peer_cache[endpoint] = [(_peer_key(p), p) for p in self._compute_peers(endpoint)]
+        return cached
+
+    def _compute_peers(self, endpoint: flows.Endpoint) -> Iterator[Manifest]:
         kind = endpoint.kind
         if kind is flows.EndpointKind.SYSTEM:
             placed = self.on_cluster.get(endpoint.name)
             if placed is None:
-                # Not on the cluster (yet): the legacy servers that run it, when the inventory lists them.
-                return [{"ipBlock": {"cidr": cidr}} for cidr in sorted(set(self.host_cidrs.get(endpoint.name, ())))]
-            return [
-                {
-                    "namespaceSelector": {
-                        "matchLabels": {
-                            NAMESPACE_NAME_LABEL: self.namespace_of[endpoint.name],
-                            DEPARTMENT_LABEL: placed[0].department,
-                        }
-                    },
-                    "podSelector": {"matchLabels": {SYSTEM_LABEL: endpoint.name}},
-                }
-            ]
+                # Not on the cluster (yet): where its legacy servers are, or its zone when none is listed.
+                yield from self._ip_blocks(self.resolver.addresses(endpoint).networks)
+                return
+            yield {
+                "namespaceSelector": {
+                    "matchLabels": {
+                        NAMESPACE_NAME_LABEL: self.namespace_of[endpoint.name],
+                        DEPARTMENT_LABEL: placed[0].department,
+                    }
+                },
+                "podSelector": {"matchLabels": {SYSTEM_LABEL: endpoint.name}},
+            }
+            # Legacy servers still listed for it (a parallel run before the cut-over) speak for it too.
+            yield from self._ip_blocks(firewall.collapse(self.host_networks.get(endpoint.name, ())))
+            return
         if kind is flows.EndpointKind.PLATFORM:
-            return [
-                {
-                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: PLATFORM_NAMESPACES[endpoint.name]}},
-                    "podSelector": {"matchLabels": {PLATFORM_LABEL: endpoint.name}},
-                }
-            ]
+            service: model.PlatformService = getattr(self.inventory.network.platform, endpoint.name)
+            if not service.on_cluster:
+                yield from self._ip_blocks((ipaddress.IPv4Network(service.address),))
+                return
+            yield {
+                "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: PLATFORM_NAMESPACES[endpoint.name]}},
+                "podSelector": {"matchLabels": {PLATFORM_LABEL: endpoint.name}},
+            }
+            return
         if kind is flows.EndpointKind.ZONE:
+            # A zone is its address ranges (staff, legacy servers: what the firewall lets through), and its
+            # namespaces where it runs on the cluster (pods keep their own addresses, outside the ranges).
             zone = self.inventory.zone_by_code.get(endpoint.name)
+            if zone is None:
+                return
+            yield from self._ip_blocks(firewall.collapse(zone.ranges))
             match = {ZONE_LABEL: endpoint.name}
-            if zone is not None and zone.department is not None:
+            if zone.department is not None:
                 match[DEPARTMENT_LABEL] = zone.department
-            return [{"namespaceSelector": {"matchLabels": match}}]
+            yield {"namespaceSelector": {"matchLabels": match}}
+            return
         if kind is flows.EndpointKind.INTERNET:
-            return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(self.internet_except)}}]
-        # Management traffic reaches hosts (SSH on nodes), never pods: nothing to open in the cluster.
-        return []
+            yield {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(self.internet_except)}}
+            return
+        # The management network reaches hosts (SSH on nodes and servers), never pods: flows.HOSTS endpoints,
+        # which no pod is, so nothing opens in the cluster for it.
+        return
+
+    def _ip_blocks(self, networks: Iterable[ipaddress.IPv4Network]) -> Iterator[Manifest]:
+        """The ipBlock peers of off-cluster addresses; the cluster's own ranges are cut out, as they are pods'."""
+        for network in networks:
+            if any(network.subnet_of(cidr) for cidr in self.cluster_cidrs):
+                continue  # pod or service addresses: never an off-cluster endpoint
+            inside = [str(c) for c in self.cluster_cidrs if c.subnet_of(network)]
+            block: Manifest = {"cidr": str(network)}
+            if inside:
+                block["except"] = inside
+            yield {"ipBlock": block}
 
 
 # --- object builders ---------------------------------------------------------------------------------------------
@@ -742,7 +811,7 @@ def _ingress_class(name: str, description: str) -> Manifest:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "IngressClass",
-        "metadata": _metadata(name, None, MANAGED_BY, {"govcloud/description": description}),
+        "metadata": _metadata(name, None, MANAGED_BY, {PREFIX + "description": description}),
         "spec": {"controller": INGRESS_CONTROLLER},
     }
 
@@ -787,6 +856,24 @@ def _network_policy(
             policy_type.lower(): rules,
         },
     }
+
+
+def _peer_key(peer: Mapping[str, Any]) -> str:
+    block = peer.get("ipBlock")
+    if isinstance(block, Mapping):
+        return f"ipBlock {block['cidr']} except {block.get('except', ())}"
+    return repr(sorted((k, sorted(v["matchLabels"].items())) for k, v in peer.items()))
+
+
+def _copy_peer(peer: Mapping[str, Any]) -> Manifest:
+    """A fresh peer (every rule owns its objects, so YAML never writes anchors and edits never leak)."""
+    block = peer.get("ipBlock")
+    if isinstance(block, Mapping):
+        fresh: Manifest = {"cidr": block["cidr"]}
+        if "except" in block:
+            fresh["except"] = list(block["except"])
+        return {"ipBlock": fresh}
+    return {key: {"matchLabels": dict(value["matchLabels"])} for key, value in peer.items()}
 
 
 def _why(chosen: Iterable[flows.Flow]) -> str:

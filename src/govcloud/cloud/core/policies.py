@@ -15,6 +15,7 @@ its Namespace).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -44,8 +45,9 @@ POLICIES: Final[tuple[PolicyInfo, ...]] = (
     PolicyInfo(
         RESTRICTED_DATA,
         "No path to a 不予共享 entry's service from outside its department: every NetworkPolicy rule that admits "
-        "the restricted data port names only its own department's namespaces (no ipBlock, no open source), its "
-        "pods are isolated for ingress, and no Ingress, route or public Service exposes it.",
+        "the restricted data port names only its own department's namespaces, and addresses only inside its own "
+        "专用网络区 (ipBlocks within the ranges its dedicated-zone Namespace states; no open source), its pods are "
+        "isolated for ingress, and no Ingress, route or public Service exposes it.",
     ),
     PolicyInfo(
         PUBLIC_INGRESS,
@@ -109,6 +111,7 @@ DEFAULT_RULES: Final = PlacementRules()
 WORKLOAD_KINDS: Final = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"})
 PUBLIC_SERVICE_TYPES: Final = frozenset({"LoadBalancer", "NodePort"})
 INTERNET_ZONE_KIND: Final = desired.ZONE_KIND_VALUES[model.ZoneKind.INTERNET_ACCESS]
+DEDICATED_ZONE_KIND: Final = desired.ZONE_KIND_VALUES[model.ZoneKind.DEDICATED]
 
 
 # --- helpers over Mapping / Sequence ------------------------------------------------------------------------
@@ -236,7 +239,9 @@ def resource_violations(manifest: Mapping[str, Any], *, rules: PlacementRules = 
         _check_service(manifest, labels, add)
     elif kind == "NetworkPolicy" and labels.get(desired.SHARING_LABEL) == desired.SHARING_RESTRICTED:
         department = labels.get(desired.DEPARTMENT_LABEL)
-        for message in _restricted_rule_problems(manifest, str(department or ""), ports=None):
+        # Alone, the policy cannot tell the department's own addresses: its ipBlocks are checked with the
+        # department's Namespaces, in stack_violations.
+        for message in _restricted_rule_problems(manifest, str(department or ""), ports=None, own_ranges=None):
             add(RESTRICTED_DATA, message)
     elif kind == "Ingress":
         if _is_public_ingress(manifest) and zone_kind != INTERNET_ZONE_KIND:
@@ -385,10 +390,41 @@ def _rule_covers(rule: Mapping[str, Any], ports: Iterable[tuple[int, str | None]
     return any(_port_matches(_map(rp), number, name) for rp in rule_ports for number, name in wanted)
 
 
+def _ip_block_inside(block: Mapping[str, Any], ranges: Sequence[ipaddress.IPv4Network]) -> bool:
+    """Whether every address an ipBlock admits lies in ``ranges`` (host bits are ignored, as Kubernetes does)."""
+    try:
+        network = ipaddress.ip_network(str(block.get("cidr")), strict=False)
+    except ValueError:
+        return False
+    return isinstance(network, ipaddress.IPv4Network) and any(network.subnet_of(r) for r in ranges)
+
+
+def zone_ranges(namespace: Mapping[str, Any]) -> tuple[ipaddress.IPv4Network, ...]:
+    """The ranges a Namespace's zone-ranges annotation states (unreadable entries are left out)."""
+    raw = str(_map(_map(namespace.get("metadata")).get("annotations")).get(desired.ZONE_RANGES_ANNOTATION) or "")
+    found: list[ipaddress.IPv4Network] = []
+    for text in raw.split(","):
+        try:
+            network = ipaddress.ip_network(text.strip(), strict=False)
+        except ValueError:
+            continue
+        if isinstance(network, ipaddress.IPv4Network):
+            found.append(network)
+    return tuple(found)
+
+
 def _restricted_rule_problems(
-    policy: Mapping[str, Any], department: str, ports: Iterable[tuple[int, str | None]] | None
+    policy: Mapping[str, Any],
+    department: str,
+    ports: Iterable[tuple[int, str | None]] | None,
+    *,
+    own_ranges: Sequence[ipaddress.IPv4Network] | None,
 ) -> Iterator[str]:
-    """Why an ingress rule of ``policy`` could admit traffic from outside ``department`` to ``ports``."""
+    """Why an ingress rule of ``policy`` could admit traffic from outside ``department`` to ``ports``.
+
+    ``own_ranges`` are the department's own 专用网络区 ranges; None when unknown here, and then ipBlocks are
+    left to the caller that knows them.
+    """
     spec = _map(policy.get("spec"))
     if not department:
         yield "a policy for restricted data names no department"
@@ -406,7 +442,8 @@ def _restricted_rule_problems(
             peer = _map(raw_peer)
             where = f"ingress[{index}].from[{peer_index}]"
             if "ipBlock" in peer:
-                yield f"{where}: an ipBlock reaches the restricted data port from outside the department"
+                if own_ranges is not None and not _ip_block_inside(_map(peer.get("ipBlock")), own_ranges):
+                    yield f"{where}: an ipBlock reaches the restricted data port from outside the department"
             elif "namespaceSelector" in peer:
                 selected = _map(_map(peer.get("namespaceSelector")).get("matchLabels")).get(desired.DEPARTMENT_LABEL)
                 if selected != department:
@@ -425,12 +462,17 @@ def stack_violations(
     """Every rule that only several objects together can break (see :data:`POLICIES`)."""
     objects = [m for m in manifests if isinstance(m, Mapping)]
     namespaces: dict[str, Mapping[str, Any]] = {}
+    own_ranges: dict[str, list[ipaddress.IPv4Network]] = {}
     workloads: dict[str, list[tuple[Mapping[str, Any], PodTemplate]]] = {}
     policies: dict[str, list[Mapping[str, Any]]] = {}
     for manifest in objects:
         kind = manifest.get("kind")
         if kind == "Namespace":
-            namespaces[_name(manifest)] = {**_labels(manifest), desired.NAMESPACE_NAME_LABEL: _name(manifest)}
+            labels = _labels(manifest)
+            namespaces[_name(manifest)] = {**labels, desired.NAMESPACE_NAME_LABEL: _name(manifest)}
+            owner = labels.get(desired.DEPARTMENT_LABEL)
+            if owner and labels.get(desired.ZONE_KIND_LABEL) == DEDICATED_ZONE_KIND:
+                own_ranges.setdefault(str(owner), []).extend(zone_ranges(manifest))
         elif kind == "NetworkPolicy":
             policies.setdefault(_namespace(manifest), []).append(manifest)
         else:
@@ -438,7 +480,7 @@ def stack_violations(
             if template is not None:
                 workloads.setdefault(_namespace(manifest), []).append((manifest, template))
     found: list[Violation] = []
-    found.extend(_restricted_paths(objects, namespaces, workloads, policies))
+    found.extend(_restricted_paths(objects, namespaces, own_ranges, workloads, policies))
     found.extend(_public_entries(objects, namespaces))
     found.extend(_rbac_namespaces(objects, namespaces))
     found.extend(_default_deny(namespaces, policies))
@@ -469,6 +511,7 @@ def _route_backends(manifest: Mapping[str, Any]) -> Iterator[str]:
 def _restricted_paths(
     objects: Sequence[Mapping[str, Any]],
     namespaces: Mapping[str, Mapping[str, Any]],
+    own_ranges: Mapping[str, Sequence[ipaddress.IPv4Network]],
     workloads: Mapping[str, list[tuple[Mapping[str, Any], PodTemplate]]],
     policies: Mapping[str, list[Mapping[str, Any]]],
 ) -> Iterator[Violation]:
@@ -510,7 +553,9 @@ def _restricted_paths(
                     "its pods for ingress",
                 )
             for policy in selecting:
-                for message in _restricted_rule_problems(policy, department, ports):
+                for message in _restricted_rule_problems(
+                    policy, department, ports, own_ranges=own_ranges.get(department, ())
+                ):
                     yield Violation(
                         RESTRICTED_DATA,
                         desired.qualified_name(policy),

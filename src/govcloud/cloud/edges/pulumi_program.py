@@ -514,7 +514,9 @@ def platform_services(inventory: model.Inventory, settings: core_settings.Settin
             "zone": service.zone,
             "address": str(service.address),
             "ports": {port.name: port.port for port in service.ports},
-            "namespace": desired.PLATFORM_NAMESPACES[role],
+            # a service running off the cluster has no namespace there: it is reached at its address
+            "namespace": desired.PLATFORM_NAMESPACES[role] if service.on_cluster else None,
+            "onCluster": service.on_cluster,
         }
     services["gateway"]["ingressClass"] = desired.GATEWAY_INGRESS_CLASS
     services["gateway"]["domain"] = settings.cloud.gateway_domain

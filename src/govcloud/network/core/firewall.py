@@ -4,9 +4,11 @@ The flow matrix (:mod:`govcloud.network.core.flows`) says who may reach whom; th
 endpoints are on the wire and how one zone router enforces it with nftables:
 
 * **address resolution**: a system is the addresses of the hosts that run it (``Host.systems``), or its
-  zone's ranges when no host declares it; a platform service is its address; a zone is its ranges; the
-  management network is its ranges; the Internet is every IPv4 address outside the extranet (all zone
-  ranges and the management ranges).
+  zone's ranges when no host declares it (the zone the flow matrix locates it in: its planned cloud zone
+  once its plan has reached a stage, its department's zone before); a platform service is its address; a
+  zone, and the hosts of a zone (what management reaches), are its ranges; the management network is its
+  ranges; the Internet is every IPv4 address outside the extranet (all zone ranges and the management
+  ranges).
 * **per router**: a router keeps the flows whose source or destination lies in a zone it terminates.
 * **grouping**: flows with the same endpoints, protocol and reason become one rule with a port set;
   rules that differ only by their sources (or destinations) share one named set, so the ruleset stays
@@ -31,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from govcloud.core import model
-from govcloud.network.core.flows import Endpoint, EndpointKind, Flow, FlowMatrix
+from govcloud.network.core.flows import Endpoint, EndpointKind, Flow, FlowMatrix, Location
 from govcloud.planning.core.stages import Progress, ProgressMap, Stage
 
 TABLE = "govcloud"
@@ -77,10 +79,15 @@ def collapse(networks: Iterable[ipaddress.IPv4Network]) -> tuple[ipaddress.IPv4N
 
 
 class Resolver:
-    """Where each endpoint of the flow matrix is on the wire (addresses, zones) for one inventory."""
+    """Where each endpoint of the flow matrix is on the wire (addresses, zones) for one inventory.
 
-    def __init__(self, inventory: model.Inventory) -> None:
+    ``locations`` (a flow matrix's) say which zone a system sits in at its progress: its planned cloud zone
+    only once it has moved. Without them a system with a cloud placement is taken to sit there already.
+    """
+
+    def __init__(self, inventory: model.Inventory, *, locations: Mapping[Endpoint, Location] | None = None) -> None:
         self.inventory = inventory
+        self.locations = locations
         hosts_of_system: dict[str, list[ipaddress.IPv4Network]] = {}
         zones_of_system: dict[str, set[str]] = {}
         for host in inventory.hosts:
@@ -106,7 +113,8 @@ class Resolver:
         if kind is EndpointKind.PLATFORM:
             service = self._platform(endpoint.name)
             return AddressSet((ipaddress.IPv4Network(service.address),) if service is not None else ())
-        if kind is EndpointKind.ZONE:
+        if kind in (EndpointKind.ZONE, EndpointKind.HOSTS):
+            # On the wire a zone's hosts are the zone's ranges: the router cannot tell a host from a service.
             zone = self.inventory.zone_by_code.get(endpoint.name)
             return AddressSet(collapse(zone.ranges) if zone is not None else ())
         if kind is EndpointKind.MANAGEMENT:
@@ -125,11 +133,15 @@ class Resolver:
         if kind is EndpointKind.PLATFORM:
             service = self._platform(endpoint.name)
             return frozenset({service.zone}) if service is not None else frozenset()
-        if kind is EndpointKind.ZONE:
+        if kind in (EndpointKind.ZONE, EndpointKind.HOSTS):
             return frozenset({endpoint.name})
         return frozenset()
 
     def _zone_of_system(self, code: str) -> model.Zone | None:
+        if self.locations is not None:
+            location = self.locations.get(Endpoint(EndpointKind.SYSTEM, code))
+            if location is not None:
+                return self.inventory.zone_by_code.get(location.zone)
         system = self.inventory.system_by_code.get(code)
         if system is None:
             return None
@@ -299,6 +311,9 @@ def identifier(text: str) -> str:
 def endpoint_set_name(endpoint: Endpoint) -> str:
     if endpoint.kind is EndpointKind.MANAGEMENT:
         return MANAGEMENT_SET
+    if endpoint.kind is EndpointKind.HOSTS:
+        # the same addresses as the zone, so the same set
+        return f"{EndpointKind.ZONE.value}_{identifier(endpoint.name)}"
     return f"{endpoint.kind.value}_{identifier(endpoint.name)}"
 
 
@@ -349,6 +364,7 @@ class _SetRegistry:
         zones = resolver.inventory.network.zones
         self.named_groups = {
             frozenset(Endpoint(EndpointKind.ZONE, z.code) for z in zones): "all_zones",
+            frozenset(Endpoint(EndpointKind.HOSTS, z.code) for z in zones): "all_zones",
             frozenset(
                 Endpoint(EndpointKind.ZONE, z.code) for z in zones if z.kind is model.ZoneKind.DEDICATED
             ): "dedicated_zones",
@@ -369,7 +385,10 @@ class _SetRegistry:
         if not resolved:
             return None
         elements = AddressSet(resolved).elements
-        ids = sorted(ep.id for ep in group)
+        # a zone's hosts share the zone's set, so they describe it the same way (the ruleset stays byte-stable)
+        ids = sorted(
+            Endpoint(EndpointKind.ZONE, ep.name).id if ep.kind is EndpointKind.HOSTS else ep.id for ep in group
+        )
         if len(group) == 1:
             name = endpoint_set_name(group[0])
         else:
@@ -443,7 +462,7 @@ def build_firewalls(
     management_ping: bool = True,
 ) -> dict[str, RouterFirewall]:
     """The firewall of every zone router of the inventory, by router name."""
-    resolver = Resolver(inventory)
+    resolver = Resolver(inventory, locations=matrix.locations)
     return {
         host.name: build_firewall(
             inventory, matrix, host, resolver=resolver, antispoof=antispoof, management_ping=management_ping
@@ -464,7 +483,7 @@ def build_firewall(
     systems: Iterable[str] | None = None,
 ) -> RouterFirewall:
     """One router's firewall. ``systems`` limits the system chains built (default: every system with flows)."""
-    resolver = resolver or Resolver(inventory)
+    resolver = resolver or Resolver(inventory, locations=matrix.locations)
     served = frozenset(a.zone for a in router.addresses)
     reserved = management_ports(inventory)
     refused: list[str] = []
@@ -572,7 +591,7 @@ def stage_chains(
 
     ``matrix`` must be computed with the system at least at its network stage (:func:`with_network_stage`).
     """
-    resolver = resolver or Resolver(inventory)
+    resolver = resolver or Resolver(inventory, locations=matrix.locations)
     chains: dict[str, SystemChain] = {}
     for host in sorted(inventory.hosts, key=lambda h: h.name):
         if host.role is not model.HostRole.ZONE_ROUTER:

@@ -7,8 +7,11 @@ Endpoints are concrete (a system, a platform service) or cover many (a departmen
 Internet, the management network). Rules, with the stage that opens them:
 
 - baseline: every department zone reaches the data-sharing exchange and the collaboration gateway; the
-  Internet reaches only the Internet access zone's ingress; the management network reaches hosts on the
-  management ports and nothing else.
+  Internet reaches only the Internet access zone's ingress; the management network reaches the *hosts* of
+  every zone (servers, routers, cluster nodes: :data:`EndpointKind.HOSTS`) on the management ports and
+  nothing else. A host is never a system or a platform service: management reaches no pod and no service
+  port, and the matrix says so (``allows(MANAGEMENT, system, 22)`` is false), so the NetworkPolicies render
+  nothing for it and the firewall renders it as the zones' ranges.
 - network stage of S: S reaches each system it declares in ``depends_on`` on that system's ports; its own
   department reaches it; the ingress reaches it when it publishes public hostnames.
 - data stage of S: the exchange reaches S's ``share`` port when S holds a shareable catalogue entry;
@@ -38,14 +41,16 @@ class EndpointKind(enum.StrEnum):
     ZONE = "zone"
     INTERNET = "internet"
     MANAGEMENT = "management"
+    HOSTS = "hosts"
+    """The machines of one zone (legacy servers, routers, cluster nodes), reached only by management."""
 
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Endpoint:
     """One side of a flow.
 
-    ``name`` is a system code, a platform service (exchange, gateway, ingress), a zone code, or
-    ``internet`` / ``management``.
+    ``name`` is a system code, a platform service (exchange, gateway, ingress), a zone code (for a zone and
+    for the hosts of a zone), or ``internet`` / ``management``.
     """
 
     kind: EndpointKind
@@ -74,6 +79,11 @@ def platform_endpoint(name: str) -> Endpoint:
 
 def zone_endpoint(code: str) -> Endpoint:
     return Endpoint(EndpointKind.ZONE, code)
+
+
+def hosts_endpoint(code: str) -> Endpoint:
+    """The hosts of zone ``code``: what management traffic reaches (never a system's service or a pod)."""
+    return Endpoint(EndpointKind.HOSTS, code)
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -142,9 +152,13 @@ class FlowMatrix:
         return tuple(f for f in self.flows if f.destination == destination)
 
 
-def location_of_system(system: model.System, inventory: model.Inventory) -> Location:
-    """A system sits in its cloud placement's zone, or (before it moves) in its department's zone."""
-    if system.cloud is not None:
+def location_of_system(system: model.System, inventory: model.Inventory, *, moved: bool = True) -> Location:
+    """A system sits in its cloud placement's zone once it has moved, and before that in its department's zone.
+
+    ``moved``: its plan has reached a stage (what puts it on the cloud); the census's ``cloud`` is only where
+    it is going, so a system that has not started still runs in its department's network.
+    """
+    if system.cloud is not None and moved and not system.classified:
         return Location(system.cloud.zone, system.department)
     zone = inventory.zone_of_department.get(system.department)
     return Location(zone.code if zone is not None else "", system.department)
@@ -170,7 +184,8 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
             continue
         flows.extend(_system_flows(system, system_progress, inventory))
     locations: dict[Endpoint, Location] = {
-        system_endpoint(s.code): location_of_system(s, inventory) for s in inventory.systems
+        system_endpoint(s.code): location_of_system(s, inventory, moved=_has_moved(progress, s.code))
+        for s in inventory.systems
     }
     platform = inventory.network.platform
     for name in PLATFORM_SERVICES:
@@ -181,6 +196,11 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
     unique = set(flows)
     ordered = sorted(unique, key=_flow_key)
     return FlowMatrix(flows=tuple(ordered), locations=locations)
+
+
+def _has_moved(progress: ProgressMap, code: str) -> bool:
+    reached = progress.get(code)
+    return reached is not None and reached.reached is not None
 
 
 def _flow_key(flow: Flow) -> tuple[str, str, str, str, int, str, str]:
@@ -215,7 +235,7 @@ def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
         for zone in inventory.network.zones:
             yield from _flows(
                 MANAGEMENT,
-                zone_endpoint(zone.code),
+                hosts_endpoint(zone.code),
                 management.ports,
                 None,
                 "management traffic comes only from the management network",
