@@ -23,7 +23,7 @@ import typer
 
 from govcloud import collector
 from govcloud.assessment.core import assess as assessing
-from govcloud.assessment.core.assessment import Assessment
+from govcloud.assessment.core.assessment import Assessment, count_assessment
 from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
@@ -329,7 +329,12 @@ def _plain(value: Any) -> Any:
 def build_report(planned: Planned, plans_dir: Path, *, today: dt.date | None) -> reports.Report:
     tracking = plan_files.load_tracking(plans_dir)
     return reports.compute_report(
-        planned.inventory, planned.dispositions, planned.wave_plan, tracking, today=today or dt.date.today()
+        planned.inventory,
+        planned.dispositions,
+        planned.wave_plan,
+        tracking,
+        today=today or dt.date.today(),
+        assessment_counts=count_assessment(planned.assessment),
     )
 
 
@@ -397,15 +402,13 @@ def run_command(
     with common.err_console.status("assessing"):
         settings = load_settings(inventory)
         assessment = assess(inv, settings, today=day)
-    systems = assessment.systems.values()
-    counts = Counter(a.decision.disposition for a in systems)
+    totals = count_assessment(assessment)
     step(
         "assess",
         began,
-        f"{sum(1 for a in systems if a.zombie)} zombie candidates, "
-        f"{sum(1 for a in systems if a.duplicates)} with duplicates, "
-        f"{sum(1 for a in systems if not a.cloud_ready)} not cloud-ready; "
-        + ", ".join(f"{d.value} {counts[d]}" for d in model.Disposition if counts[d]),
+        f"{totals.systems} systems: {totals.summary()}; in effect: "
+        + ", ".join(f"{d.value} {n}" for d, n in totals.dispositions.items() if n)
+        + f"; {totals.proposals_summary()}",
     )
 
     began = time.perf_counter()

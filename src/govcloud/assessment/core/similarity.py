@@ -102,6 +102,21 @@ class Weights:
 
 
 @dataclasses.dataclass(frozen=True)
+class Gates:
+    """What a pair must share besides its score: function text AND data, so that alike names never suffice.
+
+    ``min_function``: least cosine of the functions; ``min_data``: least cosine of the data items (0 turns a
+    gate off). A pair scoring above the threshold on its names is still no duplicate unless both hold.
+    """
+
+    min_function: float = 0.0
+    min_data: float = 0.0
+
+
+NO_GATES = Gates()
+
+
+@dataclasses.dataclass(frozen=True)
 class DuplicatePair:
     """Two systems at or above the threshold; ``a`` sorts before ``b``."""
 
@@ -292,6 +307,14 @@ class Corpus:
             self._scores[key] = found
         return found
 
+    def agrees(self, p: int, q: int, gates: Gates) -> bool:
+        """Whether two profiles' functions and data overlap enough (see :class:`Gates`)."""
+        a, b = self.profiles[p], self.profiles[q]
+        return (
+            self.function.dot(a[1], b[1]) >= gates.min_function - _EPSILON
+            and self.data.dot(a[2], b[2]) >= gates.min_data - _EPSILON
+        )
+
     def bound(self, field: _Field, threshold: float) -> float:
         """The least cosine ``field`` must reach for a pair to score ``threshold``.
 
@@ -392,8 +415,13 @@ def _common_runs(
 # Finding pairs
 
 
-def find_duplicates(corpus: Corpus, *, threshold: float, compare_counterparts: bool = False) -> FinderResult:
-    """Every comparable pair scoring at least ``threshold``, scoring only the candidates the index yields."""
+def find_duplicates(
+    corpus: Corpus, *, threshold: float, compare_counterparts: bool = False, gates: Gates = NO_GATES
+) -> FinderResult:
+    """Every comparable pair scoring at least ``threshold`` and passing ``gates``, scored through the index.
+
+    The gates only remove pairs after scoring, so they never cost the index a pair.
+    """
     _check_threshold(threshold)
     blocking = max(corpus.fields, key=lambda f: corpus.bound(f, threshold))
     theta = corpus.bound(blocking, threshold)
@@ -405,7 +433,7 @@ def find_duplicates(corpus: Corpus, *, threshold: float, compare_counterparts: b
     skipped: set[str] = set()
     for field, bound in passes:
         block = _Block(corpus, field, bound, all_lines=compare_counterparts, track=len(passes) > 1)
-        scored_here = block.run(threshold, found)
+        scored_here = block.run(threshold, found, gates)
         if isinstance(scored, set):
             scored |= block.scored_codes
         else:
@@ -430,7 +458,9 @@ def find_duplicates(corpus: Corpus, *, threshold: float, compare_counterparts: b
     return FinderResult(pairs=tuple(pairs), stats=stats)
 
 
-def naive_all_pairs(corpus: Corpus, *, threshold: float, compare_counterparts: bool = False) -> FinderResult:
+def naive_all_pairs(
+    corpus: Corpus, *, threshold: float, compare_counterparts: bool = False, gates: Gates = NO_GATES
+) -> FinderResult:
     """The same score over every comparable pair: the reference :func:`find_duplicates` must agree with."""
     _check_threshold(threshold)
     n = len(corpus)
@@ -441,7 +471,7 @@ def naive_all_pairs(corpus: Corpus, *, threshold: float, compare_counterparts: b
             continue
         scored += 1
         score = corpus.score(i, j)
-        if score >= threshold:
+        if score >= threshold and corpus.agrees(corpus.profile_of_doc[i], corpus.profile_of_doc[j], gates):
             pairs.append(_pair(corpus, i, j, score))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     stats = FinderStats(
@@ -511,7 +541,7 @@ class _Block:
                     self.indexed_terms.add(t)
             self.indexed.append(keep)
 
-    def run(self, threshold: float, found: dict[int, float]) -> int:
+    def run(self, threshold: float, found: dict[int, float], gates: Gates = NO_GATES) -> int:
         """Add the document pairs scoring at least ``threshold`` to ``found``; return how many were scored."""
         corpus, field = self.corpus, self.field
         across_groups = corpus.departments if self.all_lines else corpus.lines
@@ -525,7 +555,13 @@ class _Block:
         for holders, other_group in ((across, True), (inside, False)):
             for u, v in self._value_pairs(holders, other_group=other_group):
                 scored += self._expand(
-                    holders[u], holders[v], same=u == v, other_group=other_group, threshold=threshold, found=found
+                    holders[u],
+                    holders[v],
+                    same=u == v,
+                    other_group=other_group,
+                    threshold=threshold,
+                    gates=gates,
+                    found=found,
                 )
         return scored
 
@@ -577,6 +613,7 @@ class _Block:
         same: bool,
         other_group: bool,
         threshold: float,
+        gates: Gates,
         found: dict[int, float],
     ) -> int:
         """Score the document pairs of two values (profile pair by profile pair); return how many."""
@@ -601,7 +638,7 @@ class _Block:
                         if self.track:
                             self.scored_codes.update(codes)
                         score = corpus.profile_score(p, q)
-                        if score >= threshold:
+                        if score >= threshold and corpus.agrees(p, q, gates):
                             for code in codes:
                                 found[code] = score
         return scored
