@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import confirm_every_proposal
 from typer.testing import CliRunner
 
+from conftest import confirm_every_proposal
 from govcloud.assessment.core import assess, similarity
 from govcloud.assessment.core.assessment import Assessment, ReadinessBlocker, ZombieCriterion
 from govcloud.cli import app
@@ -651,7 +651,14 @@ def test_cli_json_parses_and_counts(runner: CliRunner, bundled_inventory: Path) 
 def test_cli_table_shows_disposition_counts(runner: CliRunner, bundled_inventory: Path) -> None:
     result = invoke(runner, "--inventory", str(bundled_inventory))
     assert result.exit_code == 0, result.output
-    for title in ("Dispositions", "Zombie candidates", "Duplicates", "Not cloud-ready", "Overrides"):
+    for title in (
+        "Dispositions in effect (systems)",
+        "Zombie findings (one row per finding)",
+        "Zombie reviews (复核: one row per system)",
+        "Duplicate pairs (one row per pair)",
+        "Not cloud-ready (one row per blocker)",
+        "Overrides",
+    ):
         assert title in result.stdout
     assert "迁移" in result.stdout
     assert "(override)" in result.stdout

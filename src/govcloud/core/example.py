@@ -347,10 +347,23 @@ _SHARING_METHODS = ("接口服务", "库表交换", "文件下载")
 _CONDITIONS = ("仅限办理相关行政审批事项时使用", "仅向承担监管职责的部门提供", "需经提供方审核同意后按需调用")
 
 
+DUPLICATE_KINDS = ("duplicate_within", "duplicate_across", "duplicate_same_function")
+"""The planted kinds whose pairs are duplicates: the truth the duplicate finder is measured against."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ExampleCity:
     inventory: model.Inventory
     planted: dict[str, tuple[str, ...]]
+
+    def duplicate_truth(self) -> frozenset[tuple[str, str]]:
+        """Every pair the generator made duplicates (planted, and by construction), each as a sorted pair."""
+        pairs = set()
+        for kind in DUPLICATE_KINDS:
+            for planted in self.planted[kind]:
+                a, b = sorted(planted.split("~"))
+                pairs.add((a, b))
+        return frozenset(pairs)
 
 
 def generate_city(*, systems: int = 320, seed: int = 7, entries_per_system: int | None = None) -> ExampleCity:

@@ -59,7 +59,7 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 _SEPARATORS = re.compile(r"[\W_]+")
@@ -485,6 +485,30 @@ def naive_all_pairs(
         df_cap=corpus.df_cap,
     )
     return FinderResult(pairs=tuple(pairs), stats=stats)
+
+
+@dataclasses.dataclass(frozen=True)
+class PairAccuracy:
+    """Pairs found against a known truth: precision (found pairs that are true) and recall (true pairs found)."""
+
+    found: int
+    truth: int
+    true_positives: int
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.truth if self.truth else 1.0
+
+
+def measure_pairs(found: Iterable[tuple[str, str]], truth: Iterable[tuple[str, str]]) -> PairAccuracy:
+    """Precision and recall of ``found`` pairs against ``truth`` (pairs compared in either order)."""
+    found_set = {tuple(sorted(p)) for p in found}
+    truth_set = {tuple(sorted(p)) for p in truth}
+    return PairAccuracy(len(found_set), len(truth_set), len(found_set & truth_set))
 
 
 def _check_threshold(threshold: float) -> None:
