@@ -5,6 +5,14 @@ the assessment must find: zombies (one per criterion of the programme), duplicat
 (within and across departments), look-alikes that are NOT duplicates (similar words, different function),
 and systems that are not cloud-ready for each reason. :class:`ExampleCity.planted` lists them so tests can
 check the assessment against the truth without that truth being written into the census.
+
+Each function holds its own data items in the catalogue besides its department's vocabulary (a facet such
+as X统计分析 holds its own), and a duplicate holds its original's. The truth of duplicates
+(:meth:`ExampleCity.duplicate_truth`) is the planted pairs plus the pairs the generator makes by construction
+(the same function with the same data, in one department or in departments of different lines). Harder
+negatives (``lookalike_hard``: the same name and wording of the function around a different object, with
+different data) are planted after every other case and draw no random number, so every other system keeps
+its code and facts.
 """
 
 from __future__ import annotations

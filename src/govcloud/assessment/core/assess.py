@@ -19,7 +19,28 @@ unless another date is given, so the same inventory always gives the same assess
 
 A criterion whose census field is empty is not evaluated (no evidence, no finding).
 
-**Duplicates and merges.** Pairs come from :mod:`govcloud.assessment.core.similarity`. Within each set of duplicates
+**Weighing the findings** (:func:`weigh_zombie`). Each finding keeps its evidence, but findings alone never
+retire a system. Criteria are grouped by the evidence they rest on (detached and small scope both read the
+monthly users and the frequency, so they count as one): 下线 is proposed only on
+``retire_min_independent_criteria`` independent criteria (default 2) or one of ``strong_criteria`` (default
+detached, unmaintained). Counter-signals turn any candidate into 复核 (review), never 下线: 面向公众 or 跨部门
+scope used daily or weekly; at least ``counter_monthly_users`` monthly users; an update within
+``counter_updated_within_months`` months; any system depending on it (``depends_on``, or consuming its
+entries). Too little evidence gives 复核 as well. A 复核 system keeps the disposition readiness gives it,
+with the reasons on both sides first.
+
+**Proposals and confirmations.** A 下线 or 整合 is a proposal (提议) until a lead confirms it: by a
+``disposition_override`` in the census, or by a :class:`Confirmation` the caller passes in (``confirmations``:
+system code → confirmed disposition, merge target, who, when; the migration ledger's signed
+``disposition.confirm`` entries). A confirmation applies only while it matches the proposal (same
+disposition, same merge target). Until then the decision's ``disposition`` is what readiness gives (迁移,
+改造后迁移, 暂缓), its ``proposal`` holds the 下线/整合 with its reasons, and so plans neither retire nor merge
+anything: the system keeps its migration plan, whose reasons start with the proposal.
+
+**Duplicates and merges.** Pairs come from :mod:`govcloud.assessment.core.similarity`: a pair needs, besides
+its score, overlapping functions (``min_function_similarity``) AND overlapping distinctive data
+(``min_data_overlap``: data items and catalogue entry names, less each department's common vocabulary, see
+:func:`distinctive_data`), so alike names never make a pair. Within each set of duplicates
 one system survives; the others merge into it (整合). Systems that may survive (not classified, not a
 zombie on another criterion, not held back by a lead's decision) are taken first, best first: one that
 would move on its own before one that cannot; then the more recent update (the maintained copy carries the function
@@ -28,13 +49,14 @@ A system merges into its most similar duplicate that already survives; if it has
 if it may. The others then merge into their most similar survivor, if any (a zombie's data goes to the
 system that carries its function on). Chains never form: a merge target always survives.
 
-**Disposition**, first rule that applies:
+**Disposition** (the proposal, for rules 3 and 4, until confirmed), first rule that applies:
 
 1. a lead's override (``System.disposition_override``) wins; the reasons say who decided, when and why,
    and what the assessment would have decided;
 2. classified → 豁免 (classified systems never move); MLPS level 5 → 豁免 (never on a shared cloud);
-3. duplicate of a survivor → 整合 into it;
-4. any zombie criterion → 下线;
+3. duplicate of a survivor → 整合 into it (a proposal until confirmed);
+4. zombie findings weighed to 下线 → 下线 (a proposal until confirmed); weighed to 复核 → the rules below,
+   with the review's reasons first;
 5. MLPS above the cloud, special hardware, licence → 暂缓 with every reason (refactoring would not help);
 6. platform (minicomputer, mainframe, other architecture, non-virtualisable OS), vendor support ended or
    vendor gone, or a physical deployment → 改造后迁移;

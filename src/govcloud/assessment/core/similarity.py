@@ -28,6 +28,11 @@ and the score lies in [0, 1]. A census repeats names and functions (one bureau's
 districts, form templates), so vectors are built once per distinct field value and each field's cosine is
 memoised per pair of values.
 
+**Gates.** A score mostly made of alike names is no evidence: two systems are duplicates only if their
+functions' cosine reaches ``Gates.min_function`` AND their data items' cosine reaches ``Gates.min_data``
+(the caller passes each system's *distinctive* data, without its department's common vocabulary). The gates
+only remove pairs after scoring, so the index below finds every gated pair the naive scan finds.
+
 **Not all pairs.** Comparing 20,000 systems pairwise is 200 million scores. Since each cosine is at most 1,
 the score is at most ``w_f·cos_f + (1 − w_f)`` for the name and for the function, so a pair can reach the
 threshold ``t`` only if ``cos_f ≥ θ = (t − (1 − w_f)) / w_f``; the field with the higher θ (the name, with
