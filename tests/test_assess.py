@@ -495,13 +495,47 @@ def test_duplicate_merges_into_the_maintained_system(city: example.ExampleCity) 
     assert result.decision("SCJ-003").disposition != Disposition.MERGE
 
 
-def test_a_zombie_never_survives_a_duplicate_set(city: example.ExampleCity) -> None:
+def test_a_system_proposed_for_retire_never_survives_a_duplicate_set(city: example.ExampleCity) -> None:
+    dependents = assess.dependents_of(city.inventory)
+    base = next(
+        s
+        for s in city.inventory.systems
+        if s.code not in dependents and not s.classified and city.inventory.entries_of_system.get(s.code)
+    )
+    # idle and small scope, nothing against it: 下线 proposed; recently updated, so otherwise the preferred copy.
+    zombie = base.model_copy(
+        update={
+            "avg_cpu_percent": 1.0,
+            "scope": model.Scope.INTERNAL,
+            "frequency": model.Frequency.RARELY,
+            "monthly_active_users": 40,
+            "last_update": dt.date(2025, 6, 1),
+        }
+    )
+    copy = base.model_copy(update={"code": f"{base.department}-950", "last_update": dt.date(2024, 1, 1)})
+    result = assess.assess_inventory(with_copy(city.inventory, zombie, copy))
+    assert proposed_target(result, base.code) == copy.code
+    assert proposed_target(result, copy.code) is None
+
+
+def test_a_system_under_review_may_survive_a_duplicate_set(city: example.ExampleCity) -> None:
     base = city.inventory.system_by_code["SCJ-003"]
-    idle = base.model_copy(update={"avg_cpu_percent": 1.0, "last_update": dt.date(2026, 6, 1)})
+    # idle, but used daily across departments and updated this month: 复核, and the maintained copy.
+    live = base.model_copy(
+        update={
+            "avg_cpu_percent": 1.0,
+            "scope": model.Scope.CROSS_DEPARTMENT,
+            "frequency": model.Frequency.DAILY,
+            "last_update": dt.date(2026, 6, 1),
+        }
+    )
     copy = base.model_copy(update={"code": "SCJ-950", "last_update": dt.date(2024, 1, 1)})
-    result = assess.assess_inventory(with_copy(city.inventory, idle, copy))
-    assert proposed_target(result, "SCJ-003") == "SCJ-950"
-    assert proposed_target(result, "SCJ-950") is None
+    result = assess.assess_inventory(with_copy(city.inventory, live, copy))
+    weighing = result.systems["SCJ-003"].weighing
+    assert weighing is not None
+    assert weighing.verdict == "复核"
+    assert proposed_target(result, "SCJ-950") == "SCJ-003"
+    assert proposed_target(result, "SCJ-003") is None
 
 
 def test_merge_across_departments_can_be_turned_off(city: example.ExampleCity, assessed: Assessment) -> None:

@@ -41,8 +41,8 @@ anything: the system keeps its migration plan, whose reasons start with the prop
 its score, overlapping functions (``min_function_similarity``) AND overlapping distinctive data
 (``min_data_overlap``: data items and catalogue entry names, less each department's common vocabulary, see
 :func:`distinctive_data`), so alike names never make a pair. Within each set of duplicates
-one system survives; the others merge into it (整合). Systems that may survive (not classified, not a
-zombie on another criterion, not held back by a lead's decision) are taken first, best first: one that
+one system survives; the others merge into it (整合). Systems that may survive (not classified, not proposed
+for 下线 by their zombie findings, not held back by a lead's decision) are taken first, best first: one that
 would move on its own before one that cannot; then the more recent update (the maintained copy carries the function
 on), broader scope (面向公众 > 跨部门 > 部门内部), more monthly users, and the code as the last tie-break.
 A system merges into its most similar duplicate that already survives; if it has none it survives itself
@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from govcloud.assessment.core import similarity
 from govcloud.assessment.core.assessment import (
@@ -122,7 +122,17 @@ def assess_inventory(
     for pair in pairs:
         duplicates[pair.a].append(DuplicateFinding(pair.b, pair.score, pair.overlapping_terms, pair.within_department))
         duplicates[pair.b].append(DuplicateFinding(pair.a, pair.score, pair.overlapping_terms, pair.within_department))
-    merges = choose_merges(inventory, duplicates, zombies=zombies, blockers=blockers, settings=settings.duplicate)
+    weighings = {
+        s.code: weigh_zombie(
+            s, zombies[s.code], dependents=dependents.get(s.code, ()), settings=settings.zombie, today=reference
+        )
+        for s in systems
+        if zombies[s.code]
+    }
+    retiring = {code for code, w in weighings.items() if w.verdict is ZombieVerdict.RETIRE}
+    merges = choose_merges(
+        inventory, duplicates, zombies=zombies, blockers=blockers, settings=settings.duplicate, retiring=retiring
+    )
     assessed: dict[str, SystemAssessment] = {}
     for system in systems:
         code = system.code
@@ -138,12 +148,7 @@ def assess_inventory(
                     + ")",
                 ),
             )
-        own = [f for f in zombies[code] if f.criterion is not ZombieCriterion.REPLACEABLE]
-        weighing = (
-            weigh_zombie(system, own, dependents=dependents.get(code, ()), settings=settings.zombie, today=reference)
-            if own and merge is None
-            else None
-        )
+        weighing = weighings.get(code) if merge is None else None
         decision = decide(
             system,
             zombie=zombies[code],
@@ -410,8 +415,13 @@ def choose_merges(
     zombies: Mapping[str, Sequence[ZombieFinding]],
     blockers: Mapping[str, Sequence[Blocker]],
     settings: DuplicateSettings,
+    retiring: Collection[str] | None = None,
 ) -> dict[str, tuple[str, DuplicateFinding, str]]:
-    """System → (survivor it merges into, the duplicate finding, why the survivor stays); see the docstring."""
+    """System → (survivor it merges into, the duplicate finding, why the survivor stays); see the docstring.
+
+    ``retiring``: the systems whose zombie findings propose 下线; they never survive a duplicate set (a system
+    under review, 复核, may). Without it, any system with a zombie finding is kept from surviving.
+    """
     by_code = inventory.system_by_code
 
     def moves_alone(code: str) -> bool:
@@ -420,7 +430,8 @@ def choose_merges(
     def eligible(code: str) -> bool:
         system = by_code[code]
         override = system.disposition_override
-        return not system.classified and not zombies[code] and (override is None or override.disposition in _MOVING)
+        zombie = code in retiring if retiring is not None else bool(zombies[code])
+        return not system.classified and not zombie and (override is None or override.disposition in _MOVING)
 
     def preference(code: str) -> tuple[int, int, int, int, str]:
         system = by_code[code]
