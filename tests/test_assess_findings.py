@@ -10,7 +10,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import confirm_every_proposal
@@ -488,3 +490,42 @@ def test_assess_run_and_report_render_the_same_counts(bundled_inventory: Path, t
 def test_counts_change_with_the_assessment_not_with_the_rendering(assessed: Assessment) -> None:
     fewer = dataclasses.replace(assessed, duplicate_pairs=assessed.duplicate_pairs[:1])
     assert count_assessment(fewer).duplicate_pairs == 1 != count_assessment(assessed).duplicate_pairs
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@hypothesis.given(
+    scope=st.sampled_from(list(model.Scope)),
+    frequency=st.sampled_from(list(model.Frequency)),
+    users=st.integers(min_value=0, max_value=20_000),
+    cpu=st.floats(min_value=0.0, max_value=100.0),
+    updated=st.dates(min_value=dt.date(2015, 1, 1), max_value=TODAY),
+    dependents=st.lists(st.sampled_from(["GAJ-001", "MZJ-002", "ZWJ-003"]), unique=True, max_size=2),
+)
+def test_no_counter_signal_ever_lets_a_retire_through(
+    scope: model.Scope, frequency: model.Frequency, users: int, cpu: float, updated: dt.date, dependents: list[str]
+) -> None:
+    system = quiet_system(
+        scope=scope,
+        frequency=frequency,
+        monthly_active_users=users,
+        avg_cpu_percent=round(cpu, 1),
+        go_live=dt.date(2014, 1, 1),
+        last_update=updated,
+    )
+    settings = ZombieSettings()
+    findings = list(assess.find_zombie_findings(system, settings, today=TODAY))
+    hypothesis.assume(findings)
+    weighing = assess.weigh_zombie(system, findings, dependents=tuple(dependents), settings=settings, today=TODAY)
+    live = scope is not model.Scope.INTERNAL and frequency in (model.Frequency.DAILY, model.Frequency.WEEKLY)
+    recent = assess.months_between(updated, TODAY) < settings.counter_updated_within_months
+    countered = live or users >= settings.counter_monthly_users or recent or bool(dependents)
+    if countered:
+        assert weighing.verdict is ZombieVerdict.REVIEW
+        assert weighing.against
+    else:
+        assert weighing.against == ()
+    signals = {f.criterion for f in findings}
+    strong = signals & {ZombieCriterion.DETACHED, ZombieCriterion.UNMAINTAINED}
+    independent = {"usage" if c in (ZombieCriterion.DETACHED, ZombieCriterion.SMALL_SCOPE) else c for c in signals}
+    expected_retire = not countered and (bool(strong) or len(independent) >= 2)
+    assert (weighing.verdict is ZombieVerdict.RETIRE) is expected_retire
