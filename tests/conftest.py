@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 
-from govcloud.core import example
+from govcloud.assessment.core import assess
+from govcloud.assessment.core.assessment import Assessment, Confirmation
+from govcloud.core import example, model
+from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,3 +39,22 @@ def inventory_copy(tmp_path: Path, bundled_inventory: Path) -> Path:
 def small_city() -> example.ExampleCity:
     """A small generated city (120 systems, seed 3); immutable, so shared by the whole session."""
     return example.generate_city(systems=120, seed=3)
+
+
+def confirm_every_proposal(
+    inventory: model.Inventory, settings: Settings | None = None
+) -> tuple[Assessment, dict[str, Confirmation]]:
+    """Assess, confirm every 下线/整合 proposal as a lead would in the ledger, and assess again with them."""
+    first = assess.assess_inventory(inventory, settings)
+    confirmations = {
+        code: Confirmation(
+            disposition=item.decision.proposal.disposition,
+            merge_into=item.decision.proposal.merge_into,
+            confirmed_by="市大数据中心 迁移组 王磊",
+            confirmed_on=dt.date(2026, 6, 30),
+            reference="test",
+        )
+        for code, item in first.systems.items()
+        if item.decision.proposal is not None
+    }
+    return assess.assess_inventory(inventory, settings, confirmations=confirmations), confirmations

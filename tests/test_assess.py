@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from conftest import confirm_every_proposal
 from govcloud.assessment.core import assess, similarity
 from govcloud.assessment.core.assessment import Assessment, ReadinessBlocker, ZombieCriterion
 from govcloud.cli import app
@@ -57,6 +58,21 @@ def city() -> example.ExampleCity:
 @pytest.fixture(scope="module")
 def assessed(city: example.ExampleCity) -> Assessment:
     return assess.assess_inventory(city.inventory, Settings())
+
+
+def with_copy(inventory: model.Inventory, base: model.System, copy: model.System) -> model.Inventory:
+    """The inventory with ``base`` replaced and ``copy`` added, holding copies of ``base``'s catalogue entries."""
+    entries = [
+        e.model_copy(update={"code": e.code.split("/")[0] + "/9" + e.code.split("/")[1][1:], "system": copy.code})
+        for e in inventory.entries_of_system.get(base.code, ())
+    ]
+    changed = with_systems(inventory, base, copy)
+    return changed.model_copy(update={"catalogue": (*changed.catalogue, *entries)})
+
+
+def proposed_target(result: Assessment, code: str) -> str | None:
+    proposal = result.decision(code).proposal
+    return proposal.merge_into if proposal is not None else None
 
 
 def with_systems(inventory: model.Inventory, *systems: model.System) -> model.Inventory:
@@ -416,7 +432,7 @@ def decided(system: model.System, settings: Settings | None = None) -> model.Dis
         pytest.param({"deployment": model.Deployment.PHYSICAL}, Disposition.REPLATFORM, id="physical-replatform"),
         pytest.param({"cpu_arch": model.CpuArch.MINICOMPUTER}, Disposition.REPLATFORM, id="platform-replatform"),
         pytest.param({"vendor_support": model.VendorSupport.ENDED}, Disposition.REPLATFORM, id="vendor-replatform"),
-        pytest.param({"avg_cpu_percent": 1.0}, Disposition.RETIRE, id="zombie-retire"),
+        pytest.param({"avg_cpu_percent": 1.0}, Disposition.REHOST, id="weak-zombie-keeps-moving"),
         pytest.param({"mlps_level": 4}, Disposition.DEFER, id="mlps-defer"),
         pytest.param({"special_hardware": ("加密卡",)}, Disposition.DEFER, id="hardware-defer"),
         pytest.param({"licence_allows_virtualisation": False}, Disposition.DEFER, id="licence-defer"),
@@ -462,13 +478,16 @@ def test_duplicate_merges_into_the_maintained_system(city: example.ExampleCity) 
     copy = base.model_copy(
         update={"code": "SCJ-950", "name": base.name.replace("系统", "平台"), "last_update": dt.date(2025, 1, 1)}
     )
-    inventory = with_systems(city.inventory, base.model_copy(update={"last_update": dt.date(2026, 5, 1)}), copy)
+    inventory = with_copy(city.inventory, base.model_copy(update={"last_update": dt.date(2026, 5, 1)}), copy)
     result = assess.assess_inventory(inventory)
     decision = result.decision("SCJ-950")
-    assert decision.disposition == Disposition.MERGE
-    assert decision.merge_into == "SCJ-003"
+    assert decision.proposed
+    assert decision.proposal is not None
+    assert decision.proposal.disposition == Disposition.MERGE
+    assert decision.proposal.merge_into == "SCJ-003"
     assert (
-        decision.reasons[1] == "SCJ-003 stays: SCJ-003 is maintained: updated more recently (2026-05-01 vs 2025-01-01)"
+        decision.proposal.reasons[1]
+        == "SCJ-003 stays: SCJ-003 is maintained: updated more recently (2026-05-01 vs 2025-01-01)"
     )
     finding = result.systems["SCJ-950"].zombie[0]
     assert finding.criterion == ZombieCriterion.REPLACEABLE
@@ -476,13 +495,47 @@ def test_duplicate_merges_into_the_maintained_system(city: example.ExampleCity) 
     assert result.decision("SCJ-003").disposition != Disposition.MERGE
 
 
-def test_a_zombie_never_survives_a_duplicate_set(city: example.ExampleCity) -> None:
+def test_a_system_proposed_for_retire_never_survives_a_duplicate_set(city: example.ExampleCity) -> None:
+    dependents = assess.dependents_of(city.inventory)
+    base = next(
+        s
+        for s in city.inventory.systems
+        if s.code not in dependents and not s.classified and city.inventory.entries_of_system.get(s.code)
+    )
+    # idle and small scope, nothing against it: 下线 proposed; recently updated, so otherwise the preferred copy.
+    zombie = base.model_copy(
+        update={
+            "avg_cpu_percent": 1.0,
+            "scope": model.Scope.INTERNAL,
+            "frequency": model.Frequency.RARELY,
+            "monthly_active_users": 40,
+            "last_update": dt.date(2025, 6, 1),
+        }
+    )
+    copy = base.model_copy(update={"code": f"{base.department}-950", "last_update": dt.date(2024, 1, 1)})
+    result = assess.assess_inventory(with_copy(city.inventory, zombie, copy))
+    assert proposed_target(result, base.code) == copy.code
+    assert proposed_target(result, copy.code) is None
+
+
+def test_a_system_under_review_may_survive_a_duplicate_set(city: example.ExampleCity) -> None:
     base = city.inventory.system_by_code["SCJ-003"]
-    idle = base.model_copy(update={"avg_cpu_percent": 1.0, "last_update": dt.date(2026, 6, 1)})
+    # idle, but used daily across departments and updated this month: 复核, and the maintained copy.
+    live = base.model_copy(
+        update={
+            "avg_cpu_percent": 1.0,
+            "scope": model.Scope.CROSS_DEPARTMENT,
+            "frequency": model.Frequency.DAILY,
+            "last_update": dt.date(2026, 6, 1),
+        }
+    )
     copy = base.model_copy(update={"code": "SCJ-950", "last_update": dt.date(2024, 1, 1)})
-    result = assess.assess_inventory(with_systems(city.inventory, idle, copy))
-    assert result.decision("SCJ-003").merge_into == "SCJ-950"
-    assert result.decision("SCJ-950").disposition != Disposition.MERGE
+    result = assess.assess_inventory(with_copy(city.inventory, live, copy))
+    weighing = result.systems["SCJ-003"].weighing
+    assert weighing is not None
+    assert weighing.verdict == "复核"
+    assert proposed_target(result, "SCJ-950") == "SCJ-003"
+    assert proposed_target(result, "SCJ-003") is None
 
 
 def test_merge_across_departments_can_be_turned_off(city: example.ExampleCity, assessed: Assessment) -> None:
@@ -492,7 +545,7 @@ def test_merge_across_departments_can_be_turned_off(city: example.ExampleCity, a
         return {
             code
             for code, item in result.systems.items()
-            if item.decision.merge_into and by_code[item.decision.merge_into].department != by_code[code].department
+            if (target := proposed_target(result, code)) and by_code[target].department != by_code[code].department
         }
 
     (pair,) = city.planted["duplicate_across"]
@@ -541,8 +594,11 @@ def test_planted_override_exempts_a_level_4_system(city: example.ExampleCity, as
 @pytest.mark.parametrize("criterion", list(ZombieCriterion))
 def test_planted_zombies_are_found(city: example.ExampleCity, assessed: Assessment, criterion: ZombieCriterion) -> None:
     for code in city.planted[f"zombie_{criterion}"]:
-        assert criterion in {f.criterion for f in assessed.systems[code].zombie}, code
-        assert assessed.decision(code).disposition in {Disposition.RETIRE, Disposition.MERGE}, code
+        item = assessed.systems[code]
+        assert criterion in {f.criterion for f in item.zombie}, code
+        # Found, and either proposed (下线/整合, not in effect until confirmed) or sent to review (复核).
+        assert item.decision.proposed or (item.weighing is not None and item.weighing.verdict == "复核"), code
+        assert item.decision.disposition not in {Disposition.RETIRE, Disposition.MERGE}, code
 
 
 @pytest.mark.parametrize(("kind", "within"), [("duplicate_within", True), ("duplicate_across", False)])
@@ -587,7 +643,9 @@ def test_assessment_is_reproducible_and_counts_every_system(city: example.Exampl
     assert {c: s.decision for c, s in again.systems.items()} == {c: s.decision for c, s in assessed.systems.items()}
 
 
-def test_merge_targets_always_survive(assessed: Assessment) -> None:
+def test_merge_targets_always_survive(city: example.ExampleCity) -> None:
+    assessed, _ = confirm_every_proposal(city.inventory)
+    assert any(item.decision.disposition == Disposition.MERGE for item in assessed.systems.values())
     for item in assessed.systems.values():
         target = item.decision.merge_into
         if item.decision.disposition == Disposition.MERGE and not item.decision.overridden:
@@ -627,7 +685,14 @@ def test_cli_json_parses_and_counts(runner: CliRunner, bundled_inventory: Path) 
 def test_cli_table_shows_disposition_counts(runner: CliRunner, bundled_inventory: Path) -> None:
     result = invoke(runner, "--inventory", str(bundled_inventory))
     assert result.exit_code == 0, result.output
-    for title in ("Dispositions", "Zombie candidates", "Duplicates", "Not cloud-ready", "Overrides"):
+    for title in (
+        "Dispositions in effect (systems)",
+        "Zombie findings (one row per finding)",
+        "Zombie reviews (复核: one row per system)",
+        "Duplicate pairs (one row per pair)",
+        "Not cloud-ready (one row per blocker)",
+        "Overrides",
+    ):
         assert title in result.stdout
     assert "迁移" in result.stdout
     assert "(override)" in result.stdout
@@ -667,7 +732,7 @@ def test_cli_settings_change_the_assessment(runner: CliRunner, inventory_copy: P
             extra()
         out = invoke(runner, "--inventory", str(inventory_copy), "--format", "json")
         assert out.exit_code == 0, out.output
-        return dict(json.loads(out.stdout)["counts"])
+        return dict(json.loads(out.stdout)["proposed"])
 
     before = counts()
     after = counts(

@@ -32,6 +32,8 @@ PLANTED_KINDS = {
     "override",
     "freeze_window",
     "cycle",
+    "duplicate_same_function",
+    "lookalike_hard",
 }
 
 

@@ -322,9 +322,26 @@ def test_freeze_window_of_one_member_holds_its_whole_cycle() -> None:
 # Decommissions and held systems
 
 
-def test_retired_system_gets_a_decommission_plan_after_its_dependents_move() -> None:
+def test_retire_that_would_drop_a_dependents_call_is_blocked_and_held_with_the_reason() -> None:
     inv = inventory(
         [system("MZJ-001", depends_on=["MZJ-009"]), system("MZJ-009"), system("GAJ-001")],
+        catalogue=[entry("30100400/0000009", "MZJ-009")],
+    )
+    result = plan(inv, {"MZJ-009": Decision(D.RETIRE, ("no update for 41 months",))}, max_systems=1)
+    assert "MZJ-009" not in result.decommissions
+    assert "MZJ-009" not in result.placements
+    (held,) = [h for h in result.held if h.system == "MZJ-009"]
+    assert held.disposition is D.DEFER
+    assert held.reasons[0].startswith("下线 blocked: MZJ-001 depend on it and no replacement is named")
+    assert "no update for 41 months" in held.reasons
+    notes = result.placements["MZJ-001"].reasons
+    assert not any("the call is dropped" in r for r in notes)
+    assert any("MZJ-009" in r and "stays where it is" in r for r in notes)
+
+
+def test_retired_system_without_dependents_gets_a_decommission_plan() -> None:
+    inv = inventory(
+        [system("MZJ-001"), system("MZJ-009"), system("GAJ-001")],
         catalogue=[entry("30100400/0000009", "MZJ-009")],
     )
     result = plan(inv, {"MZJ-009": Decision(D.RETIRE, ("no update for 41 months",))}, max_systems=1)
@@ -333,14 +350,10 @@ def test_retired_system_gets_a_decommission_plan_after_its_dependents_move() -> 
     assert decommission.disposition is D.RETIRE
     assert not decommission.hands_over
     assert decommission.entries == ("30100400/0000009",)
-    assert decommission.dependents == (waves.Repoint("MZJ-001", "MZJ", None),)
-    dependent_wave = result.placements["MZJ-001"].wave
-    assert decommission.after_wave == dependent_wave
-    _, end = waves.wave_dates(result.settings, dependent_wave)
-    assert decommission.shutdown == end + dt.timedelta(days=1 + result.settings.decommission_after_days)
-    assert decommission.reasons[0] == f"shut down after MZJ-001 re-points away (wave {dependent_wave})"
+    assert decommission.dependents == ()
+    assert decommission.after_wave is None
+    assert decommission.shutdown == result.settings.start + dt.timedelta(days=result.settings.decommission_after_days)
     assert "no update for 41 months" in decommission.reasons
-    assert any("the call is dropped" in r for r in result.placements["MZJ-001"].reasons)
 
 
 def test_retired_system_with_a_duplicate_repoints_dependents_to_it() -> None:

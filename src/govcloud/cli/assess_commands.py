@@ -17,7 +17,13 @@ import typer
 
 from govcloud import collector
 from govcloud.assessment.core.assess import assess_inventory
-from govcloud.assessment.core.assessment import Assessment, DuplicatePair, SystemAssessment, ZombieCriterion
+from govcloud.assessment.core.assessment import (
+    Assessment,
+    DuplicatePair,
+    SystemAssessment,
+    ZombieCriterion,
+    count_assessment,
+)
 from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
@@ -85,13 +91,20 @@ def assessment_document(
     """The assessment as plain data with stable keys, in inventory order (pairs: highest score first)."""
     shown = set(codes)
     counts = dict.fromkeys((str(d) for d in model.Disposition), 0)
+    proposed = dict.fromkeys((str(d) for d in model.Disposition), 0)
     for code in codes:
-        counts[str(result.systems[code].decision.disposition)] += 1
+        decision = result.systems[code].decision
+        counts[str(decision.disposition)] += 1
+        if decision.proposed and decision.proposal is not None:
+            proposed[str(decision.proposal.disposition)] += 1
+    totals = count_assessment(result)
     return {
         "reference_date": _iso(result.reference_date),
         "settings": settings.model_dump(mode="json", include={"zombie", "duplicate", "cloud"}),
         "systems_assessed": len(codes),
         "counts": counts,
+        "proposed": proposed,
+        "figures": {name: number for name, number, _ in totals.rows()},
         "systems": [_system_data(inventory, result.systems[code]) for code in codes],
         "duplicate_pairs": [_pair_data(p) for p in result.duplicate_pairs if p.a in shown or p.b in shown],
     }
@@ -118,6 +131,17 @@ def _system_data(inventory: model.Inventory, item: SystemAssessment) -> dict[str
             "merge_into": override.merge_into,
         },
         "reasons": list(decision.reasons),
+        "proposal": None
+        if decision.proposal is None
+        else {
+            "disposition": str(decision.proposal.disposition),
+            "merge_into": decision.proposal.merge_into,
+            "status": "confirmed" if decision.confirmed else "overridden" if decision.overridden else "proposed",
+            "confirmed_by": decision.confirmation.confirmed_by if decision.confirmation else None,
+            "confirmed_on": decision.confirmation.confirmed_on.isoformat() if decision.confirmation else None,
+        },
+        "zombie_verdict": None if item.weighing is None else str(item.weighing.verdict),
+        "zombie_against": [] if item.weighing is None else list(item.weighing.against),
         "cloud_ready": item.cloud_ready,
         "blockers": [{"reason": str(b.reason), "evidence": b.evidence} for b in item.blockers],
         "zombie": [{"criterion": str(f.criterion), "evidence": f.evidence} for f in item.zombie],
@@ -158,11 +182,17 @@ def _disposition_cell(item: SystemAssessment) -> str:
         text += f" → {decision.merge_into}"
     if decision.overridden:
         text += " (override)"
+    if decision.proposed and decision.proposal is not None:
+        text += f" (提议 {decision.proposal.describe()})"
+    elif decision.confirmed:
+        text += " (confirmed)"
+    elif item.weighing is not None and item.weighing.verdict == "复核":
+        text += " (复核)"
     return text
 
 
 def _where(within: bool) -> str:
-    return "same department" if within else "across departments"
+    return "same department (部门内部整合)" if within else "across departments"
 
 
 def _sections(inventory: model.Inventory, result: Assessment, codes: Sequence[str]) -> list[_Section]:
@@ -171,17 +201,20 @@ def _sections(inventory: model.Inventory, result: Assessment, codes: Sequence[st
     shown = set(codes)
     counts = dict.fromkeys(model.Disposition, 0)
     overridden = dict.fromkeys(model.Disposition, 0)
+    proposed = dict.fromkeys(model.Disposition, 0)
     for item in items:
         counts[item.decision.disposition] += 1
         overridden[item.decision.disposition] += item.decision.overridden
+        if item.decision.proposed and item.decision.proposal is not None:
+            proposed[item.decision.proposal.disposition] += 1
     sections = [
         _Section(
-            "Dispositions",
-            ("disposition", "systems", "of which overrides"),
-            [(str(d), str(counts[d]), str(overridden[d])) for d in model.Disposition],
+            "Dispositions in effect (systems)",
+            ("disposition", "systems", "of which overrides", "proposed, awaiting confirmation (提议)"),
+            [(str(d), str(counts[d]), str(overridden[d]), str(proposed[d])) for d in model.Disposition],
         ),
         _Section(
-            "Zombie candidates",
+            "Zombie findings (one row per finding)",
             ("system", "name", "criterion", "evidence", "disposition"),
             sorted(
                 (
@@ -193,7 +226,22 @@ def _sections(inventory: model.Inventory, result: Assessment, codes: Sequence[st
             ),
         ),
         _Section(
-            "Duplicates",
+            "Zombie reviews (复核: one row per system)",
+            ("system", "name", "why", "for 下线", "against 下线"),
+            [
+                (
+                    item.code,
+                    names[item.code].name,
+                    item.weighing.why,
+                    "; ".join(item.weighing.for_retiring),
+                    "; ".join(item.weighing.against) or "none",
+                )
+                for item in items
+                if item.weighing is not None and item.weighing.verdict == "复核"
+            ],
+        ),
+        _Section(
+            "Duplicate pairs (one row per pair)",
             ("system", "duplicate", "score", "where", "overlapping terms"),
             [
                 (p.a, p.b, f"{p.score:.2f}", _where(p.within_department), "、".join(p.overlapping_terms))
@@ -202,7 +250,7 @@ def _sections(inventory: model.Inventory, result: Assessment, codes: Sequence[st
             ],
         ),
         _Section(
-            "Not cloud-ready",
+            "Not cloud-ready (one row per blocker)",
             ("system", "name", "blocker", "evidence", "disposition"),
             [
                 (item.code, names[item.code].name, str(b.reason), b.evidence, _disposition_cell(item))
@@ -242,12 +290,9 @@ class _Section:
 
 def _print_tables(inventory: model.Inventory, result: Assessment) -> None:
     console = common.console
-    console.print(
-        f"assessed {len(result.systems)} systems as of {_iso(result.reference_date)}: "
-        f"{sum(1 for s in result.systems.values() if s.zombie)} zombie candidates, "
-        f"{len(result.duplicate_pairs)} duplicate pairs, "
-        f"{sum(1 for s in result.systems.values() if not s.cloud_ready)} not cloud-ready"
-    )
+    totals = count_assessment(result)
+    console.print(f"assessed {totals.systems} systems as of {_iso(result.reference_date)}: {totals.summary()}")
+    console.print(totals.proposals_summary())
     for section in _sections(inventory, result, list(result.systems)):
         table = rich.table.Table(title=f"{section.title} ({len(section.rows)})", title_justify="left")
         for column in section.columns:
@@ -293,6 +338,9 @@ def render_markdown(inventory: model.Inventory, result: Assessment, *, codes: Se
         "",
         f"{len(codes)} systems, as of {_iso(result.reference_date)}.",
     ]
+    if len(codes) == len(result.systems):
+        totals = count_assessment(result)
+        lines += ["", f"Assessed {totals.systems} systems: {totals.summary()}.", "", totals.proposals_summary() + "."]
     for section in _sections(inventory, result, codes):
         lines += ["", f"## {section.title} ({len(section.rows)})", ""]
         if not section.rows:

@@ -13,7 +13,7 @@ import enum
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -23,7 +23,7 @@ import typer
 
 from govcloud import collector
 from govcloud.assessment.core import assess as assessing
-from govcloud.assessment.core.assessment import Assessment
+from govcloud.assessment.core.assessment import Assessment, Confirmation, count_assessment
 from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
@@ -72,9 +72,19 @@ def load_settings(root: Path) -> Settings:
     return settings_file.load_settings(root)
 
 
-def assess(inventory: model.Inventory, settings: Settings, *, today: dt.date | None) -> Assessment:
-    """The assessment of every system; ``today`` None counts to the census date (reproducible)."""
-    return assessing.assess_inventory(inventory, settings, today=today)
+def assess(
+    inventory: model.Inventory,
+    settings: Settings,
+    *,
+    today: dt.date | None,
+    confirmations: Mapping[str, Confirmation] | None = None,
+) -> Assessment:
+    """The assessment of every system; ``today`` None counts to the census date (reproducible).
+
+    ``confirmations`` (system code → a lead's confirmation, e.g. read from the migration ledger) put the
+    matching 下线/整合 proposals into effect; without them every proposal stays a proposal.
+    """
+    return assessing.assess_inventory(inventory, settings, today=today, confirmations=confirmations)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,8 +104,14 @@ class Planned:
         return plans.build_plans(self.inventory, self.assessment, self.wave_plan, self.settings)
 
 
-def compute(inventory: model.Inventory, settings: Settings, *, today: dt.date | None) -> Planned:
-    assessment = assess(inventory, settings, today=today)
+def compute(
+    inventory: model.Inventory,
+    settings: Settings,
+    *,
+    today: dt.date | None,
+    confirmations: Mapping[str, Confirmation] | None = None,
+) -> Planned:
+    assessment = assess(inventory, settings, today=today, confirmations=confirmations)
     wave_plan = waves.plan_waves(inventory, assessment, settings.waves)
     return Planned(inventory, settings, assessment, wave_plan)
 
@@ -329,7 +345,12 @@ def _plain(value: Any) -> Any:
 def build_report(planned: Planned, plans_dir: Path, *, today: dt.date | None) -> reports.Report:
     tracking = plan_files.load_tracking(plans_dir)
     return reports.compute_report(
-        planned.inventory, planned.dispositions, planned.wave_plan, tracking, today=today or dt.date.today()
+        planned.inventory,
+        planned.dispositions,
+        planned.wave_plan,
+        tracking,
+        today=today or dt.date.today(),
+        assessment_counts=count_assessment(planned.assessment),
     )
 
 
@@ -397,15 +418,13 @@ def run_command(
     with common.err_console.status("assessing"):
         settings = load_settings(inventory)
         assessment = assess(inv, settings, today=day)
-    systems = assessment.systems.values()
-    counts = Counter(a.decision.disposition for a in systems)
+    totals = count_assessment(assessment)
     step(
         "assess",
         began,
-        f"{sum(1 for a in systems if a.zombie)} zombie candidates, "
-        f"{sum(1 for a in systems if a.duplicates)} with duplicates, "
-        f"{sum(1 for a in systems if not a.cloud_ready)} not cloud-ready; "
-        + ", ".join(f"{d.value} {counts[d]}" for d in model.Disposition if counts[d]),
+        f"{totals.systems} systems: {totals.summary()}; in effect: "
+        + ", ".join(f"{d.value} {n}" for d, n in totals.dispositions.items() if n)
+        + f"; {totals.proposals_summary()}",
     )
 
     began = time.perf_counter()

@@ -5,6 +5,14 @@ the assessment must find: zombies (one per criterion of the programme), duplicat
 (within and across departments), look-alikes that are NOT duplicates (similar words, different function),
 and systems that are not cloud-ready for each reason. :class:`ExampleCity.planted` lists them so tests can
 check the assessment against the truth without that truth being written into the census.
+
+Each function holds its own data items in the catalogue besides its department's vocabulary (a facet such
+as X统计分析 holds its own), and a duplicate holds its original's. The truth of duplicates
+(:meth:`ExampleCity.duplicate_truth`) is the planted pairs plus the pairs the generator makes by construction
+(the same function with the same data, in one department or in departments of different lines). Harder
+negatives (``lookalike_hard``: the same name and wording of the function around a different object, with
+different data) are planted after every other case and draw no random number, so every other system keeps
+its code and facts.
 """
 
 from __future__ import annotations
@@ -257,6 +265,58 @@ _BUREAUS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
 _ENTRY_KINDS = ("基础", "业务", "统计", "台账", "名录")
 _ENTRY_SUFFIXES = ("", "表", "库", "目录")
 _SUFFIXES = ("管理系统", "服务平台", "信息系统", "监管平台", "业务系统")
+_FACETS = ("统计分析", "移动办公", "数据上报", "档案管理", "绩效考核", "视频会商")
+_FACET_ITEMS = {
+    "": ("事项编号", "办理结果"),
+    "统计分析": ("统计指标", "统计期别"),
+    "移动办公": ("待办事项", "移动终端标识"),
+    "数据上报": ("上报批次", "上报单位"),
+    "档案管理": ("档案号", "归档日期"),
+    "绩效考核": ("考核指标", "考核得分"),
+    "视频会商": ("会商编号", "会商纪要"),
+}
+"""The data items a function holds besides its department's vocabulary: a facet (X统计分析) holds its own."""
+
+
+def _function_items(base: str, facet: str) -> tuple[str, ...]:
+    return tuple(f"{base}{item}" for item in _FACET_ITEMS[facet])
+
+
+# (name, shared wording of the function, then per side: the object it works on and the data items it holds)
+_HARD_NEGATIVES: tuple[tuple[str, str, tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]], ...] = (
+    (
+        "项目管理信息系统",
+        "负责{obj}的申报受理、评审立项、过程检查和验收归档，提供在线申报、审批流转和结果公示",
+        ("科技计划项目", ("科技计划项目编号", "立项经费", "验收结论")),
+        ("政府投资建设项目", ("建设项目代码", "概算金额", "竣工决算金额")),
+    ),
+    (
+        "档案管理信息系统",
+        "负责{obj}的接收登记、整理著录、借阅利用和移交销毁，提供档案检索、借阅审批和统计报表",
+        ("机关干部人事档案", ("干部姓名", "人事档案编号", "借阅记录")),
+        ("不动产登记档案", ("不动产单元号", "登记档案卷号", "登记类型")),
+    ),
+    (
+        "投诉举报处理系统",
+        "负责{obj}投诉举报的受理登记、分派转办、调查核实和结果反馈，提供办理时限预警和满意度回访",
+        ("消费者对商品和服务质量", ("投诉人姓名", "被投诉经营者", "调解结果")),
+        ("环境污染", ("举报点位", "污染类型", "核查结论")),
+    ),
+    (
+        "监测预警平台",
+        "负责{obj}的实时监测、阈值告警、分级预警发布和处置跟踪，提供监测大屏和预警统计分析",
+        ("森林火点卫星遥感", ("火点经纬度", "火险等级", "卫星过境时间")),
+        ("企业用电用能经济运行", ("用电量", "行业分类", "用能预警指标")),
+    ),
+    (
+        "证照管理系统",
+        "负责{obj}的申请受理、审核制发、变更延续和注销挂失，提供证照查询核验和到期提醒",
+        ("特种设备使用登记证", ("使用登记证号", "设备类别", "设备使用单位")),
+        ("公务员工作证和出入证", ("工作证号", "持证人", "制证日期")),
+    ),
+)
+"""Same name, same wording of the function, a different object and different data: not duplicates."""
+
 _FUNCTION_TEMPLATES = (
     "用于{dom}部门{fn}业务的受理、审核、办结和统计分析，支撑{fn}全流程网上办理",
     "实现{fn}相关数据的采集、录入、查询和报表输出，服务{dom}领域日常管理",
@@ -295,10 +355,23 @@ _SHARING_METHODS = ("接口服务", "库表交换", "文件下载")
 _CONDITIONS = ("仅限办理相关行政审批事项时使用", "仅向承担监管职责的部门提供", "需经提供方审核同意后按需调用")
 
 
+DUPLICATE_KINDS = ("duplicate_within", "duplicate_across", "duplicate_same_function")
+"""The planted kinds whose pairs are duplicates: the truth the duplicate finder is measured against."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ExampleCity:
     inventory: model.Inventory
     planted: dict[str, tuple[str, ...]]
+
+    def duplicate_truth(self) -> frozenset[tuple[str, str]]:
+        """Every pair the generator made duplicates (planted, and by construction), each as a sorted pair."""
+        pairs = set()
+        for kind in DUPLICATE_KINDS:
+            for planted in self.planted[kind]:
+                a, b = sorted(planted.split("~"))
+                pairs.add((a, b))
+        return frozenset(pairs)
 
 
 def generate_city(*, systems: int = 320, seed: int = 7, entries_per_system: int | None = None) -> ExampleCity:
@@ -312,6 +385,8 @@ class _Generator:
         self.rng = rng
         self.n_systems = n_systems
         self.entries_per_system = entries_per_system
+        self.own_items: dict[str, tuple[str, ...]] = {}
+        """System → the data items of its own function (its entries hold them besides the department's)."""
         self.planted: dict[str, list[str]] = {
             key: []
             for key in (
@@ -331,6 +406,8 @@ class _Generator:
                 "not_ready_vendor",
                 "override",
                 "freeze_window",
+                "duplicate_same_function",
+                "lookalike_hard",
             )
         }
 
@@ -527,8 +604,10 @@ class _Generator:
             counters[dept.code] = counters.get(dept.code, 0) + 1
             code = f"{dept.code}-{counters[dept.code]:03d}"
             fn = functions[(counters[dept.code] - 1) % len(functions)]
+            base = fn
             if counters[dept.code] > len(functions):
-                fn = f"{fn}{rng.choice(('统计分析', '移动办公', '数据上报', '档案管理', '绩效考核', '视频会商'))}"
+                fn = f"{fn}{rng.choice(_FACETS)}"
+            self.own_items[code] = _function_items(base, fn[len(base) :])
             systems.append(self._ordinary_system(code, dept, domain, fn))
         self._plant(systems, departments, info)
         return systems
@@ -676,6 +755,7 @@ class _Generator:
                 if within
                 else systems[dup_index].last_update,
             )
+            self.own_items[dup.code] = self.own_items[original.code]  # a duplicate holds the same data
             key = "duplicate_within" if within else "duplicate_across"
             self.planted[key].append(f"{dup.code}~{original.code}")
             if within:
@@ -691,6 +771,8 @@ class _Generator:
                 name="车辆检测信息系统",
                 function="机动车安全技术检验机构的检测数据联网上传、尾气排放检测结果监管",
             )
+            self.own_items[a.code] = ("派车单号", "车辆油耗", "维修保养记录")
+            self.own_items[b.code] = ("检测报告编号", "尾气排放值", "检验机构名称")
             self.planted["lookalike_not_duplicate"].append(f"{a.code}~{b.code}")
 
         # Not cloud-ready, one reason each.
@@ -761,6 +843,42 @@ class _Generator:
             set_fields(b_i, depends_on=tuple(sorted({*b.depends_on, a.code})))
             self.planted.setdefault("cycle", []).append(f"{a.code}~{b.code}")
 
+        # Harder negatives, planted after every other case so that those keep their systems: the same name
+        # and the same wording of the function around a different object, holding different data.
+        for k in range(max(2, per_kind)):
+            name, wording, *sides = _HARD_NEGATIVES[k % len(_HARD_NEGATIVES)]
+            try:
+                pair = [take(), take()]
+            except ValueError:
+                break
+            planted_codes = []
+            for index, (obj, items) in zip(pair, sides, strict=True):
+                s = set_fields(index, name=name, function=wording.format(obj=obj))
+                self.own_items[s.code] = items
+                planted_codes.append(s.code)
+            self.planted["lookalike_hard"].append("~".join(planted_codes))
+
+        # Duplicates by construction: systems doing the same function with the same data, in one department
+        # (the generator repeats a function and its facet when a department has many systems) or in two
+        # departments of different lines (a planted shadow and its original's siblings); counterparts (the
+        # same bureau in two districts) run the same function by mandate and are no duplicates.
+        planted_pairs = {
+            frozenset(p.split("~")) for k in ("duplicate_within", "duplicate_across") for p in self.planted[k]
+        }
+        line = {d.code: d.parent or d.code for d in departments}
+        by_function: dict[tuple[str, ...], list[model.System]] = {}
+        for s in systems:
+            if not s.classified:  # a classified system lists no catalogue entries: no data to compare
+                by_function.setdefault(self.own_items[s.code], []).append(s)
+        for members in by_function.values():
+            for i, a in enumerate(members):
+                for b in members[i + 1 :]:
+                    if a.department != b.department and line[a.department] == line[b.department]:
+                        continue
+                    if frozenset((a.code, b.code)) not in planted_pairs:
+                        first, second = sorted((a.code, b.code))
+                        self.planted["duplicate_same_function"].append(f"{first}~{second}")
+
     # -----------------------------------------------------------------------------------------------------
     def _catalogue(
         self,
@@ -805,6 +923,12 @@ class _Generator:
                         ),
                     )
                     for name in chosen
+                )
+                # The function's own items, after the drawn ones (no draw: the random stream is unchanged).
+                data_items += tuple(
+                    model.DataItem(name=name, type=model.DataItemType.C)
+                    for name in self.own_items.get(system.code, ())
+                    if name not in chosen
                 )
                 is_open = sharing_type is not model.SharingType.NOT_SHARED and rng.random() < 0.2
                 entries.append(

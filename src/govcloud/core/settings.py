@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pydantic
 
@@ -18,6 +18,10 @@ from govcloud.core import model
 
 class _Section(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+
+
+ZombieCriterionName = Literal["detached", "replaceable", "idle", "unmaintained", "small_scope"]
+"""The zombie criteria by name (``assessment.ZombieCriterion`` values; settings do not import the assessment)."""
 
 
 class ZombieSettings(_Section):
@@ -43,6 +47,30 @@ class ZombieSettings(_Section):
         default=(model.Frequency.QUARTERLY, model.Frequency.YEARLY, model.Frequency.RARELY),
         description="... and used no more often than these frequencies",
     )
+    retire_min_independent_criteria: Annotated[int, pydantic.Field(ge=1, le=4)] = pydantic.Field(
+        default=2,
+        description="下线 is proposed only on at least this many independent criteria (detached and small_scope "
+        "rest on the same usage figures and count as one), or on one strong criterion",
+    )
+    strong_criteria: tuple[ZombieCriterionName, ...] = pydantic.Field(
+        default=("detached", "unmaintained"),
+        description="criteria strong enough alone to propose 下线 (detached: almost nobody uses it; unmaintained: "
+        "nobody updates it); idle CPU or a small scope alone only ask for a review (复核)",
+    )
+    counter_frequencies: tuple[model.Frequency, ...] = pydantic.Field(
+        default=(model.Frequency.DAILY, model.Frequency.WEEKLY),
+        description="counter-signal: a 面向公众 or 跨部门 system used at least this often is live, never 下线",
+    )
+    counter_monthly_users: Annotated[int, pydantic.Field(ge=0)] = pydantic.Field(
+        default=5000, description="counter-signal: at least this many monthly users, whatever the scope"
+    )
+    counter_updated_within_months: Annotated[int, pydantic.Field(ge=0)] = pydantic.Field(
+        default=6, description="counter-signal: updated within this many months of the reference date (0: off)"
+    )
+    counter_dependents: bool = pydantic.Field(
+        default=True,
+        description="counter-signal: another system depends on it (depends_on, or consumes its catalogue entries)",
+    )
 
 
 class DuplicateSettings(_Section):
@@ -54,7 +82,9 @@ class DuplicateSettings(_Section):
     """
 
     min_similarity: Annotated[float, pydantic.Field(gt=0, le=1)] = pydantic.Field(
-        default=0.7, description="score at or above which two systems are reported as duplicates"
+        default=0.65,
+        description="score at or above which two systems are reported as duplicates (and only if they pass "
+        "min_function_similarity and min_data_overlap too)",
     )
     name_weight: Annotated[float, pydantic.Field(ge=0, le=1)] = pydantic.Field(
         default=0.5, description="weight of the names' similarity (the three weights sum to 1)"
@@ -84,6 +114,24 @@ class DuplicateSettings(_Section):
     merge_across_departments: bool = pydantic.Field(
         default=True,
         description="merge a shadow system into its duplicate in another department (otherwise only report it)",
+    )
+    min_function_similarity: Annotated[float, pydantic.Field(ge=0, le=1)] = pydantic.Field(
+        default=0.3,
+        description="a pair is a duplicate only if the cosine of their functions (功能) reaches this: alike names "
+        "alone never make one",
+    )
+    min_data_overlap: Annotated[float, pydantic.Field(ge=0, le=1)] = pydantic.Field(
+        default=0.3,
+        description="... and the cosine of their distinctive data (data items and catalogue entry names, less "
+        "each department's common vocabulary) reaches this: the same function means the same data",
+    )
+    department_common_share: Annotated[float, pydantic.Field(gt=0, le=1)] = pydantic.Field(
+        default=0.5,
+        description="a data item or entry name held by more than this share of a department's systems (and by "
+        "at least department_common_min_systems) is the department's vocabulary, no evidence of duplication",
+    )
+    department_common_min_systems: Annotated[int, pydantic.Field(ge=2)] = pydantic.Field(
+        default=3, description="... never below this many of its systems"
     )
 
     @pydantic.model_validator(mode="after")

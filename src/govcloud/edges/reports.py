@@ -27,6 +27,7 @@ from typing import Any
 import jinja2
 
 from govcloud import collector
+from govcloud.assessment.core.assessment import AssessmentCounts
 from govcloud.core import model
 from govcloud.planning.core import plans, waves
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
@@ -98,6 +99,8 @@ class Report:
     held: int
     department_pairs: int
     """Distinct (consumer department, provider department) pairs with a declared flow."""
+    assessment: tuple[tuple[str, int, str], ...] = ()
+    """The assessment's counts (figure, number, what it counts), the rows ``assess`` and ``run`` print too."""
 
 
 def compute_report(
@@ -107,10 +110,14 @@ def compute_report(
     tracking: plans.TrackingMap,
     *,
     today: dt.date,
+    assessment_counts: AssessmentCounts | None = None,
 ) -> Report:
     """Every figure, city-wide and per department. Pure."""
     with collector.paused():
-        return _compute_report(inventory, dispositions, wave_plan, tracking, today=today)
+        report = _compute_report(inventory, dispositions, wave_plan, tracking, today=today)
+    if assessment_counts is None:
+        return report
+    return dataclasses.replace(report, assessment=tuple(assessment_counts.rows()))
 
 
 def _compute_report(

@@ -19,22 +19,44 @@ unless another date is given, so the same inventory always gives the same assess
 
 A criterion whose census field is empty is not evaluated (no evidence, no finding).
 
-**Duplicates and merges.** Pairs come from :mod:`govcloud.assessment.core.similarity`. Within each set of duplicates
-one system survives; the others merge into it (整合). Systems that may survive (not classified, not a
-zombie on another criterion, not held back by a lead's decision) are taken first, best first: one that
+**Weighing the findings** (:func:`weigh_zombie`). Each finding keeps its evidence, but findings alone never
+retire a system. Criteria are grouped by the evidence they rest on (detached and small scope both read the
+monthly users and the frequency, so they count as one): 下线 is proposed only on
+``retire_min_independent_criteria`` independent criteria (default 2) or one of ``strong_criteria`` (default
+detached, unmaintained). Counter-signals turn any candidate into 复核 (review), never 下线: 面向公众 or 跨部门
+scope used daily or weekly; at least ``counter_monthly_users`` monthly users; an update within
+``counter_updated_within_months`` months; any system depending on it (``depends_on``, or consuming its
+entries). Too little evidence gives 复核 as well. A 复核 system keeps the disposition readiness gives it,
+with the reasons on both sides first.
+
+**Proposals and confirmations.** A 下线 or 整合 is a proposal (提议) until a lead confirms it: by a
+``disposition_override`` in the census, or by a :class:`Confirmation` the caller passes in (``confirmations``:
+system code → confirmed disposition, merge target, who, when; the migration ledger's signed
+``disposition.confirm`` entries). A confirmation applies only while it matches the proposal (same
+disposition, same merge target). Until then the decision's ``disposition`` is what readiness gives (迁移,
+改造后迁移, 暂缓), its ``proposal`` holds the 下线/整合 with its reasons, and so plans neither retire nor merge
+anything: the system keeps its migration plan, whose reasons start with the proposal.
+
+**Duplicates and merges.** Pairs come from :mod:`govcloud.assessment.core.similarity`: a pair needs, besides
+its score, overlapping functions (``min_function_similarity``) AND overlapping distinctive data
+(``min_data_overlap``: data items and catalogue entry names, less each department's common vocabulary, see
+:func:`distinctive_data`), so alike names never make a pair. Within each set of duplicates
+one system survives; the others merge into it (整合). Systems that may survive (not classified, not proposed
+for 下线 by their zombie findings, not held back by a lead's decision) are taken first, best first: one that
 would move on its own before one that cannot; then the more recent update (the maintained copy carries the function
 on), broader scope (面向公众 > 跨部门 > 部门内部), more monthly users, and the code as the last tie-break.
 A system merges into its most similar duplicate that already survives; if it has none it survives itself
 if it may. The others then merge into their most similar survivor, if any (a zombie's data goes to the
 system that carries its function on). Chains never form: a merge target always survives.
 
-**Disposition**, first rule that applies:
+**Disposition** (the proposal, for rules 3 and 4, until confirmed), first rule that applies:
 
 1. a lead's override (``System.disposition_override``) wins; the reasons say who decided, when and why,
    and what the assessment would have decided;
 2. classified → 豁免 (classified systems never move); MLPS level 5 → 豁免 (never on a shared cloud);
-3. duplicate of a survivor → 整合 into it;
-4. any zombie criterion → 下线;
+3. duplicate of a survivor → 整合 into it (a proposal until confirmed);
+4. zombie findings weighed to 下线 → 下线 (a proposal until confirmed); weighed to 复核 → the rules below,
+   with the review's reasons first;
 5. MLPS above the cloud, special hardware, licence → 暂缓 with every reason (refactoring would not help);
 6. platform (minicomputer, mainframe, other architecture, non-virtualisable OS), vendor support ended or
    vendor gone, or a physical deployment → 改造后迁移;
@@ -43,20 +65,26 @@ system that carries its function on). Chains never form: a merge target always s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from govcloud.assessment.core import similarity
 from govcloud.assessment.core.assessment import (
+    CRITERION_SIGNAL,
     Assessment,
     Blocker,
+    Confirmation,
     Decision,
     DuplicateFinding,
     DuplicatePair,
+    Proposal,
     ReadinessBlocker,
     SystemAssessment,
     ZombieCriterion,
     ZombieFinding,
+    ZombieVerdict,
+    ZombieWeighing,
 )
 from govcloud.core import model
 from govcloud.core.settings import CloudSettings, DuplicateSettings, Settings, ZombieSettings
@@ -71,12 +99,22 @@ _MAX_TERMS_IN_REASON = 3
 
 
 def assess_inventory(
-    inventory: model.Inventory, settings: Settings | None = None, *, today: dt.date | None = None
+    inventory: model.Inventory,
+    settings: Settings | None = None,
+    *,
+    today: dt.date | None = None,
+    confirmations: Mapping[str, Confirmation] | None = None,
 ) -> Assessment:
-    """Assess every system of ``inventory``; ``today`` defaults to the census date (see the module docstring)."""
+    """Assess every system of ``inventory``; ``today`` defaults to the census date (see the module docstring).
+
+    ``confirmations`` (system code → a lead's confirmation, e.g. from the migration ledger) put matching
+    下线 and 整合 proposals into effect; without one a proposal stays a proposal (提议).
+    """
     settings = settings or Settings()
+    confirmations = confirmations or {}
     reference = today or inventory.city.census_date
     systems = inventory.systems
+    dependents = dependents_of(inventory)
     zombies = {s.code: list(find_zombie_findings(s, settings.zombie, today=reference)) for s in systems}
     blockers = {s.code: find_blockers(s, settings.cloud) for s in systems}
     pairs = find_duplicate_pairs(inventory, settings.duplicate)
@@ -84,7 +122,17 @@ def assess_inventory(
     for pair in pairs:
         duplicates[pair.a].append(DuplicateFinding(pair.b, pair.score, pair.overlapping_terms, pair.within_department))
         duplicates[pair.b].append(DuplicateFinding(pair.a, pair.score, pair.overlapping_terms, pair.within_department))
-    merges = choose_merges(inventory, duplicates, zombies=zombies, blockers=blockers, settings=settings.duplicate)
+    weighings = {
+        s.code: weigh_zombie(
+            s, zombies[s.code], dependents=dependents.get(s.code, ()), settings=settings.zombie, today=reference
+        )
+        for s in systems
+        if zombies[s.code]
+    }
+    retiring = {code for code, w in weighings.items() if w.verdict is ZombieVerdict.RETIRE}
+    merges = choose_merges(
+        inventory, duplicates, zombies=zombies, blockers=blockers, settings=settings.duplicate, retiring=retiring
+    )
     assessed: dict[str, SystemAssessment] = {}
     for system in systems:
         code = system.code
@@ -100,11 +148,14 @@ def assess_inventory(
                     + ")",
                 ),
             )
+        weighing = weighings.get(code) if merge is None else None
         decision = decide(
             system,
             zombie=zombies[code],
             blockers=blockers[code],
             merge=merge,
+            weighing=weighing,
+            confirmation=confirmations.get(code),
         )
         assessed[code] = SystemAssessment(
             code=code,
@@ -112,6 +163,7 @@ def assess_inventory(
             duplicates=tuple(sorted(duplicates[code], key=lambda d: (-d.score, d.other))),
             blockers=blockers[code],
             decision=decision,
+            weighing=weighing,
         )
     return Assessment(systems=assessed, reference_date=reference, duplicate_pairs=tuple(pairs))
 
@@ -158,6 +210,68 @@ def find_zombie_findings(system: model.System, settings: ZombieSettings, *, toda
             ZombieCriterion.SMALL_SCOPE,
             f"{users} monthly users, department-internal scope ({system.scope}), used {system.frequency}",
         )
+
+
+def dependents_of(inventory: model.Inventory) -> dict[str, tuple[str, ...]]:
+    """System → the systems that depend on it (``depends_on``, or consuming one of its catalogue entries)."""
+    entries = inventory.entry_by_code
+    found: dict[str, set[str]] = {}
+    for system in inventory.systems:
+        providers = set(system.depends_on)
+        for code in system.consumes:
+            entry = entries.get(code)
+            if entry is not None and entry.system is not None:
+                providers.add(entry.system)
+        for provider in providers - {system.code}:
+            found.setdefault(provider, set()).add(system.code)
+    return {code: tuple(sorted(codes)) for code, codes in found.items()}
+
+
+def weigh_zombie(
+    system: model.System,
+    findings: Sequence[ZombieFinding],
+    *,
+    dependents: Sequence[str],
+    settings: ZombieSettings,
+    today: dt.date,
+) -> ZombieWeighing:
+    """Weigh a candidate's findings against its counter-signals (see the module docstring)."""
+    for_retiring = tuple(f"{f.criterion}: {f.evidence}" for f in findings)
+    against: list[str] = []
+    users = system.monthly_active_users
+    if system.scope in (model.Scope.PUBLIC, model.Scope.CROSS_DEPARTMENT) and system.frequency in (
+        settings.counter_frequencies
+    ):
+        against.append(f"live: {system.scope} scope, used {system.frequency}")
+    if users is not None and users >= settings.counter_monthly_users:
+        against.append(f"{users:,} monthly users (at least {settings.counter_monthly_users:,})")
+    months = settings.counter_updated_within_months
+    if months and system.last_update is not None and months_between(system.last_update, today) < months:
+        against.append(f"updated {system.last_update.isoformat()}, within {months} months")
+    if settings.counter_dependents and dependents:
+        shown = "、".join(dependents[:_MAX_TERMS_IN_REASON]) + (
+            f" and {len(dependents) - _MAX_TERMS_IN_REASON} more" if len(dependents) > _MAX_TERMS_IN_REASON else ""
+        )
+        against.append(f"{len(dependents)} systems depend on it: {shown}")
+    signals = {CRITERION_SIGNAL[f.criterion] for f in findings}
+    strong = sorted(str(f.criterion) for f in findings if str(f.criterion) in settings.strong_criteria)
+    if against:
+        return ZombieWeighing(
+            ZombieVerdict.REVIEW, for_retiring, tuple(against), "counter-signals: never 下线 without a lead's review"
+        )
+    if strong:
+        why = f"strong criterion: {', '.join(strong)}"
+    elif len(signals) >= settings.retire_min_independent_criteria:
+        why = f"{len(signals)} independent criteria ({', '.join(sorted(signals))} evidence)"
+    else:
+        return ZombieWeighing(
+            ZombieVerdict.REVIEW,
+            for_retiring,
+            (),
+            f"too little evidence: {len(signals)} independent criterion, 下线 needs "
+            f"{settings.retire_min_independent_criteria} or a strong one ({', '.join(settings.strong_criteria)})",
+        )
+    return ZombieWeighing(ZombieVerdict.RETIRE, for_retiring, (), why)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -236,7 +350,7 @@ def department_lines(departments: Iterable[model.Department]) -> dict[str, str]:
 def find_duplicate_pairs(inventory: model.Inventory, settings: DuplicateSettings) -> list[DuplicatePair]:
     """Every pair of systems whose name, function and data items make them duplicates, best first."""
     lines = department_lines(inventory.departments)
-    entries = inventory.entries_of_system
+    data = distinctive_data(inventory, settings)
     documents = [
         similarity.Document(
             key=s.code,
@@ -244,7 +358,7 @@ def find_duplicate_pairs(inventory: model.Inventory, settings: DuplicateSettings
             line=lines.get(s.department, s.department),
             name=s.name,
             function=s.function,
-            data_items=tuple(dict.fromkeys(item.name for e in entries.get(s.code, ()) for item in e.data_items)),
+            data_items=data[s.code],
         )
         for s in inventory.systems
     ]
@@ -255,9 +369,47 @@ def find_duplicate_pairs(inventory: model.Inventory, settings: DuplicateSettings
         min_df=settings.index_min_df,
     )
     result = similarity.find_duplicates(
-        corpus, threshold=settings.min_similarity, compare_counterparts=settings.compare_counterpart_departments
+        corpus,
+        threshold=settings.min_similarity,
+        compare_counterparts=settings.compare_counterpart_departments,
+        gates=similarity.Gates(min_function=settings.min_function_similarity, min_data=settings.min_data_overlap),
     )
     return [DuplicatePair(p.a, p.b, p.score, p.overlapping_terms, p.within_department) for p in result.pairs]
+
+
+ENTRY_PREFIX = "目录:"
+"""Marks a catalogue entry's name among a system's data terms (an item and an entry may share a name)."""
+
+
+def distinctive_data(inventory: model.Inventory, settings: DuplicateSettings) -> dict[str, tuple[str, ...]]:
+    """Each system's data terms (its entries' data items, and the entries' names) less its department's vocabulary.
+
+    A term held by more than ``department_common_share`` of a department's systems, and by at least
+    ``department_common_min_systems`` of them, is what the department works with whatever the system does
+    (学生姓名 in every system of 教育局): no evidence that two of its systems hold the same data.
+    """
+    entries = inventory.entries_of_system
+    terms: dict[str, tuple[str, ...]] = {}
+    per_department: dict[str, list[str]] = {}
+    for system in inventory.systems:
+        own = entries.get(system.code, ())
+        terms[system.code] = tuple(
+            dict.fromkeys(
+                [item.name for entry in own for item in entry.data_items] + [ENTRY_PREFIX + entry.name for entry in own]
+            )
+        )
+        per_department.setdefault(system.department, []).append(system.code)
+    result: dict[str, tuple[str, ...]] = {}
+    for members in per_department.values():
+        held: dict[str, int] = {}
+        for code in members:
+            for term in terms[code]:
+                held[term] = held.get(term, 0) + 1
+        share = settings.department_common_share * len(members)
+        common = {t for t, n in held.items() if n >= settings.department_common_min_systems and n > share}
+        for code in members:
+            result[code] = tuple(t for t in terms[code] if t not in common)
+    return result
 
 
 def choose_merges(
@@ -267,8 +419,13 @@ def choose_merges(
     zombies: Mapping[str, Sequence[ZombieFinding]],
     blockers: Mapping[str, Sequence[Blocker]],
     settings: DuplicateSettings,
+    retiring: Collection[str] | None = None,
 ) -> dict[str, tuple[str, DuplicateFinding, str]]:
-    """System → (survivor it merges into, the duplicate finding, why the survivor stays); see the docstring."""
+    """System → (survivor it merges into, the duplicate finding, why the survivor stays); see the docstring.
+
+    ``retiring``: the systems whose zombie findings propose 下线; they never survive a duplicate set (a system
+    under review, 复核, may). Without it, any system with a zombie finding is kept from surviving.
+    """
     by_code = inventory.system_by_code
 
     def moves_alone(code: str) -> bool:
@@ -277,7 +434,8 @@ def choose_merges(
     def eligible(code: str) -> bool:
         system = by_code[code]
         override = system.disposition_override
-        return not system.classified and not zombies[code] and (override is None or override.disposition in _MOVING)
+        zombie = code in retiring if retiring is not None else bool(zombies[code])
+        return not system.classified and not zombie and (override is None or override.disposition in _MOVING)
 
     def preference(code: str) -> tuple[int, int, int, int, str]:
         system = by_code[code]
@@ -339,19 +497,53 @@ def decide(
     zombie: Sequence[ZombieFinding],
     blockers: Sequence[Blocker],
     merge: tuple[str, DuplicateFinding, str] | None,
+    weighing: ZombieWeighing | None = None,
+    confirmation: Confirmation | None = None,
 ) -> Decision:
-    """The disposition of ``system`` with its reasons; a lead's override wins and is marked as such."""
-    assessed = assessed_decision(system, zombie=zombie, blockers=blockers, merge=merge)
+    """The disposition of ``system`` with its reasons; a lead's override wins and is marked as such.
+
+    A 下线 or 整合 proposal takes effect only with a matching ``confirmation`` (or an override); until then
+    the system keeps the disposition the readiness rules give, and the proposal rides along (提议).
+    """
+    assessed = assessed_decision(system, zombie=zombie, blockers=blockers, merge=merge, weighing=weighing)
     override = system.disposition_override
     if override is None:
-        return assessed
+        return _confirmed(assessed, confirmation)
     would = str(assessed.disposition) + (f" into {assessed.merge_into}" if assessed.merge_into else "")
     reasons = (
         f"override by {override.decided_by} on {override.decided_on.isoformat()}: {override.reason}",
         f"the assessment alone would decide {would}: " + "; ".join(assessed.reasons),
     )
     return Decision(
-        disposition=override.disposition, reasons=reasons, merge_into=override.merge_into, override=override
+        disposition=override.disposition,
+        reasons=reasons,
+        merge_into=override.merge_into,
+        override=override,
+        proposal=assessed.proposal,
+    )
+
+
+def _confirmed(assessed: Decision, confirmation: Confirmation | None) -> Decision:
+    """The decision once a lead's confirmation is applied: in effect if it matches the proposal."""
+    proposal = assessed.proposal
+    if confirmation is None:
+        return assessed
+    by = f"{confirmation.confirmed_by} on {confirmation.confirmed_on.isoformat()} ({confirmation.source}"
+    by += f" {confirmation.reference})" if confirmation.reference else ")"
+    if proposal is None or not confirmation.matches(proposal):
+        now = f"the assessment now proposes {proposal.describe()}" if proposal else "the assessment proposes nothing"
+        target = f" → {confirmation.merge_into}" if confirmation.merge_into else ""
+        note = (
+            f"confirmation by {by} of {confirmation.disposition}{target} not applied: {now}; "
+            "confirm the current proposal again"
+        )
+        return dataclasses.replace(assessed, reasons=(*assessed.reasons, note))
+    return Decision(
+        disposition=proposal.disposition,
+        reasons=(f"confirmed by {by}", *proposal.reasons),
+        merge_into=proposal.merge_into,
+        proposal=proposal,
+        confirmation=confirmation,
     )
 
 
@@ -361,6 +553,7 @@ def assessed_decision(
     zombie: Sequence[ZombieFinding],
     blockers: Sequence[Blocker],
     merge: tuple[str, DuplicateFinding, str] | None,
+    weighing: ZombieWeighing | None = None,
 ) -> Decision:
     """The disposition the rules give, before any override (see the module docstring for their order)."""
     kinds = {b.reason for b in blockers}
@@ -368,6 +561,8 @@ def assessed_decision(
         return Decision(Disposition.EXEMPT, ("classified systems never move", *_evidence(blockers)))
     if system.mlps_level is not None and system.mlps_level >= 5:
         return Decision(Disposition.EXEMPT, ("MLPS level 5 never goes to a shared cloud",))
+    fallback = _readiness_decision(system, blockers)
+    proposal: Proposal | None = None
     if merge is not None:
         target, finding, why = merge
         where = "same department" if finding.within_department else "another department"
@@ -381,9 +576,32 @@ def assessed_decision(
         reasons += [
             f"also {f.criterion}: {f.evidence}" for f in zombie if f.criterion is not ZombieCriterion.REPLACEABLE
         ]
-        return Decision(Disposition.MERGE, tuple(reasons), merge_into=target)
-    if zombie:
-        return Decision(Disposition.RETIRE, tuple(f"zombie, {f.criterion}: {f.evidence}" for f in zombie))
+        proposal = Proposal(Disposition.MERGE, tuple(reasons), merge_into=target)
+    elif weighing is not None and weighing.verdict is ZombieVerdict.RETIRE:
+        reasons = [f"zombie, {text}" for text in weighing.for_retiring]
+        reasons.append(f"下线 because {weighing.why}; no counter-signal")
+        proposal = Proposal(Disposition.RETIRE, tuple(reasons))
+    elif weighing is not None:
+        review = [f"zombie review (复核): {weighing.why}"]
+        review += [f"for 下线: {text}" for text in weighing.for_retiring]
+        review += [f"against 下线: {text}" for text in weighing.against]
+        return dataclasses.replace(fallback, reasons=(*review, *fallback.reasons))
+    if proposal is None:
+        return fallback
+    pending = (
+        f"提议 {proposal.describe()} (proposal): in effect once a lead confirms it (ledger disposition.confirm, "
+        f"or disposition_override in the census); until then {fallback.disposition}"
+    )
+    return Decision(
+        fallback.disposition,
+        (pending, *proposal.reasons, *(f"until confirmed: {r}" for r in fallback.reasons)),
+        proposal=proposal,
+    )
+
+
+def _readiness_decision(system: model.System, blockers: Sequence[Blocker]) -> Decision:
+    """The disposition cloud readiness alone gives: 暂缓, 改造后迁移 or 迁移."""
+    kinds = {b.reason for b in blockers}
     if kinds & _DEFERRING:
         reasons = [b.evidence for b in blockers if b.reason in _DEFERRING]
         reasons += [f"also to refactor: {b.evidence}" for b in blockers if b.reason not in _DEFERRING]

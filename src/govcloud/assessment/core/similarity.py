@@ -28,6 +28,11 @@ and the score lies in [0, 1]. A census repeats names and functions (one bureau's
 districts, form templates), so vectors are built once per distinct field value and each field's cosine is
 memoised per pair of values.
 
+**Gates.** A score mostly made of alike names is no evidence: two systems are duplicates only if their
+functions' cosine reaches ``Gates.min_function`` AND their data items' cosine reaches ``Gates.min_data``
+(the caller passes each system's *distinctive* data, without its department's common vocabulary). The gates
+only remove pairs after scoring, so the index below finds every gated pair the naive scan finds.
+
 **Not all pairs.** Comparing 20,000 systems pairwise is 200 million scores. Since each cosine is at most 1,
 the score is at most ``w_f·cos_f + (1 − w_f)`` for the name and for the function, so a pair can reach the
 threshold ``t`` only if ``cos_f ≥ θ = (t − (1 − w_f)) / w_f``; the field with the higher θ (the name, with
@@ -59,7 +64,7 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 _SEPARATORS = re.compile(r"[\W_]+")
@@ -99,6 +104,21 @@ class Weights:
         values = (self.name, self.function, self.data)
         if min(values) < 0 or not math.isclose(sum(values), 1.0, abs_tol=1e-6):
             raise ValueError(f"field weights must be non-negative and sum to 1, got {values}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Gates:
+    """What a pair must share besides its score: function text AND data, so that alike names never suffice.
+
+    ``min_function``: least cosine of the functions; ``min_data``: least cosine of the data items (0 turns a
+    gate off). A pair scoring above the threshold on its names is still no duplicate unless both hold.
+    """
+
+    min_function: float = 0.0
+    min_data: float = 0.0
+
+
+NO_GATES = Gates()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,6 +312,14 @@ class Corpus:
             self._scores[key] = found
         return found
 
+    def agrees(self, p: int, q: int, gates: Gates) -> bool:
+        """Whether two profiles' functions and data overlap enough (see :class:`Gates`)."""
+        a, b = self.profiles[p], self.profiles[q]
+        return (
+            self.function.dot(a[1], b[1]) >= gates.min_function - _EPSILON
+            and self.data.dot(a[2], b[2]) >= gates.min_data - _EPSILON
+        )
+
     def bound(self, field: _Field, threshold: float) -> float:
         """The least cosine ``field`` must reach for a pair to score ``threshold``.
 
@@ -392,8 +420,13 @@ def _common_runs(
 # Finding pairs
 
 
-def find_duplicates(corpus: Corpus, *, threshold: float, compare_counterparts: bool = False) -> FinderResult:
-    """Every comparable pair scoring at least ``threshold``, scoring only the candidates the index yields."""
+def find_duplicates(
+    corpus: Corpus, *, threshold: float, compare_counterparts: bool = False, gates: Gates = NO_GATES
+) -> FinderResult:
+    """Every comparable pair scoring at least ``threshold`` and passing ``gates``, scored through the index.
+
+    The gates only remove pairs after scoring, so they never cost the index a pair.
+    """
     _check_threshold(threshold)
     blocking = max(corpus.fields, key=lambda f: corpus.bound(f, threshold))
     theta = corpus.bound(blocking, threshold)
@@ -405,7 +438,7 @@ def find_duplicates(corpus: Corpus, *, threshold: float, compare_counterparts: b
     skipped: set[str] = set()
     for field, bound in passes:
         block = _Block(corpus, field, bound, all_lines=compare_counterparts, track=len(passes) > 1)
-        scored_here = block.run(threshold, found)
+        scored_here = block.run(threshold, found, gates)
         if isinstance(scored, set):
             scored |= block.scored_codes
         else:
@@ -430,7 +463,9 @@ def find_duplicates(corpus: Corpus, *, threshold: float, compare_counterparts: b
     return FinderResult(pairs=tuple(pairs), stats=stats)
 
 
-def naive_all_pairs(corpus: Corpus, *, threshold: float, compare_counterparts: bool = False) -> FinderResult:
+def naive_all_pairs(
+    corpus: Corpus, *, threshold: float, compare_counterparts: bool = False, gates: Gates = NO_GATES
+) -> FinderResult:
     """The same score over every comparable pair: the reference :func:`find_duplicates` must agree with."""
     _check_threshold(threshold)
     n = len(corpus)
@@ -441,7 +476,7 @@ def naive_all_pairs(corpus: Corpus, *, threshold: float, compare_counterparts: b
             continue
         scored += 1
         score = corpus.score(i, j)
-        if score >= threshold:
+        if score >= threshold and corpus.agrees(corpus.profile_of_doc[i], corpus.profile_of_doc[j], gates):
             pairs.append(_pair(corpus, i, j, score))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     stats = FinderStats(
@@ -455,6 +490,30 @@ def naive_all_pairs(corpus: Corpus, *, threshold: float, compare_counterparts: b
         df_cap=corpus.df_cap,
     )
     return FinderResult(pairs=tuple(pairs), stats=stats)
+
+
+@dataclasses.dataclass(frozen=True)
+class PairAccuracy:
+    """Pairs found against a known truth: precision (found pairs that are true) and recall (true pairs found)."""
+
+    found: int
+    truth: int
+    true_positives: int
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.truth if self.truth else 1.0
+
+
+def measure_pairs(found: Iterable[tuple[str, str]], truth: Iterable[tuple[str, str]]) -> PairAccuracy:
+    """Precision and recall of ``found`` pairs against ``truth`` (pairs compared in either order)."""
+    found_set = {tuple(sorted(p)) for p in found}
+    truth_set = {tuple(sorted(p)) for p in truth}
+    return PairAccuracy(len(found_set), len(truth_set), len(found_set & truth_set))
 
 
 def _check_threshold(threshold: float) -> None:
@@ -511,7 +570,7 @@ class _Block:
                     self.indexed_terms.add(t)
             self.indexed.append(keep)
 
-    def run(self, threshold: float, found: dict[int, float]) -> int:
+    def run(self, threshold: float, found: dict[int, float], gates: Gates = NO_GATES) -> int:
         """Add the document pairs scoring at least ``threshold`` to ``found``; return how many were scored."""
         corpus, field = self.corpus, self.field
         across_groups = corpus.departments if self.all_lines else corpus.lines
@@ -525,7 +584,13 @@ class _Block:
         for holders, other_group in ((across, True), (inside, False)):
             for u, v in self._value_pairs(holders, other_group=other_group):
                 scored += self._expand(
-                    holders[u], holders[v], same=u == v, other_group=other_group, threshold=threshold, found=found
+                    holders[u],
+                    holders[v],
+                    same=u == v,
+                    other_group=other_group,
+                    threshold=threshold,
+                    gates=gates,
+                    found=found,
                 )
         return scored
 
@@ -577,6 +642,7 @@ class _Block:
         same: bool,
         other_group: bool,
         threshold: float,
+        gates: Gates,
         found: dict[int, float],
     ) -> int:
         """Score the document pairs of two values (profile pair by profile pair); return how many."""
@@ -601,7 +667,7 @@ class _Block:
                         if self.track:
                             self.scored_codes.update(codes)
                         score = corpus.profile_score(p, q)
-                        if score >= threshold:
+                        if score >= threshold and corpus.agrees(p, q, gates):
                             for code in codes:
                                 found[code] = score
         return scored

@@ -231,7 +231,7 @@ def plan_waves(inventory: model.Inventory, assessment: Assessment, settings: Wav
 def _plan_waves(inventory: model.Inventory, assessment: Assessment, settings: WaveSettings) -> WavePlan:
     graph = build_dependency_graph(inventory)
     decisions = _decisions(inventory, assessment)
-    resolver = _Resolver(decisions, assessment)
+    resolver = _block_retires_without_replacement(graph, decisions, assessment)
     moving = [s.code for s in inventory.systems if decisions[s.code].disposition in MOVING]
     moving_set = set(moving)
 
@@ -289,6 +289,43 @@ def _decisions(inventory: model.Inventory, assessment: Assessment) -> dict[str, 
             else Decision(model.Disposition.DEFER, ("not assessed: run the assessment again",))
         )
     return decisions
+
+
+def _block_retires_without_replacement(
+    graph: nx.DiGraph, decisions: dict[str, Decision], assessment: Assessment
+) -> _Resolver:
+    """Hold (暂缓) every 下线 that would leave a dependent calling nothing; return the resolver of what remains.
+
+    A dependent of a retired system is re-pointed to the system that takes its function (a duplicate that
+    stays). When there is none, dropping the call would break the dependent, so the retire does not go ahead:
+    the system stays where it is, with the reason, until a replacement is named (a duplicate, or a 整合 into
+    the system that takes over) or its dependents stop calling it. Updates ``decisions`` in place.
+    """
+    while True:
+        resolver = _Resolver(decisions, assessment)
+        blocked = []
+        for code, decision in decisions.items():
+            if decision.disposition is not model.Disposition.RETIRE:
+                continue
+            callers = sorted(c for c in graph.pred[code] if decisions[c].disposition not in DECOMMISSIONED)
+            if callers and resolver.survivor(code)[0] is None:
+                blocked.append((code, callers))
+        if not blocked:
+            return resolver
+        for code, callers in blocked:
+            decision = decisions[code]
+            named = ", ".join(callers[:_MAX_NAMED]) + (
+                f" and {len(callers) - _MAX_NAMED} more" if len(callers) > _MAX_NAMED else ""
+            )
+            decisions[code] = dataclasses.replace(
+                decision,
+                disposition=model.Disposition.DEFER,
+                reasons=(
+                    f"下线 blocked: {named} depend on it and no replacement is named; name one (整合 into the "
+                    "system that takes its function) or re-point the dependents first",
+                    *decision.reasons,
+                ),
+            )
 
 
 class _Resolver:
