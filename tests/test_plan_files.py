@@ -103,7 +103,7 @@ def _set_line(text: str, path: tuple[str | int, ...], new_line: str) -> str:
 
 def test_written_plans_pass_check_and_feed_the_progress_reader(written: Path, city: example.ExampleCity) -> None:
     assert plan_files.check_plans(written, city.inventory) == []
-    progress = plan_progress.load_progress(written)
+    progress = plan_progress.load_progress(written, inventory=city.inventory)
     assert len(progress) == len(list(written.glob("*.yaml")))
     assert all(p.reached is None for p in progress.values())
     held = {h.system for h in waves.plan_waves(city.inventory, _assessment(city), WaveSettings()).held}
@@ -149,7 +149,7 @@ def test_hand_edit_and_comment_survive_regeneration_and_the_edit_is_reported(
     ]
     assert code in report.updated
     assert plan_files.check_plans(written, city.inventory) == []
-    assert plan_progress.load_progress(written)[code].reached is Stage.NETWORK
+    assert plan_progress.load_progress(written, inventory=city.inventory)[code].reached is Stage.NETWORK
 
     # a third run keeps the edit and says so again, but writes nothing new
     again = plan_files.write_plans(written, _plans(city, start=dt.date(2027, 1, 11)), inventory=city.inventory)
@@ -381,6 +381,7 @@ def test_check_decommission_plans(written: Path, city: example.ExampleCity) -> N
     assert problems == {
         ("decommission.status", yamlio.line_of(text, ("decommission", "status"))),
         ("decommission.dependents.0.system", yamlio.line_of(text, ("decommission", "dependents", 0, "system"))),
+        ("decommission.dependents.0.department", yamlio.line_of(text, ("decommission", "dependents", 0, "department"))),
         ("decommission.dependents.0.repoint_to", yamlio.line_of(text, ("decommission", "dependents", 0, "repoint_to"))),
     }
 

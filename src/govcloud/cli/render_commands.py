@@ -411,7 +411,7 @@ def render(
     schemas = ShapeCachedValidator(k8s_schema.shared_schemas(kubernetes_version, True))  # fails fast if unknown
     loaded = common.load_inventory(inventory)
     settings = load_settings(inventory)
-    progress = plan_progress.load_progress(plans)
+    progress = plan_progress.load_progress(plans, inventory=loaded.inventory)  # refuses plans failing plan --check
     with common.err_console.status(f"computing the desired state of {len(progress)} systems with a plan"):
         state = desired.desired_state(loaded.inventory, progress, settings)
     manifests = state.all()

@@ -62,7 +62,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -318,9 +318,17 @@ class WriteReport:
 
 
 def write_plans(
-    root: Path, system_plans: Sequence[plans.SystemPlan], *, inventory: model.Inventory | None = None
+    root: Path,
+    system_plans: Sequence[plans.SystemPlan],
+    *,
+    inventory: model.Inventory | None = None,
+    keep: Collection[str] = (),
 ) -> WriteReport:
-    """Write or update ``root/<CODE>.yaml`` for every plan, keeping people's edits; report what happened."""
+    """Write or update ``root/<CODE>.yaml`` for every plan, keeping people's edits; report what happened.
+
+    ``keep``: systems whose files are deliberately left as they are (a frozen wave's system the new plan would
+    take out of the waves; the caller reports why), so they are not orphans either.
+    """
     created: list[str] = []
     updated: list[str] = []
     replaced: list[str] = []
@@ -344,8 +352,8 @@ def write_plans(
                 (replaced if outcome.replaced else updated).append(plan.system)
     orphans = tuple(
         Orphan(path.stem, _display(path), _orphan_reason(path.stem, inventory))
-        for path in sorted(root.glob("*.yaml"))
-        if path.stem not in planned
+        for path in plan_progress.plan_paths(root)
+        if path.stem not in planned and path.stem not in keep
     )
     return WriteReport(
         created=tuple(created),
@@ -622,238 +630,16 @@ def _enum(cls: type[Stage] | type[StageStatus], value: Any) -> Any:
 # Checking
 
 
-def check_plans(root: Path, inventory: model.Inventory) -> list[Problem]:
-    """Every problem of every plan file against the inventory, as ``file:line: field: message``."""
-    problems: list[Problem] = []
-    if not root.is_dir():
-        return problems
-    for path in sorted(root.glob("*.yaml")):
-        problems.extend(_check_file(path, inventory))
-    return problems
+def check_plans(
+    root: Path, inventory: model.Inventory, *, files: Sequence[plan_progress.PlanFile] | None = None
+) -> list[Problem]:
+    """Every problem of every plan file (and of the baseline) against the inventory, as ``file:line: field: message``.
 
-
-class _FileChecker:
-    def __init__(self, path: Path, text: str, inventory: model.Inventory) -> None:
-        self.path = path
-        self.display = _display(path)
-        self.text = text
-        self.inventory = inventory
-        self.problems: list[Problem] = []
-
-    def problem(self, where: Sequence[str | int], message: str) -> None:
-        line = yamlio.line_of(self.text, where)
-        self.problems.append(Problem(self.display, line, ".".join(str(p) for p in where), message))
-
-    # -- values ---------------------------------------------------------------------------------------
-    def system(self, value: Any, where: Sequence[str | int]) -> bool:
-        if not isinstance(value, str) or value not in self.inventory.system_by_code:
-            self.problem(where, f"unknown system {value!r}: not in the inventory")
-            return False
-        return True
-
-    def department(self, value: Any, where: Sequence[str | int]) -> None:
-        if not isinstance(value, str) or value not in self.inventory.department_by_code:
-            self.problem(where, f"unknown department {value!r}: not in the inventory")
-
-    def date(self, value: Any, where: Sequence[str | int]) -> dt.date | None:
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        self.problem(where, f"expected a date (YYYY-MM-DD), got {value!r}")
-        return None
-
-    def status(self, value: Any, where: Sequence[str | int]) -> StageStatus | None:
-        try:
-            return StageStatus(str(value))
-        except ValueError:
-            allowed = ", ".join(s.value for s in StageStatus)
-            self.problem(where, f"status {value!r} is not one of {allowed}")
-            return None
-
-    def gates(self, value: Any, where: Sequence[str | int]) -> None:
-        if value is None:
-            return
-        if not isinstance(value, list):
-            self.problem(where, "expected a list of gates")
-            return
-        for index, gate in enumerate(value):
-            self.gate(gate, (*where, index))
-
-    def gate(self, gate: Any, where: Sequence[str | int]) -> None:
-        if not isinstance(gate, dict):
-            self.problem(where, "a gate is a mapping such as {gate: stage_done, system: X, stage: data}")
-            return
-        try:
-            kind = plans.GateKind(str(gate.get("gate")))
-        except ValueError:
-            allowed = ", ".join(k.value for k in plans.GateKind)
-            self.problem((*where, "gate"), f"unknown gate {gate.get('gate')!r}: one of {allowed}")
-            return
-        wanted = plans.GATE_FIELDS[kind]
-        for field in sorted(set(gate) - wanted - {"gate"}):
-            self.problem((*where, field), f"gate {kind.value} takes no field {field!r}")
-        for field in sorted(wanted - set(gate)):
-            self.problem(where, f"gate {kind.value} needs the field {field!r}")
-        if "system" in gate and not self.system(gate["system"], (*where, "system")):
-            return
-        if "stage" in gate and "stage" in wanted and _enum(Stage, gate["stage"]) is None:
-            self.problem((*where, "stage"), f"unknown stage {gate['stage']!r}: one of network, data, business")
-        if "entries" in gate and "entries" in wanted:
-            entries = gate["entries"]
-            if entries == "all":
-                return
-            if not isinstance(entries, list):
-                self.problem((*where, "entries"), "entries is 'all' or a list of resource codes")
-                return
-            for index, code in enumerate(entries):
-                entry = self.inventory.entry_by_code.get(str(code))
-                if entry is None:
-                    self.problem((*where, "entries", index), f"unknown catalogue entry {code!r}")
-                elif entry.system != gate.get("system"):
-                    self.problem(
-                        (*where, "entries", index), f"entry {code} belongs to {entry.system}, not {gate.get('system')}"
-                    )
-
-    # -- the file -------------------------------------------------------------------------------------
-    def check(self, data: Any) -> None:
-        if not isinstance(data, dict):
-            self.problems.append(Problem(self.display, 1, "", "a plan file is a mapping with system: CODE"))
-            return
-        code = data.get("system")
-        if not isinstance(code, str):
-            self.problem(("system",), "a plan file names its system (system: CODE)")
-            return
-        if code != self.path.stem:
-            self.problem(("system",), f"file is named {self.path.name} but plans {code}; name it {code}.yaml")
-        if not self.system(code, ("system",)):
-            return
-        if "department" in data:
-            self.department(data["department"], ("department",))
-        kind = data.get("kind", _kind_of(data))
-        if kind not in {k.value for k in plans.PlanKind}:
-            self.problem(("kind",), f"kind {kind!r} is not one of migration, decommission")
-            return
-        if "merge_into" in data:
-            self.system(data["merge_into"], ("merge_into",))
-        if kind == plans.PlanKind.MIGRATION.value:
-            self.migration(data)
-        else:
-            self.decommission(data)
-
-    def migration(self, data: Mapping[str, Any]) -> None:
-        wave = data.get("wave")
-        if wave is not None and (not isinstance(wave, int) or isinstance(wave, bool) or wave < 1):
-            self.problem(("wave",), f"wave is a number from 1, got {wave!r}")
-        if "wave_start" in data and "wave_end" in data:
-            start = self.date(data["wave_start"], ("wave_start",))
-            end = self.date(data["wave_end"], ("wave_end",))
-            if start and end and start > end:
-                self.problem(("wave_end",), f"wave ends {end} before it starts {start}")
-        raw_stages = data.get("stages")
-        if not isinstance(raw_stages, list):
-            self.problem(("stages",), "a migration plan has stages: network, data, business")
-            return
-        seen: list[Stage] = []
-        unknown = False
-        statuses: dict[Stage, StageStatus] = {}
-        previous_end: tuple[Stage, dt.date] | None = None
-        for index, raw in enumerate(raw_stages):
-            where: tuple[str | int, ...] = ("stages", index)
-            if not isinstance(raw, dict):
-                self.problem(where, "a stage is a mapping with stage: and status:")
-                continue
-            stage = _enum(Stage, raw.get("stage"))
-            if stage is None:
-                self.problem((*where, "stage"), f"unknown stage {raw.get('stage')!r}: one of network, data, business")
-                unknown = True
-                continue
-            if stage in seen:
-                self.problem((*where, "stage"), f"stage {stage.value} appears twice")
-                continue
-            in_order = not seen or stage.order > seen[-1].order
-            if not in_order:
-                self.problem(
-                    (*where, "stage"),
-                    f"stage {stage.value} comes after {seen[-1].value}: the order is network, data, business",
-                )
-            seen.append(stage)
-            status = self.status(raw.get("status", StageStatus.PENDING.value), (*where, "status"))
-            if status is not None:
-                statuses[stage] = status
-            start = self.date(raw["target_start"], (*where, "target_start")) if "target_start" in raw else None
-            end = self.date(raw["target_end"], (*where, "target_end")) if "target_end" in raw else None
-            if start and end and start > end:
-                self.problem((*where, "target_end"), f"{stage.value} stage ends {end} before it starts {start}")
-            if start and previous_end and in_order and start < previous_end[1]:
-                self.problem(
-                    (*where, "target_start"),
-                    f"{stage.value} stage starts {start} before the {previous_end[0].value} stage ends "
-                    f"{previous_end[1]}",
-                )
-            if end:
-                previous_end = (stage, end)
-            self.gates(raw.get("entry_gates"), (*where, "entry_gates"))
-            self.gates(raw.get("exit_gates"), (*where, "exit_gates"))
-            callers = raw.get("callers")
-            if callers is not None:
-                if stage is not Stage.BUSINESS:
-                    self.problem((*where, "callers"), "only the business stage has callers")
-                elif not isinstance(callers, list):
-                    self.problem((*where, "callers"), "callers is a list of department codes")
-                else:
-                    for i, caller in enumerate(callers):
-                        self.department(caller, (*where, "callers", i))
-        missing = [s.value for s in STAGE_ORDER if s not in seen]
-        if missing and not unknown:  # an unknown stage is most likely the missing one, misspelt
-            self.problem(("stages",), f"missing stage(s): {', '.join(missing)}")
-        for message in plans.statuses_in_order(statuses):
-            later = message.split(" ", 1)[0]
-            index = next(
-                (i for i, raw in enumerate(raw_stages) if isinstance(raw, dict) and raw.get("stage") == later), 0
-            )
-            self.problem(("stages", index, "status"), f"statuses out of order: {message}")
-
-    def decommission(self, data: Mapping[str, Any]) -> None:
-        block = data.get("decommission")
-        if not isinstance(block, dict):
-            self.problem(("decommission",), "a decommission plan has a decommission: block")
-            return
-        where: tuple[str, ...] = ("decommission",)
-        self.status(block.get("status", StageStatus.PENDING.value), (*where, "status"))
-        if "target_date" in block:
-            self.date(block["target_date"], (*where, "target_date"))
-        self.gates(block.get("entry_gates"), (*where, "entry_gates"))
-        dependents = block.get("dependents") or []
-        if not isinstance(dependents, list):
-            self.problem((*where, "dependents"), "dependents is a list of {system, repoint_to}")
-            dependents = []
-        for index, dependent in enumerate(dependents):
-            spot: tuple[str | int, ...] = (*where, "dependents", index)
-            if not isinstance(dependent, dict):
-                self.problem(spot, "a dependent is a mapping {system: X, repoint_to: Y}")
-                continue
-            self.system(dependent.get("system"), (*spot, "system"))
-            if "repoint_to" in dependent:
-                self.system(dependent["repoint_to"], (*spot, "repoint_to"))
-        data_block = block.get("data")
-        if isinstance(data_block, dict) and "to" in data_block:
-            self.system(data_block["to"], (*where, "data", "to"))
-
-
-def _check_file(path: Path, inventory: model.Inventory) -> list[Problem]:
-    display = _display(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return [Problem(display, None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
-    try:
-        data = yamlio.read_fast(text)
-    except yamlio.YamlSyntaxError as exc:
-        return [Problem(display, exc.line, "", str(exc))]
-    checker = _FileChecker(path, text, inventory)
-    checker.check(data)
-    return checker.problems
+    The rules are :mod:`govcloud.planning.core.plan_checks` and :mod:`govcloud.planning.core.baseline`; the same
+    check is the strict read every provisioning entry point goes through
+    (:func:`govcloud.planning.edges.plan_progress.load_progress`).
+    """
+    return plan_progress.check_plan_files(root, inventory, files=files)
 
 
 def _display(path: Path) -> str:
@@ -887,22 +673,21 @@ class UnmetGate:
         )
 
 
-def unmet_gates(root: Path, inventory: model.Inventory) -> list[UnmetGate]:
+def unmet_gates(
+    root: Path, inventory: model.Inventory, *, files: Sequence[plan_progress.PlanFile] | None = None
+) -> list[UnmetGate]:
     """Gates of started stages that do not hold: advice for the migration lead, not errors in the files.
 
     Entry gates are checked for stages in progress or done (and for started decommissions), exit gates for
-    stages done. Gates that ``check_plans`` would reject are skipped here.
+    stages done. Gates that ``check_plans`` would reject are skipped here. ``files``: the plan files already
+    read (:func:`~govcloud.planning.edges.plan_progress.read_plan_files`), so they are not parsed again.
     """
-    tracking = load_tracking(root)
+    files = plan_progress.read_plan_files(root) if files is None else files
+    tracking = plan_progress.tracking_map(files)
     dependents = plans.Dependents.of_inventory(inventory)
     found: list[UnmetGate] = []
-    if not root.is_dir():
-        return found
-    for path in sorted(root.glob("*.yaml")):
-        try:
-            data = yamlio.read_fast(path.read_text(encoding="utf-8"))
-        except (yamlio.YamlSyntaxError, UnicodeDecodeError):
-            continue
+    for plan_file in files:
+        path, data = plan_file.path, plan_file.data
         if not isinstance(data, dict) or not isinstance(data.get("system"), str):
             continue
         blocks: list[tuple[str, Any]] = []
