@@ -91,7 +91,7 @@ def write_baseline(plans_dir: Path, baseline: baselines.Baseline) -> bool:
         elif entry.get("state") != wave.state.value:
             entry["state"] = wave.state.value
     if baseline.baselined_on is not None:
-        _set_first(data, "baselined_on", baseline.baselined_on)
+        _set_first(data, "baselined_on", _own(baseline.baselined_on))
     text = yamlio.dump_roundtrip(data)
     if text == old_text:
         return False
@@ -102,14 +102,19 @@ def write_baseline(plans_dir: Path, baseline: baselines.Baseline) -> bool:
 def _entry(wave: baselines.FrozenWave) -> CommentedMap:
     entry = CommentedMap()
     entry["wave"] = wave.number
-    entry["start"] = wave.start
-    entry["end"] = wave.end
+    entry["start"] = _own(wave.start)
+    entry["end"] = _own(wave.end)
     entry["state"] = wave.state.value
     if wave.frozen_on is not None:
-        entry["frozen_on"] = wave.frozen_on
+        entry["frozen_on"] = _own(wave.frozen_on)
     entry["why"] = wave.why
     entry["systems"] = CommentedSeq(wave.systems)
     return entry
+
+
+def _own(day: dt.date) -> dt.date:
+    """A date object of its own: the emitter writes one object used twice as an anchor and an alias."""
+    return dt.date(day.year, day.month, day.day)
 
 
 def _set_first(data: CommentedMap, key: str, value: dt.date | Any) -> None:
