@@ -11,6 +11,7 @@ census change differs.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -334,3 +335,38 @@ def test_a_wave_has_started_by_progress_or_by_date_and_finished_when_all_are_don
     on_time = baselines.detect_started_waves(tracking, today=dt.date(2027, 1, 4), settings=settings)
     assert sorted(on_time) == [1, 2, 3]
     assert on_time[1].why == "it started 2027-01-04"
+
+
+def test_a_provider_kept_out_of_its_consumers_frozen_wave_is_reported_as_out_of_order() -> None:
+    city = example.generate_city(systems=80, seed=11)
+    assessment = assess.assess_inventory(city.inventory, Settings(), today=None)
+    settings = WaveSettings(max_systems=6)
+    free = waves.plan_waves(city.inventory, assessment, settings)
+    consumer, provider = next(
+        (code, p)
+        for code, placement in sorted(free.placements.items())
+        for p in placement.providers
+        if placement.wave == 1 and free.placements[p].wave == 1 and p != code
+    )
+    others = [c for c in free.wave(1).systems if c != provider]
+    freeze = waves.Freeze(waves={1: (free.wave(1).start, free.wave(1).end)}, systems=dict.fromkeys(others, 1))
+    frozen = waves.plan_waves(city.inventory, assessment, settings, freeze=freeze)
+    assert frozen.placements[consumer].wave == 1
+    assert frozen.placements[provider].wave > 1
+    assert any(m.startswith(f"{provider} (wave") and f"provider of {consumer}" in m for m in frozen.frozen_order)
+    [held] = [h for h in frozen.held_back if h.system == provider]
+    assert (held.kept_in, held.would_be) == (False, 1)
+
+
+def test_plan_json_lists_frozen_waves_and_what_they_held_back(workspace: Workspace) -> None:
+    moved, _ = _change_census(workspace)
+    before = workspace.texts()
+    result = workspace.govcloud("plan", "--format", "json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)["plan"]
+    assert list(payload["frozen_waves"]) == ["1"]
+    held = {h["system"]: h for h in payload["held_back"]}
+    assert held[moved]["kept_in"] is True
+    assert held[moved]["would_be"] > 1
+    assert held[moved]["message"].startswith(f"{moved} stays in wave 1 (frozen)")
+    assert workspace.texts() == before  # without --write nothing is written
