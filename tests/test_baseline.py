@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from govcloud.assessment.core import assess
@@ -370,3 +373,39 @@ def test_plan_json_lists_frozen_waves_and_what_they_held_back(workspace: Workspa
     assert held[moved]["would_be"] > 1
     assert held[moved]["message"].startswith(f"{moved} stays in wave 1 (frozen)")
     assert workspace.texts() == before  # without --write nothing is written
+
+
+_CITY = example.generate_city(systems=80, seed=11)
+_ASSESSMENT = assess.assess_inventory(_CITY.inventory, Settings(), today=None)
+_SETTINGS = WaveSettings(max_systems=6)
+_FREE = waves.plan_waves(_CITY.inventory, _ASSESSMENT, _SETTINGS)
+
+
+@st.composite
+def _freezes(draw: st.DrawFn) -> waves.Freeze:
+    """Any set of waves of the free plan, each with any subset of its systems pinned, at any recorded dates."""
+    numbers = draw(st.sets(st.sampled_from([w.number for w in _FREE.waves]), min_size=1, max_size=4))
+    systems: dict[str, int] = {}
+    dates: dict[int, tuple[dt.date, dt.date]] = {}
+    for number in sorted(numbers):
+        wave = _FREE.wave(number)
+        kept = draw(st.sets(st.sampled_from(wave.systems))) if wave.systems else set()
+        systems.update(dict.fromkeys(sorted(kept), number))
+        shift = dt.timedelta(days=draw(st.integers(-30, 30)))
+        dates[number] = (wave.start + shift, wave.end + shift)
+    return waves.Freeze(waves=dates, systems=systems)
+
+
+@given(freeze=_freezes())
+@hypothesis_settings(max_examples=25, deadline=None)
+def test_a_freeze_pins_its_systems_closes_its_waves_and_reports_every_difference(freeze: waves.Freeze) -> None:
+    frozen = waves.plan_waves(_CITY.inventory, _ASSESSMENT, _SETTINGS, freeze=freeze)
+    assert set(frozen.placements) == set(_FREE.placements)  # every moving system is still planned
+    for number, dates in freeze.waves.items():
+        members = {c for c, p in frozen.placements.items() if p.wave == number}
+        assert members == {c for c, n in freeze.systems.items() if n == number}  # no one joins, no one leaves
+        if number <= len(frozen.waves):
+            assert (frozen.wave(number).start, frozen.wave(number).end) == dates
+    kept_out = {c for c, p in _FREE.placements.items() if p.wave in freeze.waves and freeze.systems.get(c) != p.wave}
+    assert {h.system for h in frozen.held_back if not h.kept_in} == kept_out
+    assert all(h.wave == frozen.placements[h.system].wave for h in frozen.held_back)
