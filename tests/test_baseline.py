@@ -218,6 +218,22 @@ def test_write_never_moves_a_system_out_of_or_into_a_started_wave(workspace: Wor
     assert check.exit_code == 0, check.output
 
 
+def test_a_misspelt_status_cannot_unfreeze_a_wave(workspace: Workspace) -> None:
+    """The only progress of wave 1 is behind a typo: re-planning still treats the wave as started."""
+    _reset_progress(workspace)
+    moved, _ = _change_census(workspace)
+    recorder = sorted(workspace.wave(1) - {moved})[0]
+    path = workspace.plans / f"{recorder}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    status: pending", "    statsu: done", 1))
+    result = workspace.govcloud("plan", "--write")
+    assert result.exit_code == 0, result.output
+    assert workspace.plan(moved)["wave"] == 1  # wave 1 was frozen, so nothing moved out of it
+    assert f"{recorder} a status that cannot be read" in _flat(result.output)
+    check = workspace.govcloud("plan", "--check")  # and the typo itself is reported
+    assert check.exit_code == 1
+    assert "unknown key 'statsu' in a stage: did you mean 'status'?" in _flat(check.output)
+
+
 def test_an_unchanged_census_replans_to_the_same_files(workspace: Workspace) -> None:
     assert workspace.govcloud("plan", "baseline").exit_code == 0
     before = workspace.texts()

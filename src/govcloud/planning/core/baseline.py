@@ -128,6 +128,8 @@ def _progress_of(code: str, record: plans.Tracking) -> str:
     started = [f"{s.value} {record.status(s).value}" for s in STAGE_ORDER if record.status(s) != StageStatus.PENDING]
     if record.decommission is not None and record.decommission is not StageStatus.PENDING:
         started.append(f"decommission {record.decommission.value}")
+    if record.unreadable:
+        started.append("a status that cannot be read (see govcloud plan --check), taken as started")
     return f"{code} {', '.join(started)}"
 
 

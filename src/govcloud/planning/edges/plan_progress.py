@@ -183,10 +183,12 @@ def tracking_of(data: Any) -> plans.Tracking | None:
         return None
     statuses: dict[stages.Stage, stages.StageStatus] = {}
     callers: tuple[str, ...] = ()
+    unreadable = False
     raw_stages = data.get("stages") or []
     for raw in raw_stages if isinstance(raw_stages, list) else ():
         if not isinstance(raw, dict):
             continue
+        unreadable = unreadable or _status_unreadable(raw, plan_checks.STAGE_KEYS)
         try:
             stage = stages.Stage(str(raw.get("stage")))
             status = stages.StageStatus(str(raw.get("status", stages.StageStatus.PENDING.value)))
@@ -198,6 +200,7 @@ def tracking_of(data: Any) -> plans.Tracking | None:
     decommission_status: stages.StageStatus | None = None
     decommission = data.get("decommission")
     if isinstance(decommission, dict):
+        unreadable = unreadable or _status_unreadable(decommission, plan_checks.DECOMMISSION_KEYS)
         try:
             decommission_status = stages.StageStatus(str(decommission.get("status", "pending")))
         except ValueError:
@@ -210,7 +213,19 @@ def tracking_of(data: Any) -> plans.Tracking | None:
         wave=wave if isinstance(wave, int) and not isinstance(wave, bool) else None,
         wave_start=_date(data.get("wave_start")),
         wave_end=_date(data.get("wave_end")),
+        unreadable=unreadable,
     )
+
+
+def _status_unreadable(block: dict[Any, Any], known: Sequence[str]) -> bool:
+    """Whether a block's status cannot be trusted to read as it does (invalid, or ``status`` likely misspelt).
+
+    An invalid value, or no ``status`` key beside a key govcloud does not know. Re-planning then treats the
+    system as started, so a typo can never un-freeze a wave.
+    """
+    if "status" in block:
+        return str(block["status"]) not in {s.value for s in stages.StageStatus}
+    return any(key not in known for key in block)
 
 
 def _date(value: Any) -> dt.date | None:
