@@ -292,7 +292,8 @@ def census(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _load(inventory_dir: Path, plans_dir: Path) -> tuple[model.Inventory, dict[str, stages.Progress]]:
-    return inventory_files.load_inventory(inventory_dir).inventory, plan_progress.load_progress(plans_dir)
+    inventory = inventory_files.load_inventory(inventory_dir).inventory
+    return inventory, plan_progress.load_progress(plans_dir, inventory=inventory)
 
 
 def test_firewall_groups_the_baseline_into_one_rule_per_service(census: tuple[Path, Path]) -> None:

@@ -14,7 +14,7 @@ from govcloud.assessment.core.assessment import Assessment, Decision, SystemAsse
 from govcloud.core import example, model
 from govcloud.core.settings import Settings, WaveSettings
 from govcloud.edges import yamlio
-from govcloud.planning.core import plans, waves
+from govcloud.planning.core import plan_checks, plans, waves
 from govcloud.planning.core.stages import Stage
 from govcloud.planning.edges import plan_files, plan_progress
 
@@ -103,7 +103,7 @@ def _set_line(text: str, path: tuple[str | int, ...], new_line: str) -> str:
 
 def test_written_plans_pass_check_and_feed_the_progress_reader(written: Path, city: example.ExampleCity) -> None:
     assert plan_files.check_plans(written, city.inventory) == []
-    progress = plan_progress.load_progress(written)
+    progress = plan_progress.load_progress(written, inventory=city.inventory)
     assert len(progress) == len(list(written.glob("*.yaml")))
     assert all(p.reached is None for p in progress.values())
     held = {h.system for h in waves.plan_waves(city.inventory, _assessment(city), WaveSettings()).held}
@@ -149,7 +149,7 @@ def test_hand_edit_and_comment_survive_regeneration_and_the_edit_is_reported(
     ]
     assert code in report.updated
     assert plan_files.check_plans(written, city.inventory) == []
-    assert plan_progress.load_progress(written)[code].reached is Stage.NETWORK
+    assert plan_progress.load_progress(written, inventory=city.inventory)[code].reached is Stage.NETWORK
 
     # a third run keeps the edit and says so again, but writes nothing new
     again = plan_files.write_plans(written, _plans(city, start=dt.date(2027, 1, 11)), inventory=city.inventory)
@@ -381,6 +381,7 @@ def test_check_decommission_plans(written: Path, city: example.ExampleCity) -> N
     assert problems == {
         ("decommission.status", yamlio.line_of(text, ("decommission", "status"))),
         ("decommission.dependents.0.system", yamlio.line_of(text, ("decommission", "dependents", 0, "system"))),
+        ("decommission.dependents.0.department", yamlio.line_of(text, ("decommission", "dependents", 0, "department"))),
         ("decommission.dependents.0.repoint_to", yamlio.line_of(text, ("decommission", "dependents", 0, "repoint_to"))),
     }
 
@@ -395,3 +396,203 @@ def test_tracking_reads_statuses_and_callers(written: Path) -> None:
     assert tracking.status(Stage.NETWORK) is plans.StageStatus.DONE
     assert tracking.status(Stage.DATA) is plans.StageStatus.IN_PROGRESS
     assert tracking.status(Stage.BUSINESS) is plans.StageStatus.PENDING
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Unknown keys at every level, and values: each with file:line and the closest known key
+
+
+def _decommission(root: Path) -> Path:
+    """A decommission plan that hands its data over and has a dependent to re-point."""
+    for path in sorted(root.glob("*.yaml")):
+        data = yamlio.read_fast(path.read_text(encoding="utf-8"))
+        if data["kind"] == "decommission" and data["decommission"]["dependents"]:
+            return path
+    raise AssertionError("no suitable decommission plan")
+
+
+def _rename(container_path: tuple[str | int, ...], old: str, new: str) -> Edit:
+    """Rename key ``old`` to ``new`` in the mapping at ``container_path``, keeping its place and value."""
+
+    def edit(data: Any) -> None:
+        container = data
+        for step in container_path:
+            container = container[step]
+        position = list(container).index(old)
+        value = container.pop(old)
+        container.insert(position, new, value)
+
+    return edit
+
+
+UNKNOWN_KEY_CASES: list[tuple[str, str, Edit, tuple[str | int, ...], str]] = [
+    # (case, which plan, edit, where the problem is, expected message part)
+    ("top level", "migration", _rename((), "wave", "wav"), ("wav",), "did you mean 'wave'?"),
+    (
+        "stage status (the statsu case)",
+        "migration",
+        _rename(("stages", 1), "status", "statsu"),
+        ("stages", 1, "statsu"),
+        "unknown key 'statsu' in a stage: did you mean 'status'?",
+    ),
+    (
+        "gate field",
+        "migration",
+        _rename(("stages", 1, "entry_gates", 0), "stage", "stag"),
+        ("stages", 1, "entry_gates", 0, "stag"),
+        "did you mean 'stage'?",
+    ),
+    (
+        "step field",
+        "migration",
+        _rename(("stages", 0, "steps", 1), "run", "rnu"),
+        ("stages", 0, "steps", 1, "rnu"),
+        "unknown key 'rnu' in a step: did you mean 'run'?",
+    ),
+    (
+        "owner field",
+        "migration",
+        lambda d: d["owner"].__setitem__("phoen", "0571-1"),
+        ("owner", "phoen"),
+        "did you mean 'phone'?",
+    ),
+    (
+        "generated fingerprint key",
+        "migration",
+        _rename(("generated",), "wave", "wave_x"),
+        ("generated", "wave_x"),
+        "did you mean 'wave'?",
+    ),
+    (
+        "decommission block",
+        "decommission",
+        _rename(("decommission",), "status", "stauts"),
+        ("decommission", "stauts"),
+        "unknown key 'stauts' in the decommission block: did you mean 'status'?",
+    ),
+    (
+        "dependent",
+        "decommission",
+        _rename(("decommission", "dependents", 0), "department", "departement"),
+        ("decommission", "dependents", 0, "departement"),
+        "did you mean 'department'?",
+    ),
+    (
+        "data block",
+        "decommission",
+        _rename(("decommission", "data"), "action", "actoin"),
+        ("decommission", "data", "actoin"),
+        "did you mean 'action'?",
+    ),
+    (
+        "a key of the other plan kind",
+        "decommission",
+        lambda d: d.insert(3, "wave", 2),
+        ("wave",),
+        "key 'wave' does not belong in a decommission plan",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("which", "edit", "where", "message"), [c[1:] for c in UNKNOWN_KEY_CASES], ids=[c[0] for c in UNKNOWN_KEY_CASES]
+)
+def test_an_unknown_key_at_any_level_is_an_error_at_its_line_with_the_closest_key(
+    written: Path, city: example.ExampleCity, which: str, edit: Edit, where: tuple[str | int, ...], message: str
+) -> None:
+    path = _migration(written) if which == "migration" else _decommission(written)
+    data = yamlio.load_roundtrip(path.read_text(encoding="utf-8"))
+    edit(data)
+    text = yamlio.dump_roundtrip(data)
+    path.write_text(text, encoding="utf-8")
+    problems = plan_files.check_plans(written, city.inventory)
+    assert [p.field for p in problems if p.field == ".".join(map(str, where))], [p.render() for p in problems]
+    [problem] = [p for p in problems if p.field == ".".join(map(str, where))]
+    assert problem.path.endswith(path.name)
+    assert problem.line == yamlio.line_of(text, where)
+    assert f"{where[-1]}:" in _line(text, problem.line)  # the line that holds the misspelt key
+    assert message in problem.message
+
+
+def test_the_statsu_typo_no_longer_passes_as_a_pending_stage(written: Path, city: example.ExampleCity) -> None:
+    """The issue's case: a misspelt status used to read as pending and pass; now it is named, with its line."""
+    path = _migration(written)
+    text = _set_line(path.read_text(encoding="utf-8"), ("stages", 0, "status"), "    statsu: in_progress")
+    path.write_text(text, encoding="utf-8")
+    problems = [p.render() for p in plan_files.check_plans(written, city.inventory)]
+    line = yamlio.line_of(text, ("stages", 0, "statsu"))
+    assert _line(text, line or 0) == "    statsu: in_progress"
+    assert f"{path.name}:{line}: stages.0.statsu: unknown key 'statsu' in a stage: did you mean 'status'?" in " ".join(
+        problems
+    )
+
+
+VALUE_CASES: list[tuple[str, Edit, tuple[str | int, ...], str]] = [
+    ("disposition", lambda d: d.__setitem__("disposition", "挪走"), ("disposition",), "is not one of"),
+    ("wave date", lambda d: d.__setitem__("wave_start", "next spring"), ("wave_start",), "expected a date"),
+    ("department of another system", lambda d: d.__setitem__("department", "ZZZ"), ("department",), "unknown"),
+    ("notes that are not text", lambda d: d.__setitem__("notes", {"a": 1}), ("notes",), "notes are text"),
+    (
+        "a step without do",
+        lambda d: d["stages"][0]["steps"][0].pop("do"),
+        ("stages", 0, "steps", 0),
+        "a step says what to do",
+    ),
+    (
+        "duplicate stage",
+        lambda d: d["stages"][2].__setitem__("stage", "data"),
+        ("stages", 2, "stage"),
+        "stage data appears twice",
+    ),
+    ("cutover outside business", lambda d: d["stages"][0].__setitem__("cutover", []), ("stages", 0, "cutover"), "only"),
+]
+
+
+@pytest.mark.parametrize(("edit", "where", "message"), [c[1:] for c in VALUE_CASES], ids=[c[0] for c in VALUE_CASES])
+def test_a_bad_value_is_an_error_at_its_line(
+    written: Path, city: example.ExampleCity, edit: Edit, where: tuple[str | int, ...], message: str
+) -> None:
+    path = _migration(written)
+    data = yamlio.load_roundtrip(path.read_text(encoding="utf-8"))
+    edit(data)
+    text = yamlio.dump_roundtrip(data)
+    path.write_text(text, encoding="utf-8")
+    problems = [p for p in plan_files.check_plans(written, city.inventory) if p.field == ".".join(map(str, where))]
+    assert len(problems) == 1, problems
+    assert problems[0].line == yamlio.line_of(text, where)
+    assert message in problems[0].message
+
+
+def test_a_plan_whose_department_disagrees_with_the_census_is_named(written: Path, city: example.ExampleCity) -> None:
+    path = _migration(written)
+    data = yamlio.load_roundtrip(path.read_text(encoding="utf-8"))
+    other = next(d.code for d in city.inventory.departments if d.code != data["department"])
+    data["department"] = other
+    path.write_text(yamlio.dump_roundtrip(data), encoding="utf-8")
+    [problem] = plan_files.check_plans(written, city.inventory)
+    assert problem.field == "department"
+    assert f"the census puts {path.stem} in" in problem.message
+
+
+def test_every_problem_of_every_file_is_reported_at_once(written: Path, city: example.ExampleCity) -> None:
+    first = _migration(written)
+    second = _decommission(written)
+    for path, edit in ((first, _rename(("stages", 2), "callers", "caller")), (second, _rename((), "owner", "ower"))):
+        data = yamlio.load_roundtrip(path.read_text(encoding="utf-8"))
+        edit(data)
+        path.write_text(yamlio.dump_roundtrip(data), encoding="utf-8")
+    (written / "NOPE-001.yaml").write_text("system: NOPE-001\nstages: []\n", encoding="utf-8")
+    found = {(Path(p.path).name, p.field) for p in plan_files.check_plans(written, city.inventory)}
+    assert found == {
+        (first.name, "stages.2.caller"),
+        (second.name, "ower"),
+        ("NOPE-001.yaml", "system"),
+    }
+
+
+def test_every_key_govcloud_writes_is_a_known_key(written: Path, city: example.ExampleCity) -> None:
+    """The generated documents and the checker agree on the keys (no plan --write output is ever an error)."""
+    for plan in _plans(city):
+        document = plan_files.render_new(plan)
+        data = yamlio.read_fast(document)
+        assert plan_checks.check_plan(data, file_name=f"{plan.system}.yaml", inventory=city.inventory) == []

@@ -311,7 +311,7 @@ def test_the_bundled_inventory_passes_every_policy(moved: tuple[Manifest, ...]) 
     inventory = inventory_files.load_inventory(BUNDLED_INVENTORY).inventory
     as_planned = desired.desired_state(
         inventory,
-        plan_progress.load_progress(ROOT / "migrations_plan"),
+        plan_progress.load_progress(ROOT / "migrations_plan", inventory=inventory),
         pulumi_program.load_settings(BUNDLED_INVENTORY),
     ).all()
     for manifests in (list(as_planned), list(moved)):

@@ -87,7 +87,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
     inventory_files.write_inventory(root / "inventory", generated)
     _write_plans(root / "plans", generated)
     loaded = inventory_files.load_inventory(root / "inventory")
-    progress = plan_progress.load_progress(root / "plans")
+    progress = plan_progress.load_progress(root / "plans", inventory=loaded.inventory)
     state = desired.desired_state(loaded.inventory, progress, pulumi_program.load_settings(root / "inventory"))
     result = CliRunner().invoke(
         app,

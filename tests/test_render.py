@@ -53,7 +53,7 @@ def constructed_progress(inventory: model.Inventory) -> dict[str, Progress]:
 
 def progress_sources() -> list[str]:
     sources = ["constructed"]
-    if plan_progress.load_progress(PLANS):
+    if plan_progress.load_progress(PLANS, inventory=bundled()):
         sources.insert(0, "bundled-plans")
     return sources
 
@@ -61,7 +61,11 @@ def progress_sources() -> list[str]:
 @functools.cache
 def rendered(source: str) -> tuple[Manifest, ...]:
     inventory = bundled()
-    progress = plan_progress.load_progress(PLANS) if source == "bundled-plans" else constructed_progress(inventory)
+    progress = (
+        plan_progress.load_progress(PLANS, inventory=inventory)
+        if source == "bundled-plans"
+        else constructed_progress(inventory)
+    )
     return desired.desired_state(inventory, progress, render_commands.load_settings(INVENTORY)).all()
 
 
@@ -146,7 +150,9 @@ def test_the_shape_cache_gives_the_same_verdicts_as_validating_each_object(versi
 def test_rendered_files_load_back_as_exactly_the_objects(source: str) -> None:
     state = desired.desired_state(
         bundled(),
-        plan_progress.load_progress(PLANS) if source == "bundled-plans" else constructed_progress(bundled()),
+        plan_progress.load_progress(PLANS, inventory=bundled())
+        if source == "bundled-plans"
+        else constructed_progress(bundled()),
         Settings(),
     )
     files = render_commands.manifest_files(state)
@@ -260,7 +266,8 @@ def test_render_with_plan_files_provisions_the_systems_they_name(tmp_path: Path)
     plans.mkdir()
     system = next(s for s in bundled().systems if s.cloud is not None and s.mlps_level in (2, 3) and s.ports)
     (plans / f"{system.code}.yaml").write_text(
-        f"system: {system.code}\nstages:\n- stage: network\n  status: done\n- stage: data\n  status: in_progress\n",
+        f"system: {system.code}\nstages:\n- stage: network\n  status: done\n- stage: data\n  status: in_progress\n"
+        "- stage: business\n  status: pending\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"
@@ -283,8 +290,9 @@ def test_render_refuses_a_level_5_system_with_progress_naming_it_and_writes_noth
     inventory_files.write_inventory(root, changed)
     plans = tmp_path / "plans"
     plans.mkdir()
-    (plans / "p.yaml").write_text(
-        f"system: {victim.code}\nstages:\n- stage: network\n  status: done\n", encoding="utf-8"
+    (plans / f"{victim.code}.yaml").write_text(
+        f"system: {victim.code}\nstages:\n- stage: network\n  status: done\n- stage: data\n- stage: business\n",
+        encoding="utf-8",
     )
     out = tmp_path / "out"
     result = runner.invoke(app, ["render", "--inventory", str(root), "--plans", str(plans), "--out", str(out)])

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govcloud.cli import app
-from govcloud.edges import yamlio
+from govcloud.edges import inventory_files, yamlio
 from govcloud.planning.edges import plan_progress
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,7 +49,8 @@ def test_run_writes_plans_that_pass_check_and_both_reports(workspace: Path) -> N
     )
     assert check.exit_code == 0, check.output
     assert "match the inventory" in check.output
-    assert len(plan_progress.load_progress(workspace / "migrations_plan")) == len(plans)
+    inventory = inventory_files.load_inventory(workspace / "inventory").inventory
+    assert len(plan_progress.load_progress(workspace / "migrations_plan", inventory=inventory)) == len(plans)
     html = (workspace / "reports" / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html
     assert "| Figure | Value | Detail |" in (workspace / "reports" / "report.md").read_text(encoding="utf-8")

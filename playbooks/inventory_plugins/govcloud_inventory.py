@@ -22,6 +22,10 @@ description:
   - Host variables C(govcloud_role), C(govcloud_zone), C(govcloud_addresses), C(govcloud_interfaces),
     C(govcloud_node_pool), C(govcloud_mlps_level), C(govcloud_systems), C(ansible_host); zone routers also get
     C(govcloud_firewall), the firewall model rendered from the flow matrix.
+  - "The plans are read strictly, as C(govcloud plan --check) reads them: a plan file with an unknown key, a
+    bad value or a wave that disagrees with the baseline fails the inventory with every problem as
+    C(file:line: field: message), so no firewall is rendered from a mistyped plan. C(playbooks/ansible.cfg)
+    sets C(any_unparsed_is_failed), so Ansible stops there instead of going on with an empty inventory."
   - The configuration file's name must end in C(govcloud.yml) or C(govcloud.yaml).
 author:
   - govcloud contributors

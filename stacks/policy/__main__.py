@@ -2,7 +2,8 @@
 
 Constructing the PolicyPack starts the analyzer's gRPC server and never returns, so it happens here only.
 The MLPS placement defaults come from the inventory's settings (../../inventory/settings.yaml, or the
-directory in $GOVCLOUD_INVENTORY); `--policy-pack-config` can override them.
+directory in $GOVCLOUD_INVENTORY); `--policy-pack-config` can override them. The plan files
+(../../migrations_plan, or $GOVCLOUD_PLANS) must pass `govcloud plan --check`, or the pack refuses to start.
 """
 
 import os
@@ -12,10 +13,12 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 
 from govcloud.cloud.edges import pulumi_policy_pack
 
-inventory = Path(os.environ.get("GOVCLOUD_INVENTORY") or Path(__file__).resolve().parent / "../../inventory")
+here = Path(__file__).resolve().parent
+inventory = Path(os.environ.get("GOVCLOUD_INVENTORY") or here / "../../inventory")
+plans = Path(os.environ.get("GOVCLOUD_PLANS") or here / "../../migrations_plan")
 
 PolicyPack(
     name=pulumi_policy_pack.PACK_NAME,
-    policies=list(pulumi_policy_pack.stack_policies(pulumi_policy_pack.rules_from_inventory(inventory))),
+    policies=list(pulumi_policy_pack.stack_policies(pulumi_policy_pack.pack_inputs(inventory, plans))),
     enforcement_level=EnforcementLevel.MANDATORY,
 )

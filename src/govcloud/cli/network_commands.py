@@ -18,6 +18,7 @@ from govcloud.cli import common
 from govcloud.edges import inventory_files
 from govcloud.errors import InputError, Problem, RefusedError, ToolError
 from govcloud.network.edges import network_runs
+from govcloud.planning.edges import plan_progress
 
 
 class Part(enum.StrEnum):
@@ -128,6 +129,7 @@ def _run(
     playbooks_dir: Path | None,
 ) -> None:
     loaded = common.load_inventory(inventory)  # every census problem, before Ansible starts
+    plan_progress.load_progress(plans, inventory=loaded.inventory)  # and every plan problem (plan --check)
     extravars: dict[str, str] = {}
     if system is not None:
         _check_system(loaded, system, inventory)

@@ -1,8 +1,12 @@
-"""``govcloud plan``, ``govcloud report`` and ``govcloud run`` (check → assess → plan → report). Edge.
+"""``govcloud plan`` (and ``plan baseline``), ``govcloud report`` and ``govcloud run`` (check → assess → plan → report).
 
-The commands load, call the core by keyword and render; the waves come from
+Edge. The commands load, call the core by keyword and render; the waves come from
 :mod:`govcloud.planning.core.waves`, the staged plans from :mod:`govcloud.planning.core.plans`, the plan files
-from :mod:`govcloud.planning.edges.plan_files` and the report from :mod:`govcloud.edges.reports`.
+from :mod:`govcloud.planning.edges.plan_files`, the frozen waves from :mod:`govcloud.planning.core.baseline`
+and the report from :mod:`govcloud.edges.reports`.
+
+Re-planning never reshuffles a wave that has started: ``plan`` (and ``plan --write``, ``run``) freeze every
+wave the baseline records or the plan files show as started, and report what the freeze held back.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import pydantic
+import rich.markup
 import rich.table
 import typer
 
@@ -29,15 +34,21 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import reports, settings_file, yamlio
 from govcloud.errors import InputError
+from govcloud.planning.core import baseline as baselines
 from govcloud.planning.core import plans, waves
-from govcloud.planning.edges import plan_files
+from govcloud.planning.edges import baseline_file, plan_files, plan_progress
 
 PlansOption = Annotated[Path, typer.Option("--plans", "-p", help="plan files directory", show_default=True)]
 DEFAULT_PLANS = Path("migrations_plan")
 DEFAULT_REPORTS = Path("reports")
 TodayOption = Annotated[
     dt.datetime | None,
-    typer.Option("--today", formats=["%Y-%m-%d"], help="the day the assessment counts from (default: the census date)"),
+    typer.Option(
+        "--today",
+        formats=["%Y-%m-%d"],
+        help="the day the assessment counts from (default: the census date) and that decides which waves have "
+        "started (default: today)",
+    ),
 ]
 _LIST_LIMIT = 20
 
@@ -58,7 +69,10 @@ class ReportFormat(enum.StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plan")(plan_command)
+    plan_app = typer.Typer(no_args_is_help=False)
+    plan_app.callback(invoke_without_command=True)(plan_command)
+    plan_app.command("baseline")(baseline_command)
+    app.add_typer(plan_app, name="plan")
     app.command("report")(report_command)
     app.command("run")(run_command)
 
@@ -110,14 +124,37 @@ def compute(
     *,
     today: dt.date | None,
     confirmations: Mapping[str, Confirmation] | None = None,
+    freeze: waves.Freeze | None = None,
 ) -> Planned:
     assessment = assess(inventory, settings, today=today, confirmations=confirmations)
-    wave_plan = waves.plan_waves(inventory, assessment, settings.waves)
+    wave_plan = waves.plan_waves(inventory, assessment, settings.waves, freeze=freeze)
     return Planned(inventory, settings, assessment, wave_plan)
 
 
 def _day(today: dt.datetime | None) -> dt.date | None:
     return today.date() if today is not None else None
+
+
+def frozen_waves(plans_dir: Path, settings: Settings, *, today: dt.date) -> waves.Freeze:
+    """The waves re-planning must not touch: the baseline's, and every wave the plan files show as started.
+
+    The plan files are read leniently (``plan --check`` reports their problems); the baseline strictly, since
+    a misread baseline would un-freeze started waves.
+    """
+    recorded = baseline_file.load_baseline(plans_dir)
+    tracking = plan_files.load_tracking(plans_dir)
+    detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
+    return baselines.freeze_of(recorded, detected)
+
+
+def kept_files(wave_plan: waves.WavePlan) -> set[str]:
+    """Systems of frozen waves the new plan would take out of the waves: their plan files are left as they are."""
+    return {item.system for item in wave_plan.held_back if item.kept_in and item.would_be is None}
+
+
+def plans_to_write(planned: Planned) -> tuple[plans.SystemPlan, ...]:
+    keep = kept_files(planned.wave_plan)
+    return tuple(plan for plan in planned.system_plans() if plan.system not in keep)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -127,6 +164,7 @@ def _day(today: dt.datetime | None) -> dt.date | None:
 @common.guarded
 @collector.paused()
 def plan_command(
+    ctx: typer.Context,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
     plans_dir: PlansOption = DEFAULT_PLANS,
     write: Annotated[bool, typer.Option("--write", help="write or update the plan files, keeping your edits")] = False,
@@ -136,25 +174,36 @@ def plan_command(
     output: Annotated[PlanFormat, typer.Option("--format", help="output format")] = PlanFormat.TABLE,
     today: TodayOption = None,
 ) -> None:
-    """Dependency graph, waves and decommissions; --write writes migrations_plan/, --check validates it."""
+    """Dependency graph, waves and decommissions; --write writes migrations_plan/, --check validates it.
+
+    Waves that have started stay as they are (see `govcloud plan baseline`); what that held back is listed.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     loaded = common.load_inventory(inventory, quiet=output is PlanFormat.JSON)
     if check and not write:
-        problems = plan_files.check_plans(plans_dir, loaded.inventory)
+        files = plan_progress.read_plan_files(plans_dir)  # parsed once for the check and the advice
+        problems = plan_files.check_plans(plans_dir, loaded.inventory, files=files)
         if problems:
             raise InputError(problems, "the plan files have problems")
-        count = len(list(plans_dir.glob("*.yaml"))) if plans_dir.is_dir() else 0
-        _say(output, f"[green]ok[/]: {plans_dir}: {count} plan files match the inventory")
-        _show_unmet(plans_dir, loaded.inventory, output)
+        _say(output, f"[green]ok[/]: {plans_dir}: {len(files)} plan files match the inventory")
+        tracking = plan_progress.tracking_map(files)
+        _show_unbaselined(plans_dir, load_settings(inventory), tracking, today=_started_by(today), output=output)
+        _show_unmet(plans_dir, loaded.inventory, output, files=files)
         return
     settings = load_settings(inventory)
-    planned = compute(loaded.inventory, settings, today=_day(today))
+    freeze = frozen_waves(plans_dir, settings, today=_started_by(today))
+    planned = compute(loaded.inventory, settings, today=_day(today), freeze=freeze)
     payload: dict[str, Any] = {}
     if output is PlanFormat.JSON:
         payload["plan"] = wave_plan_json(planned.wave_plan)
     else:
         show_wave_plan(planned.wave_plan, planned.inventory)
+        show_freeze(planned.wave_plan, written=write)
     if write:
-        report = plan_files.write_plans(plans_dir, planned.system_plans(), inventory=planned.inventory)
+        report = plan_files.write_plans(
+            plans_dir, plans_to_write(planned), inventory=planned.inventory, keep=kept_files(planned.wave_plan)
+        )
         if output is PlanFormat.JSON:
             payload["write"] = _plain(report)
         else:
@@ -171,9 +220,116 @@ def plan_command(
         _show_unmet(plans_dir, planned.inventory, output)
 
 
-def _show_unmet(plans_dir: Path, inventory: model.Inventory, output: PlanFormat) -> None:
+@common.guarded
+def baseline_command(
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    plans_dir: PlansOption = DEFAULT_PLANS,
+    today: TodayOption = None,
+) -> None:
+    """Freeze the waves that have started: record them in migrations_plan/baseline.yaml for review.
+
+    A wave has started when its start date has passed or any of its systems has a stage that is not pending;
+    it has finished when all its systems are done or retired. `plan --write` then never moves a system into or
+    out of a frozen wave, and `plan --check` reports any plan file that disagrees with the baseline. Refuses
+    plan files that fail `plan --check`, and writes nothing then.
+    """
+    loaded = common.load_inventory(inventory)
+    settings = load_settings(inventory)
+    day = _started_by(today)
+    tracking = plan_progress.load_tracking(plans_dir, strict=True, inventory=loaded.inventory)
+    recorded = baseline_file.load_baseline(plans_dir)
+    detected = baselines.detect_started_waves(tracking, today=day, settings=settings.waves)
+    baseline, changes = baselines.update_baseline(recorded, detected, tracking, today=day)
+    path = baseline_file.baseline_path(plans_dir)
+    if not baseline.waves:
+        common.console.print(f"no wave has started by {day}: nothing to freeze; {path} not written")
+        return
+    written = baseline_file.write_baseline(plans_dir, baseline)
+    table = rich.table.Table(title=f"Frozen waves ({path})", title_justify="left")
+    for name in ("wave", "dates", "state", "systems", "change", "why"):
+        table.add_column(name, justify="right" if name in {"wave", "systems"} else "left")
+    for change in _clip(changes):
+        if change is None:
+            table.add_row("…", f"{len(changes) - 2 * (_LIST_LIMIT // 2)} more")
+            continue
+        wave = change.wave
+        table.add_row(
+            str(wave.number),
+            f"{wave.start}..{wave.end}",
+            wave.state.value,
+            str(len(wave.systems)),
+            change.change,
+            rich.markup.escape(wave.why),
+        )
+    common.console.print(table)
+    counts = Counter(change.change for change in changes)
+    summary = ", ".join(f"{counts[c]} {c}" for c in ("new", "finished", "unchanged") if counts[c])
+    verb = "[green]wrote[/]" if written else "[green]unchanged[/]"
+    common.console.print(
+        f"{verb} {path}: {len(baseline.waves)} frozen wave(s) ({summary}); review it and commit it with the plans"
+    )
+
+
+def _started_by(today: dt.datetime | None) -> dt.date:
+    """The day that decides which waves have started: ``--today``, else the real today."""
+    return today.date() if today is not None else dt.date.today()
+
+
+def _show_unbaselined(
+    plans_dir: Path, settings: Settings, tracking: plans.TrackingMap, *, today: dt.date, output: PlanFormat
+) -> None:
+    """Waves that have started since the last baseline: frozen anyway, shown so the baseline gets updated."""
+    recorded = baseline_file.load_baseline(plans_dir)
+    detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
+    new = [wave for number, wave in detected.items() if recorded is None or number not in recorded.waves]
+    if not new:
+        return
+    _say(
+        output,
+        f"[yellow]{len(new)} wave(s) started since the last baseline[/] (frozen anyway; `govcloud plan baseline` "
+        "records them for review):",
+    )
+    console = common.err_console if output is PlanFormat.JSON else common.console
+    for wave in new[:_LIST_LIMIT]:
+        console.print(f"  wave {wave.number} ({wave.start}..{wave.end}): {wave.why}", markup=False, soft_wrap=True)
+    if len(new) > _LIST_LIMIT:
+        console.print(f"  … {len(new) - _LIST_LIMIT} more")
+
+
+def show_freeze(wave_plan: waves.WavePlan, *, written: bool) -> None:
+    """The frozen waves, and every system the freeze held back with what the free plan would have done."""
+    freeze = wave_plan.freeze
+    if not freeze:
+        return
+    console = common.console
+    numbers = sorted(freeze.waves)
+    shown = ", ".join(str(n) for n in numbers[:_LIST_LIMIT]) + (" …" if len(numbers) > _LIST_LIMIT else "")
+    console.print(
+        f"[bold]Frozen waves[/] ({len(numbers)}: {shown}): their systems stay, no other system joins them, "
+        "their dates stay."
+    )
+    for number in numbers[:_LIST_LIMIT]:
+        console.print(f"  wave {number}: {freeze.why.get(number, '')}", markup=False, soft_wrap=True)
+    if wave_plan.held_back:
+        verb = "held back" if written else "would be held back by --write"
+        console.print(f"[yellow]{len(wave_plan.held_back)} system(s) {verb}[/] (the plan without the freeze differs):")
+        for item in wave_plan.held_back[:_LIST_LIMIT]:
+            console.print(f"  {item.render()}", markup=False, soft_wrap=True)
+        if len(wave_plan.held_back) > _LIST_LIMIT:
+            console.print(f"  … {len(wave_plan.held_back) - _LIST_LIMIT} more (--format json lists all)")
+    for message in wave_plan.frozen_order[:_LIST_LIMIT]:
+        console.print(f"  [yellow]order[/]: {message}", soft_wrap=True)
+
+
+def _show_unmet(
+    plans_dir: Path,
+    inventory: model.Inventory,
+    output: PlanFormat,
+    *,
+    files: Sequence[plan_progress.PlanFile] | None = None,
+) -> None:
     """Gates of started stages that do not hold yet: shown as advice, they do not fail the check."""
-    unmet = plan_files.unmet_gates(plans_dir, inventory)
+    unmet = plan_files.unmet_gates(plans_dir, inventory, files=files)
     if not unmet:
         return
     _say(output, f"[yellow]{len(unmet)} gate(s) of started stages do not hold yet[/] (advice, not errors):")
@@ -213,6 +369,14 @@ def wave_plan_json(wave_plan: waves.WavePlan) -> dict[str, Any]:
         "capacity_pushed": wave_plan.capacity_pushed,
         "decommissions": {code: _plain(d) for code, d in wave_plan.decommissions.items()},
         "held": [_plain(h) for h in wave_plan.held],
+        "frozen_waves": {
+            str(n): {"start": s.isoformat(), "end": e.isoformat(), "why": wave_plan.freeze.why.get(n, "")}
+            for n, (s, e) in sorted(wave_plan.freeze.waves.items())
+        }
+        if wave_plan.freeze
+        else {},
+        "held_back": [{**_plain(h), "message": h.render()} for h in wave_plan.held_back],
+        "frozen_order": list(wave_plan.frozen_order),
     }
 
 
@@ -429,9 +593,10 @@ def run_command(
 
     began = time.perf_counter()
     with common.err_console.status("planning waves and writing plans"):
-        wave_plan = waves.plan_waves(inv, assessment, settings.waves)
+        freeze = frozen_waves(plans_dir, settings, today=_started_by(today))
+        wave_plan = waves.plan_waves(inv, assessment, settings.waves, freeze=freeze)
         planned = Planned(inv, settings, assessment, wave_plan)
-        written = plan_files.write_plans(plans_dir, planned.system_plans(), inventory=inv)
+        written = plan_files.write_plans(plans_dir, plans_to_write(planned), inventory=inv, keep=kept_files(wave_plan))
         problems = plan_files.check_plans(plans_dir, inv)
     span = f" ({wave_plan.waves[0].start}..{wave_plan.waves[-1].end})" if wave_plan.waves else ""
     step(
@@ -447,6 +612,11 @@ def run_command(
         console.print(f"  … {len(written.conflicts) - _LIST_LIMIT} more kept edits (govcloud plan --write lists all)")
     for orphan in written.orphans:
         console.print(f"  [yellow]no plan[/]: {orphan.file}: {orphan.reason}", soft_wrap=True)
+    for held in wave_plan.held_back[:_LIST_LIMIT]:
+        console.print(f"  [yellow]frozen[/]: {rich.markup.escape(held.render())}", soft_wrap=True)
+    if len(wave_plan.held_back) > _LIST_LIMIT:
+        more = len(wave_plan.held_back) - _LIST_LIMIT
+        console.print(f"  … {more} more held back by frozen waves (govcloud plan lists all)")
     if problems:
         raise InputError(problems, "the plan files have problems")
 

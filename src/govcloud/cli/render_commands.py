@@ -10,7 +10,8 @@ Each file is a YAML stream whose first line marks it as generated; within a file
 lives in it, so ``kubectl apply -f DIR`` works in one pass. Nothing is written unless every object passes
 strict schema validation and every policy; then files are replaced atomically, unchanged files are left
 alone, and generated files that the new render no longer contains are removed (files without the marker
-are never touched).
+are never touched). Plan files that fail ``govcloud plan --check`` are refused before anything is computed
+(the one strict read, :func:`govcloud.planning.edges.plan_progress.load_progress`): nothing is written.
 """
 
 from __future__ import annotations
@@ -411,7 +412,8 @@ def render(
     schemas = ShapeCachedValidator(k8s_schema.shared_schemas(kubernetes_version, True))  # fails fast if unknown
     loaded = common.load_inventory(inventory)
     settings = load_settings(inventory)
-    progress = plan_progress.load_progress(plans)
+    with common.err_console.status(f"reading and checking the plan files in {plans} (govcloud plan --check)"):
+        progress = plan_progress.load_progress(plans, inventory=loaded.inventory)  # refuses plans failing the check
     with common.err_console.status(f"computing the desired state of {len(progress)} systems with a plan"):
         state = desired.desired_state(loaded.inventory, progress, settings)
     manifests = state.all()

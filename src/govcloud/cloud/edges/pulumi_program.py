@@ -16,7 +16,9 @@ only *declares* them:
 - every namespaced object ``depends_on`` the Namespace it lives in when the same stack declares it;
 - :func:`run_platform_program` and :func:`run_departments_program` read the stack configuration
   (:class:`StackConfig`, the one place that reads Pulumi config), load the inventory and plan progress,
-  compute the desired state, declare it through an explicit Kubernetes provider and export outputs.
+  compute the desired state, declare it through an explicit Kubernetes provider and export outputs. Plan
+  files that fail ``govcloud plan --check`` stop the program before anything is declared
+  (:class:`ProgramInputError`, naming each file, line and problem).
 
 The departments program reads the platform stack's outputs through a ``StackReference`` and refuses to go on
 (:class:`PlatformMismatchError`) unless the platform stack was last deployed from the same platform objects
@@ -47,7 +49,7 @@ from govcloud.cloud.core import desired
 from govcloud.core import model
 from govcloud.core import settings as core_settings
 from govcloud.edges import inventory_files, settings_file
-from govcloud.errors import GovcloudError
+from govcloud.errors import GovcloudError, InputError
 from govcloud.planning.edges import plan_progress
 
 Manifest = Mapping[str, Any]
@@ -84,6 +86,18 @@ class StackConfigError(PulumiProgramError):
 
 class PlatformMismatchError(PulumiProgramError):
     """The platform stack's outputs do not fit: deployed from other platform objects, or missing what is used."""
+
+
+class ProgramInputError(PulumiProgramError):
+    """The census, its settings or the plan files the program reads are invalid: nothing is declared.
+
+    Pulumi shows a program's failure by the exception's message only, so the message carries every problem as
+    ``file:line: field: message`` (an :class:`InputError`'s own message is just its summary).
+    """
+
+    def __init__(self, error: InputError) -> None:
+        self.problems = error.problems
+        super().__init__(f"{error.summary}; nothing declared:\n{error.render()}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -488,10 +502,17 @@ class ProgramResult:
 
 
 def load_desired_state(config: StackConfig) -> tuple[model.Inventory, core_settings.Settings, desired.DesiredState]:
-    """Load the inventory, settings and plan progress the config names, and compute the desired state."""
-    loaded = inventory_files.load_inventory(config.inventory_dir)
-    progress = plan_progress.load_progress(config.plans_dir)
-    settings = load_settings(config.inventory_dir)
+    """Load the inventory, settings and plan progress the config names, and compute the desired state.
+
+    The plans are read strictly: plans that fail ``govcloud plan --check`` stop the program before it declares
+    anything, with every problem (file, line, field) in the error (:class:`ProgramInputError`).
+    """
+    try:
+        loaded = inventory_files.load_inventory(config.inventory_dir)
+        progress = plan_progress.load_progress(config.plans_dir, inventory=loaded.inventory)
+        settings = load_settings(config.inventory_dir)
+    except InputError as exc:
+        raise ProgramInputError(exc) from None
     return loaded.inventory, settings, desired.desired_state(loaded.inventory, progress, settings)
 
 

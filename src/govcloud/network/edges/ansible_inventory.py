@@ -16,6 +16,9 @@ ip), ``govcloud_interfaces``, ``govcloud_node_pool``, ``govcloud_mlps_level``, `
 ``ansible_host`` (the first address) and, for zone routers, ``govcloud_firewall``: the router's firewall
 model from :mod:`govcloud.network.core.firewall`, rendered from the flow matrix of the inventory and the plans.
 Group ``all`` carries ``govcloud_inventory_dir``, ``govcloud_plans_dir`` and ``govcloud_city``.
+
+Plans that fail ``govcloud plan --check`` are refused here (the strict read), so no firewall is rendered from a
+plan a person mistyped; ``playbooks/ansible.cfg`` makes Ansible stop on an inventory source that fails.
 """
 
 from __future__ import annotations
@@ -84,10 +87,14 @@ def host_vars(host: model.Host) -> dict[str, Any]:
 
 
 def build_ansible_inventory(inventory_dir: Path, plans_dir: Path) -> AnsibleInventory:
-    """Read ``inventory_dir`` and ``plans_dir``; every host once, grouped, with its firewall if a router."""
+    """Read ``inventory_dir`` and ``plans_dir``; every host once, grouped, with its firewall if a router.
+
+    The plans are read strictly (:func:`govcloud.planning.edges.plan_progress.load_progress`): plans that fail
+    ``govcloud plan --check`` are an :class:`InputError`, and the inventory plugin fails with every problem.
+    """
     loaded = inventory_files.load_inventory(inventory_dir)
     inventory = loaded.inventory
-    progress = plan_progress.load_progress(plans_dir)
+    progress = plan_progress.load_progress(plans_dir, inventory=inventory)  # refuses plans failing plan --check
     matrix = flows.compute_flow_matrix(inventory, progress)
     firewalls = firewall.build_firewalls(inventory, matrix)
     groups: dict[str, list[str]] = {group_name("role", role.value): [] for role in model.HostRole}
@@ -134,7 +141,7 @@ def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, A
         )
     if target.classified:
         raise RefusedError(f"system {system} is classified (涉密): it never opens flows on the extranet")
-    progress = firewall.with_network_stage(plan_progress.load_progress(plans_dir), system)
+    progress = firewall.with_network_stage(plan_progress.load_progress(plans_dir, inventory=inventory), system)
     matrix = flows.compute_flow_matrix(inventory, progress)
     chains = firewall.stage_chains(inventory, matrix, system)
     zone = inventory.zone_of_department.get(target.department)

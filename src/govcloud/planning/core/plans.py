@@ -512,6 +512,26 @@ class Tracking:
     statuses: Mapping[Stage, StageStatus]
     callers: tuple[str, ...] = ()
     decommission: StageStatus | None = None
+    wave: int | None = None
+    """The wave a migration plan names (None for a decommission, or when the file names none)."""
+    wave_start: dt.date | None = None
+    wave_end: dt.date | None = None
+    unreadable: bool = False
+    """A status could not be read (an invalid value, or a misspelt ``status`` key): it may not be pending."""
+
+    def finished(self) -> bool:
+        """Every stage done, or the system retired (its decommission done)."""
+        if self.decommission is not None:
+            return self.decommission is StageStatus.DONE
+        return all(self.status(stage) is StageStatus.DONE for stage in STAGE_ORDER)
+
+    def started(self) -> bool:
+        """Any stage (or the decommission) is no longer pending, or may not be (a status that cannot be read)."""
+        if self.unreadable:
+            return True
+        if self.decommission is not None and self.decommission is not StageStatus.PENDING:
+            return True
+        return any(status is not StageStatus.PENDING for status in self.statuses.values())
 
     def status(self, stage: Stage) -> StageStatus:
         return self.statuses.get(stage, StageStatus.PENDING)

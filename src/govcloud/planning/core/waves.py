@@ -22,6 +22,13 @@ components with the longest chain of consumers above them first among those read
 at or after its providers' that has room (systems, cores, memory) and that does not overlap a freeze
 window of one of its departments. A component larger than a whole wave is placed alone in an empty wave
 and reported. Every placement keeps the reasons it ended where it is.
+
+**Frozen waves.** Once a wave has started (or finished), re-planning must not reshuffle it: a :class:`Freeze`
+names those waves, their dates and their systems. Their systems stay in them whatever the census now says,
+no other system joins them, and their dates stay. The plan is then computed twice, with and without the
+freeze, and every system the freeze held back (kept in a frozen wave it would have left, kept out of one it
+would have joined) is reported as :class:`HeldBack`, with the reason the free plan gave. Where both plans
+agree, the placement keeps the free plan's reasons, so an unchanged census re-plans to the same files.
 """
 
 from __future__ import annotations
@@ -151,6 +158,53 @@ class Held:
 
 
 @dataclasses.dataclass(frozen=True)
+class Freeze:
+    """Waves that have started or finished: their systems stay in them, no other system joins, their dates stay."""
+
+    waves: Mapping[int, tuple[dt.date, dt.date]]
+    """Frozen wave number → its (start, end) as recorded."""
+    systems: Mapping[str, int]
+    """System → the frozen wave it stays in."""
+    why: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    """Frozen wave number → why it is frozen ("started: ..."), for the placements' reasons."""
+
+    def __bool__(self) -> bool:
+        return bool(self.waves)
+
+    def reason(self, number: int) -> str:
+        return f"wave {number}: frozen ({self.why.get(number) or 'it has started'}): its systems stay"
+
+
+@dataclasses.dataclass(frozen=True)
+class HeldBack:
+    """A system the freeze kept where it is: in a frozen wave it would have left, or out of one it would join."""
+
+    system: str
+    wave: int | None
+    """Where it is now: its frozen wave (kept in), or the open wave it went to (kept out); None: not planned."""
+    would_be: int | None
+    """The wave the plan without the freeze gives it; None when it would not move at all (retired, held, gone)."""
+    reason: str
+    """Why the plan without the freeze would put it there."""
+    kept_in: bool
+    """True: kept in frozen wave ``wave``; False: kept out of frozen wave ``would_be``."""
+
+    def render(self) -> str:
+        if self.kept_in:
+            if self.would_be is None:
+                return (
+                    f"{self.system} stays in wave {self.wave} (frozen); the new plan would take it out of the waves "
+                    f"({self.reason}): its plan file is kept as it is, decide by hand"
+                )
+            return f"{self.system} stays in wave {self.wave} (frozen); the new plan would move it to {self.reason}"
+        where = f"goes to wave {self.wave}" if self.wave is not None else "is not planned"
+        return (
+            f"{self.system} is kept out of wave {self.would_be} (frozen) and {where}; "
+            f"the new plan would put it in {self.reason}"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class WavePlan:
     """Every system's place in the programme: a wave, a decommission, or held."""
 
@@ -170,6 +224,12 @@ class WavePlan:
     """Systems placed later than their providers allowed because a wave was full."""
     edges: int
     """Dependencies in the graph (consumer → provider pairs)."""
+    freeze: Freeze | None = None
+    """The frozen waves this plan kept (None: nothing was frozen)."""
+    held_back: tuple[HeldBack, ...] = ()
+    """What the freeze kept from moving, and what the plan without it would have done."""
+    frozen_order: tuple[str, ...] = ()
+    """Providers placed after a consumer that is frozen in an earlier wave (the order the freeze could not keep)."""
 
     def wave(self, number: int) -> Wave:
         return self.waves[number - 1]
@@ -222,15 +282,64 @@ def build_dependency_graph(inventory: model.Inventory) -> nx.DiGraph:
 # Planning
 
 
-def plan_waves(inventory: model.Inventory, assessment: Assessment, settings: WaveSettings) -> WavePlan:
-    """Place every moving system in a wave, plan every decommission, list the held systems. Deterministic."""
+def plan_waves(
+    inventory: model.Inventory, assessment: Assessment, settings: WaveSettings, *, freeze: Freeze | None = None
+) -> WavePlan:
+    """Place every moving system in a wave, plan every decommission, list the held systems. Deterministic.
+
+    With a ``freeze``, frozen waves keep their systems and dates and take no other system; what that held
+    back is in :attr:`WavePlan.held_back`.
+    """
     with collector.paused():
-        return _plan_waves(inventory, assessment, settings)
+        if not freeze:
+            return _plan_waves(inventory, assessment, settings)
+        free = _plan_waves(inventory, assessment, settings)
+        frozen = _plan_waves(inventory, assessment, settings, freeze=freeze, free=free)
+        return dataclasses.replace(frozen, held_back=_held_back(inventory, free, frozen, freeze))
 
 
-def _plan_waves(inventory: model.Inventory, assessment: Assessment, settings: WaveSettings) -> WavePlan:
+def _held_back(inventory: model.Inventory, free: WavePlan, frozen: WavePlan, freeze: Freeze) -> tuple[HeldBack, ...]:
+    """Every system whose place the freeze decided: kept in a frozen wave, or kept out of one."""
+    found: list[HeldBack] = []
+    for code, number in sorted(freeze.systems.items()):
+        if code not in inventory.system_by_code:
+            found.append(HeldBack(code, number, None, "it is not in the inventory any more", kept_in=True))
+            continue
+        placement = free.placements.get(code)
+        if placement is not None and placement.wave == number:
+            continue
+        if placement is not None:
+            found.append(HeldBack(code, number, placement.wave, placement.reasons[0], kept_in=True))
+        elif code in free.decommissions:
+            decommission = free.decommissions[code]
+            why = f"{decommission.disposition.value}: {'; '.join(decommission.reasons[1:2]) or decommission.reasons[0]}"
+            found.append(HeldBack(code, number, None, why, kept_in=True))
+        else:
+            held = next((h for h in free.held if h.system == code), None)
+            why = f"{held.disposition.value}: {'; '.join(held.reasons)}" if held is not None else "no plan"
+            found.append(HeldBack(code, number, None, why, kept_in=True))
+    for code, placement in free.placements.items():
+        if placement.wave in freeze.waves and freeze.systems.get(code) != placement.wave:
+            now = frozen.placements.get(code)
+            found.append(HeldBack(code, now.wave if now else None, placement.wave, placement.reasons[0], kept_in=False))
+    return tuple(found)
+
+
+def _plan_waves(
+    inventory: model.Inventory,
+    assessment: Assessment,
+    settings: WaveSettings,
+    *,
+    freeze: Freeze | None = None,
+    free: WavePlan | None = None,
+) -> WavePlan:
     graph = build_dependency_graph(inventory)
     decisions = _decisions(inventory, assessment)
+    pinned = {code: n for code, n in (freeze.systems.items() if freeze else ()) if code in inventory.system_by_code}
+    for code, number in pinned.items():
+        if decisions[code].disposition not in MOVING:
+            # kept moving in its frozen wave: what the census now says about it is reported as held back
+            decisions[code] = Decision(model.Disposition.REHOST, (f"kept in frozen wave {number}",))
     resolver = _block_retires_without_replacement(graph, decisions, assessment)
     moving = [s.code for s in inventory.systems if decisions[s.code].disposition in MOVING]
     moving_set = set(moving)
@@ -251,11 +360,26 @@ def _plan_waves(inventory: model.Inventory, assessment: Assessment, settings: Wa
             if target != consumer and target in moving_set:
                 effective.add_edge(consumer, target)
 
-    scheduler = _Scheduler(inventory, settings)
+    scheduler = _Scheduler(inventory, settings, freeze=freeze, pinned=pinned)
     placements, cycles, oversized = scheduler.place_all(effective, notes)
+    frozen_order: list[str] = []
+    if freeze:
+        placements = _keep_free_reasons(placements, free)
+        for consumer, provider in sorted(effective.edges):
+            if consumer in pinned and placements[provider].wave > placements[consumer].wave:
+                frozen_order.append(
+                    f"{provider} (wave {placements[provider].wave}) is a provider of {consumer}, frozen in wave "
+                    f"{placements[consumer].wave}: it comes after its consumer"
+                )
     waves = scheduler.waves()
     decommissions = _plan_decommissions(
-        inventory, graph=graph, decisions=decisions, resolver=resolver, placements=placements, settings=settings
+        inventory,
+        graph=graph,
+        decisions=decisions,
+        resolver=resolver,
+        placements=placements,
+        settings=settings,
+        wave_end={w.number: w.end for w in waves},
     )
     held = tuple(
         Held(system=s.code, disposition=decisions[s.code].disposition, reasons=decisions[s.code].reasons)
@@ -276,7 +400,24 @@ def _plan_waves(inventory: model.Inventory, assessment: Assessment, settings: Wa
         held_providers={k: dict(v) for k, v in held_providers.items()},
         capacity_pushed=scheduler.capacity_pushed,
         edges=graph.number_of_edges(),
+        freeze=freeze or None,
+        frozen_order=tuple(frozen_order),
     )
+
+
+def _keep_free_reasons(placements: Mapping[str, Placement], free: WavePlan | None) -> dict[str, Placement]:
+    """Where the frozen plan agrees with the free one, the free plan's reasons (so unchanged plans stay unchanged)."""
+    if free is None:
+        return dict(placements)
+    kept: dict[str, Placement] = {}
+    for code, placement in placements.items():
+        other = free.placements.get(code)
+        kept[code] = (
+            dataclasses.replace(placement, reasons=other.reasons)
+            if other is not None and other.wave == placement.wave
+            else placement
+        )
+    return kept
 
 
 def _decisions(inventory: model.Inventory, assessment: Assessment) -> dict[str, Decision]:
@@ -404,6 +545,7 @@ class _Load:
     cpu: float = 0.0
     memory_gib: float = 0.0
     closed: bool = False
+    frozen: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -473,14 +615,26 @@ _EPSILON = 1e-9
 class _Scheduler:
     """List scheduling of the components of the moving graph into waves."""
 
-    def __init__(self, inventory: model.Inventory, settings: WaveSettings) -> None:
+    def __init__(
+        self,
+        inventory: model.Inventory,
+        settings: WaveSettings,
+        *,
+        freeze: Freeze | None = None,
+        pinned: Mapping[str, int] | None = None,
+    ) -> None:
         self.inventory = inventory
         self.settings = settings
         self.loads: list[_Load] = [_Load(closed=True)]  # index 0 unused: waves count from 1
-        self.cpu_left = _MaxTree(settings.cpu)  # -1 for a closed (full) wave
+        self.cpu_left = _MaxTree(settings.cpu)  # -1 for a closed (full or frozen) wave
         self.memory_left = _MaxTree(settings.memory_gib)
         self.capacity_pushed = 0
         self._deferrals: dict[tuple[str, model.FreezeWindow], tuple[set[str], set[int]]] = {}
+        self.freeze = freeze
+        self.pinned: Mapping[str, int] = pinned or {}
+        for number in sorted(freeze.waves if freeze else ()):
+            self._close(number)
+            self._load(number).frozen = True
 
     # -- waves ------------------------------------------------------------------------------------------
     def _load(self, number: int) -> _Load:
@@ -507,6 +661,8 @@ class _Scheduler:
         """Why wave ``number`` could not take a component needing ``cpu`` cores and ``memory`` GiB."""
         load = self._load(number)
         settings = self.settings
+        if load.frozen:
+            return "frozen (it has started)"
         if load.closed:
             if len(load.systems) >= settings.max_systems:
                 return f"full ({_count(settings.max_systems, 'system', 'systems')})"
@@ -522,7 +678,7 @@ class _Scheduler:
         result = []
         for number in range(1, last + 1):
             load = self.loads[number]
-            start, end = wave_dates(self.settings, number)
+            start, end = (self.freeze.waves.get(number) if self.freeze else None) or wave_dates(self.settings, number)
             result.append(Wave(number, start, end, tuple(load.systems), round(load.cpu, 3), round(load.memory_gib, 3)))
         return tuple(result)
 
@@ -571,7 +727,26 @@ class _Scheduler:
         heapq.heapify(ready)
         while ready:
             _, _, index = heapq.heappop(ready)
-            members = components[index]
+            component = components[index]
+            for code in component:
+                if code in self.pinned:
+                    wave_of[code] = self._pin(code, systems)
+                    placements[code] = Placement(
+                        system=code,
+                        wave=wave_of[code],
+                        reasons=(self._pinned_reason(wave_of[code]), *notes.get(code, ())),
+                        providers=tuple(sorted({p for p in graph.succ[code] if p != code})),
+                        cycle=tuple(m for m in component if m != code) if len(component) > 1 else (),
+                    )
+            members = tuple(code for code in component if code not in self.pinned)
+            if not members:
+                if len(component) > 1:
+                    cycles.append(Cycle(component, _cycle_path(graph, component), wave_of[component[0]]))
+                for consumer in consumers_of[index]:
+                    waiting[consumer] -= 1
+                    if waiting[consumer] == 0:
+                        heapq.heappush(ready, (-height[consumer], components[consumer][0], consumer))
+                continue
             direct = sorted({p for code in members for p in graph.succ[code] if p not in members})
             earliest = max((wave_of[p] for p in direct), default=1)
             number, events, too_big = self._place(members, earliest, systems)
@@ -580,11 +755,18 @@ class _Scheduler:
             reason = _wave_reason(number, earliest, direct, wave_of, events)
             cycle: tuple[str, ...] = ()
             extra: list[str] = []
-            if len(members) > 1:
-                path = _cycle_path(graph, members)
-                cycles.append(Cycle(members, path, number))
-                cycle = members
+            if len(component) > 1:
+                path = _cycle_path(graph, component)
+                cycles.append(Cycle(component, path, number))
+                cycle = component
                 extra.append(f"moves with its dependency cycle {' → '.join(path)}")
+                frozen_partners = [m for m in component if m in self.pinned]
+                if frozen_partners:
+                    extra.append(
+                        "its cycle partners "
+                        + ", ".join(f"{m} (wave {wave_of[m]})" for m in frozen_partners)
+                        + " are frozen: it cannot join them"
+                    )
             if too_big:
                 oversized.append(Oversized(members, number, too_big))
                 extra.append(too_big)
@@ -603,6 +785,19 @@ class _Scheduler:
                     heapq.heappush(ready, (-height[consumer], components[consumer][0], consumer))
         ordered = {code: placements[code] for code in sorted(placements)}
         return ordered, tuple(sorted(cycles, key=lambda c: c.systems)), tuple(oversized)
+
+    def _pin(self, code: str, systems: Mapping[str, model.System]) -> int:
+        """Put a frozen wave's system back in it (the wave is closed to every other system)."""
+        number = self.pinned[code]
+        system = systems[code]
+        load = self._load(number)
+        load.systems.append(code)
+        load.cpu += system.sizing.cpu * system.sizing.replicas
+        load.memory_gib += system.sizing.memory_gib * system.sizing.replicas
+        return number
+
+    def _pinned_reason(self, number: int) -> str:
+        return self.freeze.reason(number) if self.freeze else f"wave {number}: frozen"
 
     def _place(
         self, members: Sequence[str], earliest: int, systems: Mapping[str, model.System]
@@ -637,6 +832,8 @@ class _Scheduler:
                     detail = (
                         f"wave {number} was {self._no_room(number, cpu, memory)}"
                         if found == number + 1
+                        else f"waves {number}–{found - 1} are frozen (they have started)"
+                        if all(self._load(n).frozen for n in range(number, found))
                         else f"waves {number}–{found - 1} had no room for it (a wave holds {settings.max_systems} "
                         f"systems, {_num(settings.cpu)} cores, {_num(settings.memory_gib)} GiB)"
                     )
@@ -759,6 +956,7 @@ def _plan_decommissions(
     resolver: _Resolver,
     placements: Mapping[str, Placement],
     settings: WaveSettings,
+    wave_end: Mapping[int, dt.date] | None = None,
 ) -> dict[str, Decommission]:
     systems = inventory.system_by_code
     result: dict[str, Decommission] = {}
@@ -789,7 +987,7 @@ def _plan_decommissions(
             last = [text for w, text in waits if w == after_wave]
             more = f" and {len(last) - _MAX_NAMED} more" if len(last) > _MAX_NAMED else ""
             reasons.insert(0, f"shut down after {', '.join(last[:_MAX_NAMED])}{more}")
-            _, end = wave_dates(settings, after_wave)
+            end = (wave_end or {}).get(after_wave) or wave_dates(settings, after_wave)[1]
             base = end + dt.timedelta(days=1)
         else:
             reasons.insert(0, "shut down at the start of the programme: nothing on the cloud waits for it")
