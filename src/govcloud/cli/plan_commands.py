@@ -29,8 +29,8 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import reports, settings_file, yamlio
 from govcloud.errors import InputError
-from govcloud.planning.core import plans, waves
-from govcloud.planning.edges import plan_files
+from govcloud.planning.core import consolidation, plans, waves
+from govcloud.planning.edges import department_plan_files, plan_files
 
 PlansOption = Annotated[Path, typer.Option("--plans", "-p", help="plan files directory", show_default=True)]
 DEFAULT_PLANS = Path("migrations_plan")
@@ -124,6 +124,7 @@ def plan_command(
     loaded = common.load_inventory(inventory, quiet=output is PlanFormat.JSON)
     if check and not write:
         problems = plan_files.check_plans(plans_dir, loaded.inventory)
+        problems += department_plan_files.check_department_plans(plans_dir, loaded.inventory)
         if problems:
             raise InputError(problems, "the plan files have problems")
         count = len(list(plans_dir.glob("*.yaml"))) if plans_dir.is_dir() else 0
@@ -139,11 +140,16 @@ def plan_command(
         show_wave_plan(planned.wave_plan, planned.inventory)
     if write:
         report = plan_files.write_plans(plans_dir, planned.system_plans(), inventory=planned.inventory)
+        departments = write_department_plans(planned, plans_dir)
         if output is PlanFormat.JSON:
             payload["write"] = _plain(report)
+            payload["write_departments"] = _plain(departments)
         else:
             show_write_report(report, plans_dir)
+            show_department_report(departments, plans_dir)
     problems = plan_files.check_plans(plans_dir, planned.inventory) if check else []
+    if check:
+        problems += department_plan_files.check_department_plans(plans_dir, planned.inventory)
     if output is PlanFormat.JSON:
         if check:
             payload["check"] = [p.render() for p in problems]
@@ -153,6 +159,24 @@ def plan_command(
     if check:
         _say(output, f"[green]ok[/]: {plans_dir}: the plan files match the inventory")
         _show_unmet(plans_dir, planned.inventory, output)
+
+
+def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
+    """The department plans (业务专网 consolidation) for the statuses the system plans now record."""
+    department_plans = department_plan_files.plans_for(
+        planned.inventory, planned.wave_plan, plans_dir, planned.settings
+    )
+    return department_plan_files.write_department_plans(plans_dir, department_plans)
+
+
+def show_department_report(report: department_plan_files.DepartmentWriteReport, plans_dir: Path) -> None:
+    console = common.console
+    console.print(
+        f"[green]wrote[/] {plans_dir / department_plan_files.DEPARTMENTS_DIR}: {len(report.created)} created, "
+        f"{len(report.updated)} updated, {report.unchanged} unchanged department plans (业务专网)"
+    )
+    for conflict in report.conflicts:
+        console.print(f"  kept: {conflict.render()}", markup=False)
 
 
 def _show_unmet(plans_dir: Path, inventory: model.Inventory, output: PlanFormat) -> None:
@@ -328,8 +352,16 @@ def _plain(value: Any) -> Any:
 
 def build_report(planned: Planned, plans_dir: Path, *, today: dt.date | None) -> reports.Report:
     tracking = plan_files.load_tracking(plans_dir)
+    networks = consolidation.consolidation(
+        planned.inventory, planned.wave_plan, tracking, department_plan_files.load_network_statuses(plans_dir)
+    )
     return reports.compute_report(
-        planned.inventory, planned.dispositions, planned.wave_plan, tracking, today=today or dt.date.today()
+        planned.inventory,
+        planned.dispositions,
+        planned.wave_plan,
+        tracking,
+        today=today or dt.date.today(),
+        networks=networks,
     )
 
 
@@ -413,14 +445,17 @@ def run_command(
         wave_plan = waves.plan_waves(inv, assessment, settings.waves)
         planned = Planned(inv, settings, assessment, wave_plan)
         written = plan_files.write_plans(plans_dir, planned.system_plans(), inventory=inv)
+        department_written = write_department_plans(planned, plans_dir)
         problems = plan_files.check_plans(plans_dir, inv)
+        problems += department_plan_files.check_department_plans(plans_dir, inv)
     span = f" ({wave_plan.waves[0].start}..{wave_plan.waves[-1].end})" if wave_plan.waves else ""
     step(
         "plan",
         began,
         f"{len(wave_plan.placements)} systems in {len(wave_plan.waves)} waves{span}, "
         f"{len(wave_plan.decommissions)} decommissions, {len(wave_plan.cycles)} cycle(s); {plans_dir}: "
-        f"{len(written.created)} created, {len(written.updated)} updated, {written.unchanged} unchanged",
+        f"{len(written.created)} created, {len(written.updated)} updated, {written.unchanged} unchanged; "
+        f"{department_written.written} department plan(s) written",
     )
     for conflict in written.conflicts[:_LIST_LIMIT]:
         console.print(f"  kept: {conflict.render()}", markup=False)

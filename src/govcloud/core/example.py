@@ -1019,7 +1019,9 @@ class _Intranet:
                 cut = rng.randrange(1, len(groups[0]))
                 groups = [sorted(groups[0][:cut]), sorted(groups[0][cut:])]
             groups = [g for g in groups if g]
-            named = [(g, f"{domain}{_PRIVATE_NETWORK_KINDS[i % 2]}", None) for i, g in enumerate(groups)]
+            named: list[tuple[list[str], str, str | None]] = [
+                (g, f"{domain}{_PRIVATE_NETWORK_KINDS[i % 2]}", None) for i, g in enumerate(groups)
+            ]
             if secret:
                 named.append((sorted(secret), f"{domain}涉密业务专网", "市保密局"))
             for index, (members, name, operator) in enumerate(named, start=1):

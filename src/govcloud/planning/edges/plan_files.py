@@ -95,6 +95,8 @@ _TOP_ATOMS = (
     "wave_reasons",
     "merge_into",
     "owner",
+    "intranet_zone",
+    "leaves",
 )
 _STAGE_ATOMS = (
     "label",
@@ -139,6 +141,10 @@ def plan_document(plan: plans.SystemPlan) -> dict[str, Any]:
         )
     if plan.merge_into is not None:
         doc["merge_into"] = plan.merge_into
+    if plan.intranet_zone is not None:
+        doc["intranet_zone"] = plan.intranet_zone
+    if plan.leaves is not None:
+        doc["leaves"] = plan.leaves
     if plan.owner is not None:
         doc["owner"] = _clean(plan.owner.model_dump(mode="python", exclude_none=True))
     if plan.stages:
@@ -732,14 +738,49 @@ class _FileChecker:
             self.department(data["department"], ("department",))
         kind = data.get("kind", _kind_of(data))
         if kind not in {k.value for k in plans.PlanKind}:
-            self.problem(("kind",), f"kind {kind!r} is not one of migration, decommission")
+            self.problem(("kind",), f"kind {kind!r} is not one of {', '.join(k.value for k in plans.PlanKind)}")
             return
         if "merge_into" in data:
             self.system(data["merge_into"], ("merge_into",))
         if kind == plans.PlanKind.MIGRATION.value:
             self.migration(data)
+        elif kind == plans.PlanKind.INTRANET.value:
+            self.intranet(data, code)
         else:
             self.decommission(data)
+
+    def intranet(self, data: Mapping[str, Any], code: str) -> None:
+        """A classified system's plan: one network stage onto the intranet, never a cloud stage."""
+        system = self.inventory.system_by_code[code]
+        if not system.classified:
+            self.problem(("kind",), f"{code} is not classified (涉密): only classified systems move onto the intranet")
+        zone = data.get("intranet_zone")
+        if zone is not None and zone not in self.inventory.intranet_zone_by_code:
+            what = "a zone of the 电子政务外网" if zone in self.inventory.zone_by_code else "not an intranet zone"
+            self.problem(("intranet_zone",), f"intranet_zone {zone!r} is {what}")
+        raw_stages = data.get("stages")
+        if not isinstance(raw_stages, list):
+            self.problem(("stages",), "an intranet plan has one stage: network")
+            return
+        for index, raw in enumerate(raw_stages):
+            where: tuple[str | int, ...] = ("stages", index)
+            if not isinstance(raw, dict):
+                self.problem(where, "a stage is a mapping with stage: and status:")
+                continue
+            if raw.get("stage") != Stage.NETWORK.value:
+                self.problem(
+                    (*where, "stage"),
+                    f"stage {raw.get('stage')!r}: a classified system has only its network stage (onto the "
+                    "电子政务内网); its data never reach the exchange nor its services the gateway",
+                )
+                continue
+            self.status(raw.get("status", StageStatus.PENDING.value), (*where, "status"))
+            start = self.date(raw["target_start"], (*where, "target_start")) if "target_start" in raw else None
+            end = self.date(raw["target_end"], (*where, "target_end")) if "target_end" in raw else None
+            if start and end and start > end:
+                self.problem((*where, "target_end"), f"network stage ends {end} before it starts {start}")
+            self.gates(raw.get("entry_gates"), (*where, "entry_gates"))
+            self.gates(raw.get("exit_gates"), (*where, "exit_gates"))
 
     def migration(self, data: Mapping[str, Any]) -> None:
         wave = data.get("wave")
