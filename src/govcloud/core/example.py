@@ -386,6 +386,7 @@ class _Generator:
             hosts=tuple(hosts) + intranet.routers(),
             private_networks=intranet.private_networks(),
         )
+        self.planted["classified_on_private_network"] = [s.code for s in intranet.classified]
         return ExampleCity(inventory=inventory, planted={k: tuple(v) for k, v in self.planted.items()})
 
     # -----------------------------------------------------------------------------------------------------
