@@ -32,8 +32,8 @@ What an import replaces:
   entry ``classification_path``, ``system`` and the one of ``sharing.conditions``/``sharing.legal_basis``
   that the ``共享条件`` column does not hold (for 不予共享 it holds the legal basis). Two kept fields are
   dropped because the form overrules them: a system the form marks classified (涉密) loses its cloud
-  placement and its consumed entries (the 电子政务内网 is physically isolated from the exchange), and an entry whose system is gone loses its ``system`` link. A blank ``共享条件`` of a
-  无条件共享 entry reads 无条件.
+  placement and its consumed entries (the 电子政务内网 is physically isolated from the exchange), and an
+  entry whose system is gone loses its ``system`` link. A blank ``共享条件`` of a 无条件共享 entry reads 无条件.
 """
 
 from __future__ import annotations
