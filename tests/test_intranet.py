@@ -116,7 +116,15 @@ def _private_network_carries_an_extranet_system(c: Copy) -> int:
     return c.replace(GAJ, "  - GAJ-009\n", "  - GAJ-001\n", after="private_networks:\n")
 
 
+def _private_network_on_a_zone(c: Copy) -> int:
+    return c.replace(GAJ, "  - 172.16.4.0/24\n", "  - 10.80.4.0/25\n", after="private_networks:\n")
+
+
 ISOLATION = [
+    pytest.param(
+        Isolation(_private_network_on_a_zone, GAJ, "private_networks.0.ranges.0", ("10.80.4.0/25", "zone DZ-GAJ")),
+        id="private-network-range-overlaps-a-zone",
+    ),
     pytest.param(
         Isolation(
             _classified_calls_extranet, GAJ, "systems.12.depends_on.0", (CLASSIFIED, "GAJ-001", "no call crosses")

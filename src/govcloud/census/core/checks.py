@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import itertools
 import re
 from collections import Counter
 from collections.abc import Container, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from govcloud.census.core import codes
 from govcloud.core import model
@@ -495,15 +496,15 @@ def check_isolation(parts: InventoryParts, *, today: dt.date) -> Iterator[Findin
                 inside.append(
                     (net, "network", "network", ("intranet", "management", "ranges", i), "the intranet's management")
                 )
-    for net_in, kind, key, field, label_in in inside:
-        for net_out, _, _, _, label_out in outside:
-            if net_in.overlaps(net_out):
-                yield Finding(
-                    kind,
-                    key,
-                    field,
-                    f"{net_in} of {label_in} overlaps {net_out} of {label_out}: {ISOLATION_WHY} and shares no address",
-                )
+    for (net_in, kind, key, field, label_in), (net_out, _, _, _, label_out) in _overlapping(
+        [(item[0], item) for item in inside], [(item[0], item) for item in outside]
+    ):
+        yield Finding(
+            kind,
+            key,
+            field,
+            f"{net_in} of {label_in} overlaps {net_out} of {label_out}: {ISOLATION_WHY} and shares no address",
+        )
 
     systems = {s.code: s for s in parts.systems}
 
@@ -627,6 +628,16 @@ def check_isolation(parts: InventoryParts, *, today: dt.date) -> Iterator[Findin
 def check_private_networks(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
     """业务专网: known department, codes unique, each listed system of that department, listed once."""
     del today
+    intranet = parts.network.intranet
+    zones = (*parts.network.zones, *(intranet.zones if intranet is not None else ()))
+    ranged = [(net, (p.code, i, net)) for p in parts.private_networks for i, net in enumerate(p.ranges)]
+    for (code, index, net), zone in _overlapping(ranged, [(r, z) for z in zones for r in z.ranges]):
+        yield Finding(
+            "private_network",
+            code,
+            ("ranges", index),
+            f"{net} overlaps zone {zone.code}: a 业务专网 keeps its own addresses until it is retired",
+        )
     departments = _known_departments(parts)
     systems = {s.code: s for s in parts.systems}
     known = _known_systems(parts)
@@ -661,18 +672,33 @@ def check_private_networks(parts: InventoryParts, *, today: dt.date) -> Iterator
                 yield Finding(
                     "private_network", key, ("systems", i), f"system {code} is already listed on 业务专网 {other}"
                 )
-        for i, net in enumerate(private.ranges):
-            for zone in (*parts.network.zones, *(parts.network.intranet.zones if parts.network.intranet else ())):
-                if any(net.overlaps(r) for r in zone.ranges):
-                    yield Finding(
-                        "private_network",
-                        key,
-                        ("ranges", i),
-                        f"{net} overlaps zone {zone.code}: a 业务专网 keeps its own addresses until it is retired",
-                    )
 
 
 # ---------------------------------------------------------------------------------------------------------
+
+_L = TypeVar("_L")
+_R = TypeVar("_R")
+
+
+def _overlapping(
+    left: Iterable[tuple[ipaddress.IPv4Network, _L]], right: Iterable[tuple[ipaddress.IPv4Network, _R]]
+) -> Iterator[tuple[_L, _R]]:
+    """Every (left, right) pair whose networks share an address, by one sweep over the sorted ranges.
+
+    A province has thousands of ranges on each side: comparing every pair would cost seconds on every load.
+    """
+    events: list[tuple[int, int, int, Any]] = [
+        (int(net.network_address), int(net.broadcast_address), 0, item) for net, item in left
+    ]
+    events += [(int(net.network_address), int(net.broadcast_address), 1, item) for net, item in right]
+    events.sort(key=lambda e: (e[0], -e[1], e[2]))
+    active: tuple[list[tuple[int, Any]], list[tuple[int, Any]]] = ([], [])
+    for start, end, side, item in events:
+        for open_ in active:
+            open_[:] = [a for a in open_ if a[0] >= start]
+        for _, other in active[1 - side]:
+            yield (item, other) if side == 0 else (other, item)
+        active[side].append((end, item))
 
 
 class _Anything:
