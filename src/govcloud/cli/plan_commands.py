@@ -221,6 +221,7 @@ def wave_plan_json(wave_plan: waves.WavePlan) -> dict[str, Any]:
         "capacity_pushed": wave_plan.capacity_pushed,
         "decommissions": {code: _plain(d) for code, d in wave_plan.decommissions.items()},
         "held": [_plain(h) for h in wave_plan.held],
+        "intranet_moves": {code: _plain(m) for code, m in wave_plan.intranet_moves.items()},
     }
 
 
@@ -290,6 +291,15 @@ def show_wave_plan(wave_plan: waves.WavePlan, inventory: model.Inventory) -> Non
             )
         if len(items) > _LIST_LIMIT:
             console.print(f"  … {len(items) - _LIST_LIMIT} more (--format json lists all)")
+    if wave_plan.intranet_moves:
+        console.print(
+            f"[bold]Onto the 电子政务内网[/] ({len(wave_plan.intranet_moves)} classified systems, never the cloud):"
+        )
+        for move in list(wave_plan.intranet_moves.values())[:_LIST_LIMIT]:
+            console.print(
+                f"  {move.system} leaves {move.leaves} for {move.zone or 'no intranet zone'}: {move.start}..{move.end}",
+                markup=False,
+            )
     if wave_plan.held:
         counts = Counter(h.disposition.value for h in wave_plan.held)
         console.print("[bold]Held[/] (no wave, no decommission): " + ", ".join(f"{d} {n}" for d, n in counts.items()))
