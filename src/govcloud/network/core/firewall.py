@@ -503,8 +503,8 @@ def build_firewall(
         zones = resolver.zones(flow.source) | resolver.zones(flow.destination)
         if zones and not (zones & served):
             continue
-        ends = {matrix.network_of(flow.source), matrix.network_of(flow.destination)}
-        if network is not None and ends != {network}:
+        ends = {matrix.network_of(flow.source), matrix.network_of(flow.destination)} - {None}
+        if network is not None and ends - {network}:
             # Defence in depth: the census check refuses what would make such a flow; never render one.
             refused.append(
                 f"{flow.reason}: {flow.source} to {flow.destination} crosses between the 电子政务内网 and the "
