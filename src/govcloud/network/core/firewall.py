@@ -29,6 +29,7 @@ Everything is sorted, so the rendered files are byte-stable and a second run cha
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import ipaddress
 import re
@@ -104,6 +105,24 @@ class Resolver:
         )
         self.intranet = collapse([*(n for z in inventory.intranet_zones for n in z.ranges), *self.intranet_management])
         """Every intranet address (zones and its management): physically apart from :attr:`extranet`."""
+
+    @functools.cached_property
+    def named_groups(self) -> dict[frozenset[Endpoint], str]:
+        """Zone groups that get a readable set name; built once (every system chain's registry reads it).
+
+        One router serves one network, so both networks' groups carry the same names.
+        """
+        groups: dict[frozenset[Endpoint], str] = {}
+        for zones in (self.inventory.network.zones, self.inventory.intranet_zones):
+            if not zones:
+                continue
+            groups[frozenset(Endpoint(EndpointKind.ZONE, z.code) for z in zones)] = "all_zones"
+            dedicated = frozenset(
+                Endpoint(EndpointKind.ZONE, z.code) for z in zones if z.kind is model.ZoneKind.DEDICATED
+            )
+            if dedicated:
+                groups[dedicated] = "dedicated_zones"
+        return groups
 
     def management_of(self, network: model.GovNetwork | None) -> tuple[ipaddress.IPv4Network, ...]:
         """The management ranges of ``network`` (the extranet's when unknown)."""
@@ -370,17 +389,7 @@ class _SetRegistry:
     def __init__(self, resolver: Resolver, prefix: str) -> None:
         self.resolver = resolver
         self.prefix = prefix
-        self.named_groups: dict[frozenset[Endpoint], str] = {}
-        # One router serves one network, so both networks' groups can carry the same set names.
-        for zones in (resolver.inventory.network.zones, resolver.inventory.intranet_zones):
-            if not zones:
-                continue
-            self.named_groups[frozenset(Endpoint(EndpointKind.ZONE, z.code) for z in zones)] = "all_zones"
-            dedicated = frozenset(
-                Endpoint(EndpointKind.ZONE, z.code) for z in zones if z.kind is model.ZoneKind.DEDICATED
-            )
-            if dedicated:
-                self.named_groups[dedicated] = "dedicated_zones"
+        self.named_groups = resolver.named_groups
         self.sets: dict[str, NamedSet] = {}
 
     def declare(self, name: str, elements: tuple[str, ...], comment: str) -> str:
