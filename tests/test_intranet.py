@@ -20,6 +20,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from govcloud.audit.core import diff
 from govcloud.cli import app, plan_commands
 from govcloud.cloud.core import desired
 from govcloud.core import model
@@ -504,3 +505,40 @@ def test_the_report_counts_private_networks_retired_and_still_live(
     assert rows["Private networks (业务专网) retired"][0] == "1"
     assert "still live" in rows["Private networks (业务专网) retired"][1]
     assert '"private_networks_retired": 1' in reports.render_json(after)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Auditors see the intranet and the 业务专网 change
+
+
+def test_diff_grades_intranet_and_private_network_changes(bundled: model.Inventory) -> None:
+    # an intranet zone's range moves and GAJ-009 leaves its 业务专网
+    after = bundled.model_copy(
+        update={
+            "network": bundled.network.model_copy(
+                update={
+                    "intranet": bundled.network.intranet.model_copy(  # type: ignore[union-attr]
+                        update={
+                            "zones": tuple(
+                                z.model_copy(update={"ranges": (ipaddress.IPv4Network("10.80.0.0/24"),)})
+                                if z.code == "NW-DZ-FGW"
+                                else z
+                                for z in bundled.intranet_zones
+                            )
+                        }
+                    )
+                }
+            ),
+            "private_networks": tuple(
+                p.model_copy(update={"systems": tuple(c for c in p.systems if c != "GAJ-009")})
+                for p in bundled.private_networks
+            ),
+        }
+    )
+    changes = {(c.record, c.key, c.field): c for c in diff.diff_inventories(bundled, after)}
+    zone = changes[("intranet_zone", "NW-DZ-FGW", "ranges")]
+    assert zone.risk is diff.Risk.HIGH
+    assert "isolation" in zone.why
+    private = changes[("private_network", "ZW-GAJ-01", "systems")]
+    assert (private.risk, private.why) == (diff.Risk.LOW, "systems left it: GAJ-009")
+    assert len(changes) == 2
