@@ -144,7 +144,7 @@ class DataItemType(enum.StrEnum):
 
 
 class ZoneKind(enum.StrEnum):
-    """Zones of the government extranet (电子政务外网)."""
+    """Zones of the government extranet (电子政务外网) and of the intranet (电子政务内网, which has no 互联网接入区)."""
 
     PUBLIC = "公用网络区"
     DEDICATED = "专用网络区"
@@ -250,7 +250,7 @@ class Department(Record):
 
 
 class Zone(Record):
-    """A zone of the government extranet with its address ranges."""
+    """A zone of the government extranet or intranet with its address ranges."""
 
     code: ZoneCode
     name: NonEmpty
