@@ -7,7 +7,11 @@ layout kept), adding a comment to each edit:
 
 - the two wave-1 systems that most other departments call: network and data ``done``, business
   ``in_progress`` (their ``callers`` are what the gateway then opens to);
-- six more wave-1 systems: network ``done``, data ``in_progress``.
+- six more wave-1 systems: network ``done``, data ``in_progress``;
+- the classified systems' intranet plans (``kind: intranet``): the first three whose gates hold get their
+  network stage ``done`` (moved onto the 电子政务内网), the next one ``in_progress``. Then the department plans
+  (``migrations_plan/departments/``) are written again, as ``plan --write`` would, so a 业务专网 whose last
+  system has left shows its decommission.
 
 A system is chosen only if every gate of the stages it starts or finishes holds once the chosen ones have
 progressed (checked with :func:`govcloud.planning.core.plans.evaluate_gate`), so ``govcloud plan --check`` shows no
@@ -27,6 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from govcloud.cli import plan_commands
 from govcloud.core import model
 from govcloud.edges import inventory_files, yamlio
 from govcloud.planning.core import plans
@@ -37,6 +42,8 @@ NETWORK_ONLY = 6
 DONE, GOING, PENDING = StageStatus.DONE, StageStatus.IN_PROGRESS, StageStatus.PENDING
 BUSINESS_MARKS = (DONE, DONE, GOING)
 NETWORK_MARKS = (DONE, GOING, PENDING)
+INTRANET_DONE, INTRANET_GOING = 3, 1
+INTRANET_COMMENTS = {DONE: "servers moved onto the intranet, flows verified 2027-01-11", GOING: "re-addressing"}
 COMMENTS = {
     BUSINESS_MARKS: (
         "verified 2027-01-08",
@@ -83,13 +90,28 @@ def _mark(data: Any, marks: tuple[StageStatus, ...]) -> None:
 
 
 def main(plans_dir: Path, inventory_dir: Path) -> int:
+    inventory = inventory_files.load_inventory(inventory_dir).inventory
     wave_one = _wave_one(plans_dir)
     started = [path.name for path, data in wave_one if _started(data)]
-    if started:
-        print(f"{plans_dir}: wave 1 already shows progress ({', '.join(started)}): nothing changed")
-        return 0
-    inventory = inventory_files.load_inventory(inventory_dir).inventory
     chosen: dict[str, plans.Tracking] = {}
+    if started:
+        print(f"{plans_dir}: wave 1 already shows progress ({', '.join(started)}): wave 1 unchanged")
+    else:
+        _seed_wave_one(wave_one, inventory, chosen)
+    intranet = [data for _, data in _intranet_plans(plans_dir) if _started(data)]
+    if intranet:
+        print(f"{plans_dir}: the intranet plans already show progress: unchanged")
+    else:
+        _seed_intranet(plans_dir, inventory, chosen)
+    planned = plan_commands.compute(inventory, plan_commands.load_settings(inventory_dir), today=None)
+    departments = plan_commands.write_department_plans(planned, plans_dir)
+    print(f"{plans_dir}/departments: {departments.written} department plan(s) written")
+    return 0
+
+
+def _seed_wave_one(
+    wave_one: list[tuple[Path, Any]], inventory: model.Inventory, chosen: dict[str, plans.Tracking]
+) -> None:
     picks: list[tuple[Path, Any, tuple[StageStatus, ...]]] = []
     by_callers = sorted(wave_one, key=lambda item: (-len(item[1]["stages"][2].get("callers") or ()), item[0].name))
     for wanted, marks, candidates in ((BUSINESS, BUSINESS_MARKS, by_callers), (NETWORK_ONLY, NETWORK_MARKS, wave_one)):
@@ -111,7 +133,40 @@ def main(plans_dir: Path, inventory_dir: Path) -> int:
         callers = ", ".join(data["stages"][2].get("callers") or ())
         what = ", ".join(f"{stage.value} {status.value}" for stage, status in zip(Stage, marks, strict=True))
         print(f"{path}: {what}" + (f" (callers {callers})" if marks is BUSINESS_MARKS else ""))
-    return 0
+
+
+def _intranet_plans(plans_dir: Path) -> list[tuple[Path, Any]]:
+    found = []
+    for path in sorted(plans_dir.glob("*.yaml")):
+        data = yamlio.load_roundtrip(path.read_text(encoding="utf-8"))
+        if data.get("kind") == "intranet":
+            found.append((path, data))
+    return found
+
+
+def _seed_intranet(plans_dir: Path, inventory: model.Inventory, chosen: dict[str, plans.Tracking]) -> None:
+    """Classified systems moved onto the intranet: network done for a few, in progress for one."""
+    picks: list[tuple[Path, Any, StageStatus]] = []
+    for path, data in _intranet_plans(plans_dir):
+        done = sum(1 for _, _, status in picks if status is DONE)
+        status = DONE if done < INTRANET_DONE else GOING
+        if status is GOING and len(picks) >= INTRANET_DONE + INTRANET_GOING:
+            break
+        tracking = {**chosen, data["system"]: plans.Tracking({Stage.NETWORK: status})}
+        (stage,) = data["stages"]
+        kinds = ("entry_gates", "exit_gates") if status is DONE else ("entry_gates",)
+        gates = [plans.Gate.model_validate(dict(raw)) for kind in kinds for raw in stage.get(kind) or ()]
+        if all(plans.evaluate_gate(gate, inventory, tracking)[0] for gate in gates):
+            chosen[data["system"]] = tracking[data["system"]]
+            picks.append((path, data, status))
+    with yamlio.staged_writes() as pending:
+        for path, data, status in picks:
+            (stage,) = data["stages"]
+            stage["status"] = status.value
+            stage.yaml_add_eol_comment(INTRANET_COMMENTS[status], "status")
+            pending[path] = yamlio.dump_roundtrip(data)
+    for path, _, status in picks:
+        print(f"{path}: network {status.value} (intranet)")
 
 
 if __name__ == "__main__":

@@ -609,11 +609,29 @@ def test_every_refused_system_is_named_at_once() -> None:
     progress = {code: Progress(Stage.NETWORK) for code in ("AAA-005", "AAA-004", "BBB-009", "BBB-001")}
     with pytest.raises(desired.PlacementRefused) as caught:
         desired.desired_state(inv, progress, Settings())
-    assert [r.system for r in caught.value.refusals] == ["AAA-004", "AAA-005", "BBB-009"]
+    # BBB-009 is classified without a cloud placement: its network stage is on the intranet, nothing to refuse
+    assert [r.system for r in caught.value.refusals] == ["AAA-004", "AAA-005"]
     message = str(caught.value)
     assert "AAA-005: MLPS level 5 never goes to a shared cloud" in message
-    assert "BBB-009: classified (涉密) systems never go to the shared cloud" in message
     assert isinstance(caught.value, RefusedError)
+
+
+def test_a_classified_system_with_a_cloud_placement_is_refused_once_it_progresses() -> None:
+    placed = system("BBB-009", mlps=None).model_copy(update={"classified": True})
+    inv = inventory([department("BBB")], [placed])
+    with pytest.raises(desired.PlacementRefused) as caught:
+        desired.desired_state(inv, {"BBB-009": Progress(Stage.NETWORK)}, Settings())
+    assert "BBB-009: classified (涉密) systems never go to the shared cloud" in str(caught.value)
+
+
+def test_a_classified_system_in_its_intranet_stage_gets_no_kubernetes_object() -> None:
+    inv = inventory([department("BBB")], [system("BBB-009", classified=True, mlps=None), system("BBB-001")])
+    state = desired.desired_state(
+        inv, {"BBB-009": Progress(Stage.NETWORK), "BBB-001": Progress(Stage.NETWORK)}, Settings()
+    )
+    names = [str(m["metadata"].get("name", "")) + str(m["metadata"].get("namespace", "")) for m in state.all()]
+    assert any("bbb-001" in name for name in names)  # the extranet system is provisioned ...
+    assert not any("bbb-009" in name for name in names)  # ... the classified one is not
 
 
 def test_a_level_5_system_with_no_progress_is_not_provisioned_and_not_refused() -> None:

@@ -34,6 +34,7 @@ PLANTED_KINDS = {
     "cycle",
     "duplicate_same_function",
     "lookalike_hard",
+    "classified_on_private_network",
 }
 
 
@@ -161,6 +162,12 @@ def test_planted_not_ready_systems_are_not_ready_for_their_reason(
         assert s.carrying_network is model.CarryingNetwork.INTRANET
         assert s.cloud is None
         assert s.code not in bundled.entries_of_system
+    for s in planted("classified_on_private_network"):  # the intranet stream's: they move onto the intranet
+        assert s.classified
+        assert s.carrying_network in {model.CarryingNetwork.PRIVATE, model.CarryingNetwork.LAN}
+        assert s.cloud is None
+        assert s.code not in bundled.entries_of_system
+        assert bundled.intranet_zone_of_system(s) is not None
     for s in planted("not_ready_mlps"):
         assert s.mlps_level is not None
         assert s.mlps_level > settings.CloudSettings().mlps_level

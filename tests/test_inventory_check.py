@@ -544,7 +544,7 @@ CASES = [
             FGW,
             "systems.0.cloud",
             "must not carry any cloud placement",
-            2,  # also: a classified system runs on the intranet
+            4,  # also: it is on the Internet, and its call and consumed entry cross to the extranet
         ),
         id="classified-with-cloud",
     ),
@@ -643,6 +643,7 @@ def test_an_empty_census_loads_so_a_city_can_import_its_first_forms(inventory_co
     (inventory_copy / "hosts.yaml").unlink()
     network = yaml.safe_load((inventory_copy / "network.yaml").read_text(encoding="utf-8"))
     network["zones"] = [z for z in network["zones"] if z["kind"] != "专用网络区"]
+    network["intranet"]["zones"] = [z for z in network["intranet"]["zones"] if z["kind"] != "专用网络区"]
     (inventory_copy / "network.yaml").write_text(yaml.safe_dump(network, allow_unicode=True), encoding="utf-8")
     loaded = inventory_files.load_inventory(inventory_copy)
     assert (len(loaded.inventory.departments), len(loaded.inventory.systems)) == (0, 0)
@@ -711,7 +712,7 @@ def _run_check(inventory: Path) -> subprocess.CompletedProcess[str]:
 def test_check_passes_on_the_bundled_inventory(bundled_inventory: Path) -> None:
     result = _run_check(bundled_inventory)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"ok: {bundled_inventory}: 45 departments, 320 systems, 1600 catalogue entries")
+    assert result.stdout.startswith(f"ok: {bundled_inventory}: 45 departments, 328 systems, 1600 catalogue entries")
     assert result.stderr == ""
 
 

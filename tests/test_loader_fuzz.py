@@ -40,13 +40,18 @@ def _tiny(city: example.ExampleCity) -> example.ExampleCity:
     system_codes = {s.code for s in systems}
     entry_codes = {e.code for e in entries}
     zones = [z for z in inv.network.zones if z.department is None or z.department in KEEP]
-    zone_codes = {z.code for z in zones}
+    intranet = inv.network.intranet
+    if intranet is not None:
+        intranet = intranet.model_copy(
+            update={"zones": tuple(z for z in intranet.zones if z.department is None or z.department in KEEP)}
+        )
+    zone_codes = {z.code for z in zones} | {z.code for z in (intranet.zones if intranet is not None else ())}
     hosts = [
         h.model_copy(update={"addresses": tuple(a for a in h.addresses if a.zone in zone_codes)}) for h in inv.hosts
     ]
     tiny = model.Inventory(
         city=inv.city,
-        network=inv.network.model_copy(update={"zones": tuple(zones)}),
+        network=inv.network.model_copy(update={"zones": tuple(zones), "intranet": intranet}),
         departments=tuple(d for d in inv.departments if d.code in KEEP),
         systems=tuple(
             s.model_copy(
@@ -61,6 +66,11 @@ def _tiny(city: example.ExampleCity) -> example.ExampleCity:
             e.model_copy(update={"related": tuple(c for c in e.related if c in entry_codes)}) for e in entries
         ),
         hosts=tuple(hosts),
+        private_networks=tuple(
+            p.model_copy(update={"systems": tuple(c for c in p.systems if c in system_codes)})
+            for p in inv.private_networks
+            if p.department in KEEP
+        ),
     )
     return example.ExampleCity(inventory=tiny, planted={})
 

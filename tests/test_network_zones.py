@@ -42,8 +42,10 @@ from govcloud.network.edges.labhosts import (
     LabSegment,
     LabSpec,
     ProbeOutcome,
+    TcpProbe,
     build_lab,
     cleanup_prefix,
+    combined_ansible_inventory,
     lab_namespaces,
 )
 from govcloud.planning.core import stages
@@ -192,8 +194,67 @@ CATALOGUE: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def write_census(root: Path) -> None:
-    """The test census as inventory files (validated by the real loader)."""
+# The 电子政务内网 beside it: its own router, zones, management network and classified systems (never on the
+# extranet). Its address plan shares nothing with the extranet's.
+INTRANET_ROUTER = "nw"
+INTRANET_MANAGEMENT_HOST = ("nw-ops", "nmgmt", "10.69.0.10/24", "10.69.0.1/24")
+INTRANET_MANAGEMENT_RANGE = "10.69.0.0/24"
+INTRANET_ZONES: list[dict[str, Any]] = [
+    {"code": "NW-PUB", "name": "内网公用网络区", "kind": "公用网络区", "ranges": ["10.70.0.0/24"]},
+    {
+        "code": "NW-DZ-GAJ",
+        "name": "公安局内网专用网络区",
+        "kind": "专用网络区",
+        "department": "GAJ",
+        "ranges": ["10.71.1.0/24"],
+    },
+    {
+        "code": "NW-DZ-MZJ",
+        "name": "民政局内网专用网络区",
+        "kind": "专用网络区",
+        "department": "MZJ",
+        "ranges": ["10.71.2.0/24"],
+    },
+    {
+        "code": "NW-DZ-RSJ",
+        "name": "人社局内网专用网络区",
+        "kind": "专用网络区",
+        "department": "RSJ",
+        "ranges": ["10.71.3.0/24"],
+    },
+]
+INTRANET_HOSTS: list[tuple[str, str, str, str, dict[str, Any]]] = [
+    ("nw-hub", "service", "NW-PUB", "10.70.0.10/24", {"systems": ["GAJ-008"]}),
+    ("gaj-secret", "service", "NW-DZ-GAJ", "10.71.1.10/24", {"systems": ["GAJ-009"]}),
+    ("gaj-staff", "service", "NW-DZ-GAJ", "10.71.1.50/24", {}),
+    ("mzj-secret", "service", "NW-DZ-MZJ", "10.71.2.10/24", {"systems": ["MZJ-009"]}),
+    ("rsj-staff", "service", "NW-DZ-RSJ", "10.71.3.50/24", {}),
+]
+CLASSIFIED_SYSTEMS: dict[str, list[dict[str, Any]]] = {
+    "GAJ": [
+        # the intranet's shared service, in its 公用网络区
+        {"code": "GAJ-008", "intranet_zone": "NW-PUB", "ports": [{"name": "docs", "port": 9443}]},
+        {"code": "GAJ-009", "depends_on": ["GAJ-008"], "ports": [{"name": "case", "port": 9444}]},
+    ],
+    "MZJ": [{"code": "MZJ-009", "depends_on": ["GAJ-008", "GAJ-009"], "ports": [{"name": "case", "port": 9444}]}],
+}
+INTRANET_PROGRESS: dict[str, dict[str, Any]] = {
+    code: {"reached": "network"} for code in ("GAJ-008", "GAJ-009", "MZJ-009")
+}
+
+
+def _classified(department: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    return _system(
+        fields["code"],
+        department,
+        carrying_network="业务专网",
+        classified=True,
+        **{k: v for k, v in fields.items() if k != "code"},
+    )
+
+
+def write_census(root: Path, *, intranet: bool = False) -> None:
+    """The test census as inventory files (validated by the real loader); ``intranet`` adds the 电子政务内网."""
     (root / "departments").mkdir(parents=True)
 
     def dump(path: Path, data: Any) -> None:
@@ -225,23 +286,39 @@ def write_census(root: Path) -> None:
                 },
             },
             "management": {"ranges": [MANAGEMENT_RANGE]},
+            **(
+                {"intranet": {"zones": INTRANET_ZONES, "management": {"ranges": [INTRANET_MANAGEMENT_RANGE]}}}
+                if intranet
+                else {}
+            ),
         },
     )
     router_addresses = [
         {"zone": z["code"], "address": str(_router_address(z)), "interface": f"br{i}"} for i, z in enumerate(ZONES)
     ]
     hosts = [{"name": ROUTER, "role": "zone_router", "zone": "PUB", "addresses": router_addresses}]
-    for name, role, zone, address, extra in HOSTS:
+    listed = [*HOSTS]
+    if intranet:
+        intranet_addresses = [
+            {"zone": z["code"], "address": str(_router_address(z)), "interface": f"br{i}"}
+            for i, z in enumerate(INTRANET_ZONES)
+        ]
+        hosts.append(
+            {"name": INTRANET_ROUTER, "role": "zone_router", "zone": "NW-PUB", "addresses": intranet_addresses}
+        )
+        listed += INTRANET_HOSTS
+    for name, role, zone, address, extra in listed:
         hosts.append(
             {"name": name, "role": role, "zone": zone, "addresses": [{"zone": zone, "address": address}], **extra}
         )
     dump(root / "hosts.yaml", {"hosts": hosts})
     for code, (name, uscc) in DEPARTMENTS.items():
+        classified = [_classified(code, f) for f in CLASSIFIED_SYSTEMS.get(code, [])] if intranet else []
         dump(
             root / "departments" / f"{code}.yaml",
             {
                 "department": {"code": code, "name": name, "uscc": uscc},
-                "systems": SYSTEMS.get(code, []),
+                "systems": [*SYSTEMS.get(code, []), *classified],
                 "catalogue": CATALOGUE.get(code, []),
             },
         )
@@ -277,6 +354,24 @@ def lab_spec(prefix: str) -> LabSpec:
         segments.append(LabSegment(segment, router))
         hosts.append(LabHost(name, segment, address))
     return LabSpec(prefix=prefix, router_name=ROUTER, segments=tuple(segments), hosts=tuple(hosts))
+
+
+def intranet_lab_spec(prefix: str) -> LabSpec:
+    """The intranet's lab: its router's zone addresses become its bridges, its own management segment."""
+    segments = [LabSegment(z["code"].lower(), str(_router_address(z))) for z in INTRANET_ZONES]
+    hosts = [LabHost(name, zone.lower(), address) for name, _role, zone, address, _extra in INTRANET_HOSTS]
+    name, segment, address, router = INTRANET_MANAGEMENT_HOST
+    segments.append(LabSegment(segment, router))
+    hosts.append(LabHost(name, segment, address))
+    return LabSpec(prefix=prefix, router_name=INTRANET_ROUTER, segments=tuple(segments), hosts=tuple(hosts))
+
+
+@pytest.fixture
+def census_with_intranet(tmp_path: Path) -> tuple[Path, Path]:
+    inventory_dir, plans_dir = tmp_path / "inventory", tmp_path / "migrations_plan"
+    write_census(inventory_dir, intranet=True)
+    write_plans(plans_dir, {**PROGRESS, **INTRANET_PROGRESS})
+    return inventory_dir, plans_dir
 
 
 @pytest.fixture
@@ -420,7 +515,7 @@ def test_ansible_inventory_graph_from_the_repository_root(census: tuple[Path, Pa
     ).stdout
     assert "@role_zone_router:" in graph
     assert "@zone_dz_gaj:" in graph
-    assert graph.count("|--gaj-app") == 2  # zone_dz_gaj and role_service
+    assert graph.count("|--gaj-app") == 3  # zone_dz_gaj, role_service and network_extranet
     # The bundled census works with the committed configuration too.
     bundled = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-inventory"), "-i", "playbooks/inventory/govcloud.yml", "--graph"],
@@ -584,10 +679,16 @@ def _observe(lab: Lab, ports: list[int]) -> dict[tuple[str, str, int], bool]:
     return seen
 
 
-def _expected(lab: Lab, inventory: model.Inventory, matrix: flows.FlowMatrix, ports: list[int]) -> dict[Any, bool]:
+def _expected(
+    lab: Lab,
+    inventory: model.Inventory,
+    matrix: flows.FlowMatrix,
+    ports: list[int],
+    management_range: str = MANAGEMENT_RANGE,
+) -> dict[Any, bool]:
     """What the flow matrix allows, resolved to the lab's addresses by the core."""
     resolver = firewall.Resolver(inventory, locations=matrix.locations)
-    management = [ipaddress.IPv4Network(MANAGEMENT_RANGE)]
+    management = [ipaddress.IPv4Network(management_range)]
     expected: dict[tuple[str, str, int], bool] = {}
     for src in lab.spec.hosts:
         for dst in lab.spec.hosts:
@@ -715,3 +816,127 @@ def test_cloud_hosts_are_prepared_inside_the_hosts_only(lab: Lab, census: tuple[
 
     second = _run(network_runs.CLOUD_HOSTS, census, lab_inventory)
     assert second.changed == 0, second.hosts
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The intranet lab beside the extranet lab: physical isolation, by packets
+
+
+def test_the_intranet_census_renders_one_router_per_network_and_no_crossing_flow(
+    census_with_intranet: tuple[Path, Path],
+) -> None:
+    inventory, progress = _load(*census_with_intranet)
+    matrix = flows.compute_flow_matrix(inventory, progress)
+    assert flows.crossing_flows(matrix) == ()
+    walls = firewall.build_firewalls(inventory, matrix)
+    assert sorted(walls) == [ROUTER, INTRANET_ROUTER]
+    assert [c.system for c in walls[INTRANET_ROUTER].systems] == ["GAJ-008", "GAJ-009", "MZJ-009"]
+    assert not {"GAJ-008", "GAJ-009", "MZJ-009"} & {c.system for c in walls[ROUTER].systems}
+    assert walls[INTRANET_ROUTER].refused == walls[ROUTER].refused == ()
+    data = ansible_inventory.build_ansible_inventory(*census_with_intranet)
+    assert data.groups["network_intranet"] == tuple(sorted([INTRANET_ROUTER, *(h[0] for h in INTRANET_HOSTS)]))
+    assert not set(data.groups["network_intranet"]) & set(data.groups["network_extranet"])
+
+
+@pytest.fixture
+def labs() -> Iterator[tuple[Lab, Lab]]:
+    """The extranet's lab and, beside it, the intranet's: two routers, no link between them."""
+    _sweep_stale_labs()
+    prefixes = (PREFIX + "x", PREFIX + "y")
+    for prefix in prefixes:
+        cleanup_prefix(prefix)
+    machine = _machine_state()
+    built: list[Lab] = []
+    try:
+        built.append(build_lab(lab_spec(prefixes[0])))
+        built.append(build_lab(intranet_lab_spec(prefixes[1])))
+        yield built[0], built[1]
+    finally:
+        for lab in built:
+            lab.teardown()
+        for prefix in prefixes:
+            cleanup_prefix(prefix)
+    assert all(lab_namespaces(prefix + "-") == [] for prefix in prefixes)
+    assert _machine_state() == machine
+
+
+def _crossing_probes(src_lab: Lab, dst_lab: Lab, ports: list[int]) -> tuple[list[str], list[str]]:
+    """Every host of ``src_lab`` to every host (and the router's addresses) of ``dst_lab``: what got through."""
+    targets = [h.ip for h in dst_lab.spec.hosts] + [str(s.interface.ip) for s in dst_lab.spec.segments]
+    probes = [TcpProbe(src.name, ip, port) for src in src_lab.spec.hosts for ip in targets for port in ports]
+    outcomes = src_lab.tcp_probe_many(probes, timeout=1.5)
+    opened = sorted(f"{p.src}->{p.dst_ip}:{p.port}" for p, o in outcomes.items() if o is ProbeOutcome.OPEN)
+    pings = src_lab.ping_many([(src.name, ip) for src in src_lab.spec.hosts for ip in targets], timeout=1.5)
+    answered = sorted(f"{src}->{ip}:ping" for (src, ip), ok in pings.items() if ok)
+    assert len(outcomes) == len(probes)  # every probe ran
+    return opened, answered
+
+
+@needs_lab
+def test_intranet_hosts_reach_each_other_as_declared_and_nothing_crosses_the_networks(
+    labs: tuple[Lab, Lab], census_with_intranet: tuple[Path, Path], tmp_path: Path
+) -> None:
+    extranet_lab, intranet_lab = labs
+    inventory, progress = _load(*census_with_intranet)
+    ports = _ports_in_play(inventory)
+    ports = sorted({*ports, *(p.port for s in inventory.systems for p in s.ports)})
+    for lab in labs:
+        for host in lab.spec.hosts:
+            lab.listen(host.name, *ports)
+        # both routers answer on the management port too, so a crossing probe to a router could connect
+        lab.listen(lab.spec.router_name, *ports)
+    lab_inventory = tmp_path / "labs.json"
+    lab_inventory.write_text(json.dumps(combined_ansible_inventory(labs)), encoding="utf-8")
+
+    # Before any firewall: inside each lab everything passes (so the matrix below can fail) ...
+    assert all(_observe(intranet_lab, ports).values())
+    # ... and between the labs nothing does: there is no link, and that is the point.
+    assert _crossing_probes(intranet_lab, extranet_lab, ports) == ([], [])
+
+    # One run of network_zones.yml builds both networks' routers from the same zone_router role.
+    first = _run(network_runs.NETWORK_ZONES, census_with_intranet, lab_inventory)
+    assert first.hosts[ROUTER].changed > 0
+    assert first.hosts[INTRANET_ROUTER].changed > 0
+    intranet_rules = lab_exec_ruleset(intranet_lab, INTRANET_ROUTER)
+    assert "table inet govcloud" in intranet_rules
+    for zone in ZONES:  # no extranet address is in the intranet's ruleset
+        assert zone["ranges"][0] not in intranet_rules
+    extranet_rules = lab_exec_ruleset(extranet_lab, ROUTER)
+    for zone in INTRANET_ZONES:
+        assert zone["ranges"][0] not in extranet_rules
+
+    # Inside the intranet: exactly the flows of its matrix, resolved to addresses by the core.
+    matrix = flows.compute_flow_matrix(inventory, progress)
+    expected = _expected(intranet_lab, inventory, matrix, ports, INTRANET_MANAGEMENT_RANGE)
+    assert any(expected.values())
+    assert not all(expected.values())
+    seen = _observe(intranet_lab, ports)
+    assert _mismatches(seen, expected) == []
+    assert seen[("mzj-secret", "gaj-secret", 9444)]  # MZJ-009 declares that it calls GAJ-009
+    assert seen[("gaj-secret", "nw-hub", 9443)]  # GAJ-009 calls the intranet's shared service
+    assert not seen[("rsj-staff", "gaj-secret", 9444)]  # another department's intranet zone: no
+    assert not seen[("gaj-secret", "mzj-secret", 9444)]  # not declared that way round
+
+    # The extranet still enforces its own matrix with the intranet declared beside it.
+    extranet_seen = _observe(extranet_lab, ports)
+    assert _mismatches(extranet_seen, _expected(extranet_lab, inventory, matrix, ports)) == []
+
+    # Between the networks: no packet, either way, on any port in play, nor ping.
+    assert _crossing_probes(intranet_lab, extranet_lab, ports) == ([], [])
+    assert _crossing_probes(extranet_lab, intranet_lab, ports) == ([], [])
+
+    # A classified system's own network stage goes to the intranet router only.
+    stage = _run(
+        network_runs.SYSTEM_NETWORK_STAGE, census_with_intranet, lab_inventory, extravars={"system": "GAJ-009"}
+    )
+    assert stage.hosts[INTRANET_ROUTER].changed == 0  # already open: network_zones.yml wrote its chain
+    assert ROUTER not in stage.hosts or stage.hosts[ROUTER].changed == 0
+    assert intranet_lab.read_file(INTRANET_ROUTER, "/etc/nftables.d/govcloud/gaj-009.nft") is not None
+    assert extranet_lab.read_file(ROUTER, "/etc/nftables.d/govcloud/gaj-009.nft") is None
+
+    second = _run(network_runs.NETWORK_ZONES, census_with_intranet, lab_inventory)
+    assert second.changed == 0, second.hosts
+
+
+def lab_exec_ruleset(lab: Lab, node: str) -> str:
+    return lab.exec(node, ["nft", "list", "ruleset"], check=True).stdout

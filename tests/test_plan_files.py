@@ -106,9 +106,15 @@ def test_written_plans_pass_check_and_feed_the_progress_reader(written: Path, ci
     progress = plan_progress.load_progress(written, inventory=city.inventory)
     assert len(progress) == len(list(written.glob("*.yaml")))
     assert all(p.reached is None for p in progress.values())
-    held = {h.system for h in waves.plan_waves(city.inventory, _assessment(city), WaveSettings()).held}
+    wave_plan = waves.plan_waves(city.inventory, _assessment(city), WaveSettings())
+    held = {h.system for h in wave_plan.held} - set(wave_plan.intranet_moves)
     assert held
     assert not any((written / f"{code}.yaml").exists() for code in held)
+    # held classified systems get their intranet plan (one network stage), never a cloud migration
+    assert wave_plan.intranet_moves
+    for code in wave_plan.intranet_moves:
+        data = yamlio.read_fast((written / f"{code}.yaml").read_text(encoding="utf-8"))
+        assert (data["kind"], [s["stage"] for s in data["stages"]]) == ("intranet", ["network"])
 
 
 def test_regenerating_an_untouched_plan_writes_nothing(written: Path, city: example.ExampleCity) -> None:

@@ -18,9 +18,11 @@ description:
   - Reads the census directory (C(inventory/hosts.yaml), C(network.yaml), departments) and the migration
     plans with the govcloud package, so every host is listed once, in the census.
   - "Groups: C(zone_<code>) for every zone a host has an address in, C(role_<role>) (zone_router,
-    k8s_control, k8s_node, service), C(pool_<node pool>) and C(mlps_<level>)."
+    k8s_control, k8s_node, service), C(pool_<node pool>), C(mlps_<level>), and C(network_extranet) /
+    C(network_intranet) for the hosts of each government network (physically apart, no host in both)."
   - Host variables C(govcloud_role), C(govcloud_zone), C(govcloud_addresses), C(govcloud_interfaces),
-    C(govcloud_node_pool), C(govcloud_mlps_level), C(govcloud_systems), C(ansible_host); zone routers also get
+    C(govcloud_node_pool), C(govcloud_mlps_level), C(govcloud_systems), C(govcloud_network), C(ansible_host);
+    zone routers also get
     C(govcloud_firewall), the firewall model rendered from the flow matrix.
   - "The plans are read strictly, as C(govcloud plan --check) reads them: a plan file with an unknown key, a
     bad value or a wave that disagrees with the baseline fails the inventory with every problem as

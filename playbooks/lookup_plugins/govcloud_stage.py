@@ -18,7 +18,8 @@ description:
     matrix and returns, for every zone router, the chain of flows that the system's stages open there.
   - "Returns one dictionary: C(system), C(department), C(zone), C(routers) (routers where it opens
     something) and C(chains) (router name to chain: C(chain), C(file), C(sets), C(rules))."
-  - Fails with a clear message for an unknown or classified system.
+  - Fails with a clear message for an unknown system, or a classified one without a zone on the intranet
+    (a classified system's chains go to the intranet's routers only).
 author:
   - govcloud contributors
 options:

@@ -24,8 +24,10 @@ def check(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
     inv = loaded.inventory
     common.console.print(
         f"[green]ok[/]: {inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
-        f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones, {len(inv.hosts)} hosts "
-        f"in {loaded.files} files"
+        f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones"
+        + (f" (+{len(inv.intranet_zones)} on the 电子政务内网)" if inv.intranet_zones else "")
+        + (f", {len(inv.private_networks)} 业务专网" if inv.private_networks else "")
+        + f", {len(inv.hosts)} hosts in {loaded.files} files"
     )
 
 

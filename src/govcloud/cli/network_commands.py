@@ -16,8 +16,8 @@ import typer
 
 from govcloud.cli import common
 from govcloud.edges import inventory_files
-from govcloud.errors import InputError, Problem, RefusedError, ToolError
-from govcloud.network.edges import network_runs
+from govcloud.errors import InputError, Problem, ToolError
+from govcloud.network.edges import ansible_inventory, network_runs
 from govcloud.planning.edges import plan_progress
 
 
@@ -169,8 +169,7 @@ def _check_system(loaded: inventory_files.LoadedInventory, system: str, inventor
     target = loaded.inventory.system_by_code.get(system)
     if target is None:
         raise InputError([Problem(str(inventory), None, "system", f"unknown system {system!r}")], "no such system")
-    if target.classified:
-        raise RefusedError(f"system {system} is classified (涉密): it never opens flows on the extranet")
+    ansible_inventory.refuse_classified_without_intranet(loaded.inventory, target)
 
 
 class _Progress:

@@ -35,8 +35,8 @@ from govcloud.core.settings import Settings
 from govcloud.edges import reports, settings_file, yamlio
 from govcloud.errors import InputError
 from govcloud.planning.core import baseline as baselines
-from govcloud.planning.core import plans, waves
-from govcloud.planning.edges import baseline_file, plan_files, plan_progress
+from govcloud.planning.core import consolidation, plans, waves
+from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress
 
 PlansOption = Annotated[Path, typer.Option("--plans", "-p", help="plan files directory", show_default=True)]
 DEFAULT_PLANS = Path("migrations_plan")
@@ -184,6 +184,7 @@ def plan_command(
     if check and not write:
         files = plan_progress.read_plan_files(plans_dir)  # parsed once for the check and the advice
         problems = plan_files.check_plans(plans_dir, loaded.inventory, files=files)
+        problems += department_plan_files.check_department_plans(plans_dir, loaded.inventory)
         if problems:
             raise InputError(problems, "the plan files have problems")
         _say(output, f"[green]ok[/]: {plans_dir}: {len(files)} plan files match the inventory")
@@ -204,11 +205,16 @@ def plan_command(
         report = plan_files.write_plans(
             plans_dir, plans_to_write(planned), inventory=planned.inventory, keep=kept_files(planned.wave_plan)
         )
+        departments = write_department_plans(planned, plans_dir)
         if output is PlanFormat.JSON:
             payload["write"] = _plain(report)
+            payload["write_departments"] = _plain(departments)
         else:
             show_write_report(report, plans_dir)
+            show_department_report(departments, plans_dir)
     problems = plan_files.check_plans(plans_dir, planned.inventory) if check else []
+    if check:
+        problems += department_plan_files.check_department_plans(plans_dir, planned.inventory)
     if output is PlanFormat.JSON:
         if check:
             payload["check"] = [p.render() for p in problems]
@@ -218,6 +224,24 @@ def plan_command(
     if check:
         _say(output, f"[green]ok[/]: {plans_dir}: the plan files match the inventory")
         _show_unmet(plans_dir, planned.inventory, output)
+
+
+def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
+    """The department plans (业务专网 consolidation) for the statuses the system plans now record."""
+    department_plans = department_plan_files.plans_for(
+        planned.inventory, planned.wave_plan, plans_dir, planned.settings
+    )
+    return department_plan_files.write_department_plans(plans_dir, department_plans)
+
+
+def show_department_report(report: department_plan_files.DepartmentWriteReport, plans_dir: Path) -> None:
+    console = common.console
+    console.print(
+        f"[green]wrote[/] {plans_dir / department_plan_files.DEPARTMENTS_DIR}: {len(report.created)} created, "
+        f"{len(report.updated)} updated, {report.unchanged} unchanged department plans (业务专网)"
+    )
+    for conflict in report.conflicts:
+        console.print(f"  kept: {conflict.render()}", markup=False)
 
 
 @common.guarded
@@ -377,6 +401,7 @@ def wave_plan_json(wave_plan: waves.WavePlan) -> dict[str, Any]:
         else {},
         "held_back": [{**_plain(h), "message": h.render()} for h in wave_plan.held_back],
         "frozen_order": list(wave_plan.frozen_order),
+        "intranet_moves": {code: _plain(m) for code, m in wave_plan.intranet_moves.items()},
     }
 
 
@@ -446,6 +471,15 @@ def show_wave_plan(wave_plan: waves.WavePlan, inventory: model.Inventory) -> Non
             )
         if len(items) > _LIST_LIMIT:
             console.print(f"  … {len(items) - _LIST_LIMIT} more (--format json lists all)")
+    if wave_plan.intranet_moves:
+        console.print(
+            f"[bold]Onto the 电子政务内网[/] ({len(wave_plan.intranet_moves)} classified systems, never the cloud):"
+        )
+        for move in list(wave_plan.intranet_moves.values())[:_LIST_LIMIT]:
+            console.print(
+                f"  {move.system} leaves {move.leaves} for {move.zone or 'no intranet zone'}: {move.start}..{move.end}",
+                markup=False,
+            )
     if wave_plan.held:
         counts = Counter(h.disposition.value for h in wave_plan.held)
         console.print("[bold]Held[/] (no wave, no decommission): " + ", ".join(f"{d} {n}" for d, n in counts.items()))
@@ -508,6 +542,9 @@ def _plain(value: Any) -> Any:
 
 def build_report(planned: Planned, plans_dir: Path, *, today: dt.date | None) -> reports.Report:
     tracking = plan_files.load_tracking(plans_dir)
+    networks = consolidation.consolidation(
+        planned.inventory, planned.wave_plan, tracking, department_plan_files.load_network_statuses(plans_dir)
+    )
     return reports.compute_report(
         planned.inventory,
         planned.dispositions,
@@ -515,6 +552,7 @@ def build_report(planned: Planned, plans_dir: Path, *, today: dt.date | None) ->
         tracking,
         today=today or dt.date.today(),
         assessment_counts=count_assessment(planned.assessment),
+        networks=networks,
     )
 
 
@@ -597,14 +635,17 @@ def run_command(
         wave_plan = waves.plan_waves(inv, assessment, settings.waves, freeze=freeze)
         planned = Planned(inv, settings, assessment, wave_plan)
         written = plan_files.write_plans(plans_dir, plans_to_write(planned), inventory=inv, keep=kept_files(wave_plan))
+        department_written = write_department_plans(planned, plans_dir)
         problems = plan_files.check_plans(plans_dir, inv)
+        problems += department_plan_files.check_department_plans(plans_dir, inv)
     span = f" ({wave_plan.waves[0].start}..{wave_plan.waves[-1].end})" if wave_plan.waves else ""
     step(
         "plan",
         began,
         f"{len(wave_plan.placements)} systems in {len(wave_plan.waves)} waves{span}, "
         f"{len(wave_plan.decommissions)} decommissions, {len(wave_plan.cycles)} cycle(s); {plans_dir}: "
-        f"{len(written.created)} created, {len(written.updated)} updated, {written.unchanged} unchanged",
+        f"{len(written.created)} created, {len(written.updated)} updated, {written.unchanged} unchanged; "
+        f"{department_written.written} department plan(s) written",
     )
     for conflict in written.conflicts[:_LIST_LIMIT]:
         console.print(f"  kept: {conflict.render()}", markup=False)

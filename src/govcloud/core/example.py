@@ -375,14 +375,22 @@ class ExampleCity:
 
 
 def generate_city(*, systems: int = 320, seed: int = 7, entries_per_system: int | None = None) -> ExampleCity:
-    """Generate a city with ``systems`` systems; see the module docstring for what is planted."""
+    """Generate a city with ``systems`` systems; see the module docstring for what is planted.
+
+    The 电子政务内网 (its zones and routers), its classified systems (added on top of ``systems``) and the
+    departments' 业务专网 lists are drawn from a separate random stream after everything else, so adding them
+    left every other system's code and facts as they were.
+    """
     gen = _Generator(random.Random(seed), systems, entries_per_system or (5 if systems < 5000 else 10))
+    gen.intranet_rng = random.Random(f"govcloud-intranet-{seed}")
     return gen.build()
 
 
 class _Generator:
     def __init__(self, rng: random.Random, n_systems: int, entries_per_system: int) -> None:
         self.rng = rng
+        self.intranet_rng = random.Random(0)
+        """Draws for the intranet, classified systems and 业务专网 only (after the city's own draws)."""
         self.n_systems = n_systems
         self.entries_per_system = entries_per_system
         self.own_items: dict[str, tuple[str, ...]] = {}
@@ -442,14 +450,20 @@ class _Generator:
             ),
         )
         city = model.CityFile(name="临江市", division_code="330100", census_date=CENSUS_DATE)
+        hosts = self._hosts(departments)
+        # Everything below draws from intranet_rng only, so the city above is what it was before the intranet.
+        intranet = _Intranet(self.intranet_rng, departments, dept_info, systems)
+        network = network.model_copy(update={"intranet": intranet.network()})
         inventory = model.Inventory(
             city=city,
             network=network,
             departments=tuple(departments),
-            systems=tuple(systems),
+            systems=tuple(systems) + intranet.classified,
             catalogue=tuple(catalogue),
-            hosts=tuple(self._hosts(departments)),
+            hosts=tuple(hosts) + intranet.routers(),
+            private_networks=intranet.private_networks(),
         )
+        self.planted["classified_on_private_network"] = [s.code for s in intranet.classified]
         return ExampleCity(inventory=inventory, planted={k: tuple(v) for k, v in self.planted.items()})
 
     # -----------------------------------------------------------------------------------------------------
@@ -817,6 +831,7 @@ class _Generator:
         hubs = [
             s.code for s in systems if s.code.split("-")[0] in {"GAJ", "ZWJ", "DSJ", "SCJ", "RSJ"} and not s.classified
         ]
+        classified = {s.code for s in systems if s.classified}
         for i, s in enumerate(systems):
             if s.classified or rng.random() < 0.35:
                 continue
@@ -831,7 +846,9 @@ class _Generator:
                     }
                 )
                 if len(pool) < 2000
-                else sorted({c for c in (rng.choice(pool) for _ in range(count)) if c != s.code})
+                else sorted(
+                    {c for c in (rng.choice(pool) for _ in range(count)) if c != s.code and c not in classified}
+                )
             )
             if deps:
                 set_fields(i, depends_on=tuple(deps))
@@ -958,3 +975,193 @@ class _Generator:
             consumed = sorted({c for dep in system.depends_on for c in by_system.get(dep, [])[:2] if c in shareable})
             result.append(system.model_copy(update={"consumes": tuple(consumed)}) if consumed else system)
         return entries, result
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The intranet, its classified systems and the 业务专网 lists (their own random stream)
+
+INTRANET_PUBLIC = "NW-PUB"
+_INTRANET_PUBLIC_RANGE = ipaddress.IPv4Network("10.16.0.0/20")
+_INTRANET_DEDICATED_BASE = int(ipaddress.IPv4Address("10.32.0.0"))
+_INTRANET_MANAGEMENT = ipaddress.IPv4Network("10.15.0.0/24")
+_PRIVATE_NETWORK_BASE = int(ipaddress.IPv4Address("172.16.0.0"))
+_PRIVATE_NETWORK_SLOTS = 4096  # /24s in 172.16.0.0/12; later networks list no legacy range
+# Departments whose work is typically classified (涉密), by their base code.
+_CLASSIFIED_BUREAUS = ("GAJ", "SJJ", "RFB", "GZW", "TJJ", "DAJ", "FGW", "CZJ")
+_CLASSIFIED_FUNCTIONS = ("涉密公文处理", "涉密档案管理", "内部情况通报", "涉密会议管理", "保密要害部门监管")
+_PRIVATE_NETWORK_KINDS = ("业务专网", "视频专网", "数据专网")
+
+
+def intranet_zone_code(department: str) -> str:
+    return f"NW-DZ-{department}"
+
+
+class _Intranet:
+    """The 电子政务内网 of an example city: zones for every department, routers, classified systems, 业务专网."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        departments: Sequence[model.Department],
+        info: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+        systems: Sequence[model.System],
+    ) -> None:
+        self.rng = rng
+        self.departments = departments
+        self.info = info
+        self.systems = systems
+        self.classified = self._classified_systems()
+
+    def network(self) -> model.Intranet:
+        zones = [
+            model.Zone(
+                code=INTRANET_PUBLIC,
+                name="电子政务内网公用网络区",
+                kind=model.ZoneKind.PUBLIC,
+                ranges=(_INTRANET_PUBLIC_RANGE,),
+            )
+        ]
+        for i, dept in enumerate(self.departments):
+            zones.append(
+                model.Zone(
+                    code=intranet_zone_code(dept.code),
+                    name=f"{dept.name}内网专用网络区",
+                    kind=model.ZoneKind.DEDICATED,
+                    department=dept.code,
+                    ranges=(ipaddress.IPv4Network((_INTRANET_DEDICATED_BASE + i * 256, 24)),),
+                )
+            )
+        return model.Intranet(zones=tuple(zones), management=model.Management(ranges=(_INTRANET_MANAGEMENT,)))
+
+    def routers(self) -> tuple[model.Host, ...]:
+        """The intranet's zone routers: 64 department zones each, like the extranet's (never the same device)."""
+        per_router = 64
+        routers: list[model.Host] = []
+        public_base = int(_INTRANET_PUBLIC_RANGE.network_address)
+        for r in range(0, max(1, len(self.departments)), per_router):
+            number = r // per_router
+            addresses = [
+                model.HostAddress(
+                    zone=INTRANET_PUBLIC,
+                    address=ipaddress.IPv4Interface(f"{ipaddress.IPv4Address(public_base + 1 + number)}/20"),
+                    interface="npub0",
+                )
+            ]
+            for i, dept in enumerate(self.departments[r : r + per_router], start=r):
+                ip = ipaddress.IPv4Address(_INTRANET_DEDICATED_BASE + i * 256 + 1)
+                addresses.append(
+                    model.HostAddress(
+                        zone=intranet_zone_code(dept.code),
+                        address=ipaddress.IPv4Interface(f"{ip}/24"),
+                        interface=f"ndz{i}",
+                    )
+                )
+            routers.append(
+                model.Host(
+                    name=f"fw-nw-{number + 1:02d}",
+                    role=model.HostRole.ZONE_ROUTER,
+                    zone=INTRANET_PUBLIC,
+                    addresses=tuple(addresses),
+                )
+            )
+        return tuple(routers)
+
+    def _classified_systems(self) -> tuple[model.System, ...]:
+        rng = self.rng
+        candidates = [d for d in self.departments if d.code.rstrip("0123456789") in _CLASSIFIED_BUREAUS]
+        if not candidates:
+            return ()
+        wanted = max(4, len(self.systems) // 40)
+        counters: dict[str, int] = {}
+        for s in self.systems:
+            number = s.code.rsplit("-", 1)[-1]
+            if number.isdigit():
+                counters[s.department] = max(counters.get(s.department, 0), int(number))
+        result: list[model.System] = []
+        hub: str | None = None
+        for k in range(wanted):
+            dept = candidates[k % len(candidates)] if k < len(candidates) else rng.choice(candidates)
+            domain = self.info[dept.code][0]
+            counters[dept.code] = counters.get(dept.code, 0) + 1
+            code = f"{dept.code}-{counters[dept.code]:03d}"
+            function = rng.choice(_CLASSIFIED_FUNCTIONS) if k else "涉密公文交换"
+            go_live = CENSUS_DATE - dt.timedelta(days=rng.randrange(700, 5000))
+            depends: tuple[str, ...] = ()
+            if hub is not None and rng.random() < 0.7:
+                depends = (hub,)
+            system = model.System(
+                code=code,
+                name=f"{domain}{function}系统" if k else "内网公文交换系统",
+                department=dept.code,
+                function=f"在电子政务内网上处理{domain}领域的{function}业务，涉及国家秘密，不上政务云",
+                scope=model.Scope.INTERNAL if k else model.Scope.CROSS_DEPARTMENT,
+                frequency=rng.choice((model.Frequency.DAILY, model.Frequency.WEEKLY)),
+                approving_body="市保密局",
+                approval_date=go_live - dt.timedelta(days=rng.randrange(90, 400)),
+                construction_mode=model.ConstructionMode.GOVERNMENT,
+                build_funding="市级财政资金",
+                om_funding="部门预算",
+                carrying_network=rng.choices(
+                    (model.CarryingNetwork.PRIVATE, model.CarryingNetwork.LAN), weights=(75, 25)
+                )[0],
+                classified=True,
+                deployment=rng.choice((model.Deployment.PHYSICAL, model.Deployment.VM)),
+                os=rng.choice(("Kylin V10", "UOS 20")),
+                databases=(rng.choice(("DM8", "KingbaseES V8")),),
+                go_live=go_live,
+                last_update=CENSUS_DATE - dt.timedelta(days=rng.randrange(10, 400)),
+                avg_cpu_percent=round(rng.uniform(10, 60), 1),
+                monthly_active_users=rng.randrange(20, 900),
+                ports=(model.ServicePort(name="https", port=9443),),
+                depends_on=depends,
+                owner=model.Contact(name=rng.choice(_SURNAMES) + rng.choice(_GIVEN), role="系统负责人"),
+                intranet_zone=INTRANET_PUBLIC if not k else None,
+            )
+            if not k:
+                hub = code
+            result.append(system)
+        return tuple(result)
+
+    def private_networks(self) -> tuple[model.PrivateNetwork, ...]:
+        """Each department's 业务专网 with the systems on them (one, or two when it has four or more)."""
+        rng = self.rng
+        on_private: dict[str, list[str]] = {}
+        for s in (*self.systems, *self.classified):
+            if s.carrying_network is model.CarryingNetwork.PRIVATE:
+                on_private.setdefault(s.department, []).append(s.code)
+        result: list[model.PrivateNetwork] = []
+        slot = 0
+        for dept in self.departments:
+            codes = on_private.get(dept.code)
+            if not codes:
+                continue
+            domain = self.info[dept.code][0]
+            classified = {s.code for s in self.classified}
+            groups: list[list[str]] = [[c for c in codes if c not in classified]]
+            secret = [c for c in codes if c in classified]
+            if len(groups[0]) >= 4:
+                rng.shuffle(groups[0])
+                cut = rng.randrange(1, len(groups[0]))
+                groups = [sorted(groups[0][:cut]), sorted(groups[0][cut:])]
+            groups = [g for g in groups if g]
+            named: list[tuple[list[str], str, str | None]] = [
+                (g, f"{domain}{_PRIVATE_NETWORK_KINDS[i % 2]}", None) for i, g in enumerate(groups)
+            ]
+            if secret:
+                named.append((sorted(secret), f"{domain}涉密业务专网", "市保密局"))
+            for index, (members, name, operator) in enumerate(named, start=1):
+                ranges: tuple[ipaddress.IPv4Network, ...] = ()
+                if slot < _PRIVATE_NETWORK_SLOTS:
+                    ranges = (ipaddress.IPv4Network((_PRIVATE_NETWORK_BASE + slot * 256, 24)),)
+                slot += 1
+                result.append(
+                    model.PrivateNetwork(
+                        code=f"ZW-{dept.code}-{index:02d}",
+                        name=name,
+                        department=dept.code,
+                        systems=tuple(sorted(members)),
+                        ranges=ranges,
+                        operator=operator or rng.choice(("中国电信", "中国联通", "中国移动", "省级主管部门")),
+                    )
+                )
+        return tuple(result)

@@ -144,11 +144,18 @@ class DataItemType(enum.StrEnum):
 
 
 class ZoneKind(enum.StrEnum):
-    """Zones of the government extranet (电子政务外网)."""
+    """Zones of the government extranet (电子政务外网) and of the intranet (电子政务内网, which has no 互联网接入区)."""
 
     PUBLIC = "公用网络区"
     DEDICATED = "专用网络区"
     INTERNET_ACCESS = "互联网接入区"
+
+
+class GovNetwork(enum.StrEnum):
+    """The two government networks. Physically isolated: no host, address, flow or call spans both."""
+
+    EXTRANET = "电子政务外网"
+    INTRANET = "电子政务内网"
 
 
 class HostRole(enum.StrEnum):
@@ -243,7 +250,7 @@ class Department(Record):
 
 
 class Zone(Record):
-    """A zone of the government extranet with its address ranges."""
+    """A zone of the government extranet or intranet with its address ranges."""
 
     code: ZoneCode
     name: NonEmpty
@@ -287,13 +294,29 @@ class Management(Record):
     ports: tuple[ServicePort, ...] = (ServicePort(name="ssh", port=22),)
 
 
+class Intranet(Record):
+    """The government intranet (电子政务内网) for classified (涉密) work: its own zones and management network.
+
+    Physically isolated from the extranet and the Internet: its address plan shares no address with them, its
+    routers and hosts have no interface on them, and no flow or call crosses. It has a 公用网络区 and one
+    专用网络区 per department, and no 互联网接入区.
+    """
+
+    name: NonEmpty = "电子政务内网"
+    zones: tuple[Zone, ...]
+    management: Management | None = None
+
+
 class Network(Record):
-    """The government extranet: its zones and the shared platform services."""
+    """The government extranet (its zones and the shared platform services) and, apart from it, the intranet."""
 
     name: NonEmpty = "电子政务外网"
     zones: tuple[Zone, ...]
     platform: Platform
     management: Management | None = None
+    intranet: Intranet | None = pydantic.Field(
+        default=None, description="the 电子政务内网: classified systems move there, never onto the shared cloud"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -368,6 +391,35 @@ class System(Record):
     contacts: tuple[Contact, ...] = ()
     cloud: CloudPlacement | None = None
     disposition_override: DispositionOverride | None = None
+    intranet_zone: ZoneCode | None = pydantic.Field(
+        default=None,
+        description="classified systems only: the 电子政务内网 zone its network stage moves it to "
+        "(default: its department's intranet 专用网络区)",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Private networks
+
+
+PrivateNetworkCode = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$", max_length=40)]
+
+
+class PrivateNetwork(Record):
+    """A department's private network (业务专网) and the systems that still run on it.
+
+    The programme consolidates them: each system's network stage moves it onto the extranet (or, classified,
+    onto the intranet); once the last listed system has left or been retired the network is decommissioned.
+    """
+
+    code: PrivateNetworkCode
+    name: NonEmpty
+    department: DepartmentCode
+    systems: tuple[SystemCode, ...] = pydantic.Field(default=(), description="systems carried on it today")
+    ranges: tuple[ipaddress.IPv4Network, ...] = pydantic.Field(
+        default=(), description="its legacy address plan (released when it is decommissioned)"
+    )
+    operator: str | None = pydantic.Field(default=None, description="who runs the lines (carrier or ministry)")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -449,6 +501,7 @@ class DepartmentFile(Record):
     department: Department
     systems: tuple[System, ...] = ()
     catalogue: tuple[CatalogueEntry, ...] = ()
+    private_networks: tuple[PrivateNetwork, ...] = ()
 
 
 class HostsFile(Record):
@@ -465,7 +518,7 @@ class CityFile(Record):
     census_date: dt.date
 
 
-INVENTORY_KIND = Literal["department", "system", "catalogue", "zone", "host"]
+INVENTORY_KIND = Literal["department", "system", "catalogue", "zone", "host", "private_network"]
 
 
 class Inventory(pydantic.BaseModel):
@@ -479,6 +532,7 @@ class Inventory(pydantic.BaseModel):
     systems: tuple[System, ...]
     catalogue: tuple[CatalogueEntry, ...]
     hosts: tuple[Host, ...]
+    private_networks: tuple[PrivateNetwork, ...] = ()
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Inventory:
         """A copy with ``update`` applied; the lookup tables below are rebuilt, never carried over stale."""
@@ -524,6 +578,58 @@ class Inventory(pydantic.BaseModel):
 
     def zones_of_kind(self, kind: ZoneKind) -> Iterator[Zone]:
         return (z for z in self.network.zones if z.kind is kind)
+
+    # -- the intranet and private networks --------------------------------------------------------------
+    @cached_property
+    def intranet_zones(self) -> tuple[Zone, ...]:
+        intranet = self.network.intranet
+        return intranet.zones if intranet is not None else ()
+
+    @cached_property
+    def intranet_zone_by_code(self) -> Mapping[str, Zone]:
+        return {z.code: z for z in self.intranet_zones}
+
+    @cached_property
+    def intranet_zone_of_department(self) -> Mapping[str, Zone]:
+        return {z.department: z for z in self.intranet_zones if z.department is not None}
+
+    @cached_property
+    def network_of_zone(self) -> Mapping[str, GovNetwork]:
+        """Zone code → the network it belongs to (zone codes are unique across both)."""
+        found = {z.code: GovNetwork.EXTRANET for z in self.network.zones}
+        found.update({z.code: GovNetwork.INTRANET for z in self.intranet_zones})
+        return found
+
+    def any_zone(self, code: str) -> Zone | None:
+        """The zone ``code`` of either network."""
+        return self.zone_by_code.get(code) or self.intranet_zone_by_code.get(code)
+
+    def intranet_zone_of_system(self, system: System) -> Zone | None:
+        """Where a classified system sits on the intranet: its ``intranet_zone``, else its department's zone."""
+        if system.intranet_zone is not None:
+            return self.intranet_zone_by_code.get(system.intranet_zone)
+        return self.intranet_zone_of_department.get(system.department)
+
+    def network_of_host(self, host: Host) -> GovNetwork | None:
+        """The network a host is on (None when its zones are unknown); a checked host is on exactly one."""
+        known = self.network_of_zone
+        networks = {known[z] for z in (host.zone, *(a.zone for a in host.addresses)) if z in known}
+        return networks.pop() if len(networks) == 1 else None
+
+    @cached_property
+    def private_network_by_code(self) -> Mapping[str, PrivateNetwork]:
+        return {p.code: p for p in self.private_networks}
+
+    @cached_property
+    def private_network_of_system(self) -> Mapping[str, PrivateNetwork]:
+        return {code: p for p in self.private_networks for code in p.systems}
+
+    @cached_property
+    def private_networks_of_department(self) -> Mapping[str, tuple[PrivateNetwork, ...]]:
+        grouped: dict[str, list[PrivateNetwork]] = {}
+        for private in self.private_networks:
+            grouped.setdefault(private.department, []).append(private)
+        return {code: tuple(items) for code, items in grouped.items()}
 
 
 _INVENTORY_LOOKUPS = tuple(name for name, value in vars(Inventory).items() if isinstance(value, cached_property))

@@ -4,7 +4,7 @@ Layout (one department per file, so a department's re-imported census replaces e
 auditor's diff reads per department)::
 
     inventory/city.yaml                  the city and the cloud's MLPS rating
-    inventory/network.yaml               extranet zones and the shared platform services
+    inventory/network.yaml               extranet zones and the shared platform services; the intranet's zones
     inventory/hosts.yaml                 cloud hosts and network devices (Ansible reads these)
     inventory/settings.yaml              optional: assessment and planning thresholds
     inventory/departments/<CODE>.yaml    a department, its systems, its catalogue entries
@@ -113,6 +113,7 @@ def _load_inventory(
     departments: list[model.Department] = []
     systems: list[model.System] = []
     catalogue: list[model.CatalogueEntry] = []
+    private_networks: list[model.PrivateNetwork] = []
     unreadable = _UnreadableCodes()
     for index, path in enumerate(department_paths):
         loaded = _read_department(path, problems, sources, unreadable)
@@ -145,6 +146,18 @@ def _load_inventory(
                         f"system {system.code} names department {system.department} but is in {dept.code}'s file",
                     )
                 )
+        for i, private in loaded.private_networks:
+            private_networks.append(private)
+            sources.add("private_network", private.code, Source(path, ("private_networks", i)))
+            if dept is not None and private.department != dept.code:
+                problems.append(
+                    Problem(
+                        _display(path),
+                        yamlio.line_of(sources.texts[path], ("private_networks", i, "department")),
+                        f"private_networks.{i}.department",
+                        f"业务专网 {private.code} names department {private.department} but is in {dept.code}'s file",
+                    )
+                )
         for i, entry in loaded.catalogue:
             catalogue.append(entry)
             sources.add("catalogue", entry.code, Source(path, ("catalogue", i)))
@@ -163,6 +176,9 @@ def _load_inventory(
         sources.add("network", "network", Source(root / NETWORK_FILE, ()))
         for i, zone in enumerate(network.zones):
             sources.add("zone", zone.code, Source(root / NETWORK_FILE, ("zones", i)))
+        if network.intranet is not None:
+            for i, zone in enumerate(network.intranet.zones):
+                sources.add("zone", zone.code, Source(root / NETWORK_FILE, ("intranet", "zones", i)))
     for i, host in enumerate(hosts):
         sources.add("host", host.name, Source(root / HOSTS_FILE, ("hosts", i)))
 
@@ -178,6 +194,7 @@ def _load_inventory(
         catalogue=tuple(catalogue),
         hosts=tuple(hosts),
         unreadable=unreadable.freeze(),
+        private_networks=tuple(private_networks),
     )
     problems.extend(sources.problem_for(f, root) for f in checks.check_inventory(parts, today=today))
     if problems or city is None:
@@ -189,6 +206,7 @@ def _load_inventory(
         systems=parts.systems,
         catalogue=parts.catalogue,
         hosts=parts.hosts,
+        private_networks=parts.private_networks,
     )
     return LoadedInventory(inventory=inventory, sources=sources, root=root, files=len(department_paths) + 3)
 
@@ -237,6 +255,7 @@ def department_files(inventory: model.Inventory) -> Iterable[model.DepartmentFil
             department=dept,
             systems=inventory.systems_of_department.get(dept.code, ()),
             catalogue=tuple(entries.get(dept.code, ())),
+            private_networks=inventory.private_networks_of_department.get(dept.code, ()),
         )
 
 
@@ -244,7 +263,9 @@ def write_inventory(root: Path, inventory: model.Inventory, *, settings_text: st
     """Write a whole inventory (used by the example city); returns the number of files written."""
     with yamlio.staged_writes() as pending:
         pending[root / CITY_FILE] = render_document(inventory.city, "city")
-        pending[root / NETWORK_FILE] = render_document(inventory.network, "extranet zones and platform services")
+        pending[root / NETWORK_FILE] = render_document(
+            inventory.network, "extranet zones and platform services; the intranet's zones"
+        )
         pending[root / HOSTS_FILE] = render_document(
             model.HostsFile(hosts=inventory.hosts), "cloud hosts and network devices"
         )
@@ -287,6 +308,7 @@ class _DepartmentRead:
     department: model.Department | None
     systems: list[tuple[int, model.System]]
     catalogue: list[tuple[int, model.CatalogueEntry]]
+    private_networks: list[tuple[int, model.PrivateNetwork]] = dataclasses.field(default_factory=list)
 
 
 def _read_department(
@@ -303,7 +325,12 @@ def _read_department(
     except pydantic.ValidationError as exc:
         problems.extend(validation_problems(path, sources.texts[path], exc))
         return _salvage_department(path, data, unreadable)
-    return _DepartmentRead(whole.department, list(enumerate(whole.systems)), list(enumerate(whole.catalogue)))
+    return _DepartmentRead(
+        whole.department,
+        list(enumerate(whole.systems)),
+        list(enumerate(whole.catalogue)),
+        list(enumerate(whole.private_networks)),
+    )
 
 
 def _salvage_department(path: Path, data: dict[Any, Any], unreadable: _UnreadableCodes) -> _DepartmentRead:
@@ -325,7 +352,12 @@ def _salvage_department(path: Path, data: dict[Any, Any], unreadable: _Unreadabl
             catalogue.append((i, entry))
         elif (code := _raw_code(raw)) is not None:
             unreadable.catalogue.add(code)
-    return _DepartmentRead(department, systems, catalogue)
+    private_networks: list[tuple[int, model.PrivateNetwork]] = []
+    for i, raw in _raw_items(data.get("private_networks")):
+        private = _valid_or_none(model.PrivateNetwork, raw)
+        if private is not None:
+            private_networks.append((i, private))
+    return _DepartmentRead(department, systems, catalogue, private_networks)
 
 
 def _valid_or_none(cls: type[_M], raw: Any) -> _M | None:

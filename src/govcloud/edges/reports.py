@@ -29,7 +29,7 @@ import jinja2
 from govcloud import collector
 from govcloud.assessment.core.assessment import AssessmentCounts
 from govcloud.core import model
-from govcloud.planning.core import plans, waves
+from govcloud.planning.core import consolidation, plans, waves
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 
 DISPOSITION_ORDER = tuple(model.Disposition)
@@ -74,6 +74,17 @@ class Figures:
     cores_freed: float
     stage_reached: Mapping[str, int]
     stage_done: Mapping[str, int]
+    private_networks: int = 0
+    """业务专网 listed in the census."""
+    private_networks_retired: int = 0
+    """业务专网 whose decommission is done."""
+    private_networks_empty: int = 0
+    """业务专网 every system has left, not yet decommissioned."""
+
+    @property
+    def private_networks_live(self) -> int:
+        """业务专网 still carrying systems (not retired, not emptied)."""
+        return self.private_networks - self.private_networks_retired - self.private_networks_empty
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,10 +122,11 @@ def compute_report(
     *,
     today: dt.date,
     assessment_counts: AssessmentCounts | None = None,
+    networks: consolidation.Consolidation | None = None,
 ) -> Report:
-    """Every figure, city-wide and per department. Pure."""
+    """Every figure, city-wide and per department. Pure. ``networks``: the 业务专网 states (none: not counted)."""
     with collector.paused():
-        report = _compute_report(inventory, dispositions, wave_plan, tracking, today=today)
+        report = _compute_report(inventory, dispositions, wave_plan, tracking, today=today, networks=networks)
     if assessment_counts is None:
         return report
     return dataclasses.replace(report, assessment=tuple(assessment_counts.rows()))
@@ -127,6 +139,7 @@ def _compute_report(
     tracking: plans.TrackingMap,
     *,
     today: dt.date,
+    networks: consolidation.Consolidation | None = None,
 ) -> Report:
     systems = inventory.system_by_code
     goes = {code for code, d in dispositions.items() if d in waves.DECOMMISSIONED}
@@ -203,6 +216,7 @@ def _compute_report(
             cores_freed=round(sum(systems[c].sizing.cpu * systems[c].sizing.replicas for c in codes & goes), 3),
             stage_reached={s.value: reached[s.value] for s in STAGE_ORDER},
             stage_done={s.value: done[s.value] for s in STAGE_ORDER},
+            **_network_counts(networks, None if scope == CITY else scope),
         )
 
     totals = figures(CITY, inventory.city.name, inventory.systems)
@@ -229,6 +243,17 @@ def _compute_report(
         held=len(wave_plan.held),
         department_pairs=len(department_pairs),
     )
+
+
+def _network_counts(networks: consolidation.Consolidation | None, department: str | None) -> dict[str, int]:
+    if networks is None:
+        return {}
+    total = sum(1 for code in networks.states if department is None or networks.departments[code] == department)
+    return {
+        "private_networks": total,
+        "private_networks_retired": networks.count(consolidation.NetworkState.RETIRED, department),
+        "private_networks_empty": networks.count(consolidation.NetworkState.EMPTY, department),
+    }
 
 
 def _cross_department_pairs(inventory: model.Inventory) -> set[tuple[str, str]]:
@@ -355,6 +380,12 @@ def hidden_rows(report: Report) -> list[tuple[str, str, str]]:
         ("Systems merged away", _num(f.integrated), f"{f.merging} planned (整合)"),
         ("Servers freed by retire/merge", _num(f.servers_freed), "legacy hosts and physical servers"),
         ("CPU cores freed by retire/merge", _num(f.cores_freed), "sizing × replicas of the systems that go"),
+        (
+            "Private networks (业务专网) retired",
+            _num(f.private_networks_retired),
+            f"{f.private_networks_live} still live, {f.private_networks_empty} emptied awaiting decommission, "
+            f"of {f.private_networks}",
+        ),
     ]
 
 

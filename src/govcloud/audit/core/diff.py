@@ -39,7 +39,7 @@ class ChangeKind(enum.StrEnum):
 class Change:
     """One difference: a record added or removed, or one field of it changed."""
 
-    record: str  # department, system, catalogue, zone, host, city, platform
+    record: str  # department, system, catalogue, zone, intranet_zone, private_network, host, city, platform
     key: str
     kind: ChangeKind
     field: str
@@ -63,6 +63,12 @@ def diff_inventories(before: model.Inventory, after: model.Inventory) -> list[Ch
     changes += _diff_records("system", before.system_by_code, after.system_by_code, _system_risk(before, after))
     changes += _diff_records("catalogue", before.entry_by_code, after.entry_by_code, _entry_risk)
     changes += _diff_records("zone", before.zone_by_code, after.zone_by_code, _zone_risk)
+    changes += _diff_records(
+        "intranet_zone", before.intranet_zone_by_code, after.intranet_zone_by_code, _intranet_zone_risk
+    )
+    changes += _diff_records(
+        "private_network", before.private_network_by_code, after.private_network_by_code, _private_network_risk
+    )
     changes += _diff_records("host", {h.name: h for h in before.hosts}, {h.name: h for h in after.hosts}, _host_risk)
     changes += _diff_records(
         "platform", {"platform": before.network.platform}, {"platform": after.network.platform}, _platform_risk
@@ -152,6 +158,8 @@ def _system_risk(before: model.Inventory, after: model.Inventory) -> RiskRule:
             return Risk.MEDIUM, "service ports changed: firewall rules and NetworkPolicies follow them"
         if field.startswith("disposition_override"):
             return Risk.MEDIUM, "a lead's disposition decision changed"
+        if field == "intranet_zone":
+            return Risk.HIGH, "a classified system moves to another zone of the 电子政务内网: its intranet flows follow"
         if field in {"special_hardware", "licence_allows_virtualisation", "vendor_support", "cpu_arch", "deployment"}:
             return Risk.MEDIUM, "cloud readiness may change"
         if field in {"last_update", "avg_cpu_percent", "monthly_active_users", "scope", "frequency"}:
@@ -192,6 +200,30 @@ def _zone_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
     del key, old, new
     if field in {"<removed>", "<added>"} or field == "ranges":
         return Risk.HIGH, "zone boundaries changed: firewall rules follow them"
+    return Risk.LOW, "bookkeeping"
+
+
+def _intranet_zone_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+    del key, old, new
+    if field in {"<removed>", "<added>"} or field == "ranges":
+        return (
+            Risk.HIGH,
+            "the 电子政务内网's zones changed: its routers and its isolation from the extranet follow them",
+        )
+    return Risk.LOW, "bookkeeping"
+
+
+def _private_network_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+    del key
+    if field == "<removed>":
+        return Risk.MEDIUM, "a 业务专网 left the census: check its department plan shows it decommissioned"
+    if field == "<added>":
+        return Risk.MEDIUM, "a new 业务专网 to consolidate"
+    if field == "systems":
+        gone = sorted(set(old or ()) - set(new or ()))
+        return Risk.LOW, "systems left it: " + (", ".join(gone) if gone else "none (systems added)")
+    if field == "ranges":
+        return Risk.MEDIUM, "its legacy address plan changed"
     return Risk.LOW, "bookkeeping"
 
 

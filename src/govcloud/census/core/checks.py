@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import itertools
 import re
 from collections import Counter
 from collections.abc import Container, Iterable, Iterator
+from typing import Any, TypeVar
 
 from govcloud.census.core import codes
 from govcloud.core import model
@@ -20,6 +22,10 @@ from govcloud.core import model
 _RESOURCE_CODE = re.compile(model.RESOURCE_CODE_PATTERN)
 
 RESERVED_PORTS = (model.SHARE_PORT, model.RESTRICTED_PORT)
+_NEVER_CLASSIFIED = frozenset({model.CarryingNetwork.EXTRANET, model.CarryingNetwork.INTERNET})
+"""Networks a classified system may never be on: physical isolation from the extranet and the Internet."""
+ISOLATION_WHY = "the 电子政务内网 is physically isolated from the 电子政务外网"
+
 RESERVED_PORTS_WHY = "the data stage serves shareable entries on share/8443 and 不予共享 entries on restricted/8444"
 
 
@@ -61,6 +67,7 @@ class InventoryParts:
     catalogue: tuple[model.CatalogueEntry, ...]
     hosts: tuple[model.Host, ...]
     unreadable: Unreadable = Unreadable()
+    private_networks: tuple[model.PrivateNetwork, ...] = ()
 
 
 def check_inventory(parts: InventoryParts, *, today: dt.date) -> list[Finding]:
@@ -74,6 +81,9 @@ def check_inventory(parts: InventoryParts, *, today: dt.date) -> list[Finding]:
         check_systems,
         check_catalogue,
         check_hosts,
+        check_intranet,
+        check_isolation,
+        check_private_networks,
     ):
         findings.extend(rule(parts, today=today))
     return findings
@@ -191,6 +201,7 @@ def check_systems(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]
     systems = _known_systems(parts)
     entries = _known_entries(parts)
     zones = {z.code: z for z in parts.network.zones}
+    intranet_codes = {z.code for z in parts.network.intranet.zones} if parts.network.intranet is not None else set()
     reserved_names = {port.name for port in RESERVED_PORTS}
     reserved_ports = {port.port for port in RESERVED_PORTS}
     management = parts.network.management
@@ -217,7 +228,8 @@ def check_systems(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]
                 )
             zone = zones.get(s.cloud.zone)
             if zone is None:
-                yield Finding("system", key, ("cloud", "zone"), f"unknown zone {s.cloud.zone!r}")
+                if s.cloud.zone not in intranet_codes:  # an intranet zone is reported by check_isolation
+                    yield Finding("system", key, ("cloud", "zone"), f"unknown zone {s.cloud.zone!r}")
             elif zone.kind is model.ZoneKind.DEDICATED and zone.department != s.department:
                 yield Finding(
                     "system",
@@ -232,12 +244,13 @@ def check_systems(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]
                     ("cloud", "public_hostnames"),
                     f"public hostnames are published only from the 互联网接入区, but the system sits in {zone.code}",
                 )
-        if s.classified and s.carrying_network is not model.CarryingNetwork.INTRANET:
+        if s.classified and s.carrying_network in _NEVER_CLASSIFIED:
             yield Finding(
                 "system",
                 key,
                 ("carrying_network",),
-                f"a classified (涉密) system runs on the 电子政务内网, not the {s.carrying_network}",
+                f"a classified (涉密) system runs on the 电子政务内网 (or, until its network stage, its 业务专网), "
+                f"never on the {s.carrying_network}",
             )
         override = s.disposition_override
         if override is not None:
@@ -348,7 +361,8 @@ def check_catalogue(parts: InventoryParts, *, today: dt.date) -> Iterator[Findin
 
 def check_hosts(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
     del today
-    zones = {z.code: z for z in parts.network.zones}
+    intranet = parts.network.intranet
+    zones = {z.code: z for z in (*parts.network.zones, *(intranet.zones if intranet is not None else ()))}
     systems = _known_systems(parts)
     seen_addresses: dict[str, str] = {}
     for host in parts.hosts:
@@ -374,10 +388,317 @@ def check_hosts(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
                     "host", host.name, ("addresses", i, "address"), f"{addr.address.ip} is already used by {other}"
                 )
         if host.role is not model.HostRole.ZONE_ROUTER and len({a.zone for a in host.addresses}) > 1:
+            # a host with addresses on both networks is also reported by check_isolation, naming both zones
             yield Finding("host", host.name, ("addresses",), "only a zone_router may have addresses in several zones")
 
 
+def check_intranet(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
+    """The intranet's own zones: one 公用网络区, one 专用网络区 per department, no 互联网接入区, codes unique."""
+    del today
+    intranet = parts.network.intranet
+    classified = [s for s in parts.systems if s.classified]
+    if intranet is None:
+        for s in classified:
+            yield Finding(
+                "system",
+                s.code,
+                ("classified",),
+                f"classified (涉密) system {s.code} needs the 电子政务内网, but network.yaml declares no intranet",
+            )
+        return
+    departments = _known_departments(parts)
+    extranet_codes = {z.code for z in parts.network.zones}
+    yield from _duplicates("zone", "code", (z.code for z in intranet.zones))
+    seen: Counter[str] = Counter()
+    for zone in intranet.zones:
+        if zone.code in extranet_codes:
+            yield Finding(
+                "zone",
+                zone.code,
+                ("code",),
+                f"intranet zone {zone.code} has the code of an extranet zone: zone codes are unique across networks",
+                occurrence=1,
+            )
+        if zone.kind is model.ZoneKind.INTERNET_ACCESS:
+            yield Finding(
+                "zone",
+                zone.code,
+                ("kind",),
+                "the 电子政务内网 is physically isolated from the Internet: it has no 互联网接入区",
+            )
+        elif zone.kind is model.ZoneKind.DEDICATED:
+            if zone.department is None:
+                yield Finding("zone", zone.code, ("department",), "a 专用网络区 must name its department")
+            elif zone.department not in departments:
+                yield Finding("zone", zone.code, ("department",), f"unknown department {zone.department!r}")
+            else:
+                seen[zone.department] += 1
+                if seen[zone.department] > 1:
+                    yield Finding(
+                        "zone",
+                        zone.code,
+                        ("department",),
+                        f"department {zone.department} already has a 专用网络区 on the intranet; one per department",
+                    )
+        elif zone.department is not None:
+            yield Finding(
+                "zone", zone.code, ("department",), f"only a 专用网络区 belongs to a department, not a {zone.kind}"
+            )
+    public = sum(1 for z in intranet.zones if z.kind is model.ZoneKind.PUBLIC)
+    if public != 1:
+        yield Finding(
+            "network", "network", ("intranet", "zones"), f"the intranet needs exactly one 公用网络区, found {public}"
+        )
+    ranged = sorted(
+        ((net, z.code, i) for z in intranet.zones for i, net in enumerate(z.ranges)),
+        key=lambda item: (int(item[0].network_address), -item[0].prefixlen),
+    )
+    for (net_a, code_a, _), (net_b, code_b, index_b) in itertools.pairwise(ranged):
+        if net_a.overlaps(net_b):
+            yield Finding("zone", code_b, ("ranges", index_b), f"{net_b} overlaps {net_a} of zone {code_a}")
+    for s in classified:
+        if s.intranet_zone is not None:
+            continue  # checked with the placement in check_isolation
+        if not any(z.department == s.department for z in intranet.zones):
+            yield Finding(
+                "system",
+                s.code,
+                ("classified",),
+                f"classified (涉密) system {s.code}: department {s.department} has no 专用网络区 on the 电子政务内网 "
+                "(declare it under intranet.zones in network.yaml, or set intranet_zone)",
+            )
+
+
+def check_isolation(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
+    """Physical isolation: nothing spans the intranet and the extranet, and every finding names both sides."""
+    del today
+    intranet = parts.network.intranet
+    extranet_zones = {z.code: z for z in parts.network.zones}
+    intranet_zones = {z.code: z for z in intranet.zones} if intranet is not None else {}
+    network_of: dict[str, model.GovNetwork] = dict.fromkeys(extranet_zones, model.GovNetwork.EXTRANET)
+    network_of.update(dict.fromkeys(intranet_zones, model.GovNetwork.INTRANET))
+
+    # Address plans: no intranet range (zones, management) shares an address with an extranet range.
+    outside: list[tuple[Any, str, str, tuple[str | int, ...], str]] = []
+    inside: list[tuple[Any, str, str, tuple[str | int, ...], str]] = []
+    for zone in parts.network.zones:
+        for i, net in enumerate(zone.ranges):
+            outside.append((net, "zone", zone.code, ("ranges", i), f"extranet zone {zone.code}"))
+    if parts.network.management is not None:
+        for i, net in enumerate(parts.network.management.ranges):
+            outside.append((net, "network", "network", ("management", "ranges", i), "the extranet's management"))
+    if intranet is not None:
+        for zone in intranet.zones:
+            for i, net in enumerate(zone.ranges):
+                inside.append((net, "zone", zone.code, ("ranges", i), f"intranet zone {zone.code}"))
+        if intranet.management is not None:
+            for i, net in enumerate(intranet.management.ranges):
+                inside.append(
+                    (net, "network", "network", ("intranet", "management", "ranges", i), "the intranet's management")
+                )
+    for (net_in, kind, key, field, label_in), (net_out, _, _, _, label_out) in _overlapping(
+        [(item[0], item) for item in inside], [(item[0], item) for item in outside]
+    ):
+        yield Finding(
+            kind,
+            key,
+            field,
+            f"{net_in} of {label_in} overlaps {net_out} of {label_out}: {ISOLATION_WHY} and shares no address",
+        )
+
+    systems = {s.code: s for s in parts.systems}
+
+    def side(system: model.System) -> str:
+        return "电子政务内网" if system.classified else "电子政务外网"
+
+    for s in parts.systems:
+        # Declared calls: a classified system calls only classified systems, and is called only by them.
+        for i, dep in enumerate(s.depends_on):
+            target = systems.get(dep)
+            if target is None or target.classified == s.classified:
+                continue
+            yield Finding(
+                "system",
+                s.code,
+                ("depends_on", i),
+                f"{'classified ' if s.classified else ''}system {s.code} ({side(s)}) calls "
+                f"{'classified ' if target.classified else ''}system {target.code} ({side(target)}): {ISOLATION_WHY}, "
+                "no call crosses",
+            )
+        if s.classified:
+            for i, consumed in enumerate(s.consumes):
+                yield Finding(
+                    "system",
+                    s.code,
+                    ("consumes", i),
+                    f"classified system {s.code} (电子政务内网) consumes catalogue entry {consumed} through the "
+                    f"extranet's exchange: {ISOLATION_WHY}",
+                )
+        # Placements: the cloud is on the extranet; intranet_zone only for classified systems, on the intranet.
+        if s.cloud is not None and s.cloud.zone in intranet_zones:
+            yield Finding(
+                "system",
+                s.code,
+                ("cloud", "zone"),
+                f"system {s.code} is placed on the shared cloud in {s.cloud.zone}, a zone of the 电子政务内网: "
+                "the shared cloud is on the 电子政务外网",
+            )
+        if s.intranet_zone is not None:
+            if not s.classified:
+                yield Finding(
+                    "system",
+                    s.code,
+                    ("intranet_zone",),
+                    f"system {s.code} is not classified (涉密): only classified systems move onto the 电子政务内网",
+                )
+            elif s.intranet_zone in extranet_zones:
+                yield Finding(
+                    "system",
+                    s.code,
+                    ("intranet_zone",),
+                    f"classified system {s.code} names {s.intranet_zone}, a zone of the 电子政务外网: {ISOLATION_WHY}",
+                )
+            elif s.intranet_zone not in intranet_zones:
+                yield Finding("system", s.code, ("intranet_zone",), f"unknown intranet zone {s.intranet_zone!r}")
+            else:
+                zone = intranet_zones[s.intranet_zone]
+                if zone.kind is model.ZoneKind.DEDICATED and zone.department != s.department:
+                    yield Finding(
+                        "system",
+                        s.code,
+                        ("intranet_zone",),
+                        f"zone {zone.code} is department {zone.department}'s intranet 专用网络区, not {s.department}'s",
+                    )
+
+    # Hosts and routers: on one network only; they run only the systems of their network.
+    for host in parts.hosts:
+        places = [("zone", host.zone), *((f"addresses.{i}", a.zone) for i, a in enumerate(host.addresses))]
+        by_network: dict[model.GovNetwork, str] = {}
+        for _, zone_code in places:
+            network = network_of.get(zone_code)
+            if network is not None:
+                by_network.setdefault(network, zone_code)
+        if len(by_network) > 1:
+            ext, intra = by_network[model.GovNetwork.EXTRANET], by_network[model.GovNetwork.INTRANET]
+            home = network_of.get(host.zone)
+            crossing = [i for i, a in enumerate(host.addresses) if network_of.get(a.zone) not in (None, home)]
+            where: tuple[str | int, ...] = ("addresses", crossing[0], "zone") if crossing else ("zone",)
+            yield Finding(
+                "host",
+                host.name,
+                where,
+                f"{host.role.value} {host.name} spans the intranet and the extranet: it is in intranet zone {intra} "
+                f"and extranet zone {ext}; {ISOLATION_WHY} (one device per network, no shared interface)",
+            )
+            continue
+        network = next(iter(by_network), None)
+        if network is None:
+            continue
+        for i, code in enumerate(host.systems):
+            system = systems.get(code)
+            if system is None:
+                continue
+            if system.classified and network is model.GovNetwork.EXTRANET:
+                yield Finding(
+                    "host",
+                    host.name,
+                    ("systems", i),
+                    f"classified system {code} runs on {host.name}, a host of the 电子政务外网: {ISOLATION_WHY}",
+                )
+            elif not system.classified and network is model.GovNetwork.INTRANET:
+                yield Finding(
+                    "host",
+                    host.name,
+                    ("systems", i),
+                    f"system {code} (not classified, 电子政务外网) runs on {host.name}, a host of the 电子政务内网: "
+                    f"{ISOLATION_WHY}",
+                )
+    # Platform services are the extranet's: none sits in an intranet zone.
+    for attr in ("exchange", "gateway", "ingress"):
+        service: model.PlatformService = getattr(parts.network.platform, attr)
+        if service.zone in intranet_zones:
+            yield Finding(
+                "network",
+                "network",
+                ("platform", attr, "zone"),
+                f"the {attr} of the 电子政务外网 sits in {service.zone}, a zone of the 电子政务内网: {ISOLATION_WHY}",
+            )
+
+
+def check_private_networks(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
+    """业务专网: known department, codes unique, each listed system of that department, listed once."""
+    del today
+    intranet = parts.network.intranet
+    zones = (*parts.network.zones, *(intranet.zones if intranet is not None else ()))
+    ranged = [(net, (p.code, i, net)) for p in parts.private_networks for i, net in enumerate(p.ranges)]
+    for (code, index, net), zone in _overlapping(ranged, [(r, z) for z in zones for r in z.ranges]):
+        yield Finding(
+            "private_network",
+            code,
+            ("ranges", index),
+            f"{net} overlaps zone {zone.code}: a 业务专网 keeps its own addresses until it is retired",
+        )
+    departments = _known_departments(parts)
+    systems = {s.code: s for s in parts.systems}
+    known = _known_systems(parts)
+    yield from _duplicates("private_network", "code", (p.code for p in parts.private_networks))
+    listed: dict[str, str] = {}
+    for private in parts.private_networks:
+        key = private.code
+        if private.department not in departments:
+            yield Finding("private_network", key, ("department",), f"unknown department {private.department!r}")
+        for i, code in enumerate(private.systems):
+            system = systems.get(code)
+            if system is None:
+                if code not in known:
+                    yield Finding("private_network", key, ("systems", i), f"unknown system {code!r}")
+                continue
+            if system.department != private.department:
+                yield Finding(
+                    "private_network",
+                    key,
+                    ("systems", i),
+                    f"system {code} belongs to {system.department}, not to {private.department} (whose 业务专网 it is)",
+                )
+            if system.carrying_network is not model.CarryingNetwork.PRIVATE:
+                yield Finding(
+                    "private_network",
+                    key,
+                    ("systems", i),
+                    f"system {code} is carried on the {system.carrying_network}, not on a 业务专网",
+                )
+            other = listed.setdefault(code, key)
+            if other != key:
+                yield Finding(
+                    "private_network", key, ("systems", i), f"system {code} is already listed on 业务专网 {other}"
+                )
+
+
 # ---------------------------------------------------------------------------------------------------------
+
+_L = TypeVar("_L")
+_R = TypeVar("_R")
+
+
+def _overlapping(
+    left: Iterable[tuple[ipaddress.IPv4Network, _L]], right: Iterable[tuple[ipaddress.IPv4Network, _R]]
+) -> Iterator[tuple[_L, _R]]:
+    """Every (left, right) pair whose networks share an address, by one sweep over the sorted ranges.
+
+    A province has thousands of ranges on each side: comparing every pair would cost seconds on every load.
+    """
+    events: list[tuple[int, int, int, Any]] = [
+        (int(net.network_address), int(net.broadcast_address), 0, item) for net, item in left
+    ]
+    events += [(int(net.network_address), int(net.broadcast_address), 1, item) for net, item in right]
+    events.sort(key=lambda e: (e[0], -e[1], e[2]))
+    active: tuple[list[tuple[int, Any]], list[tuple[int, Any]]] = ([], [])
+    for start, end, side, item in events:
+        for open_ in active:
+            open_[:] = [a for a in open_ if a[0] >= start]
+        for _, other in active[1 - side]:
+            yield (item, other) if side == 0 else (other, item)
+        active[side].append((end, item))
 
 
 class _Anything:

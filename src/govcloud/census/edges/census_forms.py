@@ -30,12 +30,14 @@ What an import replaces:
   them all). Departments are never removed by an import.
 - Fields the form does not carry are kept from the existing record with the same code: for a department
   ``admin_group`` and ``freeze_windows``; for a system ``sizing``, ``ports``, ``consumes``, ``owner``,
-  ``contacts``, ``cloud``, ``disposition_override`` and ``licence_allows_virtualisation``; for a catalogue
+  ``contacts``, ``cloud``, ``disposition_override``, ``licence_allows_virtualisation`` and ``intranet_zone``
+  (dropped when the form says the system is not classified); a department's 业务专网 lists (less the
+  systems the forms removed or no longer carry on a 业务专网); for a catalogue
   entry ``classification_path``, ``system`` and the one of ``sharing.conditions``/``sharing.legal_basis``
   that the ``共享条件`` column does not hold (for 不予共享 it holds the legal basis). Two kept fields are
   dropped because the form overrules them: a system the form marks classified (涉密) loses its cloud
-  placement, and an entry whose system is gone loses its ``system`` link. A blank ``共享条件`` of a
-  无条件共享 entry reads 无条件.
+  placement and its consumed entries (the 电子政务内网 is physically isolated from the exchange), and an
+  entry whose system is gone loses its ``system`` link. A blank ``共享条件`` of a 无条件共享 entry reads 无条件.
 """
 
 from __future__ import annotations
@@ -326,6 +328,7 @@ KEPT_SYSTEM_FIELDS = (
     "cloud",
     "disposition_override",
     "licence_allows_virtualisation",
+    "intranet_zone",
 )
 KEPT_ENTRY_FIELDS = ("classification_path", "system")
 
@@ -1452,7 +1455,12 @@ class _Merged:
             for entry in self.parts.catalogue:
                 self._grouped[entry.provider][2].append(entry)
         dept, systems, entries = self._grouped[code]
-        return model.DepartmentFile(department=dept, systems=tuple(systems), catalogue=tuple(entries))
+        return model.DepartmentFile(
+            department=dept,
+            systems=tuple(systems),
+            catalogue=tuple(entries),
+            private_networks=tuple(p for p in self.parts.private_networks if p.department == code),
+        )
 
     def report(self, before: model.Inventory) -> Iterator[DepartmentChange]:
         covered = set(self.covered)
@@ -1572,6 +1580,13 @@ class _Merge:
         ):
             for record_code, origin in zip(record_codes, record_origins, strict=True):
                 origins.setdefault((kind, record_code), []).append(origin)
+        # The forms do not carry the 业务专网 lists: they are kept, less the systems the forms took off them
+        # (removed, or no longer carried on a 业务专网).
+        on_private = {s.code for s in systems if s.carrying_network is model.CarryingNetwork.PRIVATE}
+        private_networks = tuple(
+            p.model_copy(update={"systems": tuple(c for c in p.systems if c in on_private)})
+            for p in inv.private_networks
+        )
         parts = checks.InventoryParts(
             city=inv.city,
             network=network,
@@ -1579,6 +1594,7 @@ class _Merge:
             systems=tuple(systems),
             catalogue=tuple(entries),
             hosts=inv.hosts,
+            private_networks=private_networks,
         )
         return _Merged(parts, covered, new_zones, origins)
 
@@ -1698,6 +1714,9 @@ class _Merge:
             data.update({f: getattr(old, f) for f in KEPT_SYSTEM_FIELDS})
             if values.get("classified"):
                 data["cloud"] = None  # a classified system never moves to the shared cloud
+                data["consumes"] = ()  # nor takes data through the extranet's exchange (physical isolation)
+            else:
+                data["intranet_zone"] = None  # only a classified system has a place on the intranet
         return self._validate(model.System, data, row)
 
     def _build_entry(self, row: ParsedRow, provider: str, holders: Mapping[str, str]) -> model.CatalogueEntry | None:
@@ -1897,6 +1916,7 @@ def _render_changes(root: Path, before: model.Inventory, merged: _Merged) -> dic
                 department=old_dept,
                 systems=before.systems_of_department.get(code, ()),
                 catalogue=tuple(old_entries.get(code, ())),
+                private_networks=before.private_networks_of_department.get(code, ()),
             )
             if old_file == after:
                 continue
@@ -1906,7 +1926,7 @@ def _render_changes(root: Path, before: model.Inventory, merged: _Merged) -> dic
     # Entries of other departments never change; a covered department's kept entries were already handled.
     if merged.new_zones:
         network = merged.parts.network
-        text = inventory_files.render_document(network, "extranet zones and platform services")
+        text = inventory_files.render_document(network, "extranet zones and platform services; the intranet's zones")
         _check_parses_back(text, network, model.Network)
         pending[root / inventory_files.NETWORK_FILE] = text
     return pending

@@ -269,15 +269,16 @@ def refusals(inventory: model.Inventory, progress: ProgressMap, settings: Settin
     The MLPS rules (:func:`place_system`), and the data-stage ports: a system's own port must not take the
     number or name of ``share`` / ``restricted``, or the 不予共享 port could not be told apart from it.
 
-    A system is provisioned once its progress has reached a stage and it has a cloud placement; a classified
-    system is refused as soon as its progress reaches a stage, placement or not.
+    A system is provisioned once its progress has reached a stage and it has a cloud placement. A classified
+    system without one is not provisioned and not refused: its network stage moves it onto the 电子政务内网
+    (the intranet's routers do that, no Kubernetes object); with a cloud placement it is refused.
     """
     found: list[Refusal] = []
     for system in inventory.systems:
         reached = progress.get(system.code)
         if reached is None or reached.reached is None:
             continue
-        if system.cloud is None and not system.classified:
+        if system.cloud is None:
             continue
         verdict = place_system(system, settings)
         if isinstance(verdict, Refusal):

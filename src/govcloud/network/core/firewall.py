@@ -20,12 +20,18 @@ endpoints are on the wire and how one zone router enforces it with nftables:
   else the system it reaches) and is rendered in that system's own chain, in its own file, so opening one
   system's network stage adds one file and changes nothing else.
 
+* **two networks**: a router is on the 电子政务外网 or on the 电子政务内网 (its zones say which; the census
+  check refuses one on both). It renders only flows with both ends on its own network, takes its
+  management network from that network, and reports any other flow in ``refused``: physical isolation holds
+  in the ruleset even if a bad matrix reached it.
+
 Everything is sorted, so the rendered files are byte-stable and a second run changes nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import ipaddress
 import re
@@ -33,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from govcloud.core import model
-from govcloud.network.core.flows import Endpoint, EndpointKind, Flow, FlowMatrix, Location
+from govcloud.network.core.flows import INTRANET_MANAGEMENT, Endpoint, EndpointKind, Flow, FlowMatrix, Location
 from govcloud.planning.core.stages import Progress, ProgressMap, Stage
 
 TABLE = "govcloud"
@@ -100,6 +106,35 @@ class Resolver:
         management = inventory.network.management
         self.management = collapse(management.ranges) if management is not None else ()
         self.extranet = collapse([*(n for z in inventory.network.zones for n in z.ranges), *self.management])
+        intranet = inventory.network.intranet
+        self.intranet_management = (
+            collapse(intranet.management.ranges) if intranet is not None and intranet.management is not None else ()
+        )
+        self.intranet = collapse([*(n for z in inventory.intranet_zones for n in z.ranges), *self.intranet_management])
+        """Every intranet address (zones and its management): physically apart from :attr:`extranet`."""
+
+    @functools.cached_property
+    def named_groups(self) -> dict[frozenset[Endpoint], str]:
+        """Zone groups that get a readable set name; built once (every system chain's registry reads it).
+
+        One router serves one network, so both networks' groups carry the same names.
+        """
+        groups: dict[frozenset[Endpoint], str] = {}
+        for zones in (self.inventory.network.zones, self.inventory.intranet_zones):
+            if not zones:
+                continue
+            groups[frozenset(Endpoint(EndpointKind.ZONE, z.code) for z in zones)] = "all_zones"
+            groups[frozenset(Endpoint(EndpointKind.HOSTS, z.code) for z in zones)] = "all_zones"
+            dedicated = frozenset(
+                Endpoint(EndpointKind.ZONE, z.code) for z in zones if z.kind is model.ZoneKind.DEDICATED
+            )
+            if dedicated:
+                groups[dedicated] = "dedicated_zones"
+        return groups
+
+    def management_of(self, network: model.GovNetwork | None) -> tuple[ipaddress.IPv4Network, ...]:
+        """The management ranges of ``network`` (the extranet's when unknown)."""
+        return self.intranet_management if network is model.GovNetwork.INTRANET else self.management
 
     def addresses(self, endpoint: Endpoint) -> AddressSet:
         """The addresses ``endpoint`` stands for (empty when it is unknown)."""
@@ -115,10 +150,10 @@ class Resolver:
             return AddressSet((ipaddress.IPv4Network(service.address),) if service is not None else ())
         if kind in (EndpointKind.ZONE, EndpointKind.HOSTS):
             # On the wire a zone's hosts are the zone's ranges: the router cannot tell a host from a service.
-            zone = self.inventory.zone_by_code.get(endpoint.name)
+            zone = self.inventory.any_zone(endpoint.name)
             return AddressSet(collapse(zone.ranges) if zone is not None else ())
         if kind is EndpointKind.MANAGEMENT:
-            return AddressSet(self.management)
+            return AddressSet(self.intranet_management if endpoint == INTRANET_MANAGEMENT else self.management)
         return AddressSet(self.extranet, outside=True)
 
     def zones(self, endpoint: Endpoint) -> frozenset[str]:
@@ -145,6 +180,8 @@ class Resolver:
         system = self.inventory.system_by_code.get(code)
         if system is None:
             return None
+        if system.classified:
+            return self.inventory.intranet_zone_of_system(system)
         if system.cloud is not None:
             return self.inventory.zone_by_code.get(system.cloud.zone)
         return self.inventory.zone_of_department.get(system.department)
@@ -154,8 +191,14 @@ class Resolver:
         return service if isinstance(service, model.PlatformService) else None
 
 
-def management_ports(inventory: model.Inventory) -> frozenset[tuple[model.Protocol, int]]:
+def management_ports(
+    inventory: model.Inventory, network: model.GovNetwork | None = None
+) -> frozenset[tuple[model.Protocol, int]]:
+    """The management ports of ``network`` (default: the extranet's)."""
     management = inventory.network.management
+    if network is model.GovNetwork.INTRANET:
+        intranet = inventory.network.intranet
+        management = intranet.management if intranet is not None else None
     if management is None:
         return frozenset()
     return frozenset((p.protocol, p.port) for p in management.ports)
@@ -175,7 +218,8 @@ def flow_reaches(
     The reference the rendered rulesets are tested against: some flow of the matrix covers both addresses
     on that port, and a management port is opened only by a management flow.
     """
-    reserved = (protocol, port) in management_ports(resolver.inventory)
+    inventory = resolver.inventory
+    reserved = (protocol, port) in management_ports(inventory) | management_ports(inventory, model.GovNetwork.INTRANET)
     for flow in matrix.flows:
         if flow.port != port or flow.protocol is not protocol:
             continue
@@ -361,14 +405,7 @@ class _SetRegistry:
     def __init__(self, resolver: Resolver, prefix: str) -> None:
         self.resolver = resolver
         self.prefix = prefix
-        zones = resolver.inventory.network.zones
-        self.named_groups = {
-            frozenset(Endpoint(EndpointKind.ZONE, z.code) for z in zones): "all_zones",
-            frozenset(Endpoint(EndpointKind.HOSTS, z.code) for z in zones): "all_zones",
-            frozenset(
-                Endpoint(EndpointKind.ZONE, z.code) for z in zones if z.kind is model.ZoneKind.DEDICATED
-            ): "dedicated_zones",
-        }
+        self.named_groups = resolver.named_groups
         self.sets: dict[str, NamedSet] = {}
 
     def declare(self, name: str, elements: tuple[str, ...], comment: str) -> str:
@@ -485,13 +522,22 @@ def build_firewall(
     """One router's firewall. ``systems`` limits the system chains built (default: every system with flows)."""
     resolver = resolver or Resolver(inventory, locations=matrix.locations)
     served = frozenset(a.zone for a in router.addresses)
-    reserved = management_ports(inventory)
+    network = inventory.network_of_host(router)
+    reserved = management_ports(inventory, network)
     refused: list[str] = []
 
     relevant: list[Flow] = []
     for flow in matrix.flows:
         zones = resolver.zones(flow.source) | resolver.zones(flow.destination)
         if zones and not (zones & served):
+            continue
+        ends = {matrix.network_of(flow.source), matrix.network_of(flow.destination)} - {None}
+        if network is not None and ends - {network}:
+            # Defence in depth: the census check refuses what would make such a flow; never render one.
+            refused.append(
+                f"{flow.reason}: {flow.source} to {flow.destination} crosses between the 电子政务内网 and the "
+                f"电子政务外网; router {router.name} is on the {network.value} only"
+            )
             continue
         if (flow.protocol, flow.port) in reserved and flow.source.kind is not EndpointKind.MANAGEMENT:
             refused.append(
@@ -531,8 +577,9 @@ def build_firewall(
     management_rules = _rules(management_flows, main, refused)
     management: list[str] = [r.statement for r in management_rules]
     input_rules: list[str] = []
-    if resolver.management:
-        mgmt = main.declare(MANAGEMENT_SET, AddressSet(resolver.management).elements, "the management network")
+    own_management = resolver.management_of(network)
+    if own_management:
+        mgmt = main.declare(MANAGEMENT_SET, AddressSet(own_management).elements, "the management network")
         if management_ping:
             management.append(
                 f'ip saddr @{mgmt} icmp type echo-request accept comment "the management network may ping hosts"'

@@ -18,6 +18,17 @@ Internet, the management network). Rules, with the stage that opens them:
   S's ``restricted`` port (不予共享 entries) is reachable from its own department only, never from the
   exchange or another department.
 - business stage of S: the gateway reaches S's ports, and so do the departments its plan names as callers.
+
+The 电子政务内网 (intranet) is a second, physically isolated network with its own flows, rendered by its own zone
+routers (never as NetworkPolicies: nothing of it runs on the shared cloud):
+
+- baseline: the intranet's management network reaches its zones on the management ports.
+- network stage of a classified system C (it moves from its 业务专网 onto its intranet zone): C reaches each
+  classified system it declares in ``depends_on``; its department's intranet 专用网络区 reaches it. A
+  classified system has no data or business stage (the exchange and the gateway are the extranet's).
+
+No flow ever joins the two networks: :func:`crossing_flows` finds any, and the census check refuses the
+declarations that would make one (a call between a classified and a non-classified system, a host on both).
 """
 
 from __future__ import annotations
@@ -66,6 +77,8 @@ class Endpoint:
 
 INTERNET = Endpoint(EndpointKind.INTERNET, "internet")
 MANAGEMENT = Endpoint(EndpointKind.MANAGEMENT, "management")
+INTRANET_MANAGEMENT = Endpoint(EndpointKind.MANAGEMENT, "intranet-management")
+"""The intranet's own management network (it never shares one with the extranet)."""
 PLATFORM_SERVICES = ("exchange", "gateway", "ingress")
 
 
@@ -106,6 +119,7 @@ class Location:
 
     zone: str
     department: str | None
+    network: model.GovNetwork = model.GovNetwork.EXTRANET
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +128,26 @@ class FlowMatrix:
 
     flows: tuple[Flow, ...]
     locations: Mapping[Endpoint, Location]
+    zone_networks: Mapping[str, model.GovNetwork] = dataclasses.field(default_factory=dict)
+    """Zone code → its network (both networks' zones)."""
+
+    def network_of(self, endpoint: Endpoint) -> model.GovNetwork | None:
+        """The network an endpoint is on (the Internet counts with the extranet: the intranet never sees it)."""
+        kind = endpoint.kind
+        if kind is EndpointKind.ZONE:
+            return self.zone_networks.get(endpoint.name)
+        if kind is EndpointKind.MANAGEMENT:
+            return model.GovNetwork.INTRANET if endpoint == INTRANET_MANAGEMENT else model.GovNetwork.EXTRANET
+        if kind is EndpointKind.INTERNET:
+            return model.GovNetwork.EXTRANET
+        location = self.locations.get(endpoint)
+        return location.network if location is not None else None
+
+    def on_network(self, network: model.GovNetwork) -> tuple[Flow, ...]:
+        """The flows of one network (both ends on it)."""
+        return tuple(
+            f for f in self.flows if self.network_of(f.source) is network and self.network_of(f.destination) is network
+        )
 
     def covers(self, endpoint: Endpoint, concrete: Endpoint) -> bool:
         """Whether ``endpoint`` (possibly zone-wide) includes the concrete ``concrete`` endpoint."""
@@ -156,9 +190,16 @@ def location_of_system(system: model.System, inventory: model.Inventory, *, move
     """A system sits in its cloud placement's zone once it has moved, and before that in its department's zone.
 
     ``moved``: its plan has reached a stage (what puts it on the cloud); the census's ``cloud`` is only where
-    it is going, so a system that has not started still runs in its department's network.
+    it is going, so a system that has not started still runs in its department's network. A classified system
+    sits in its intranet zone (its ``intranet_zone``, else its department's intranet 专用网络区), never in an
+    extranet zone.
     """
-    if system.cloud is not None and moved and not system.classified:
+    if system.classified:
+        intranet_zone = inventory.intranet_zone_of_system(system)
+        return Location(
+            intranet_zone.code if intranet_zone is not None else "", system.department, model.GovNetwork.INTRANET
+        )
+    if system.cloud is not None and moved:
         return Location(system.cloud.zone, system.department)
     zone = inventory.zone_of_department.get(system.department)
     return Location(zone.code if zone is not None else "", system.department)
@@ -178,11 +219,15 @@ def data_ports(system: model.System, inventory: model.Inventory) -> tuple[model.
 def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> FlowMatrix:
     """Every allowed flow of the inventory given how far each system has got. Deterministic order."""
     flows: list[Flow] = list(_baseline_flows(inventory))
+    flows.extend(_intranet_baseline_flows(inventory))
     for system in inventory.systems:
         system_progress = progress.get(system.code)
-        if system_progress is None or system_progress.reached is None or system.classified:
+        if system_progress is None or system_progress.reached is None:
             continue
-        flows.extend(_system_flows(system, system_progress, inventory))
+        if system.classified:
+            flows.extend(_intranet_system_flows(system, inventory))
+        else:
+            flows.extend(_system_flows(system, system_progress, inventory))
     locations: dict[Endpoint, Location] = {
         system_endpoint(s.code): location_of_system(s, inventory, moved=_has_moved(progress, s.code))
         for s in inventory.systems
@@ -195,7 +240,16 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
     # seconds on a province.
     unique = set(flows)
     ordered = sorted(unique, key=_flow_key)
-    return FlowMatrix(flows=tuple(ordered), locations=locations)
+    return FlowMatrix(flows=tuple(ordered), locations=locations, zone_networks=dict(inventory.network_of_zone))
+
+
+def crossing_flows(matrix: FlowMatrix) -> tuple[Flow, ...]:
+    """Flows whose ends are on different networks (or on none known): physical isolation says there are none."""
+    return tuple(
+        f
+        for f in matrix.flows
+        if matrix.network_of(f.source) is None or matrix.network_of(f.source) is not matrix.network_of(f.destination)
+    )
 
 
 def _has_moved(progress: ProgressMap, code: str) -> bool:
@@ -240,6 +294,48 @@ def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
                 None,
                 "management traffic comes only from the management network",
             )
+
+
+def _intranet_baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
+    intranet = inventory.network.intranet
+    if intranet is None or intranet.management is None:
+        return
+    for zone in intranet.zones:
+        yield from _flows(
+            INTRANET_MANAGEMENT,
+            zone_endpoint(zone.code),
+            intranet.management.ports,
+            None,
+            "intranet management traffic comes only from the intranet's management network",
+        )
+
+
+def _intranet_system_flows(system: model.System, inventory: model.Inventory) -> Iterator[Flow]:
+    """The network stage of a classified system: on the intranet, its declared calls and its department."""
+    me = system_endpoint(system.code)
+    if inventory.intranet_zone_of_system(system) is None:
+        return  # nowhere on the intranet to open anything (the census check reports it)
+    systems = inventory.system_by_code
+    for dependency in system.depends_on:
+        target = systems.get(dependency)
+        if target is None or not target.classified or inventory.intranet_zone_of_system(target) is None:
+            continue  # a call to the extranet never gets a flow (physical isolation; the check refuses it)
+        yield from _flows(
+            me,
+            system_endpoint(target.code),
+            target.ports,
+            Stage.NETWORK,
+            f"{system.code} declares that it calls {target.code} on the intranet",
+        )
+    own_zone = inventory.intranet_zone_of_department.get(system.department)
+    if own_zone is not None:
+        yield from _flows(
+            zone_endpoint(own_zone.code),
+            me,
+            system.ports,
+            Stage.NETWORK,
+            f"department {system.department} uses its classified system on the intranet",
+        )
 
 
 def _system_flows(system: model.System, progress: Progress, inventory: model.Inventory) -> Iterator[Flow]:

@@ -9,7 +9,10 @@ Groups (names are lower case, ``-`` becomes ``_``):
 * ``zone_<code>``: hosts with an address in the zone (a router is in every zone it terminates);
 * ``role_<role>``: ``role_zone_router``, ``role_k8s_control``, ``role_k8s_node``, ``role_service`` (always
   present, possibly empty, so the playbooks' patterns always match a group);
-* ``pool_<node pool>`` and ``mlps_<level>`` for Kubernetes nodes of a dedicated pool.
+* ``pool_<node pool>`` and ``mlps_<level>`` for Kubernetes nodes of a dedicated pool;
+* ``network_extranet`` and ``network_intranet``: the hosts of each government network (always present), so a
+  run can be limited to one (``--limit network_intranet``): the two are physically isolated and never share
+  a host.
 
 Host variables: ``govcloud_role``, ``govcloud_zone``, ``govcloud_addresses`` (zone, address, interface,
 ip), ``govcloud_interfaces``, ``govcloud_node_pool``, ``govcloud_mlps_level``, ``govcloud_systems``,
@@ -86,6 +89,10 @@ def host_vars(host: model.Host) -> dict[str, Any]:
     }
 
 
+NETWORK_GROUPS = {model.GovNetwork.EXTRANET: "network_extranet", model.GovNetwork.INTRANET: "network_intranet"}
+"""The group of each government network's hosts."""
+
+
 def build_ansible_inventory(inventory_dir: Path, plans_dir: Path) -> AnsibleInventory:
     """Read ``inventory_dir`` and ``plans_dir``; every host once, grouped, with its firewall if a router.
 
@@ -98,9 +105,13 @@ def build_ansible_inventory(inventory_dir: Path, plans_dir: Path) -> AnsibleInve
     matrix = flows.compute_flow_matrix(inventory, progress)
     firewalls = firewall.build_firewalls(inventory, matrix)
     groups: dict[str, list[str]] = {group_name("role", role.value): [] for role in model.HostRole}
+    groups.update({name: [] for name in NETWORK_GROUPS.values()})
     hostvars: dict[str, dict[str, Any]] = {}
     for host in sorted(inventory.hosts, key=lambda h: h.name):
         names = {group_name("role", host.role.value)}
+        network = inventory.network_of_host(host)
+        if network is not None:
+            names.add(NETWORK_GROUPS[network])
         names.update(group_name("zone", a.zone) for a in host.addresses)
         names.add(group_name("zone", host.zone))
         if host.node_pool:
@@ -110,6 +121,7 @@ def build_ansible_inventory(inventory_dir: Path, plans_dir: Path) -> AnsibleInve
         for name in names:
             groups.setdefault(name, []).append(host.name)
         variables = host_vars(host)
+        variables["govcloud_network"] = network.value if network is not None else None
         if host.name in firewalls:
             variables["govcloud_firewall"] = firewalls[host.name].to_vars()
         hostvars[host.name] = variables
@@ -127,7 +139,9 @@ def build_ansible_inventory(inventory_dir: Path, plans_dir: Path) -> AnsibleInve
 def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, Any]:
     """What ``system_network_stage.yml`` applies: the system's chain per router, its stage forced to network.
 
-    Raises :class:`InputError` for an unknown system and :class:`RefusedError` for a classified one.
+    A classified system's chains go to the intranet's routers only (its flows are all on the intranet).
+    Raises :class:`InputError` for an unknown system and :class:`RefusedError` for a classified one that has
+    no zone on the intranet.
     """
     loaded = inventory_files.load_inventory(inventory_dir)
     inventory = loaded.inventory
@@ -139,12 +153,15 @@ def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, A
         raise InputError(
             [Problem(str(inventory_dir), None, "system", f"unknown system {system!r}{hint}")], "no such system"
         )
-    if target.classified:
-        raise RefusedError(f"system {system} is classified (涉密): it never opens flows on the extranet")
+    refuse_classified_without_intranet(inventory, target)
     progress = firewall.with_network_stage(plan_progress.load_progress(plans_dir, inventory=inventory), system)
     matrix = flows.compute_flow_matrix(inventory, progress)
     chains = firewall.stage_chains(inventory, matrix, system)
-    zone = inventory.zone_of_department.get(target.department)
+    zone = (
+        inventory.intranet_zone_of_system(target)
+        if target.classified
+        else inventory.zone_of_department.get(target.department)
+    )
     return {
         "system": system,
         "department": target.department,
@@ -152,3 +169,12 @@ def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, A
         "routers": sorted(chains),
         "chains": {router: chain.to_vars() for router, chain in chains.items()},
     }
+
+
+def refuse_classified_without_intranet(inventory: model.Inventory, system: model.System) -> None:
+    """A classified system's network stage runs on the intranet only; without an intranet zone it cannot run."""
+    if system.classified and inventory.intranet_zone_of_system(system) is None:
+        raise RefusedError(
+            f"system {system.code} is classified (涉密): it never opens flows on the extranet, and the census "
+            "gives it no zone on the 电子政务内网"
+        )

@@ -61,6 +61,7 @@ __all__ = [
     "TcpProbe",
     "build_lab",
     "cleanup_prefix",
+    "combined_ansible_inventory",
     "ensure_tools",
     "lab_namespaces",
     "lab_session",
@@ -927,6 +928,29 @@ def build_lab(spec: LabSpec, *, root: Path = DEFAULT_ROOT, ready_timeout: float 
             lab.teardown()
         raise
     return lab
+
+
+def combined_ansible_inventory(labs: Sequence[Lab]) -> dict[str, Any]:
+    """One Ansible inventory reaching the nodes of several labs (each lab's groups, all hosts once).
+
+    Labs stand for networks that are physically apart (the extranet and the intranet): they share no
+    segment, bridge or route, so only this inventory (the control plane, over nsenter) spans them. Node
+    names must be unique across the labs, and so must their ``ansible_host`` addresses.
+    """
+    hosts: dict[str, Any] = {}
+    children: dict[str, Any] = {}
+    for lab in labs:
+        data = lab.ansible_inventory()["all"]
+        clash = sorted(set(hosts) & set(data["hosts"]))
+        if clash:
+            raise LabError(f"nodes {clash} are in more than one lab")
+        hosts.update(data["hosts"])
+        for group, members in data["children"].items():
+            children.setdefault(group, {"hosts": {}})["hosts"].update(members["hosts"])
+    addresses = [v["ansible_host"] for v in hosts.values()]
+    if len(set(addresses)) != len(addresses):
+        raise LabError("two lab nodes share an ansible_host: they would share one connection")
+    return {"all": {"hosts": hosts, "children": children}}
 
 
 @contextlib.contextmanager

@@ -40,6 +40,8 @@ TOP_ATOMS: tuple[str, ...] = (
     "wave_end",
     "wave_reasons",
     "merge_into",
+    "intranet_zone",
+    "leaves",
     "owner",
 )
 """Top-level values govcloud generates (and fingerprints in ``generated:``)."""
@@ -66,6 +68,7 @@ DECOMMISSION_ATOMS: tuple[str, ...] = (
 
 _MIGRATION_ONLY = ("wave", "wave_start", "wave_end", "wave_reasons", "stages")
 _DECOMMISSION_ONLY = ("decommission",)
+_INTRANET_ONLY = ("intranet_zone", "leaves")
 TOP_KEYS: tuple[str, ...] = ("system", *TOP_ATOMS, "stages", "decommission", GENERATED, NOTES)
 STAGE_KEYS: tuple[str, ...] = ("stage", "status", *STAGE_ATOMS, NOTES)
 DECOMMISSION_KEYS: tuple[str, ...] = ("status", *DECOMMISSION_ATOMS, NOTES)
@@ -300,12 +303,19 @@ class _Checker:
             return
         kind = data.get("kind", _kind_of(data))
         migration = kind == plans.PlanKind.MIGRATION.value
+        intranet = kind == plans.PlanKind.INTRANET.value
         if kind in {k.value for k in plans.PlanKind}:
-            elsewhere = (
-                dict.fromkeys(_DECOMMISSION_ONLY, "a migration plan has stages, not a decommission block")
-                if migration
-                else dict.fromkeys(_MIGRATION_ONLY, "a decommission plan has no wave and no stages")
-            )
+            if migration:
+                elsewhere = dict.fromkeys(_DECOMMISSION_ONLY, "a migration plan has stages, not a decommission block")
+            elif intranet:
+                elsewhere = dict.fromkeys(
+                    (*_DECOMMISSION_ONLY, "wave", "wave_start", "wave_end", "wave_reasons"),
+                    "an intranet plan has its network stage only: no wave, no decommission block",
+                )
+            else:
+                elsewhere = dict.fromkeys(_MIGRATION_ONLY, "a decommission plan has no wave and no stages")
+            if not intranet:
+                elsewhere.update(dict.fromkeys(_INTRANET_ONLY, "only a classified system's intranet plan has it"))
             known = [k for k in TOP_KEYS if k not in elsewhere]
             self.keys(data, (), known, what=f"a {kind} plan", elsewhere=elsewhere)
         else:
@@ -340,12 +350,55 @@ class _Checker:
         if NOTES in data:
             self.notes(data[NOTES], (NOTES,))
         if kind not in {k.value for k in plans.PlanKind}:
-            self.problem(("kind",), f"kind {kind!r} is not one of migration, decommission")
+            allowed = ", ".join(k.value for k in plans.PlanKind)
+            self.problem(("kind",), f"kind {kind!r} is not one of {allowed}")
             return
         if migration:
             self.migration(data)
+        elif intranet:
+            self.intranet(data, code)
         else:
             self.decommission(data)
+
+    def intranet(self, data: Mapping[str, Any], code: str) -> None:
+        """A classified system's plan: one network stage onto the intranet, never a cloud stage."""
+        system = self.inventory.system_by_code[code]
+        if not system.classified:
+            self.problem(("kind",), f"{code} is not classified (涉密): only classified systems move onto the intranet")
+        zone = data.get("intranet_zone")
+        if zone is not None and zone not in self.inventory.intranet_zone_by_code:
+            what = "a zone of the 电子政务外网" if zone in self.inventory.zone_by_code else "not an intranet zone"
+            self.problem(("intranet_zone",), f"intranet_zone {zone!r} is {what}")
+        raw_stages = data.get("stages")
+        if not isinstance(raw_stages, list):
+            self.problem(("stages",), "an intranet plan has one stage: network")
+            return
+        for index, raw in enumerate(raw_stages):
+            where: Where = ("stages", index)
+            if not isinstance(raw, dict):
+                self.problem(where, "a stage is a mapping with stage: and status:")
+                continue
+            self.keys(raw, where, STAGE_KEYS, what="a stage")
+            if raw.get("stage") != Stage.NETWORK.value:
+                self.problem(
+                    (*where, "stage"),
+                    f"stage {raw.get('stage')!r}: a classified system has only its network stage (onto the "
+                    "电子政务内网); its data never reach the exchange nor its services the gateway",
+                )
+                continue
+            self.status(raw.get("status", StageStatus.PENDING.value), (*where, "status"))
+            start = self.date(raw["target_start"], (*where, "target_start")) if "target_start" in raw else None
+            end = self.date(raw["target_end"], (*where, "target_end")) if "target_end" in raw else None
+            if start and end and start > end:
+                self.problem((*where, "target_end"), f"network stage ends {end} before it starts {start}")
+            self.gates(raw.get("entry_gates"), (*where, "entry_gates"))
+            self.gates(raw.get("exit_gates"), (*where, "exit_gates"))
+            if "steps" in raw:
+                self.steps(raw["steps"], (*where, "steps"))
+            if "rollback" in raw:
+                self.steps(raw["rollback"], (*where, "rollback"))
+            if NOTES in raw:
+                self.notes(raw[NOTES], (*where, NOTES))
 
     def migration(self, data: Mapping[str, Any]) -> None:
         wave = data.get("wave")

@@ -41,6 +41,8 @@ DEPARTMENTS_STACK = "stacks/departments"
 class PlanKind(enum.StrEnum):
     MIGRATION = "migration"
     DECOMMISSION = "decommission"
+    INTRANET = "intranet"
+    """A classified system's move onto the 电子政务内网: one network stage, nothing on the cloud."""
 
 
 class GateKind(enum.StrEnum):
@@ -60,6 +62,8 @@ class GateKind(enum.StrEnum):
     """The plan of ``system`` names as callers every other department whose systems call it."""
     DEPENDENTS_REPOINTED = "dependents_repointed"
     """No system in the census calls ``system`` or consumes its catalogue entries any more."""
+    DECOMMISSIONED = "decommissioned"
+    """``system``'s decommission is done (it is shut down)."""
 
 
 GATE_FIELDS: Mapping[GateKind, frozenset[str]] = {
@@ -70,6 +74,7 @@ GATE_FIELDS: Mapping[GateKind, frozenset[str]] = {
     GateKind.PLACEMENT_DECLARED: frozenset({"system"}),
     GateKind.CALLERS_DECLARED: frozenset({"system"}),
     GateKind.DEPENDENTS_REPOINTED: frozenset({"system"}),
+    GateKind.DECOMMISSIONED: frozenset({"system"}),
 }
 """The fields each gate kind takes (besides ``gate``); any other field is an error."""
 
@@ -170,6 +175,10 @@ class SystemPlan(_Frozen):
     owner: Owner | None = None
     stages: tuple[StagePlan, ...] = ()
     decommission: DecommissionPlan | None = None
+    intranet_zone: str | None = None
+    """Intranet plans: the 电子政务内网 zone the system moves to."""
+    leaves: str | None = None
+    """Intranet plans: the 业务专网 (code) or carrying network it leaves."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -188,6 +197,8 @@ def build_plans(
                 result.append(builder.migration(system))
             elif system.code in wave_plan.decommissions:
                 result.append(builder.decommission(system))
+            elif system.code in wave_plan.intranet_moves:
+                result.append(builder.intranet(system))
     return tuple(result)
 
 
@@ -413,6 +424,77 @@ class _Builder:
             callers=callers,
         )
 
+    # -- intranet ---------------------------------------------------------------------------------------
+    def intranet(self, system: model.System) -> SystemPlan:
+        """A classified system's plan: its network stage onto the 电子政务内网, and never anything on the cloud."""
+        move = self.wave_plan.intranet_moves[system.code]
+        decision = self._decision(system.code)
+        zone = move.zone or "its department's intranet 专用网络区"
+        private = self.inventory.private_network_by_code.get(move.leaves)
+        if system.carrying_network is model.CarryingNetwork.INTRANET:
+            relocate = Step(
+                do=f"it already runs on the 电子政务内网: record its servers in inventory/hosts.yaml in zone {zone} "
+                "(intranet addresses only) so the intranet routers resolve it"
+            )
+        else:
+            source = (
+                f"业务专网 {private.code} ({private.name})" if private is not None else system.carrying_network.value
+            )
+            relocate = Step(
+                do=f"move its servers from {source} onto intranet zone {zone}: re-address them, record them in "
+                "inventory/hosts.yaml with their intranet addresses, and cut their links to the old network"
+            )
+        calls = ", ".join(system.depends_on) or "no other system"
+        steps = (
+            Step(do="set this stage to in_progress: the flow matrix then opens its intranet flows"),
+            Step(
+                do=f"intranet zone routers: zone {zone} and the intranet's management network are in place",
+                run=f"ansible-playbook {NETWORK_ZONES_PLAYBOOK} --limit network_intranet",
+            ),
+            relocate,
+            Step(
+                do=f"open its declared flows on the intranet routers (it calls {calls}; its department's intranet "
+                "专用网络区 reaches it)",
+                run=f"ansible-playbook {SYSTEM_STAGE_PLAYBOOK} -e system={system.code}",
+            ),
+            Step(
+                do="never onto the shared cloud: no Kubernetes objects, no data or business stage on the 电子政务外网, "
+                "no flow to or from the extranet (physical isolation)"
+            ),
+            Step(
+                do=f"update the census: carrying_network 电子政务内网 for {system.code}"
+                + (f", and take it off 业务专网 {private.code}'s systems" if private is not None else "")
+            ),
+        )
+        rollback = (
+            Step(
+                do="set this stage back to pending and re-apply: its intranet flows are removed; the system keeps "
+                f"running on {system.carrying_network.value} until the move is retried",
+                run=f"ansible-playbook {SYSTEM_STAGE_PLAYBOOK} -e system={system.code}",
+            ),
+        )
+        stage = StagePlan(
+            stage=Stage.NETWORK,
+            target_start=move.start,
+            target_end=move.end,
+            entry_gates=(_gate(GateKind.FLOWS_DECLARED, system.code),),
+            exit_gates=tuple(_gate(GateKind.STAGE_REACHED, p, stage=Stage.NETWORK) for p in move.providers),
+            steps=steps,
+            rollback=rollback,
+        )
+        return SystemPlan(
+            system=system.code,
+            name=system.name,
+            department=system.department,
+            disposition=decision.disposition if decision is not None else model.Disposition.EXEMPT,
+            disposition_reasons=(*move.reasons, *self._disposition_reasons(decision)),
+            kind=PlanKind.INTRANET,
+            owner=_owner(system),
+            stages=(stage,),
+            intranet_zone=move.zone,
+            leaves=move.leaves,
+        )
+
     # -- decommission -----------------------------------------------------------------------------------
     def decommission(self, system: model.System) -> SystemPlan:
         plan = self.wave_plan.decommissions[system.code]
@@ -590,8 +672,9 @@ def evaluate_gate(
             target = inventory.system_by_code.get(target_code)
             if target is None:
                 problems.append(f"{target_code} is not in the census")
-            elif target.classified:
-                problems.append(f"{target_code} is classified")
+            elif target.classified != system.classified:
+                # physical isolation: a classified system's calls stay on the intranet, others' off it
+                problems.append(f"{target_code} is {'not ' if system.classified else ''}classified")
             elif not target.ports:
                 problems.append(f"{target_code} declares no ports")
         if problems:
@@ -601,6 +684,12 @@ def evaluate_gate(
         if system.cloud is None:
             return False, f"{system.code} has no cloud placement (cloud.zone) in the census"
         return True, f"{system.code} is placed in zone {system.cloud.zone}"
+    if kind is GateKind.DECOMMISSIONED:
+        decommissioning = progress.get(gate.system)
+        shutdown = decommissioning.decommission if decommissioning is not None else None
+        if shutdown is None:
+            return False, f"{gate.system} has no decommission plan"
+        return shutdown is StageStatus.DONE, f"{gate.system} decommission: {shutdown.value}"
     index = dependents or Dependents.of_inventory(inventory)
     callers = index.of.get(system.code, ())
     if kind is GateKind.CALLERS_DECLARED:

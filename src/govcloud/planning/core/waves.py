@@ -12,6 +12,9 @@ systems three ways:
   target, or to the system that replaces a retired one), their data is handed to the merge target or
   archived, then they are shut down.
 - **held** (暂缓, 豁免) get neither; they are listed with the assessment's reasons.
+- **classified** (涉密) systems that are held never go to the cloud, but their network stage moves them from
+  their 业务专网 (or LAN) onto the 电子政务内网: each gets an :class:`IntranetMove` in the first wave's network
+  window (after its department's freeze windows), outside the cloud's capacity.
 
 Calls to a system that does not move are re-pointed for the graph: a merged provider's consumers wait for
 the merge target; a held provider stays where it is and is reached through the exchange, so it imposes no
@@ -205,6 +208,23 @@ class HeldBack:
 
 
 @dataclasses.dataclass(frozen=True)
+class IntranetMove:
+    """A classified system's network stage: from its 业务专网 (or LAN) onto its 电子政务内网 zone, never the cloud."""
+
+    system: str
+    department: str
+    zone: str | None
+    """Its intranet zone (None when the census declares none: the check reports it)."""
+    leaves: str
+    """What it leaves: a 业务专网's code, or its carrying network (电子政务内网 when it is already there)."""
+    start: dt.date
+    end: dt.date
+    providers: tuple[str, ...]
+    """Classified systems it calls that move onto the intranet too (its flows wait for them)."""
+    reasons: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class WavePlan:
     """Every system's place in the programme: a wave, a decommission, or held."""
 
@@ -230,6 +250,8 @@ class WavePlan:
     """What the freeze kept from moving, and what the plan without it would have done."""
     frozen_order: tuple[str, ...] = ()
     """Providers placed after a consumer that is frozen in an earlier wave (the order the freeze could not keep)."""
+    intranet_moves: Mapping[str, IntranetMove] = dataclasses.field(default_factory=dict)
+    """Held classified system → its move onto the 电子政务内网."""
 
     def wave(self, number: int) -> Wave:
         return self.waves[number - 1]
@@ -402,6 +424,7 @@ def _plan_waves(
         edges=graph.number_of_edges(),
         freeze=freeze or None,
         frozen_order=tuple(frozen_order),
+        intranet_moves=_plan_intranet_moves(inventory, decisions, settings),
     )
 
 
@@ -1008,6 +1031,44 @@ def _plan_decommissions(
             entries=tuple(e.code for e in inventory.entries_of_system.get(system.code, ())),
             after_wave=after_wave,
             shutdown=shutdown,
+            reasons=tuple(reasons),
+        )
+    return result
+
+
+def _plan_intranet_moves(
+    inventory: model.Inventory, decisions: Mapping[str, Decision], settings: WaveSettings
+) -> dict[str, IntranetMove]:
+    """The network stage of every held classified system: onto the intranet, in the first wave's network days."""
+    start, end = stage_window(settings.start, settings.length_days, Stage.NETWORK)
+    moving = {s.code for s in inventory.systems if s.classified and decisions[s.code].disposition in HELD}
+    result: dict[str, IntranetMove] = {}
+    for system in inventory.systems:
+        if system.code not in moving:
+            continue
+        zone = inventory.intranet_zone_of_system(system)
+        private = inventory.private_network_of_system.get(system.code)
+        leaves = private.code if private is not None else system.carrying_network.value
+        begin, moved = _after_freeze(inventory.department_by_code.get(system.department), start)
+        finish = max(end, begin + (end - start))
+        where = zone.code if zone is not None else "its department's intranet zone (none declared)"
+        if system.carrying_network is model.CarryingNetwork.INTRANET:
+            first = f"classified (涉密): already on the 电子政务内网; its network stage registers it in {where}"
+        else:
+            source = f"业务专网 {private.code} ({private.name})" if private is not None else system.carrying_network
+            first = f"classified (涉密): its network stage moves it from {source} onto the 电子政务内网 ({where})"
+        reasons = [first, "never onto the shared cloud: no Kubernetes objects, no data or business stage"]
+        if moved is not None:
+            reasons.append(f"department {system.department} frozen {moved.start}..{moved.end} ({moved.reason})")
+        providers = tuple(sorted(d for d in system.depends_on if d in moving and d != system.code))
+        result[system.code] = IntranetMove(
+            system=system.code,
+            department=system.department,
+            zone=zone.code if zone is not None else None,
+            leaves=leaves,
+            start=begin,
+            end=finish,
+            providers=providers,
             reasons=tuple(reasons),
         )
     return result

@@ -98,6 +98,8 @@ _TOP_ATOMS = (
     "wave_reasons",
     "merge_into",
     "owner",
+    "intranet_zone",
+    "leaves",
 )
 _STAGE_ATOMS = (
     "label",
@@ -142,6 +144,10 @@ def plan_document(plan: plans.SystemPlan) -> dict[str, Any]:
         )
     if plan.merge_into is not None:
         doc["merge_into"] = plan.merge_into
+    if plan.intranet_zone is not None:
+        doc["intranet_zone"] = plan.intranet_zone
+    if plan.leaves is not None:
+        doc["leaves"] = plan.leaves
     if plan.owner is not None:
         doc["owner"] = _clean(plan.owner.model_dump(mode="python", exclude_none=True))
     if plan.stages:
