@@ -12,6 +12,7 @@ from govcloud.cli import (
     census_commands,
     diff_commands,
     inventory_commands,
+    ledger_commands,
     network_commands,
     plan_commands,
     render_commands,
@@ -31,6 +32,7 @@ render_commands.register(app)
 census_commands.register(app)
 diff_commands.register(app)
 plan_commands.register(app)
+ledger_commands.register(app)
 
 
 def _show_version(value: bool) -> None:
