@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import enum
-import hashlib
 import io
 import json
 import os
@@ -22,10 +21,10 @@ from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import settings_file, yamlio
-from govcloud.errors import RefusedError
+from govcloud.errors import GovcloudError, RefusedError
 from govcloud.network.edges import network_runs
 from govcloud.orchestration.core import transitions
-from govcloud.orchestration.core.entries import Draft, Entry, EntryKind, Evidence
+from govcloud.orchestration.core.entries import Draft, Entry, EntryKind
 from govcloud.orchestration.edges import advance as advancing
 from govcloud.orchestration.edges import people_file, sshsig, store, verification
 from govcloud.planning.core.stages import Stage
@@ -182,21 +181,43 @@ def _apply(*, code: str, inventory: Path, plans_dir: Path, ledger: Path, key: Pa
 
 
 def record_run(
-    *, kind: EntryKind, summary: dict[str, object], system: str | None, ledger: Path, key: Path | None, inventory: Path
+    *,
+    kind: EntryKind,
+    summary: dict[str, object],
+    system: str | None,
+    ledger: Path | None,
+    key: Path | None,
+    inventory: Path,
 ) -> Entry:
-    """Append a run record (``run.network``, ``run.render``, ...) with its summary, signed when a key is given."""
-    settings = _settings(inventory)
-    roster = people_file.load_roster(inventory, required=key is not None)
-    text = json.dumps(summary, ensure_ascii=False, sort_keys=True)
-    draft = Draft(
+    """Append a run record, signed with ``--key`` or ``$GOVCLOUD_SIGNING_KEY`` when one is given."""
+    key = signing_key(key, required=False)
+    return advancing.record_run(
         kind=kind,
-        actor=None,
+        summary=summary,
         system=system,
-        payload={"summary": summary},
-        evidence=(Evidence("summary.json", hashlib.sha256(text.encode()).hexdigest()),),
-        inventory_revision=str(summary.get("inventory_revision") or network_runs.inventory_revision(inventory)),
+        ledger_path=ledger_path(inventory, ledger),
+        key=key,
+        inventory_dir=inventory,
+        roster=people_file.load_roster(inventory, required=key is not None),
+        settings=_settings(inventory).orchestration,
     )
-    return advancing.record(ledger_path=ledger, draft=draft, key=key, roster=roster, settings=settings.orchestration)
+
+
+def record_run_quietly(*, kind: EntryKind, summary: dict[str, object], system: str | None, inventory: Path) -> None:
+    """For ``network apply|check`` and ``render``: record the run; a failure to record is shown, not fatal.
+
+    Recorded once the programme has a ledger (made by ``advance`` or ``ledger adopt``) or when a signing key
+    is set, so that running a playbook in a scratch checkout does not start a ledger of its own.
+    """
+    if not ledger_path(inventory, None).exists() and signing_key(None, required=False) is None:
+        return
+    try:
+        entry = record_run(kind=kind, summary=summary, system=system, ledger=None, key=None, inventory=inventory)
+    except GovcloudError as exc:
+        common.err_console.print(f"[yellow]not recorded in the ledger[/]: {exc}", highlight=False)
+        return
+    signed = f"signed by {entry.actor}" if entry.signature else "unsigned"
+    common.console.print(f"ledger entry {entry.seq} {entry.kind} ({signed})", highlight=False)
 
 
 @common.guarded

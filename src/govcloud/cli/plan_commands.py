@@ -28,7 +28,8 @@ from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import reports, settings_file, yamlio
-from govcloud.errors import InputError
+from govcloud.errors import InputError, Problem
+from govcloud.orchestration.edges import advance as advancing
 from govcloud.planning.core import plans, waves
 from govcloud.planning.edges import plan_files
 
@@ -124,10 +125,13 @@ def plan_command(
     loaded = common.load_inventory(inventory, quiet=output is PlanFormat.JSON)
     if check and not write:
         problems = plan_files.check_plans(plans_dir, loaded.inventory)
+        ledger_problems, ledger_verdict = _ledger_check(inventory, plans_dir)
+        problems += ledger_problems
         if problems:
             raise InputError(problems, "the plan files have problems")
         count = len(list(plans_dir.glob("*.yaml"))) if plans_dir.is_dir() else 0
         _say(output, f"[green]ok[/]: {plans_dir}: {count} plan files match the inventory")
+        _say(output, ledger_verdict)
         _show_unmet(plans_dir, loaded.inventory, output)
         return
     settings = load_settings(inventory)
@@ -144,6 +148,10 @@ def plan_command(
         else:
             show_write_report(report, plans_dir)
     problems = plan_files.check_plans(plans_dir, planned.inventory) if check else []
+    ledger_verdict = ""
+    if check:
+        ledger_problems, ledger_verdict = _ledger_check(inventory, plans_dir)
+        problems += ledger_problems
     if output is PlanFormat.JSON:
         if check:
             payload["check"] = [p.render() for p in problems]
@@ -152,7 +160,14 @@ def plan_command(
         raise InputError(problems, "the plan files have problems")
     if check:
         _say(output, f"[green]ok[/]: {plans_dir}: the plan files match the inventory")
+        _say(output, ledger_verdict)
         _show_unmet(plans_dir, planned.inventory, output)
+
+
+def _ledger_check(inventory: Path, plans_dir: Path) -> tuple[list[Problem], str]:
+    """Plan statuses that disagree with the migration ledger (the truth), and whether they are ledger-backed."""
+    ledger = Path(load_settings(inventory).orchestration.ledger)
+    return advancing.ledger_backed_problems(plans_dir, ledger)
 
 
 def _show_unmet(plans_dir: Path, inventory: model.Inventory, output: PlanFormat) -> None:

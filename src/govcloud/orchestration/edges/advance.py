@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ from govcloud.core import model
 from govcloud.core.settings import OrchestrationSettings
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem, RefusedError
+from govcloud.network.edges import network_runs
 from govcloud.orchestration.core import roster as roster_rules
 from govcloud.orchestration.core import transitions
 from govcloud.orchestration.core.entries import Draft, Entry, EntryKind, Evidence
@@ -518,3 +520,32 @@ def ledger_backed_problems(plans_dir: Path, ledger_path: Path) -> tuple[list[Pro
     if unbacked:
         verdict += f"; {len(unbacked)} started system(s) not in the ledger yet (govcloud ledger adopt)"
     return problems, verdict
+
+
+def record_run(
+    *,
+    kind: EntryKind,
+    summary: Mapping[str, Any],
+    system: str | None,
+    ledger_path: Path,
+    key: Path | None,
+    inventory_dir: Path,
+    roster: roster_rules.Roster,
+    settings: OrchestrationSettings,
+) -> Entry:
+    """Append a run record (``run.network``, ``run.render``, ...) with its summary as evidence.
+
+    Signed when a key is given (its owner must be in the roster); unsigned run evidence is allowed and
+    ``ledger verify`` shows it as such.
+    """
+    text = json.dumps(summary, ensure_ascii=False, sort_keys=True)
+    revision = summary.get("inventory_revision")
+    draft = Draft(
+        kind=kind,
+        actor=None,
+        system=system,
+        payload={"summary": dict(summary)},
+        evidence=(Evidence("summary.json", hashlib.sha256(text.encode()).hexdigest()),),
+        inventory_revision=str(revision) if revision else network_runs.inventory_revision(inventory_dir),
+    )
+    return record(ledger_path=ledger_path, draft=draft, key=key, roster=roster, settings=settings)
