@@ -16,7 +16,6 @@ from govcloud.orchestration.core.entries import BreakKind, Draft, EntryKind
 from govcloud.orchestration.edges import sshsig, store, verification
 from ledger_team import make_key
 
-
 COLUMNS = (
     "time, kind, actor, system, department, stage, payload, evidence, inventory_revision, signer, prev_hash, hash, "
     "signature"
