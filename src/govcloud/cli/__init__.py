@@ -16,6 +16,7 @@ from govcloud.cli import (
     network_commands,
     plan_commands,
     render_commands,
+    status_commands,
 )
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ census_commands.register(app)
 diff_commands.register(app)
 plan_commands.register(app)
 ledger_commands.register(app)
+status_commands.register(app)
 
 
 def _show_version(value: bool) -> None:
