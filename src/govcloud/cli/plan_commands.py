@@ -29,7 +29,9 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import reports, settings_file, yamlio
 from govcloud.errors import InputError, Problem
+from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.edges import advance as advancing
+from govcloud.orchestration.edges import status_cache, store
 from govcloud.planning.core import plans, waves
 from govcloud.planning.edges import plan_files
 
@@ -341,11 +343,25 @@ def _plain(value: Any) -> Any:
 # govcloud report
 
 
-def build_report(planned: Planned, plans_dir: Path, *, today: dt.date | None) -> reports.Report:
+def build_report(
+    planned: Planned, plans_dir: Path, *, today: dt.date | None, ledger: Path | None = None
+) -> reports.Report:
     tracking = plan_files.load_tracking(plans_dir)
-    return reports.compute_report(
-        planned.inventory, planned.dispositions, planned.wave_plan, tracking, today=today or dt.date.today()
-    )
+    day = today or dt.date.today()
+    report = reports.compute_report(planned.inventory, planned.dispositions, planned.wave_plan, tracking, today=day)
+    return dataclasses.replace(report, progress=_progress(plans_dir, ledger, day))
+
+
+def _progress(plans_dir: Path, ledger: Path | None, today: dt.date) -> reports.Progress:
+    """The report's progress section: the ledger's states over the plan files (the plan files alone without one)."""
+    path = ledger if ledger is not None else Path(Settings().orchestration.ledger)
+    states: dict[transitions.StageKey, transitions.StageState] = {}
+    if path.exists():
+        with store.open_ledger(path, create=False) as opened:
+            states = opened.states()
+    rows = status.build_rows(status_cache.read_plan_facts(plans_dir), states, today=today)
+    source = f"from the ledger {path}" if path.exists() else "from the plan files: not yet ledger-backed"
+    return reports.compute_progress(rows, today=today, ledger_backed=path.exists(), source=source)
 
 
 def render_report(report: reports.Report, output: ReportFormat) -> str:
@@ -365,12 +381,17 @@ def report_command(
     output: Annotated[ReportFormat, typer.Option("--format", help="output format")] = ReportFormat.MARKDOWN,
     out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of the terminal")] = None,
     today: TodayOption = None,
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="the migration ledger (default: orchestration.ledger in settings)")
+    ] = None,
 ) -> None:
     """The programme's figures and what the counts hide, city-wide and per department."""
     day = _day(today)
     loaded = common.load_inventory(inventory, quiet=out is None)
-    planned = compute(loaded.inventory, load_settings(inventory), today=day)
-    text = render_report(build_report(planned, plans_dir, today=day), output)
+    settings = load_settings(inventory)
+    planned = compute(loaded.inventory, settings, today=day)
+    ledger_path = ledger if ledger is not None else Path(settings.orchestration.ledger)
+    text = render_report(build_report(planned, plans_dir, today=day, ledger=ledger_path), output)
     if out is None:
         typer.echo(text, nl=False)
         return

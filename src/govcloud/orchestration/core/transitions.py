@@ -111,7 +111,10 @@ def apply(states: dict[StageKey, StageState], entry: Entry) -> list[StageKey]:
         if to is LedgerStatus.PENDING:
             started = None
         finished = entry.time if to is LedgerStatus.DONE else None
-        keep_attempt = current is not None and to is LedgerStatus.BLOCKED
+        # sign-offs and overrides belong to one attempt at the stage: rolling back or reopening starts a new one
+        keep_attempt = (
+            current is not None and to is not LedgerStatus.PENDING and current.status is not LedgerStatus.DONE
+        )
         states[key] = StageState(
             system=entry.system,
             stage=Stage(entry.stage),
@@ -123,7 +126,7 @@ def apply(states: dict[StageKey, StageState], entry: Entry) -> list[StageKey]:
             reason=entry.payload.get("reason"),
             started=started,
             finished=finished,
-            signed_by=current.signed_by if current is not None and to is LedgerStatus.DONE else (),
+            signed_by=current.signed_by if keep_attempt and current is not None else (),
             overrides=current.overrides if keep_attempt and current is not None else (),
             department=entry.department or (current.department if current else None),
         )

@@ -268,3 +268,13 @@ def _plan_of(data: dict[str, Any]) -> status.PlanFacts:
         ),
         callers=tuple(data["callers"]),
     )
+
+
+def read_plan_facts(plans_dir: Path) -> list[status.PlanFacts]:
+    """Plan facts straight from the files, without the cache (for reports, which read everything anyway)."""
+    found = []
+    for path in sorted(plans_dir.glob("*.yaml")) if plans_dir.is_dir() else []:
+        data = _read_plan(path)
+        if data is not None:
+            found.append(_plan_of(data))
+    return found
