@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import os
 import struct
@@ -189,6 +190,13 @@ def sign_ed25519(key: ed25519.Ed25519PrivateKey, message: bytes, namespace: str 
     return armor(blob)
 
 
+@functools.lru_cache(maxsize=4096)
+def _ed25519_public(blob: bytes) -> ed25519.Ed25519PublicKey:
+    """The key of a wire blob, made once per key: a ledger holds many entries by few people."""
+    raw_public, _ = _read_string(blob, _read_string(blob, 0)[1])
+    return ed25519.Ed25519PublicKey.from_public_bytes(raw_public)
+
+
 def verify_ed25519(parsed: ParsedSignature, message: bytes, namespace: str = NAMESPACE) -> bool:
     """Whether an ed25519 SSHSIG signature is valid for ``message`` under its embedded key and ``namespace``."""
     if parsed.namespace != namespace or parsed.signature_type != _ED25519 or parsed.public_key.key_type != _ED25519:
@@ -196,8 +204,7 @@ def verify_ed25519(parsed: ParsedSignature, message: bytes, namespace: str = NAM
     if parsed.hash_algorithm not in {"sha512", "sha256"}:
         return False
     try:
-        raw_public, _ = _read_string(parsed.public_key.blob, _read_string(parsed.public_key.blob, 0)[1])
-        public = ed25519.Ed25519PublicKey.from_public_bytes(raw_public)
+        public = _ed25519_public(parsed.public_key.blob)
         digest = hashlib.sha512(message) if parsed.hash_algorithm == "sha512" else hashlib.sha256(message)
         data = (
             _MAGIC
