@@ -11,6 +11,10 @@ import enum
 import io
 import json
 import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +34,7 @@ from govcloud.orchestration.edges import people_file, sshsig, store, verificatio
 from govcloud.planning.core.stages import Stage
 
 SIGNING_KEY_ENV = "GOVCLOUD_SIGNING_KEY"
+LEDGER_ENV = "GOVCLOUD_LEDGER"
 
 LedgerOption = Annotated[
     Path | None,
@@ -73,9 +78,11 @@ def register(app: typer.Typer) -> None:
 
 
 def ledger_path(inventory: Path, ledger: Path | None) -> Path:
-    """``--ledger``, else the settings' ``orchestration.ledger`` (relative to the working directory)."""
+    """``--ledger``, else ``$GOVCLOUD_LEDGER``, else the settings' ``orchestration.ledger`` (relative to the cwd)."""
     if ledger is not None:
         return ledger
+    if os.environ.get(LEDGER_ENV):
+        return Path(os.environ[LEDGER_ENV])
     return Path(_settings(inventory).orchestration.ledger)
 
 
@@ -178,6 +185,40 @@ def _apply(*, code: str, inventory: Path, plans_dir: Path, ledger: Path, key: Pa
         raise RefusedError(
             "the network stage playbook failed: " + "; ".join(f for r in summary.runs for f in r.failures)
         )
+    # render records its own run.render entry, signed: the key goes to it through the environment
+    env = {**os.environ, SIGNING_KEY_ENV: str(key), LEDGER_ENV: str(ledger)}
+    govcloud = Path(sys.executable).with_name("govcloud")
+    rendered = subprocess.run(
+        [str(govcloud), "render", "--inventory", str(inventory), "--plans", str(plans_dir), "--out", "manifests"],
+        env=env,
+        check=False,
+    )
+    if rendered.returncode != 0:
+        raise RefusedError(f"govcloud render failed (exit {rendered.returncode}); the stage is recorded, run it again")
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        common.console.print(
+            "no pulumi CLI on PATH: apply manifests/ with your GitOps tool or kubectl", highlight=False
+        )
+        return
+    started = time.monotonic()
+    done = subprocess.run([pulumi, "-C", "stacks/departments", "up", "--yes"], check=False)
+    record_run(
+        kind=EntryKind.RUN_PULUMI,
+        summary={
+            "command": "pulumi -C stacks/departments up --yes",
+            "ok": done.returncode == 0,
+            "rc": done.returncode,
+            "duration_s": round(time.monotonic() - started, 3),
+            "inventory_revision": network_runs.inventory_revision(inventory),
+        },
+        system=code,
+        ledger=ledger,
+        key=key,
+        inventory=inventory,
+    )
+    if done.returncode != 0:
+        raise RefusedError(f"pulumi up failed (exit {done.returncode}); recorded in the ledger")
 
 
 def record_run(
