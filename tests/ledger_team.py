@@ -42,7 +42,7 @@ class Programme:
         if command in {"advance", "status"} or (command == "ledger" and argv[1] in {"replay", "adopt"}):
             argv += ["--plans", str(self.plans)]
         argv += ["--inventory", str(self.inventory)]
-        if not (command == "ledger" and argv[1] == "allowed-signers"):
+        if command in {"advance", "status", "report"} or (command == "ledger" and argv[1] != "allowed-signers"):
             argv += ["--ledger", str(self.ledger)]
         if key is not None:
             argv += ["--key", str(self.keys[key])]

@@ -322,3 +322,46 @@ def test_concurrent_advances_on_the_same_stage_one_wins_the_other_is_refused(pro
     assert "already in_progress" in loser
     assert _count(p) == 1
     assert p.cli("ledger", "verify").exit_code == 0
+
+
+def test_check_reports_every_roster_problem_with_its_line(programme: Programme) -> None:
+    people = programme.inventory / "people.yaml"
+    text = people.read_text(encoding="utf-8")
+    text = text.replace("departments: [CGJ, MZJ]", "departments: [CGJ, XXX]").replace("[programme_office]", "[pope]")
+    text = text.replace("id: ops.liu", "id: ops liu")
+    people.write_text(text, encoding="utf-8")
+    result = programme.cli("check")
+    assert result.exit_code == 1
+    lines = {line.split(":", 2)[1] for line in result.output.splitlines() if line.startswith(str(people))}
+    assert len(lines) == 3  # three problems, each at its own line
+    assert "unknown department 'XXX'" in result.output
+    assert "unknown role 'pope'" in result.output
+    assert "must be ASCII" in result.output
+
+
+def test_render_is_recorded_as_run_evidence_once_a_ledger_exists(
+    programme: Programme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from govcloud.cli import app
+
+    def render() -> None:
+        argv = ["render", "--inventory", str(programme.inventory), "--plans", str(programme.plans)]
+        result = CliRunner().invoke(app, [*argv, "--out", str(programme.root / "manifests")])
+        assert result.exit_code == 0, result.output
+
+    render()
+    assert not programme.ledger.exists()  # no ledger yet: a scratch render starts none
+    assert programme.cli("ledger", "adopt", key="po").exit_code == 0
+    render()
+    monkeypatch.setenv("GOVCLOUD_SIGNING_KEY", str(programme.key("ops")))
+    render()
+    with store.open_ledger(programme.ledger) as ledger:
+        runs = ledger.entries(kinds=["run.render"])
+    assert [r.actor for r in runs] == [None, "ops.liu"]
+    assert all(r.inventory_revision for r in runs)
+    assert runs[0].payload["summary"]["objects"] > 0
+    verified = programme.cli("ledger", "verify")
+    assert verified.exit_code == 0, verified.output
+    assert "unsigned run evidence: entries 2" in verified.output
