@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -148,3 +149,26 @@ def test_the_cache_rereads_only_changed_plan_files_and_reloads_a_changed_census(
     again = load()
     assert again.refresh.inventory_reloaded
     assert len(loads) == 2
+
+
+def test_status_command_filters_and_renders_markdown_and_tables(tmp_path: Path) -> None:
+    from ledger_team import make_programme
+
+    p = make_programme(tmp_path)
+    assert p.cli("advance", "CGJ-006", "network", "--to", "in_progress", key="lead").exit_code == 0
+    late = p.cli("status", "--department", "CGJ", "--late", "--today", "2027-12-31", "--format", "json")
+    rows = json.loads(late.output)["rows"]
+    assert rows
+    assert all(r["department"] == "CGJ" and r["days_late"] > 0 for r in rows)
+    on_time = json.loads(p.cli("status", "--late", "--today", "2026-01-01", "--format", "json").output)["rows"]
+    assert on_time == []
+    markdown = p.cli("status", "--wave", "1", "--format", "markdown", "--limit", "5")
+    assert markdown.exit_code == 0
+    assert "## By wave" in markdown.output
+    assert "| wave 1 |" in markdown.output
+    assert "more rows" in markdown.output
+    table = p.cli("status", "--department", "CGJ")
+    assert table.exit_code == 0
+    assert table.output.startswith("18 stage(s) of 657")  # CGJ's 6 systems; the table is cut to the terminal
+    assert "by wave" in table.output
+    assert "by department" not in table.output  # one department asked for: no department roll-up
