@@ -30,7 +30,7 @@ from govcloud.network.edges import network_runs
 from govcloud.orchestration.core import transitions
 from govcloud.orchestration.core.entries import Draft, Entry, EntryKind
 from govcloud.orchestration.edges import advance as advancing
-from govcloud.orchestration.edges import people_file, sshsig, store, verification
+from govcloud.orchestration.edges import people_file, sshsig, status_cache, store, verification
 from govcloud.planning.core.stages import Stage
 
 SIGNING_KEY_ENV = "GOVCLOUD_SIGNING_KEY"
@@ -120,10 +120,16 @@ def advance_command(
 ) -> None:
     """Move one stage: check its gates and your role, write the signed ledger entry, then the plan file."""
     settings = _settings(inventory)
-    loaded = common.load_inventory(inventory)
-    roster = people_file.load_roster(inventory, departments=loaded.inventory.department_by_code.keys())
+    roster = people_file.load_roster(inventory)  # departments are checked by govcloud check
     key_path = signing_key(key, required=True)
     assert key_path is not None
+    path = ledger_path(inventory, ledger)
+    inputs = status_cache.load_status_inputs(
+        inventory_dir=inventory,
+        plans_dir=plans_dir,
+        cache_path=status_cache.cache_path_for(path),
+        on_inventory_load=lambda: common.err_console.print("census changed: reading the inventory once", style="dim"),
+    )
     request = advancing.AdvanceRequest(
         system=code,
         stage=stage,
@@ -134,11 +140,12 @@ def advance_command(
         overrides=tuple(override_gate or ()),
         inventory_dir=inventory,
         plans_dir=plans_dir,
-        ledger_path=ledger_path(inventory, ledger),
+        ledger_path=path,
     )
     outcome = advancing.advance(
         request,
-        inventory=loaded.inventory,
+        facts=inputs.facts,
+        plan_facts=inputs.plans,
         roster=roster,
         settings=settings.orchestration,
         inventory_revision=network_runs.inventory_revision(inventory),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from govcloud.core.settings import OrchestrationSettings
@@ -261,16 +261,14 @@ def gates_for(to: LedgerStatus, stage_plan: plans.StagePlan) -> list[tuple[str, 
 def evaluate_gates(
     gates: Sequence[tuple[str, plans.Gate]],
     *,
-    inventory: Any,
-    tracking: plans.TrackingMap,
+    evaluate: Callable[[plans.Gate], tuple[bool, str]],
     overrides: Iterable[str],
-    dependents: plans.Dependents | None = None,
 ) -> list[GateResult]:
     """Every gate with its result; a failing gate whose kind (or ``where``) was overridden is marked so."""
     overridden = set(overrides)
     results = []
     for where, gate in gates:
-        holds, evidence = plans.evaluate_gate(gate, inventory, tracking, dependents=dependents)
+        holds, evidence = evaluate(gate)
         results.append(
             GateResult(
                 where,

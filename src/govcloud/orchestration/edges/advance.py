@@ -18,15 +18,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from govcloud.core import model
 from govcloud.core.settings import OrchestrationSettings
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem, RefusedError
 from govcloud.network.edges import network_runs
 from govcloud.orchestration.core import roster as roster_rules
-from govcloud.orchestration.core import transitions
+from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.core.entries import Draft, Entry, EntryKind, Evidence
-from govcloud.orchestration.edges import sshsig, store
+from govcloud.orchestration.edges import sshsig, status_cache, store
 from govcloud.planning.core import plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 from govcloud.planning.edges import plan_files, plan_progress
@@ -134,23 +133,26 @@ class Disagreement:
         )
 
 
-def disagreements(plans_dir: Path, states: Mapping[transitions.StageKey, transitions.StageState]) -> list[Disagreement]:
-    """Plan statuses that differ from what the ledger says they must be."""
-    tracking = plan_progress.load_tracking(plans_dir, strict=False)
+def disagreements(
+    plans_dir: Path,
+    states: Mapping[transitions.StageKey, transitions.StageState],
+    *,
+    plan_facts: Sequence[status.PlanFacts] | None = None,
+) -> list[Disagreement]:
+    """Plan statuses that differ from what the ledger says they must be (plan facts read when not given)."""
+    facts = plan_facts if plan_facts is not None else status_cache.read_plan_facts(plans_dir)
+    recorded = {p.system: {s.stage: s.status for s in p.stages} for p in facts}
     found: list[Disagreement] = []
     for (system, _stage), state in sorted(states.items()):
-        recorded = tracking.get(system)
+        in_file = recorded.get(system)
         path = plan_files.plan_path(plans_dir, system)
-        if recorded is None:
+        if in_file is None:
             if path.exists():
                 found.append(Disagreement(system, state.stage, str(path), "unreadable", state.plan_status, state))
             continue
-        if recorded.status(state.stage) is not state.plan_status:
-            found.append(
-                Disagreement(
-                    system, state.stage, str(path), recorded.status(state.stage).value, state.plan_status, state
-                )
-            )
+        now = in_file.get(state.stage, StageStatus.PENDING)
+        if now is not state.plan_status:
+            found.append(Disagreement(system, state.stage, str(path), now.value, state.plan_status, state))
     return found
 
 
@@ -204,15 +206,20 @@ class AdvanceOutcome:
 def advance(
     request: AdvanceRequest,
     *,
-    inventory: model.Inventory,
+    facts: Mapping[str, status.SystemFacts],
+    plan_facts: Sequence[status.PlanFacts],
     roster: roster_rules.Roster,
     settings: OrchestrationSettings,
     inventory_revision: str | None,
     today: dt.date | None = None,
 ) -> AdvanceOutcome:
-    """Check everything, then write the ledger entries, then the plan file; refuse with every problem at once."""
+    """Check everything, then write the ledger entries, then the plan file; refuse with every problem at once.
+
+    ``facts`` and ``plan_facts`` come from the status cache (:mod:`govcloud.orchestration.edges.status_cache`),
+    so a move on a province does not read the whole census; their gate verdicts are the planning core's.
+    """
     today = today or dt.datetime.now(dt.UTC).date()
-    system = inventory.system_by_code.get(request.system)
+    system = facts.get(request.system)
     if system is None:
         raise InputError(
             [Problem(str(request.inventory_dir), None, "CODE", f"unknown system {request.system!r}")], "unknown system"
@@ -221,11 +228,10 @@ def advance(
     signer = KeySigner.of(request.key)
     person = roster_rules.identify(roster, fingerprint=signer.fingerprint)
     evidence = evidence_of(request.evidence)
-    mlps = int(system.mlps_level) if system.mlps_level is not None else 0
     rule = transitions.Request(
         system=system.code,
         department=system.department,
-        mlps_level=mlps,
+        mlps_level=system.mlps_level or 0,
         stage=request.stage,
         to=request.to,
         reason=request.reason,
@@ -243,11 +249,10 @@ def advance(
             roster, actor=None, fingerprint=signer.fingerprint, needs=transitions.needs(rule, settings), on=today
         )
 
-    tracking = plan_progress.load_tracking(request.plans_dir, strict=False)
-    dependents = plans.Dependents.of_inventory(inventory)
+    callers = {p.system: p.callers for p in plan_facts}
     gates = transitions.gates_for(request.to, stage_file.stage_plan)
     with store.open_ledger(request.ledger_path) as ledger:
-        repaired = repair(request.plans_dir, disagreements(request.plans_dir, ledger.states()))
+        repaired = repair(request.plans_dir, disagreements(request.plans_dir, ledger.states(), plan_facts=plan_facts))
         evaluated: list[transitions.GateResult] = []
 
         def decide(states: dict[transitions.StageKey, transitions.StageState]) -> list[store.SignedDraft]:
@@ -255,12 +260,13 @@ def advance(
             key = (system.code, request.stage.value)
             current = states.get(key)
             known_overrides = (*(current.overrides if current is not None else ()), *request.overrides)
-            merged = transitions.overlay_tracking(tracking, states)
+            statuses_now = status.current_statuses(plan_facts, states)
+            context = status.GateContext(facts, statuses_now, callers)
             evaluated = transitions.evaluate_gates(
-                gates, inventory=inventory, tracking=merged, overrides=known_overrides, dependents=dependents
+                gates, evaluate=lambda gate: status.evaluate_gate(gate, context), overrides=known_overrides
             )
+            statuses = statuses_now.get(system.code, {})
             problems = transitions.transition_problems(rule, current)
-            statuses = {s: merged[system.code].status(s) for s in STAGE_ORDER} if system.code in merged else {}
             problems += transitions.order_problems(rule, statuses)
             unknown = [
                 name for name in request.overrides if not any(name in {g.gate.gate.value, g.where} for g in evaluated)
