@@ -58,11 +58,21 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="warm status runs; the best is kept")
     parser.add_argument("--status-target", type=float, default=2.0)
     parser.add_argument("--verify-target", type=float, default=10.0)
+    parser.add_argument(
+        "--inventory", type=Path, help="another inventory (with --plans), e.g. the bundled one, for a quick run"
+    )
+    parser.add_argument("--plans", type=Path, help="its plan files")
     args = parser.parse_args()
     console = Console(highlight=False)
 
-    ensure_inventory(PROVINCE, systems=20_000, seed=7, console=console)
-    ensure_plans(console)
+    global PROVINCE, PLANS
+    if args.inventory is not None and args.plans is not None:
+        PROVINCE, PLANS = args.inventory.resolve(), args.plans.resolve()
+        work = WORK / f"ledger-{hashlib.sha256(str(PLANS).encode()).hexdigest()[:8]}"
+    else:
+        ensure_inventory(PROVINCE, systems=20_000, seed=7, console=console)
+        ensure_plans(console)
+        work = WORK / "ledger"
     departments, systems = plan_systems()
     keys, roster = make_roster(departments)
     console.print(f"{len(systems)} migration plans ({3 * len(systems)} stages), {len(departments)} departments")
@@ -70,7 +80,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
         appended, floor = bench_append(Path(tmp), keys, departments, count=args.appends)
 
-    ledger_path = WORK / "ledger" / "ledger.sqlite"
+    ledger_path = work / "ledger.sqlite"
     build_started = time.perf_counter()
     built = ensure_ledger(ledger_path, systems, keys, count=args.entries, console=console)
     build_s = time.perf_counter() - build_started
@@ -243,7 +253,12 @@ def ensure_ledger(
 ) -> int:
     """A signed province ledger of ``count`` entries, built once (marker beside it) and reused."""
     marker = path.with_name("ledger.json")
-    params = {"entries": count, "plans": (PLANS / ".bench-plans.json").read_text(encoding="utf-8")}
+    plans_marker = PLANS / ".bench-plans.json"
+    params = {
+        "entries": count,
+        "plans": plans_marker.read_text(encoding="utf-8") if plans_marker.exists() else str(PLANS),
+        "systems": len(systems),
+    }
     if path.exists() and marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == params:
         console.print(f"reusing {path}")
         return count
