@@ -13,6 +13,8 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import functools
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -25,12 +27,60 @@ from govcloud.planning.core.stages import Stage, StageStatus
 
 @dataclasses.dataclass(frozen=True)
 class StageFacts:
+    """One stage of a plan file; its gates are kept as JSON text and read when first asked for.
+
+    A status view of a province needs the gates of the rows it shows, not of all 60,000 stages.
+    """
+
     stage: Stage
     status: StageStatus
     target_start: dt.date | None
     target_end: dt.date | None
-    entry_gates: tuple[plans.Gate, ...] = ()
-    exit_gates: tuple[plans.Gate, ...] = ()
+    gates_json: str = '{"entry": [], "exit": []}'
+    """``{"entry": [gate, ...], "exit": [...]}``, each gate as a plan file writes it."""
+
+    @classmethod
+    def with_gates(
+        cls,
+        stage: Stage,
+        status: StageStatus,
+        target_start: dt.date | None,
+        target_end: dt.date | None,
+        entry_gates: Sequence[plans.Gate],
+        exit_gates: Sequence[plans.Gate],
+    ) -> StageFacts:
+        text = json.dumps(
+            {
+                "entry": [g.model_dump(mode="json", exclude_none=True) for g in entry_gates],
+                "exit": [g.model_dump(mode="json", exclude_none=True) for g in exit_gates],
+            },
+            ensure_ascii=False,
+        )
+        return cls(stage, status, target_start, target_end, text)
+
+    @functools.cached_property
+    def _gates(self) -> tuple[tuple[plans.Gate, ...], tuple[plans.Gate, ...]]:
+        data = json.loads(self.gates_json)
+        return tuple(gate_of(g) for g in data["entry"]), tuple(gate_of(g) for g in data["exit"])
+
+    @property
+    def entry_gates(self) -> tuple[plans.Gate, ...]:
+        return self._gates[0]
+
+    @property
+    def exit_gates(self) -> tuple[plans.Gate, ...]:
+        return self._gates[1]
+
+
+def gate_of(data: Mapping[str, Any]) -> plans.Gate:
+    """A gate from the JSON a plan file holds, already validated when the cache was written."""
+    entries = data.get("entries")
+    return plans.Gate.model_construct(
+        gate=plans.GateKind(data["gate"]),
+        system=data["system"],
+        stage=Stage(data["stage"]) if data.get("stage") else None,
+        entries=tuple(entries) if isinstance(entries, list) else entries,
+    )
 
 
 @dataclasses.dataclass(frozen=True)

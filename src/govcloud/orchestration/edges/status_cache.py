@@ -30,7 +30,7 @@ from govcloud.planning.core import plans
 from govcloud.planning.core.stages import Stage, StageStatus
 
 CACHE_NAME = "status-cache.sqlite"
-_VERSION = "1"
+_VERSION = "2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS plan_files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, facts TEXT);
 CREATE TABLE IF NOT EXISTS system_facts (code TEXT PRIMARY KEY, facts TEXT NOT NULL);
@@ -205,8 +205,10 @@ def _read_plan(path: Path) -> dict[str, Any] | None:
                 "status": plan_status.value,
                 "target_start": _date(raw.get("target_start")),
                 "target_end": _date(raw.get("target_end")),
-                "entry_gates": _gates(raw.get("entry_gates")),
-                "exit_gates": _gates(raw.get("exit_gates")),
+                "gates": json.dumps(
+                    {"entry": _gates(raw.get("entry_gates")), "exit": _gates(raw.get("exit_gates"))},
+                    ensure_ascii=False,
+                ),
             }
         )
     return {
@@ -238,16 +240,6 @@ def _gates(value: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _gate_of(data: dict[str, Any]) -> plans.Gate:
-    entries = data.get("entries")
-    return plans.Gate.model_construct(
-        gate=plans.GateKind(data["gate"]),
-        system=data["system"],
-        stage=Stage(data["stage"]) if data.get("stage") else None,
-        entries=tuple(entries) if isinstance(entries, list) else entries,
-    )
-
-
 def _plan_of(data: dict[str, Any]) -> status.PlanFacts:
     return status.PlanFacts(
         system=data["system"],
@@ -261,8 +253,7 @@ def _plan_of(data: dict[str, Any]) -> status.PlanFacts:
                 status=StageStatus(s["status"]),
                 target_start=dt.date.fromisoformat(s["target_start"]) if s["target_start"] else None,
                 target_end=dt.date.fromisoformat(s["target_end"]) if s["target_end"] else None,
-                entry_gates=tuple(_gate_of(g) for g in s["entry_gates"]),
-                exit_gates=tuple(_gate_of(g) for g in s["exit_gates"]),
+                gates_json=s["gates"],
             )
             for s in data["stages"]
         ),
