@@ -43,8 +43,13 @@ def compute_status(
     plans_dir: Path,
     ledger: Path,
     today: dt.date,
-) -> tuple[list[status.StatusRow], status_cache.StatusInputs, bool]:
-    """Every row (without gates), the inputs they came from, and whether a ledger backs them."""
+) -> tuple[
+    list[status.StatusRow],
+    status_cache.StatusInputs,
+    dict[transitions.StageKey, transitions.StageState],
+    bool,
+]:
+    """Every row (without gates), the inputs and ledger states they came from, and whether a ledger backs them."""
     states, backed = _ledger_states(ledger)
     inputs = status_cache.load_status_inputs(
         inventory_dir=inventory,
@@ -57,7 +62,7 @@ def compute_status(
         ),
     )
     rows = status.build_rows(inputs.plans, states, today=today)
-    return rows, inputs, backed
+    return rows, inputs, states, backed
 
 
 @common.guarded
@@ -78,10 +83,9 @@ def status_command(
     """Per system and stage: status, planned and actual dates, owner, who signed, gates, days late; roll-ups."""
     day = today.date() if today is not None else dt.datetime.now(dt.UTC).date()
     path = ledger_commands.ledger_path(inventory, ledger)
-    rows, inputs, backed = compute_status(inventory=inventory, plans_dir=plans_dir, ledger=path, today=day)
+    rows, inputs, states, backed = compute_status(inventory=inventory, plans_dir=plans_dir, ledger=path, today=day)
     chosen = status.select(rows, wave=wave, department=department, late=late, blocked=blocked)
     shown = chosen if output is StatusFormat.JSON else chosen[:limit]
-    states = _ledger_states(path)[0] if backed else {}
     shown = status.with_gates(shown, inputs.plans, inputs.facts, states)
     waves = status.rollups(chosen, by="wave", today=day)
     departments = status.rollups(chosen, by="department", today=day)
