@@ -235,3 +235,45 @@ def test_replay_rebuilds_the_projection(tmp_path: Path) -> None:
         assert ledger.states() == {}
         assert ledger.replay() == before
         assert ledger.states()[("X-001", "network")].status.value == "done"
+
+
+def test_parallel_verification_reports_what_the_serial_one_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    key = make_key(tmp_path, "lead")
+    public = sshsig.read_public_key_of(key)
+    person = roster_rules.Person(
+        "lead",
+        "lead",
+        (roster_rules.RoleGrant(roster_rules.Role.PROGRAMME_OFFICE),),
+        (roster_rules.Key(public.openssh, public.fingerprint),),
+    )
+    roster = roster_rules.Roster((person,))
+    private = sshsig.load_ed25519_private_key(key)
+    assert private is not None
+    drafts = [
+        store.SignedDraft(
+            Draft(kind=EntryKind.GATE_OVERRIDE, actor="lead", system=f"S-{n}", stage="data", payload={"gate": "g"}),
+            public.fingerprint,
+            lambda m: sshsig.sign_ed25519(private, m),
+        )
+        for n in range(40)
+    ]
+    with store.open_ledger(path) as ledger:
+        ledger.append(lambda _s: drafts)
+        ledger.append(lambda _s: [store.SignedDraft(_draft(1))])
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER entries_no_update")
+    (signature,) = db.execute("SELECT signature FROM entries WHERE seq = 7").fetchone()
+    db.execute("UPDATE entries SET signature = ? WHERE seq = 30", (signature,))  # a signature moved to another entry
+    db.commit()
+    db.close()
+    monkeypatch.setattr(verification, "PARALLEL_FROM", 10)
+    with store.open_ledger(path) as ledger:
+        serial = verification.verify_ledger(ledger, roster, OrchestrationSettings(), workers=1)
+        parallel = verification.verify_ledger(ledger, roster, OrchestrationSettings(), workers=2)
+    assert serial == parallel
+    assert serial.chain_break is None
+    assert [p.split(" ")[1] for p in serial.signature_problems] == ["30"]
+    assert serial.unsigned_runs == (41,)

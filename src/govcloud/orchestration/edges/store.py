@@ -170,9 +170,10 @@ class Ledger:
         sql = f"SELECT {_COLUMNS} FROM entries" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seq"  # noqa: S608
         return [_row_to_entry(row) for row in self._db.execute(sql, args)]
 
-    def iter_rows(self) -> Iterator[Sequence[Any]]:
-        """Raw rows in sequence order (for verifying many entries without building them all first)."""
-        yield from self._db.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq")  # noqa: S608
+    def iter_rows(self, *, first: int = 0, stop: int | None = None) -> Iterator[Sequence[Any]]:
+        """Raw rows in sequence order, optionally only ``first <= seq < stop`` (for verifying in parallel)."""
+        sql = f"SELECT {_COLUMNS} FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq"  # noqa: S608
+        yield from self._db.execute(sql, (first, stop if stop is not None else 2**62))
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM entries").fetchone()[0])

@@ -6,8 +6,11 @@ types through ``ssh-keygen -Y verify`` against an allowed-signers file generated
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
+import multiprocessing
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,37 +54,76 @@ class VerifyReport:
         }
 
 
+PARALLEL_FROM = 20_000
+"""From this many entries the signatures are checked by one process per CPU (ed25519 verification is the cost)."""
+
+
 def verify_ledger(
     ledger: store.Ledger,
     roster: roster_rules.Roster,
     settings: OrchestrationSettings,
     *,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> VerifyReport:
-    """Recompute the chain from the first entry, then check every entry's signature and signer's role."""
+    """Recompute the chain from the first entry, then check every entry's signature and signer's role.
+
+    Large ledgers are checked by ``workers`` processes (default: one per CPU), each reading its own range of
+    entries from the file; the chain itself is walked once, in order, here.
+    """
     all_entries = [store._row_to_entry(row) for row in ledger.iter_rows()]
     chain_break = entry_rules.verify_chain(all_entries, last_seq_issued=ledger.last_seq_issued())
+    total = len(all_entries)
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if total >= PARALLEL_FROM and count > 1:
+        bounds = [all_entries[i * total // count].seq for i in range(count)] + [all_entries[-1].seq + 1]
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            futures = [
+                pool.submit(_check_range, str(ledger.path), bounds[i], bounds[i + 1], roster, settings)
+                for i in range(count)
+            ]
+            parts = [f.result() for f in futures]
+    else:
+        parts = [_check_entries(all_entries, roster, settings, progress)]
+    problems = [p for part in parts for p in part[0]]
+    unsigned = [s for part in parts for s in part[1]]
+    if progress is not None:
+        progress(total, total)
+    head = all_entries[-1].hash if all_entries else entry_rules.GENESIS
+    unsigned_other = sum(1 for e in all_entries if e.signature is None and e.kind not in entry_rules.RUN_KINDS)
+    return VerifyReport(
+        total, head, chain_break, tuple(problems), tuple(unsigned), total - len(unsigned) - unsigned_other
+    )
+
+
+def _check_range(
+    path: str, first: int, stop: int, roster: roster_rules.Roster, settings: OrchestrationSettings
+) -> tuple[list[str], list[int]]:
+    """In a worker process: check the entries with ``first <= seq < stop`` of the ledger at ``path``."""
+    with store.open_ledger(Path(path), create=False) as ledger:
+        chosen = [store._row_to_entry(row) for row in ledger.iter_rows(first=first, stop=stop)]
+    return _check_entries(chosen, roster, settings, None)
+
+
+def _check_entries(
+    entries: Sequence[entry_rules.Entry],
+    roster: roster_rules.Roster,
+    settings: OrchestrationSettings,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[str], list[int]]:
     problems: list[str] = []
     unsigned: list[int] = []
     fallback: list[entry_rules.Entry] = []
     by_fingerprint = roster.by_fingerprint
-    total = len(all_entries)
-    for index, entry in enumerate(all_entries):
+    for index, entry in enumerate(entries):
         if progress is not None and index % 10000 == 0:
-            progress(index, total)
+            progress(index, len(entries))
         problem = _check_entry(entry, by_fingerprint, settings, unsigned, fallback)
         if problem is not None:
             problems.append(problem)
     problems += _check_with_ssh_keygen(fallback, roster)
-    if progress is not None:
-        progress(total, total)
-    head = all_entries[-1].hash if all_entries else entry_rules.GENESIS
-    signed = (
-        total
-        - len(unsigned)
-        - sum(1 for e in all_entries if e.signature is None and e.kind not in entry_rules.RUN_KINDS)
-    )
-    return VerifyReport(total, head, chain_break, tuple(problems), tuple(unsigned), signed)
+    return problems, unsigned
 
 
 def _check_entry(
