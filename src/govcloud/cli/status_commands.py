@@ -60,6 +60,7 @@ def compute_status(
             if common.err_console.is_terminal
             else None
         ),
+        with_facts=False,
     )
     rows = status.build_rows(inputs.plans, states, today=today)
     return rows, inputs, states, backed
@@ -72,7 +73,7 @@ def status_command(
     late: Annotated[bool, typer.Option("--late", help="only stages past their target end")] = False,
     blocked: Annotated[bool, typer.Option("--blocked", help="only blocked stages")] = False,
     output: Annotated[StatusFormat, typer.Option("--format", help="table, json or markdown")] = StatusFormat.TABLE,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="rows shown in table and markdown (json: all)")] = 60,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="rows shown in table and markdown (json: all)")] = 40,
     today: Annotated[
         dt.datetime | None, typer.Option("--today", formats=["%Y-%m-%d"], help="count lateness to this day")
     ] = None,
@@ -86,7 +87,8 @@ def status_command(
     rows, inputs, states, backed = compute_status(inventory=inventory, plans_dir=plans_dir, ledger=path, today=day)
     chosen = status.select(rows, wave=wave, department=department, late=late, blocked=blocked)
     shown = chosen if output is StatusFormat.JSON else chosen[:limit]
-    shown = status.with_gates(shown, inputs.plans, inputs.facts, states)
+    facts = status_cache.read_facts(status_cache.cache_path_for(path), status.gate_systems(shown, inputs.plans))
+    shown = status.with_gates(shown, inputs.plans, facts, states)
     waves = status.rollups(chosen, by="wave", today=day)
     departments = status.rollups(chosen, by="department", today=day)
     source = f"ledger {path}" if backed else "plan files only: not yet ledger-backed (govcloud ledger adopt)"
@@ -109,6 +111,8 @@ def status_command(
     console.print(_rollup_table("wave", waves))
     if department is None:
         console.print(_rollup_table("department", departments[:limit]))
+        if len(departments) > limit:
+            console.print(f"… {len(departments) - limit} more departments (--department, or --format json)")
     console.print(_rows_table(shown))
     if len(chosen) > len(shown):
         console.print(f"… {len(chosen) - len(shown)} more rows (--limit, or --format json for all)", highlight=False)

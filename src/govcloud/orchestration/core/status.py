@@ -183,6 +183,14 @@ def evaluate_gate(gate: plans.Gate, context: GateContext) -> Verdict:
     if kind is plans.GateKind.CATALOGUE_PUBLISHED:
         if gate.entries == "all" or gate.entries is None:
             return facts.published_all
+        own = set(facts.entries)
+        if all(c in own for c in gate.entries):  # plan --check holds a gate's entries to its own system
+            not_yet = set(facts.unpublished)
+            unpublished = [c for c in gate.entries if c in not_yet]
+            chosen = len(gate.entries)
+            if unpublished:
+                return False, f"{chosen - len(unpublished)} of {chosen} published; not yet: {_listed(unpublished)}"
+            return True, f"{chosen} of {chosen} entries published"
         unknown = [c for c in gate.entries if context.entry_owner(c) is None]
         if unknown:
             return False, f"not in the catalogue: {_listed(unknown)}"
@@ -330,6 +338,17 @@ def current_statuses(
     for (system, _stage), state in states.items():
         statuses.setdefault(system, {})[state.stage] = state.plan_status
     return statuses
+
+
+def gate_systems(rows: Iterable[StatusRow], plan_facts: Sequence[PlanFacts]) -> set[str]:
+    """The systems whose census facts the gates of these rows read (the rows' own and those their gates name)."""
+    wanted = {r.system for r in rows}
+    found = set(wanted)
+    for plan in plan_facts:
+        if plan.system in wanted:
+            for stage in plan.stages:
+                found.update(g.system for g in (*stage.entry_gates, *stage.exit_gates))
+    return found
 
 
 def with_gates(

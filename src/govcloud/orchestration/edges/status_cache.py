@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +73,13 @@ def load_status_inputs(
     plans_dir: Path,
     cache_path: Path,
     on_inventory_load: Callable[[], None] | None = None,
+    with_facts: bool = True,
 ) -> StatusInputs:
-    """Plan facts and census facts, from the cache where the files did not change, refreshing it."""
+    """Plan facts and census facts, from the cache where the files did not change, refreshing it.
+
+    Without ``with_facts`` the census facts are refreshed but not returned (``facts`` is empty): read the
+    ones the shown rows need with :func:`read_facts`.
+    """
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(cache_path, isolation_level=None, timeout=30.0)
     try:
@@ -87,7 +92,7 @@ def load_status_inputs(
             db.execute("DELETE FROM system_facts")
             db.execute("DELETE FROM meta")
             db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", (_VERSION,))
-        facts, reloaded = _census_facts(db, inventory_dir, on_inventory_load)
+        facts, reloaded = _census_facts(db, inventory_dir, on_inventory_load, with_facts=with_facts)
         plan_facts, read, cached, removed = _plan_facts(db, plans_dir)
         db.execute("COMMIT")
     except BaseException:
@@ -100,11 +105,13 @@ def load_status_inputs(
 
 
 def _census_facts(
-    db: sqlite3.Connection, inventory_dir: Path, on_load: Callable[[], None] | None
+    db: sqlite3.Connection, inventory_dir: Path, on_load: Callable[[], None] | None, *, with_facts: bool
 ) -> tuple[dict[str, status.SystemFacts], bool]:
     fingerprint = inventory_fingerprint(inventory_dir)
     known = db.execute("SELECT value FROM meta WHERE key = 'inventory'").fetchone()
     if known is not None and known[0] == fingerprint:
+        if not with_facts:
+            return {}, False
         return {
             row[0]: _facts_of(json.loads(row[1])) for row in db.execute("SELECT code, facts FROM system_facts")
         }, False
@@ -119,6 +126,21 @@ def _census_facts(
     )
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('inventory', ?)", (fingerprint,))
     return facts, True
+
+
+def read_facts(cache_path: Path, codes: Iterable[str]) -> dict[str, status.SystemFacts]:
+    """The cached census facts of these systems (after :func:`load_status_inputs` refreshed the cache)."""
+    wanted = sorted(set(codes))
+    found: dict[str, status.SystemFacts] = {}
+    db = sqlite3.connect(cache_path, timeout=30.0)
+    try:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            sql = f"SELECT code, facts FROM system_facts WHERE code IN ({','.join('?' * len(chunk))})"  # noqa: S608
+            found.update((row[0], _facts_of(json.loads(row[1]))) for row in db.execute(sql, chunk))
+    finally:
+        db.close()
+    return found
 
 
 def _facts_of(data: dict[str, Any]) -> status.SystemFacts:
@@ -145,7 +167,7 @@ def _plan_facts(db: sqlite3.Connection, plans_dir: Path) -> tuple[list[status.Pl
     updates: list[tuple[str, int, int, str | None]] = []
     read = 0
     if plans_dir.is_dir():
-        with os.scandir(plans_dir) as listing:
+        with os.scandir(plans_dir.resolve()) as listing:  # absolute paths: the same cache from any directory
             entries = list(listing)
     else:
         entries = []
