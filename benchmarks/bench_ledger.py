@@ -114,7 +114,9 @@ def main() -> int:
     table.add_row("govcloud status, cold (no cache: census read once)", f"{cold:.2f} s", "—")
     table.add_row("govcloud status, warm (table)", f"{warm:.2f} s", f"≤ {args.status_target:.1f} s")
     table.add_row(
-        f"govcloud status, warm (--format json, all {3 * len(systems):,} rows)", f"{warm_json:.2f} s", f"≤ {args.status_target:.1f} s"
+        f"govcloud status, warm (--format json, all {3 * len(systems):,} rows)",
+        f"{warm_json:.2f} s",
+        f"≤ {args.status_target:.1f} s",
     )
     table.add_row("govcloud status --wave 3 --late, warm", f"{warm_filtered:.2f} s", f"≤ {args.status_target:.1f} s")
     table.add_row(
