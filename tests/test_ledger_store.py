@@ -277,3 +277,25 @@ def test_parallel_verification_reports_what_the_serial_one_does(
     assert serial.chain_break is None
     assert [p.split(" ")[1] for p in serial.signature_problems] == ["30"]
     assert serial.unsigned_runs == (41,)
+
+
+def test_the_states_a_writer_sees_are_read_lazily_and_complete(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with store.open_ledger(path) as ledger:
+        for system in ("A-001", "B-001"):
+            draft = Draft(
+                kind=EntryKind.STAGE_TRANSITION, actor="a", system=system, stage="data", payload={"to": "in_progress"}
+            )
+            ledger.append(lambda _s, d=draft: [store.SignedDraft(d)])
+        seen: dict[str, object] = {}
+
+        def decide(states: dict[tuple[str, str], object]) -> list[store.SignedDraft]:
+            seen["one"] = states.get(("A-001", "data"))
+            seen["missing"] = ("C-001", "data") in states
+            seen["all"] = sorted(states)
+            return [store.SignedDraft(_draft(1))]
+
+        ledger.append(decide)
+    assert getattr(seen["one"], "status").value == "in_progress"
+    assert seen["missing"] is False
+    assert seen["all"] == [("A-001", "data"), ("B-001", "data")]

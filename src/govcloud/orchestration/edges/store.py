@@ -126,6 +126,76 @@ def _state_of(text: str) -> transitions.StageState:
     return transitions.StageState(**data)
 
 
+class _States(dict[transitions.StageKey, transitions.StageState]):
+    """The projection as a mapping that reads SQLite as it is asked: one key, or everything once iterated.
+
+    A write transaction hands this to the caller's rules: a sign-off or a run record looks at one stage and
+    should not read the 20,000 stages of a province; advance, which evaluates gates over other systems,
+    iterates it and gets them all.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        super().__init__()
+        self._db = db
+        self._complete = False
+        self._absent: set[transitions.StageKey] = set()
+
+    def _all(self) -> None:
+        if self._complete:
+            return
+        for system, stage, text in self._db.execute("SELECT system, stage, state FROM stage_state"):
+            key = (system, stage)
+            if not super().__contains__(key) and key not in self._absent:
+                super().__setitem__(key, _state_of(text))
+        self._complete = True
+
+    def get(self, key: transitions.StageKey, default: Any = None) -> Any:
+        if super().__contains__(key):
+            return super().__getitem__(key)
+        if self._complete or key in self._absent:
+            return default
+        row = self._db.execute("SELECT state FROM stage_state WHERE system = ? AND stage = ?", key).fetchone()
+        if row is None:
+            self._absent.add(key)
+            return default
+        state = _state_of(row[0])
+        super().__setitem__(key, state)
+        return state
+
+    def __getitem__(self, key: transitions.StageKey) -> transitions.StageState:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and self.get(key) is not None
+
+    def __setitem__(self, key: transitions.StageKey, value: transitions.StageState) -> None:
+        self._absent.discard(key)
+        super().__setitem__(key, value)
+
+    def __iter__(self) -> Iterator[transitions.StageKey]:
+        self._all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._all()
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self._all()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
+
+
 class Ledger:
     """One ledger file. Open with :func:`open_ledger`; close with :meth:`close` (or use it as a context manager)."""
 
@@ -239,7 +309,7 @@ class Ledger:
     def _states_in(self, db: sqlite3.Connection) -> dict[transitions.StageKey, transitions.StageState]:
         if self.projected_through() != self.head()[0]:
             return transitions.project(self.entries())  # projection behind (an old writer): trust only the entries
-        return self.states()
+        return _States(db)
 
     def _insert(self, db: sqlite3.Connection, signed: SignedDraft, prev: str) -> Entry:
         draft = signed.draft
