@@ -267,6 +267,7 @@ def test_parallel_verification_reports_what_the_serial_one_does(
     db.execute("DROP TRIGGER entries_no_update")
     (signature,) = db.execute("SELECT signature FROM entries WHERE seq = 7").fetchone()
     db.execute("UPDATE entries SET signature = ? WHERE seq = 30", (signature,))  # a signature moved to another entry
+    db.execute("""UPDATE entries SET payload = '{"gate": "other"}' WHERE seq = 12""")  # and an entry edited
     db.commit()
     db.close()
     monkeypatch.setattr(verification, "PARALLEL_FROM", 10)
@@ -274,7 +275,8 @@ def test_parallel_verification_reports_what_the_serial_one_does(
         serial = verification.verify_ledger(ledger, roster, OrchestrationSettings(), workers=1)
         parallel = verification.verify_ledger(ledger, roster, OrchestrationSettings(), workers=2)
     assert serial == parallel
-    assert serial.chain_break is None
+    assert serial.chain_break is not None
+    assert (serial.chain_break.seq, serial.chain_break.kind) == (12, BreakKind.EDITED)
     assert [p.split(" ")[1] for p in serial.signature_problems] == ["30"]
     assert serial.unsigned_runs == (41,)
 

@@ -245,6 +245,13 @@ class Ledger:
         sql = f"SELECT {_COLUMNS} FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq"  # noqa: S608
         yield from self._db.execute(sql, (first, stop if stop is not None else 2**62))
 
+    def links(self) -> list[tuple[int, str, str]]:
+        """(seq, prev_hash, hash) of every entry in sequence order: the chain without the content."""
+        return [
+            (int(r[0]), str(r[1]), str(r[2]))
+            for r in self._db.execute("SELECT seq, prev_hash, hash FROM entries ORDER BY seq")
+        ]
+
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM entries").fetchone()[0])
 

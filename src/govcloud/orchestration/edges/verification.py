@@ -71,12 +71,12 @@ def verify_ledger(
     Large ledgers are checked by ``workers`` processes (default: one per CPU), each reading its own range of
     entries from the file; the chain itself is walked once, in order, here.
     """
-    all_entries = [store._row_to_entry(row) for row in ledger.iter_rows()]
-    chain_break = entry_rules.verify_chain(all_entries, last_seq_issued=ledger.last_seq_issued())
-    total = len(all_entries)
     count = workers if workers is not None else (os.cpu_count() or 1)
+    total = ledger.count()
     if total >= PARALLEL_FROM and count > 1:
-        bounds = [all_entries[i * total // count].seq for i in range(count)] + [all_entries[-1].seq + 1]
+        # workers read, hash and check their own ranges; here only the links are walked, in order
+        links = ledger.links()
+        bounds = [links[i * total // count][0] for i in range(count)] + [links[-1][0] + 1]
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
             futures = [
@@ -84,26 +84,39 @@ def verify_ledger(
                 for i in range(count)
             ]
             parts = [f.result() for f in futures]
+        edited = {seq for part in parts for seq in part[2]}
+        chain = [entry_rules.Link(seq, prev, digest, seq not in edited) for seq, prev, digest in links]
+        unsigned_other = sum(part[3] for part in parts)
     else:
-        parts = [_check_entries(all_entries, roster, settings, progress)]
+        all_entries = [store._row_to_entry(row) for row in ledger.iter_rows()]
+        chain = [entry_rules.link_of(e) for e in all_entries]
+        problems, unsigned_runs = _check_entries(all_entries, roster, settings, progress)
+        parts = [(problems, unsigned_runs, [], _unsigned_other(all_entries))]
+        unsigned_other = parts[0][3]
+    chain_break = entry_rules.verify_links(chain, last_seq_issued=ledger.last_seq_issued())
     problems = [p for part in parts for p in part[0]]
     unsigned = [s for part in parts for s in part[1]]
     if progress is not None:
         progress(total, total)
-    head = all_entries[-1].hash if all_entries else entry_rules.GENESIS
-    unsigned_other = sum(1 for e in all_entries if e.signature is None and e.kind not in entry_rules.RUN_KINDS)
+    head = chain[-1].hash if chain else entry_rules.GENESIS
     return VerifyReport(
         total, head, chain_break, tuple(problems), tuple(unsigned), total - len(unsigned) - unsigned_other
     )
 
 
+def _unsigned_other(entries: Sequence[entry_rules.Entry]) -> int:
+    return sum(1 for e in entries if e.signature is None and e.kind not in entry_rules.RUN_KINDS)
+
+
 def _check_range(
     path: str, first: int, stop: int, roster: roster_rules.Roster, settings: OrchestrationSettings
-) -> tuple[list[str], list[int]]:
-    """In a worker process: check the entries with ``first <= seq < stop`` of the ledger at ``path``."""
+) -> tuple[list[str], list[int], list[int], int]:
+    """In a worker: check ``first <= seq < stop``: (problems, unsigned runs, edited seqs, other unsigned)."""
     with store.open_ledger(Path(path), create=False) as ledger:
         chosen = [store._row_to_entry(row) for row in ledger.iter_rows(first=first, stop=stop)]
-    return _check_entries(chosen, roster, settings, None)
+    edited = [e.seq for e in chosen if not entry_rules.link_of(e).content_ok]
+    problems, unsigned = _check_entries(chosen, roster, settings, None)
+    return problems, unsigned, edited, _unsigned_other(chosen)
 
 
 def _check_entries(
