@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(nftables iptables iputils-ping netcat-openbsd iproute2 util-linux git)
+SYSTEM_PACKAGES=(nftables iptables iputils-ping netcat-openbsd iproute2 util-linux git openssh-client)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -12,9 +12,11 @@ from govcloud.cli import (
     census_commands,
     diff_commands,
     inventory_commands,
+    ledger_commands,
     network_commands,
     plan_commands,
     render_commands,
+    status_commands,
 )
 
 app = typer.Typer(
@@ -31,6 +33,8 @@ render_commands.register(app)
 census_commands.register(app)
 diff_commands.register(app)
 plan_commands.register(app)
+ledger_commands.register(app)
+status_commands.register(app)
 
 
 def _show_version(value: bool) -> None:

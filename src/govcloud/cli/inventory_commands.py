@@ -10,6 +10,7 @@ import typer
 from govcloud.cli import common
 from govcloud.core import example
 from govcloud.edges import inventory_files
+from govcloud.orchestration.edges import people_file
 
 
 def register(app: typer.Typer) -> None:
@@ -22,12 +23,15 @@ def check(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
     """Load every inventory file and report ALL problems (file:line: field: message); exit 1 if any."""
     loaded = common.load_inventory(inventory)
     inv = loaded.inventory
+    # the roster is optional (hand-kept, see README); when present it is checked like the rest
+    roster = people_file.load_roster(inventory, departments=inv.department_by_code.keys(), required=False)
     common.console.print(
         f"[green]ok[/]: {inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
         f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones"
         + (f" (+{len(inv.intranet_zones)} on the 电子政务内网)" if inv.intranet_zones else "")
         + (f", {len(inv.private_networks)} 业务专网" if inv.private_networks else "")
         + f", {len(inv.hosts)} hosts in {loaded.files} files"
+        + (f"; roster: {len(roster.people)} people" if roster.people else "; no roster (people.yaml)")
     )
 
 

@@ -14,10 +14,11 @@ import rich.table
 import rich.text
 import typer
 
-from govcloud.cli import common
+from govcloud.cli import common, ledger_commands
 from govcloud.edges import inventory_files
 from govcloud.errors import InputError, Problem, ToolError
 from govcloud.network.edges import ansible_inventory, network_runs
+from govcloud.orchestration.core.entries import EntryKind
 from govcloud.planning.edges import plan_progress
 
 
@@ -160,6 +161,9 @@ def _run(
     path = summary or Path(".govcloud") / "runs" / f"network-{command}-{stamp}.json"
     network_runs.write_summary(path, result)
     _print_summary(result, path)
+    ledger_commands.record_run_quietly(
+        kind=EntryKind.RUN_NETWORK, summary=result.to_json(), system=system, inventory=inventory
+    )
     if not result.ok:
         failed = next(r for r in result.runs if not r.ok)
         raise ToolError(f"{failed.playbook} failed ({failed.status}, rc {failed.rc})", returncode=failed.rc)

@@ -33,7 +33,10 @@ from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import reports, settings_file, yamlio
-from govcloud.errors import InputError
+from govcloud.errors import InputError, Problem
+from govcloud.orchestration.core import status, transitions
+from govcloud.orchestration.edges import advance as advancing
+from govcloud.orchestration.edges import status_cache, store
 from govcloud.planning.core import baseline as baselines
 from govcloud.planning.core import consolidation, plans, waves
 from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress
@@ -185,9 +188,12 @@ def plan_command(
         files = plan_progress.read_plan_files(plans_dir)  # parsed once for the check and the advice
         problems = plan_files.check_plans(plans_dir, loaded.inventory, files=files)
         problems += department_plan_files.check_department_plans(plans_dir, loaded.inventory)
+        ledger_problems, ledger_verdict = _ledger_check(inventory, plans_dir)
+        problems += ledger_problems
         if problems:
             raise InputError(problems, "the plan files have problems")
         _say(output, f"[green]ok[/]: {plans_dir}: {len(files)} plan files match the inventory")
+        _say(output, ledger_verdict)
         tracking = plan_progress.tracking_map(files)
         _show_unbaselined(plans_dir, load_settings(inventory), tracking, today=_started_by(today), output=output)
         _show_unmet(plans_dir, loaded.inventory, output, files=files)
@@ -213,8 +219,11 @@ def plan_command(
             show_write_report(report, plans_dir)
             show_department_report(departments, plans_dir)
     problems = plan_files.check_plans(plans_dir, planned.inventory) if check else []
+    ledger_verdict = ""
     if check:
         problems += department_plan_files.check_department_plans(plans_dir, planned.inventory)
+        ledger_problems, ledger_verdict = _ledger_check(inventory, plans_dir)
+        problems += ledger_problems
     if output is PlanFormat.JSON:
         if check:
             payload["check"] = [p.render() for p in problems]
@@ -223,7 +232,14 @@ def plan_command(
         raise InputError(problems, "the plan files have problems")
     if check:
         _say(output, f"[green]ok[/]: {plans_dir}: the plan files match the inventory")
+        _say(output, ledger_verdict)
         _show_unmet(plans_dir, planned.inventory, output)
+
+
+def _ledger_check(inventory: Path, plans_dir: Path) -> tuple[list[Problem], str]:
+    """Plan statuses that disagree with the migration ledger (the truth), and whether they are ledger-backed."""
+    ledger = Path(load_settings(inventory).orchestration.ledger)
+    return advancing.ledger_backed_problems(plans_dir, ledger)
 
 
 def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
@@ -540,20 +556,36 @@ def _plain(value: Any) -> Any:
 # govcloud report
 
 
-def build_report(planned: Planned, plans_dir: Path, *, today: dt.date | None) -> reports.Report:
+def build_report(
+    planned: Planned, plans_dir: Path, *, today: dt.date | None, ledger: Path | None = None
+) -> reports.Report:
     tracking = plan_files.load_tracking(plans_dir)
+    day = today or dt.date.today()
     networks = consolidation.consolidation(
         planned.inventory, planned.wave_plan, tracking, department_plan_files.load_network_statuses(plans_dir)
     )
-    return reports.compute_report(
+    report = reports.compute_report(
         planned.inventory,
         planned.dispositions,
         planned.wave_plan,
         tracking,
-        today=today or dt.date.today(),
+        today=day,
         assessment_counts=count_assessment(planned.assessment),
         networks=networks,
     )
+    return dataclasses.replace(report, progress=_progress(plans_dir, ledger, day))
+
+
+def _progress(plans_dir: Path, ledger: Path | None, today: dt.date) -> reports.Progress:
+    """The report's progress section: the ledger's states over the plan files (the plan files alone without one)."""
+    path = ledger if ledger is not None else Path(Settings().orchestration.ledger)
+    states: dict[transitions.StageKey, transitions.StageState] = {}
+    if path.exists():
+        with store.open_ledger(path, create=False) as opened:
+            states = opened.states()
+    rows = status.build_rows(status_cache.read_plan_facts(plans_dir), states, today=today)
+    source = f"from the ledger {path}" if path.exists() else "from the plan files: not yet ledger-backed"
+    return reports.compute_progress(rows, today=today, ledger_backed=path.exists(), source=source)
 
 
 def render_report(report: reports.Report, output: ReportFormat) -> str:
@@ -573,12 +605,17 @@ def report_command(
     output: Annotated[ReportFormat, typer.Option("--format", help="output format")] = ReportFormat.MARKDOWN,
     out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of the terminal")] = None,
     today: TodayOption = None,
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="the migration ledger (default: orchestration.ledger in settings)")
+    ] = None,
 ) -> None:
     """The programme's figures and what the counts hide, city-wide and per department."""
     day = _day(today)
     loaded = common.load_inventory(inventory, quiet=out is None)
-    planned = compute(loaded.inventory, load_settings(inventory), today=day)
-    text = render_report(build_report(planned, plans_dir, today=day), output)
+    settings = load_settings(inventory)
+    planned = compute(loaded.inventory, settings, today=day)
+    ledger_path = ledger if ledger is not None else Path(settings.orchestration.ledger)
+    text = render_report(build_report(planned, plans_dir, today=day, ledger=ledger_path), output)
     if out is None:
         typer.echo(text, nl=False)
         return

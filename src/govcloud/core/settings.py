@@ -209,6 +209,43 @@ class CensusFormSettings(_Section):
     )
 
 
+OrchestrationRole = Literal["migration_lead", "security_officer", "ops_engineer", "auditor", "programme_office"]
+
+
+class OrchestrationSettings(_Section):
+    """Who may write which entry of the migration ledger, and where the ledger lives.
+
+    ``migration_lead`` is held per department (the system's department must be one of the lead's); the
+    other roles hold for the whole programme. Defaults: a department's lead starts, finishes, blocks and
+    rolls back its stages; business ``done`` of an MLPS level 3 (or higher) system also needs a security
+    officer's ``stage.signoff`` (acceptance and 等保 test); a gate override and adopting existing statuses
+    need the programme office.
+    """
+
+    ledger: str = pydantic.Field(
+        default=".govcloud/ledger.sqlite",
+        description="the ledger's SQLite file, relative to the working directory (--ledger overrides it)",
+    )
+    transition_role: OrchestrationRole = pydantic.Field(
+        default="migration_lead", description="role that moves a stage (in_progress, done, blocked, pending)"
+    )
+    signoff_role: OrchestrationRole = pydantic.Field(
+        default="security_officer", description="role whose stage.signoff business done needs (acceptance, 等保 test)"
+    )
+    signoff_min_mlps_level: Annotated[int, pydantic.Field(ge=1, le=5)] = pydantic.Field(
+        default=3, description="business done of systems at or above this MLPS level needs the sign-off"
+    )
+    override_role: OrchestrationRole = pydantic.Field(
+        default="programme_office", description="role that may override a failing gate"
+    )
+    adopt_role: OrchestrationRole = pydantic.Field(
+        default="programme_office", description="role that records existing plan statuses into a new ledger"
+    )
+    confirm_role: OrchestrationRole = pydantic.Field(
+        default="migration_lead", description="role that confirms a 下线/整合 disposition of its department's system"
+    )
+
+
 class Settings(_Section):
     """Everything in ``inventory/settings.yaml``; every section optional."""
 
@@ -217,6 +254,7 @@ class Settings(_Section):
     cloud: CloudSettings = CloudSettings()
     waves: WaveSettings = WaveSettings()
     census_forms: CensusFormSettings = CensusFormSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
 
 
 DEFAULT_SETTINGS = Settings()

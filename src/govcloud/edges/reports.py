@@ -29,6 +29,7 @@ import jinja2
 from govcloud import collector
 from govcloud.assessment.core.assessment import AssessmentCounts
 from govcloud.core import model
+from govcloud.orchestration.core import status
 from govcloud.planning.core import consolidation, plans, waves
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 
@@ -112,6 +113,45 @@ class Report:
     """Distinct (consumer department, provider department) pairs with a declared flow."""
     assessment: tuple[tuple[str, int, str], ...] = ()
     """The assessment's counts (figure, number, what it counts), the rows ``assess`` and ``run`` print too."""
+    progress: Progress | None = None
+    """Planned against actual from the migration ledger (None: the report was made without it)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """The report's progress section: planned against actual per wave, the late and blocked stages, the burn-up."""
+
+    source: str
+    ledger_backed: bool
+    waves: tuple[status.Rollup, ...]
+    late: tuple[status.StatusRow, ...]
+    blocked: tuple[status.StatusRow, ...]
+    burnup: tuple[status.BurnupPoint, ...]
+    recent: tuple[status.StatusRow, ...] = ()
+    """Stages the ledger moved most recently, latest first."""
+
+
+def compute_progress(
+    rows: Sequence[status.StatusRow], *, today: dt.date, ledger_backed: bool, source: str, limit: int = 200
+) -> Progress:
+    """The progress section from status rows (late ones most overdue first). Pure."""
+    late = sorted((r for r in rows if r.late), key=lambda r: (-r.days_late, r.system, r.stage.order))
+    blocked = [r for r in rows if r.status.value == "blocked"]
+    return Progress(
+        source=source,
+        ledger_backed=ledger_backed,
+        waves=tuple(status.rollups(rows, by="wave", today=today)),
+        late=tuple(late[:limit]),
+        blocked=tuple(blocked[:limit]),
+        burnup=tuple(status.burnup(rows, today=today)),
+        recent=tuple(
+            sorted(
+                (r for r in rows if r.ledger_backed and (r.actual_end or r.actual_start)),
+                key=lambda r: str(r.actual_end or r.actual_start),
+                reverse=True,
+            )[:20]
+        ),
+    )
 
 
 def compute_report(
@@ -314,6 +354,10 @@ def render_html(report: Report) -> str:
         "waves": svg_waves(report.waves, title="Systems per wave over time"),
         "funnel": svg_funnel(report.totals, title="Stage funnel: systems that reached / finished each stage"),
     }
+    if report.progress is not None:
+        charts["burnup"] = svg_burnup(
+            report.progress.burnup, title="Stages done over time: burn-up, planned and actual"
+        )
     return _environment().get_template("report.html.j2").render(r=report, charts=charts, **_helpers(report))
 
 
@@ -530,3 +574,41 @@ def _svg_open(width: int, height: int, title: str) -> str:
         f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-label="{html.escape(title)}">'
     )
+
+
+def svg_burnup(points: Sequence[status.BurnupPoint], *, title: str) -> str:
+    """Cumulative stages done: the plan (dashed) against the ledger (solid), up to today."""
+    width, height, left, bottom, top_pad = 720, 260, 50, 40, 30
+    if not points:
+        return _svg_open(width, 60, title) + _text(0, 30, f"{title}: no dated stages") + "</svg>"
+    plot_w, plot_h = width - left - 90, height - bottom - top_pad
+    peak = max(1, *(p.planned for p in points), *((p.actual or 0) for p in points))
+    first, last = points[0].day, points[-1].day
+    span = max(1, (last - first).days)
+    base_y = top_pad + plot_h
+
+    def xy(day: dt.date, value: int) -> str:
+        return f"{left + plot_w * (day - first).days / span:.1f},{base_y - plot_h * value / peak:.1f}"
+
+    parts = [_svg_open(width, height, title), _text(0, 16, title, extra='font-weight="600"')]
+    parts.append(f'<line x1="{left}" y1="{base_y}" x2="{left + plot_w}" y2="{base_y}" stroke="#999"/>')
+    planned = " ".join(xy(p.day, p.planned) for p in points)
+    actual = " ".join(xy(p.day, p.actual) for p in points if p.actual is not None)
+    parts.append(
+        f'<polyline points="{planned}" fill="none" stroke="#2b7bb9" stroke-width="2" stroke-dasharray="6 4">'
+        "<title>planned: stages whose target end has passed</title></polyline>"
+    )
+    if actual:
+        parts.append(
+            f'<polyline points="{actual}" fill="none" stroke="#c8553d" stroke-width="2.5">'
+            "<title>actual: stages the ledger records done</title></polyline>"
+        )
+    done_now = next((p.actual for p in reversed(points) if p.actual is not None), 0)
+    parts.append(_text(left - 6, top_pad + 10, _num(peak), anchor="end"))
+    parts.append(_text(left + plot_w + 6, top_pad + 10, f"{_num(points[-1].planned)} planned", extra='fill="#2b7bb9"'))
+    parts.append(_text(left + plot_w + 6, top_pad + 28, f"{_num(done_now or 0)} done", extra='fill="#c8553d"'))
+    parts.append(_text(left, base_y + 16, f"{first}"))
+    parts.append(_text(left + plot_w, base_y + 16, f"{last}", anchor="end"))
+    parts.append(_text(left, height - 6, "dashed: planned (target ends); solid: done per the ledger, up to today"))
+    parts.append("</svg>")
+    return "".join(parts)

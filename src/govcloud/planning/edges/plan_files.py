@@ -731,3 +731,38 @@ def unmet_gates(
                             )
                         )
     return found
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Setting a stage's status (govcloud advance and ledger replay)
+
+
+def set_stage_status(path: Path, stage: Stage, status: StageStatus, *, note: str | None = None) -> bool:
+    """Set one stage's ``status`` in a plan file, keeping everything else (round-trip, atomic); True if it changed.
+
+    ``note`` becomes the status line's end-of-line comment (e.g. why the stage is blocked); without it a
+    comment the ledger wrote earlier (starting with ``ledger:``) is removed and any other comment is kept.
+    """
+    text = path.read_text(encoding="utf-8")
+    data = yamlio.load_roundtrip(text)
+    raw_stages = data.get("stages") if isinstance(data, CommentedMap) else None
+    if not isinstance(raw_stages, CommentedSeq):
+        raise ValueError(f"{path}: no stages list")
+    for block in raw_stages:
+        if isinstance(block, CommentedMap) and block.get("stage") == stage.value:
+            break
+    else:
+        raise ValueError(f"{path}: no {stage.value} stage")
+    before = block.get("status")
+    old_comment = block.ca.items.get("status")
+    old_text = old_comment[2].value if old_comment and len(old_comment) > 2 and old_comment[2] is not None else ""
+    ledger_comment = old_text.strip().startswith("# ledger:")
+    if before == status.value and ((note is None and not ledger_comment) or (note is not None and note in old_text)):
+        return False
+    block["status"] = status.value
+    if note is not None or ledger_comment:
+        block.ca.items.pop("status", None)
+    if note is not None:
+        block.yaml_add_eol_comment(f"ledger: {note}", key="status")
+    yamlio.write_atomic(path, yamlio.dump_roundtrip(data))
+    return True

@@ -1,0 +1,1 @@
+"""Stage orchestration: the tamper-evident migration ledger, people and roles, advance and status."""

@@ -1,0 +1,1 @@
+"""I/O of the orchestrator: the SQLite ledger, SSH signatures, the people file, the advance procedure."""
