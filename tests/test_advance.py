@@ -365,3 +365,50 @@ def test_render_is_recorded_as_run_evidence_once_a_ledger_exists(
     verified = programme.cli("ledger", "verify")
     assert verified.exit_code == 0, verified.output
     assert "unsigned run evidence: entries 2" in verified.output
+
+
+def _assessed(p: Programme, system: str) -> dict[str, object]:
+    result = p.cli("assess", "--system", system, "--format", "json")
+    assert result.exit_code == 0, result.output
+    found: dict[str, object] = json.loads(result.output)["systems"][0]
+    return found
+
+
+def test_a_ledger_confirmation_puts_the_proposal_into_effect_in_assess_and_plan(
+    programme: Programme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = programme
+    monkeypatch.setenv("GOVCLOUD_LEDGER", str(p.ledger))  # assess and plan find the ledger as every command does
+    proposed = "CGJ-007"  # the bundled assessment proposes 整合 into CGJ-004; a proposal changes nothing yet
+    before = _assessed(p, proposed)
+    assert before["disposition"] == "迁移"
+    assert before["proposal"] == {
+        "disposition": "整合",
+        "merge_into": "CGJ-004",
+        "status": "proposed",
+        "confirmed_by": None,
+        "confirmed_on": None,
+    }
+    # a confirmation of something else than the proposal (下线) is recorded but never applied
+    stale = p.cli("ledger", "confirm", proposed, "--disposition", "下线", "--reason", "wrong call", key="lead")
+    assert stale.exit_code == 0, stale.output
+    assert _assessed(p, proposed)["disposition"] == "迁移"
+
+    confirmed = p.cli(
+        "ledger", "confirm", proposed, "--disposition", "整合", "--merge-into", "CGJ-004",
+        "--reason", "same function and data as CGJ-004", key="lead",
+    )  # fmt: skip
+    assert confirmed.exit_code == 0, confirmed.output
+    after = _assessed(p, proposed)
+    assert after["disposition"] == "整合"
+    assert after["merge_into"] == "CGJ-004"
+    assert isinstance(after["proposal"], dict)
+    assert after["proposal"]["status"] == "confirmed"
+    assert after["proposal"]["confirmed_by"] == "lead.cgj"
+
+    written = p.cli("plan", "--write", "--plans", str(p.plans))
+    assert written.exit_code == 0, written.output
+    plan = yamlio.read_fast((p.plans / f"{proposed}.yaml").read_text(encoding="utf-8"))
+    assert plan["kind"] == "decommission"
+    assert plan["merge_into"] == "CGJ-004"
+    assert "stages" not in plan

@@ -24,11 +24,12 @@ from govcloud.assessment.core.assessment import (
     ZombieCriterion,
     count_assessment,
 )
-from govcloud.cli import common
+from govcloud.cli import common, ledger_commands
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import settings_file
 from govcloud.errors import InputError, Problem
+from govcloud.orchestration.edges import confirmations
 
 TABLE_ROWS = 40
 """Rows a terminal table shows before it says how many more there are (JSON and Markdown show all)."""
@@ -62,7 +63,13 @@ def assess(
     # A loaded province holds millions of objects; a full collection in the middle costs seconds, and the
     # assessment builds no cycles, so the cyclic collector waits until it is done.
     with collector.paused():
-        result = assess_inventory(loaded.inventory, settings, today=today.date() if today else None)
+        result = assess_inventory(
+            loaded.inventory,
+            settings,
+            today=today.date() if today else None,
+            # a lead's signed confirmation in the ledger puts a 下线/整合 proposal into effect
+            confirmations=confirmations.read_confirmations(ledger_commands.ledger_path(inventory, None)),
+        )
     codes = list(result.systems)
     if system is not None:
         if system not in result.systems:

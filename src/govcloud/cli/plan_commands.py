@@ -29,14 +29,14 @@ import typer
 from govcloud import collector
 from govcloud.assessment.core import assess as assessing
 from govcloud.assessment.core.assessment import Assessment, Confirmation, count_assessment
-from govcloud.cli import common
+from govcloud.cli import common, ledger_commands
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import reports, settings_file, yamlio
 from govcloud.errors import InputError, Problem
 from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.edges import advance as advancing
-from govcloud.orchestration.edges import status_cache, store
+from govcloud.orchestration.edges import confirmations, status_cache, store
 from govcloud.planning.core import baseline as baselines
 from govcloud.planning.core import consolidation, plans, waves
 from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress
@@ -121,6 +121,11 @@ class Planned:
         return plans.build_plans(self.inventory, self.assessment, self.wave_plan, self.settings)
 
 
+def ledger_confirmations(inventory: Path, ledger: Path | None) -> dict[str, Confirmation]:
+    """The leads' confirmations of 下线/整合 proposals recorded in the migration ledger (none without one)."""
+    return confirmations.read_confirmations(ledger_commands.ledger_path(inventory, ledger))
+
+
 def compute(
     inventory: model.Inventory,
     settings: Settings,
@@ -200,7 +205,13 @@ def plan_command(
         return
     settings = load_settings(inventory)
     freeze = frozen_waves(plans_dir, settings, today=_started_by(today))
-    planned = compute(loaded.inventory, settings, today=_day(today), freeze=freeze)
+    planned = compute(
+        loaded.inventory,
+        settings,
+        today=_day(today),
+        freeze=freeze,
+        confirmations=ledger_confirmations(inventory, None),
+    )
     payload: dict[str, Any] = {}
     if output is PlanFormat.JSON:
         payload["plan"] = wave_plan_json(planned.wave_plan)
@@ -613,8 +624,8 @@ def report_command(
     day = _day(today)
     loaded = common.load_inventory(inventory, quiet=out is None)
     settings = load_settings(inventory)
-    planned = compute(loaded.inventory, settings, today=day)
-    ledger_path = ledger if ledger is not None else Path(settings.orchestration.ledger)
+    planned = compute(loaded.inventory, settings, today=day, confirmations=ledger_confirmations(inventory, ledger))
+    ledger_path = ledger_commands.ledger_path(inventory, ledger)
     text = render_report(build_report(planned, plans_dir, today=day, ledger=ledger_path), output)
     if out is None:
         typer.echo(text, nl=False)
@@ -656,7 +667,7 @@ def run_command(
     began = time.perf_counter()
     with common.err_console.status("assessing"):
         settings = load_settings(inventory)
-        assessment = assess(inv, settings, today=day)
+        assessment = assess(inv, settings, today=day, confirmations=ledger_confirmations(inventory, None))
     totals = count_assessment(assessment)
     step(
         "assess",

@@ -14,6 +14,8 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from govcloud.assessment.core import assessment
+from govcloud.core import model
 from govcloud.core.settings import OrchestrationSettings
 from govcloud.orchestration.core import roster as roster_rules
 from govcloud.orchestration.core.entries import Entry, EntryKind
@@ -351,3 +353,26 @@ def needs_of_entry(
     if kind == EntryKind.DISPOSITION_CONFIRM:
         return [roster_rules.Need(role(settings.confirm_role), department, "confirming a disposition")]
     return []
+
+
+def assessment_confirmations(found: Mapping[str, Confirmation]) -> dict[str, assessment.Confirmation]:
+    """The ledger's confirmations as the assessment takes them (system code → confirmation). Pure.
+
+    An entry naming a disposition the census does not know is left out: the assessment would ignore it anyway,
+    and ``ledger verify`` is where a malformed entry is reported.
+    """
+    converted: dict[str, assessment.Confirmation] = {}
+    for code, item in found.items():
+        try:
+            disposition = model.Disposition(item.disposition)
+        except ValueError:
+            continue
+        converted[code] = assessment.Confirmation(
+            disposition=disposition,
+            confirmed_by=item.actor or "unknown",
+            confirmed_on=dt.date.fromisoformat(item.time[:10]),
+            merge_into=item.merge_into,
+            source="ledger",
+            reference=f"ledger entry {item.seq}",
+        )
+    return converted
