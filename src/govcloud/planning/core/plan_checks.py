@@ -40,9 +40,9 @@ TOP_ATOMS: tuple[str, ...] = (
     "wave_end",
     "wave_reasons",
     "merge_into",
+    "owner",
     "intranet_zone",
     "leaves",
-    "owner",
 )
 """Top-level values govcloud generates (and fingerprints in ``generated:``)."""
 STAGE_ATOMS: tuple[str, ...] = (

@@ -74,7 +74,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import Problem
-from govcloud.planning.core import plans
+from govcloud.planning.core import plan_checks, plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 from govcloud.planning.edges import plan_progress
 
@@ -86,33 +86,10 @@ HEADER = (
 )
 GENERATED_COMMENT = "fingerprints of the values govcloud last wrote, to tell your edits from its own: do not edit"
 
-_TOP_ATOMS = (
-    "name",
-    "department",
-    "disposition",
-    "disposition_reasons",
-    "kind",
-    "wave",
-    "wave_start",
-    "wave_end",
-    "wave_reasons",
-    "merge_into",
-    "owner",
-    "intranet_zone",
-    "leaves",
-)
-_STAGE_ATOMS = (
-    "label",
-    "target_start",
-    "target_end",
-    "callers",
-    "entry_gates",
-    "exit_gates",
-    "steps",
-    "cutover",
-    "rollback",
-)
-_DECOMMISSION_ATOMS = ("target_date", "reasons", "dependents", "data", "entry_gates", "steps", "rollback")
+# the generated keys, in the order they are written: one list, shared with the plan check
+_TOP_ATOMS = plan_checks.TOP_ATOMS
+_STAGE_ATOMS = plan_checks.STAGE_ATOMS
+_DECOMMISSION_ATOMS = plan_checks.DECOMMISSION_ATOMS
 _TOP_ORDER = ("system", *_TOP_ATOMS, "stages", "decommission", GENERATED)
 _STAGE_ORDER_KEYS = ("stage", "status", *_STAGE_ATOMS)
 _DECOMMISSION_ORDER = ("status", *_DECOMMISSION_ATOMS)
