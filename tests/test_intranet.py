@@ -20,6 +20,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from conftest import confirm_every_proposal
 from govcloud.audit.core import diff
 from govcloud.cli import app, plan_commands
 from govcloud.cloud.core import desired
@@ -396,6 +397,22 @@ def _set_status(path: Path, stage_index: int, status: str) -> None:
     path.write_text(yamlio.dump_roundtrip(data), encoding="utf-8")
 
 
+def _empty_a_private_network(planned: plan_commands.Planned, plans_dir: Path, code: str) -> None:
+    """Every system of 业务专网 ``code`` has left (network stage done, as a lead records it in its plan), and the
+    department plans are written again, as ``plan --write`` does: the network's decommission is in its plan."""
+    for system in planned.inventory.private_network_by_code[code].systems:
+        _set_status(plans_dir / f"{system}.yaml", 0, "done")
+    department_plan_files.write_department_plans(plans_dir, _department_plans(planned, plans_dir))
+
+
+@pytest.fixture(scope="module")
+def confirmed(bundled: model.Inventory) -> plan_commands.Planned:
+    """The bundled city planned with every 下线/整合 proposal confirmed by a lead: some systems are retired."""
+    settings = plan_commands.load_settings(REPO / "inventory")
+    _, confirmations = confirm_every_proposal(bundled, settings)
+    return plan_commands.compute(bundled, settings, today=None, confirmations=confirmations)
+
+
 def test_a_private_network_gets_its_decommission_when_its_last_system_leaves(
     tmp_path: Path, planned: plan_commands.Planned
 ) -> None:
@@ -418,7 +435,8 @@ def test_a_private_network_gets_its_decommission_when_its_last_system_leaves(
     assert any(str(network.ranges[0]) in s.do for s in empty.decommission.steps)
 
 
-def test_a_retired_member_counts_as_left_through_its_decommission(planned: plan_commands.Planned) -> None:
+def test_a_retired_member_counts_as_left_through_its_decommission(confirmed: plan_commands.Planned) -> None:
+    planned = confirmed
     retiring = {
         p.code: [c for c in p.systems if c in planned.wave_plan.decommissions]
         for p in planned.inventory.private_networks
@@ -443,9 +461,10 @@ def test_department_plans_keep_statuses_comments_and_edits_and_report_conflicts(
     tmp_path: Path, planned: plan_commands.Planned
 ) -> None:
     plans_dir = Path(shutil.copytree(REPO / "migrations_plan", tmp_path / "plans"))
+    _empty_a_private_network(planned, plans_dir, "ZW-GXS-01")
     path = department_plan_files.department_plan_path(plans_dir, "GXS")
     text = path.read_text(encoding="utf-8")
-    assert "decommission:" in text  # its only network lost its last system in the bundled progress
+    assert "decommission:" in text  # its only network lost its last system
     text = text.replace("      status: pending\n", "      status: in_progress  # lines cancelled, CR-7\n", 1)
     text = text.replace("    operator: 中国电信\n", "    operator: 中国电信 临江分公司\n", 1)
     text = text.replace("department: GXS\n", "department: GXS\n# owner: 网络组\n", 1)
@@ -490,14 +509,16 @@ def test_the_report_counts_private_networks_retired_and_still_live(
     tmp_path: Path, planned: plan_commands.Planned
 ) -> None:
     plans_dir = Path(shutil.copytree(REPO / "migrations_plan", tmp_path / "plans"))
+    emptied = plan_commands.build_report(planned, plans_dir, today=dt.date(2027, 2, 1)).totals.private_networks_empty
+    _empty_a_private_network(planned, plans_dir, "ZW-GXS-01")  # GXS's only one
     before = plan_commands.build_report(planned, plans_dir, today=dt.date(2027, 2, 1)).totals
     assert before.private_networks == len(planned.inventory.private_networks)
-    assert (before.private_networks_retired, before.private_networks_empty) == (0, 3)
+    assert (before.private_networks_retired, before.private_networks_empty) == (0, emptied + 1)
     path = department_plan_files.department_plan_path(plans_dir, "GXS")
     path.write_text(path.read_text(encoding="utf-8").replace("      status: pending\n", "      status: done\n", 1))
     after = plan_commands.build_report(planned, plans_dir, today=dt.date(2027, 2, 1))
     totals = after.totals
-    assert (totals.private_networks_retired, totals.private_networks_empty) == (1, 2)
+    assert (totals.private_networks_retired, totals.private_networks_empty) == (1, emptied)
     assert totals.private_networks_live == before.private_networks_live
     gxs = next(f for f in after.departments if f.scope == "GXS")
     assert (gxs.private_networks, gxs.private_networks_retired) == (1, 1)

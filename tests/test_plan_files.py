@@ -22,7 +22,7 @@ D = model.Disposition
 
 
 def _assessment(city: example.ExampleCity) -> Assessment:
-    """Dispositions from what the example city planted: zombies retire, duplicates merge, blocked ones wait."""
+    """Dispositions from what the example city planted: zombies go, duplicates merge, blocked ones wait."""
     planted = city.planted
     decisions: dict[str, Decision] = {}
     for key in ("zombie_detached", "zombie_idle", "zombie_unmaintained", "zombie_small_scope"):
@@ -34,6 +34,15 @@ def _assessment(city: example.ExampleCity) -> Assessment:
     for key in ("not_ready_classified", "not_ready_mlps", "not_ready_platform"):
         for code in planted[key]:
             decisions[code] = Decision(D.DEFER, (key,))
+    # A retire never drops a call: the planner holds (暂缓) a zombie that other systems still call. For those, a
+    # lead names a system to take over the function (整合), so the decommission re-points the dependents and
+    # hands the data over; the checks of decommission plans need such a plan.
+    graph = waves.build_dependency_graph(city.inventory)
+    staying = sorted(s.code for s in city.inventory.systems if s.code not in decisions)
+    for code, decision in sorted(decisions.items()):
+        if decision.disposition is D.RETIRE and graph.pred[code]:
+            target = next(c for c in staying if c not in graph.pred[code])
+            decisions[code] = Decision(D.MERGE, (*decision.reasons, f"called: {target} takes over"), merge_into=target)
     return Assessment(
         {
             s.code: SystemAssessment(s.code, (), (), (), decisions.get(s.code, Decision(D.REHOST, ("cloud-ready",))))
@@ -412,7 +421,8 @@ def _decommission(root: Path) -> Path:
     """A decommission plan that hands its data over and has a dependent to re-point."""
     for path in sorted(root.glob("*.yaml")):
         data = yamlio.read_fast(path.read_text(encoding="utf-8"))
-        if data["kind"] == "decommission" and data["decommission"]["dependents"]:
+        decommission = data.get("decommission") or {}
+        if decommission.get("dependents") and decommission["data"]["action"] == "hand_over":
             return path
     raise AssertionError("no suitable decommission plan")
 
