@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 @cache
 def bundled() -> tuple[model.Inventory, dict[str, Progress]]:
     inventory = inventory_files.load_inventory(REPO / "inventory").inventory
-    return inventory, plan_progress.load_progress(REPO / "migrations_plan")
+    return inventory, plan_progress.load_progress(REPO / "migrations_plan", inventory=inventory)
 
 
 @cache

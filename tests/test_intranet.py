@@ -48,8 +48,8 @@ def bundled() -> model.Inventory:
 
 
 @pytest.fixture(scope="module")
-def bundled_progress() -> dict[str, object]:
-    return dict(plan_progress.load_progress(REPO / "migrations_plan"))
+def bundled_progress(bundled: model.Inventory) -> dict[str, object]:
+    return dict(plan_progress.load_progress(REPO / "migrations_plan", inventory=bundled))
 
 
 # ---------------------------------------------------------------------------------------------------------
