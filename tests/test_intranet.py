@@ -312,6 +312,38 @@ def test_a_router_refuses_to_render_a_flow_across_the_networks(bundled: model.In
         assert not any("a forged flow" in r.comment for c in wall.systems for r in c.rules)
 
 
+def test_the_intranet_management_reaches_the_hosts_of_its_zones_and_never_a_classified_system(
+    bundled: model.Inventory, bundled_progress: dict[str, object]
+) -> None:
+    matrix = _flows_matrix(bundled, bundled_progress)
+    intranet = bundled.network.intranet
+    assert intranet is not None
+    assert intranet.management is not None
+    ports = [p.port for p in intranet.management.ports]
+    assert ports
+    for zone in bundled.intranet_zones:
+        hosts = flows.hosts_endpoint(zone.code)
+        assert matrix.network_of(hosts) is model.GovNetwork.INTRANET
+        assert all(matrix.allows(flows.INTRANET_MANAGEMENT, hosts, port) for port in ports), zone.code
+        assert not any(matrix.allows(flows.MANAGEMENT, hosts, port) for port in ports), zone.code
+    for zone in bundled.network.zones:
+        assert matrix.network_of(flows.hosts_endpoint(zone.code)) is model.GovNetwork.EXTRANET
+        assert not any(matrix.allows(flows.INTRANET_MANAGEMENT, flows.hosts_endpoint(zone.code), p) for p in ports)
+    for system in (s for s in bundled.systems if s.classified):
+        assert not any(matrix.allows(flows.INTRANET_MANAGEMENT, flows.system_endpoint(system.code), p) for p in ports)
+    # as on the extranet: every management flow ends at hosts, and only management starts one to hosts
+    for flow in matrix.flows:
+        assert (flow.source.kind is flows.EndpointKind.MANAGEMENT) == (
+            flow.destination.kind is flows.EndpointKind.HOSTS
+        )
+    # on the wire the intranet's hosts are its zones' ranges, reached from its own management network only
+    resolver = firewall.Resolver(bundled, locations=matrix.locations)
+    inside = str(bundled.intranet_zone_by_code["NW-DZ-GAJ"].ranges[0].network_address + 7)
+    own, other = (str(m.ranges[0].network_address + 5) for m in (intranet.management, bundled.network.management))
+    assert firewall.flow_reaches(matrix, resolver, source=own, destination=inside, port=ports[0])
+    assert not firewall.flow_reaches(matrix, resolver, source=other, destination=inside, port=ports[0])
+
+
 def test_the_ansible_inventory_groups_hosts_by_network(tmp_path: Path) -> None:
     data = ansible_inventory.build_ansible_inventory(REPO / "inventory", REPO / "migrations_plan")
     assert data.groups["network_intranet"] == ("fw-nw-01",)
