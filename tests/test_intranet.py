@@ -344,6 +344,18 @@ def test_the_intranet_management_reaches_the_hosts_of_its_zones_and_never_a_clas
     assert not firewall.flow_reaches(matrix, resolver, source=other, destination=inside, port=ports[0])
 
 
+def test_a_classified_system_without_hosts_is_its_intranet_zone_on_the_wire(
+    bundled: model.Inventory, bundled_progress: dict[str, object]
+) -> None:
+    matrix = _flows_matrix(bundled, bundled_progress)
+    resolver = firewall.Resolver(bundled, locations=matrix.locations)
+    assert not any(CLASSIFIED in h.systems for h in bundled.hosts)
+    zone = bundled.intranet_zone_by_code["NW-DZ-GAJ"]
+    assert matrix.locations[flows.system_endpoint(CLASSIFIED)].zone == zone.code
+    assert resolver.addresses(flows.system_endpoint(CLASSIFIED)).networks == firewall.collapse(zone.ranges)
+    assert resolver.zones(flows.system_endpoint(CLASSIFIED)) == {zone.code}
+
+
 def test_the_ansible_inventory_groups_hosts_by_network(tmp_path: Path) -> None:
     data = ansible_inventory.build_ansible_inventory(REPO / "inventory", REPO / "migrations_plan")
     assert data.groups["network_intranet"] == ("fw-nw-01",)

@@ -176,7 +176,8 @@ class Resolver:
         if self.locations is not None:
             location = self.locations.get(Endpoint(EndpointKind.SYSTEM, code))
             if location is not None:
-                return self.inventory.zone_by_code.get(location.zone)
+                # either network's zone: a classified system's location is its intranet zone
+                return self.inventory.any_zone(location.zone)
         system = self.inventory.system_by_code.get(code)
         if system is None:
             return None
