@@ -356,6 +356,24 @@ def test_a_classified_system_without_hosts_is_its_intranet_zone_on_the_wire(
     assert resolver.zones(flows.system_endpoint(CLASSIFIED)) == {zone.code}
 
 
+def test_the_intranet_router_guards_each_zone_it_terminates_against_spoofing(
+    bundled: model.Inventory, bundled_progress: dict[str, object]
+) -> None:
+    matrix = _flows_matrix(bundled, bundled_progress)
+    walls = firewall.build_firewalls(bundled, matrix)
+    router = next(h for h in bundled.hosts if h.name == "fw-nw-01")
+    wall = walls[router.name]
+    assert {i.zone for i in wall.interfaces} == {a.zone for a in router.addresses}
+    sets = {s.name: s.elements for s in wall.sets}
+    for address in router.addresses:
+        assert address.interface is not None
+        interface = next(i for i in wall.interfaces if i.zone == address.zone)
+        assert interface.interface == address.interface
+        assert sets[interface.set_name] == tuple(str(r) for r in bundled.intranet_zone_by_code[address.zone].ranges)
+        assert any(f'iifname "{address.interface}" ip saddr != @{interface.set_name} drop' in a for a in wall.antispoof)
+    assert len(wall.antispoof) == len(router.addresses)
+
+
 def test_the_ansible_inventory_groups_hosts_by_network(tmp_path: Path) -> None:
     data = ansible_inventory.build_ansible_inventory(REPO / "inventory", REPO / "migrations_plan")
     assert data.groups["network_intranet"] == ("fw-nw-01",)

@@ -551,7 +551,7 @@ def build_firewall(
     main = _SetRegistry(resolver, "")
     interfaces: list[RouterInterface] = []
     for address in sorted(router.addresses, key=lambda a: (a.zone, str(a.address))):
-        zone = inventory.zone_by_code.get(address.zone)
+        zone = inventory.any_zone(address.zone)  # an intranet router terminates intranet zones
         if zone is None:
             continue
         endpoint = Endpoint(EndpointKind.ZONE, zone.code)
