@@ -49,8 +49,8 @@ def bundled() -> model.Inventory:
 
 
 @pytest.fixture(scope="module")
-def bundled_progress() -> dict[str, object]:
-    return dict(plan_progress.load_progress(REPO / "migrations_plan"))
+def bundled_progress(bundled: model.Inventory) -> dict[str, object]:
+    return dict(plan_progress.load_progress(REPO / "migrations_plan", inventory=bundled))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -311,6 +311,68 @@ def test_a_router_refuses_to_render_a_flow_across_the_networks(bundled: model.In
         assert any("a forged flow" in r and "crosses between" in r for r in wall.refused), name
         assert not any("a forged flow" in r.comment for r in wall.baseline)
         assert not any("a forged flow" in r.comment for c in wall.systems for r in c.rules)
+
+
+def test_the_intranet_management_reaches_the_hosts_of_its_zones_and_never_a_classified_system(
+    bundled: model.Inventory, bundled_progress: dict[str, object]
+) -> None:
+    matrix = _flows_matrix(bundled, bundled_progress)
+    intranet = bundled.network.intranet
+    assert intranet is not None
+    assert intranet.management is not None
+    ports = [p.port for p in intranet.management.ports]
+    assert ports
+    for zone in bundled.intranet_zones:
+        hosts = flows.hosts_endpoint(zone.code)
+        assert matrix.network_of(hosts) is model.GovNetwork.INTRANET
+        assert all(matrix.allows(flows.INTRANET_MANAGEMENT, hosts, port) for port in ports), zone.code
+        assert not any(matrix.allows(flows.MANAGEMENT, hosts, port) for port in ports), zone.code
+    for zone in bundled.network.zones:
+        assert matrix.network_of(flows.hosts_endpoint(zone.code)) is model.GovNetwork.EXTRANET
+        assert not any(matrix.allows(flows.INTRANET_MANAGEMENT, flows.hosts_endpoint(zone.code), p) for p in ports)
+    for system in (s for s in bundled.systems if s.classified):
+        assert not any(matrix.allows(flows.INTRANET_MANAGEMENT, flows.system_endpoint(system.code), p) for p in ports)
+    # as on the extranet: every management flow ends at hosts, and only management starts one to hosts
+    for flow in matrix.flows:
+        assert (flow.source.kind is flows.EndpointKind.MANAGEMENT) == (
+            flow.destination.kind is flows.EndpointKind.HOSTS
+        )
+    # on the wire the intranet's hosts are its zones' ranges, reached from its own management network only
+    resolver = firewall.Resolver(bundled, locations=matrix.locations)
+    inside = str(bundled.intranet_zone_by_code["NW-DZ-GAJ"].ranges[0].network_address + 7)
+    own, other = (str(m.ranges[0].network_address + 5) for m in (intranet.management, bundled.network.management))
+    assert firewall.flow_reaches(matrix, resolver, source=own, destination=inside, port=ports[0])
+    assert not firewall.flow_reaches(matrix, resolver, source=other, destination=inside, port=ports[0])
+
+
+def test_a_classified_system_without_hosts_is_its_intranet_zone_on_the_wire(
+    bundled: model.Inventory, bundled_progress: dict[str, object]
+) -> None:
+    matrix = _flows_matrix(bundled, bundled_progress)
+    resolver = firewall.Resolver(bundled, locations=matrix.locations)
+    assert not any(CLASSIFIED in h.systems for h in bundled.hosts)
+    zone = bundled.intranet_zone_by_code["NW-DZ-GAJ"]
+    assert matrix.locations[flows.system_endpoint(CLASSIFIED)].zone == zone.code
+    assert resolver.addresses(flows.system_endpoint(CLASSIFIED)).networks == firewall.collapse(zone.ranges)
+    assert resolver.zones(flows.system_endpoint(CLASSIFIED)) == {zone.code}
+
+
+def test_the_intranet_router_guards_each_zone_it_terminates_against_spoofing(
+    bundled: model.Inventory, bundled_progress: dict[str, object]
+) -> None:
+    matrix = _flows_matrix(bundled, bundled_progress)
+    walls = firewall.build_firewalls(bundled, matrix)
+    router = next(h for h in bundled.hosts if h.name == "fw-nw-01")
+    wall = walls[router.name]
+    assert {i.zone for i in wall.interfaces} == {a.zone for a in router.addresses}
+    sets = {s.name: s.elements for s in wall.sets}
+    for address in router.addresses:
+        assert address.interface is not None
+        interface = next(i for i in wall.interfaces if i.zone == address.zone)
+        assert interface.interface == address.interface
+        assert sets[interface.set_name] == tuple(str(r) for r in bundled.intranet_zone_by_code[address.zone].ranges)
+        assert any(f'iifname "{address.interface}" ip saddr != @{interface.set_name} drop' in a for a in wall.antispoof)
+    assert len(wall.antispoof) == len(router.addresses)
 
 
 def test_the_ansible_inventory_groups_hosts_by_network(tmp_path: Path) -> None:

@@ -176,7 +176,8 @@ class Resolver:
         if self.locations is not None:
             location = self.locations.get(Endpoint(EndpointKind.SYSTEM, code))
             if location is not None:
-                return self.inventory.zone_by_code.get(location.zone)
+                # either network's zone: a classified system's location is its intranet zone
+                return self.inventory.any_zone(location.zone)
         system = self.inventory.system_by_code.get(code)
         if system is None:
             return None
@@ -550,7 +551,7 @@ def build_firewall(
     main = _SetRegistry(resolver, "")
     interfaces: list[RouterInterface] = []
     for address in sorted(router.addresses, key=lambda a: (a.zone, str(a.address))):
-        zone = inventory.zone_by_code.get(address.zone)
+        zone = inventory.any_zone(address.zone)  # an intranet router terminates intranet zones
         if zone is None:
             continue
         endpoint = Endpoint(EndpointKind.ZONE, zone.code)

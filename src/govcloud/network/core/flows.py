@@ -22,7 +22,8 @@ Internet, the management network). Rules, with the stage that opens them:
 The 电子政务内网 (intranet) is a second, physically isolated network with its own flows, rendered by its own zone
 routers (never as NetworkPolicies: nothing of it runs on the shared cloud):
 
-- baseline: the intranet's management network reaches its zones on the management ports.
+- baseline: the intranet's management network reaches the hosts of its zones (:data:`EndpointKind.HOSTS`,
+  as on the extranet: never a classified system's service) on the management ports.
 - network stage of a classified system C (it moves from its 业务专网 onto its intranet zone): C reaches each
   classified system it declares in ``depends_on``; its department's intranet 专用网络区 reaches it. A
   classified system has no data or business stage (the exchange and the gateway are the extranet's).
@@ -134,7 +135,7 @@ class FlowMatrix:
     def network_of(self, endpoint: Endpoint) -> model.GovNetwork | None:
         """The network an endpoint is on (the Internet counts with the extranet: the intranet never sees it)."""
         kind = endpoint.kind
-        if kind is EndpointKind.ZONE:
+        if kind in (EndpointKind.ZONE, EndpointKind.HOSTS):
             return self.zone_networks.get(endpoint.name)
         if kind is EndpointKind.MANAGEMENT:
             return model.GovNetwork.INTRANET if endpoint == INTRANET_MANAGEMENT else model.GovNetwork.EXTRANET
@@ -303,7 +304,7 @@ def _intranet_baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
     for zone in intranet.zones:
         yield from _flows(
             INTRANET_MANAGEMENT,
-            zone_endpoint(zone.code),
+            hosts_endpoint(zone.code),
             intranet.management.ports,
             None,
             "intranet management traffic comes only from the intranet's management network",
