@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from govcloud.assessment.core.assessment import Assessment, Decision, DuplicateFinding, SystemAssessment
+from govcloud.assessment.core.assessment import Assessment, Decision, DuplicateFinding, Proposal, SystemAssessment
 from govcloud.core import model
 from govcloud.core.settings import Settings, WaveSettings
 from govcloud.planning.core import plans, waves
@@ -364,6 +364,35 @@ def test_retired_system_with_a_duplicate_repoints_dependents_to_it() -> None:
     assert result.decommissions["MZJ-009"].dependents == (waves.Repoint("MZJ-001", "MZJ", "MZJ-002"),)
     assert result.placements["MZJ-001"].providers == ("MZJ-002",)
     assert result.placements["MZJ-002"].wave < result.placements["MZJ-001"].wave
+
+
+def test_a_retired_systems_replacement_is_never_a_duplicate_proposed_to_merge_into_it() -> None:
+    inv = inventory(
+        [system("MZJ-001", depends_on=["MZJ-009"]), system("MZJ-009"), system("MZJ-002"), system("MZJ-003")]
+    )
+    folding_in = Proposal(D.MERGE, ("duplicates MZJ-009",), merge_into="MZJ-009")
+    leaving = Proposal(D.RETIRE, ("idle",))
+    duplicates = {
+        "MZJ-009": [
+            DuplicateFinding("MZJ-002", 0.95, ("救助",), within_department=True),  # closest, but folds into it
+            DuplicateFinding("MZJ-003", 0.7, ("救助",), within_department=True),
+        ]
+    }
+    decisions = {
+        "MZJ-009": Decision(D.RETIRE, ("function covered by its duplicates",)),
+        "MZJ-002": Decision(D.REHOST, ("cloud-ready",), proposal=folding_in),
+    }
+    result = waves.plan_waves(inv, assessment(inv, decisions, duplicates), WaveSettings(max_systems=1))
+    assert result.decommissions["MZJ-009"].dependents == (waves.Repoint("MZJ-001", "MZJ", "MZJ-003"),)
+    # a duplicate with a proposal of its own to leave comes after one with none, whatever the scores
+    decisions["MZJ-002"] = Decision(D.REHOST, ("cloud-ready",))
+    decisions["MZJ-003"] = Decision(D.REHOST, ("cloud-ready",), proposal=leaving)
+    duplicates["MZJ-009"] = [
+        DuplicateFinding("MZJ-003", 0.95, ("救助",), within_department=True),
+        DuplicateFinding("MZJ-002", 0.7, ("救助",), within_department=True),
+    ]
+    result = waves.plan_waves(inv, assessment(inv, decisions, duplicates), WaveSettings(max_systems=1))
+    assert result.decommissions["MZJ-009"].dependents == (waves.Repoint("MZJ-001", "MZJ", "MZJ-002"),)
 
 
 def test_merged_system_hands_data_to_its_target_and_repoints_dependents_first() -> None:

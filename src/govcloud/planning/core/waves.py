@@ -510,15 +510,25 @@ class _Resolver:
         return None
 
     def _replacement(self, code: str) -> str | None:
-        """A retired system's closest duplicate that itself stays (moves or is held), if the assessment found one."""
+        """A retired system's closest duplicate that itself stays (moves or is held), if the assessment found one.
+
+        A duplicate the assessment proposes to fold into ``code`` itself is never its replacement (the two would
+        hand their callers to each other once the proposal is confirmed); one with a proposal of its own to leave
+        comes after every duplicate that has none.
+        """
         found = self._assessment.systems.get(code)
         if found is None:
             return None
-        for duplicate in sorted(found.duplicates, key=lambda d: (-d.score, d.other)):
+        candidates: list[tuple[bool, float, str]] = []
+        for duplicate in found.duplicates:
             other = self._decisions.get(duplicate.other)
-            if other is not None and other.disposition not in DECOMMISSIONED:
-                return duplicate.other
-        return None
+            if other is None or other.disposition in DECOMMISSIONED:
+                continue
+            proposal = self._assessment.systems[duplicate.other].decision.proposal
+            if proposal is not None and proposal.merge_into == code:
+                continue
+            candidates.append((proposal is not None, -duplicate.score, duplicate.other))
+        return min(candidates)[2] if candidates else None
 
     def survivor(self, code: str) -> tuple[str | None, tuple[str, ...]]:
         """The system that ends up with a merged or retired system's function (moving or held), and the chain."""
