@@ -131,29 +131,36 @@ def check_departments(parts: InventoryParts, *, today: dt.date) -> Iterator[Find
     del today
 
 
-def check_zones(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
-    del today
-    departments = _known_departments(parts)
-    dedicated_seen: Counter[str] = Counter()
-    for zone in parts.network.zones:
+def _zone_departments(zones: Iterable[model.Zone], departments: Container[str], *, where: str) -> Iterator[Finding]:
+    """One network's zone and department rules: each 专用网络区 names a known department, one per department.
+
+    No other zone names a department. ``where`` names the network in the one-per-department message.
+    """
+    seen: Counter[str] = Counter()
+    for zone in zones:
         if zone.kind is model.ZoneKind.DEDICATED:
             if zone.department is None:
                 yield Finding("zone", zone.code, ("department",), "a 专用网络区 must name its department")
             elif zone.department not in departments:
                 yield Finding("zone", zone.code, ("department",), f"unknown department {zone.department!r}")
             else:
-                dedicated_seen[zone.department] += 1
-                if dedicated_seen[zone.department] > 1:
+                seen[zone.department] += 1
+                if seen[zone.department] > 1:
                     yield Finding(
                         "zone",
                         zone.code,
                         ("department",),
-                        f"department {zone.department} already has a 专用网络区; one per department",
+                        f"department {zone.department} already has a 专用网络区{where}; one per department",
                     )
         elif zone.department is not None:
             yield Finding(
                 "zone", zone.code, ("department",), f"only a 专用网络区 belongs to a department, not a {zone.kind}"
             )
+
+
+def check_zones(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
+    del today
+    yield from _zone_departments(parts.network.zones, _known_departments(parts), where="")
     for kind in (model.ZoneKind.PUBLIC, model.ZoneKind.INTERNET_ACCESS):
         count = sum(1 for z in parts.network.zones if z.kind is kind)
         if count != 1:
@@ -409,7 +416,6 @@ def check_intranet(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding
     departments = _known_departments(parts)
     extranet_codes = {z.code for z in parts.network.zones}
     yield from _duplicates("zone", "code", (z.code for z in intranet.zones))
-    seen: Counter[str] = Counter()
     for zone in intranet.zones:
         if zone.code in extranet_codes:
             yield Finding(
@@ -426,24 +432,11 @@ def check_intranet(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding
                 ("kind",),
                 "the 电子政务内网 is physically isolated from the Internet: it has no 互联网接入区",
             )
-        elif zone.kind is model.ZoneKind.DEDICATED:
-            if zone.department is None:
-                yield Finding("zone", zone.code, ("department",), "a 专用网络区 must name its department")
-            elif zone.department not in departments:
-                yield Finding("zone", zone.code, ("department",), f"unknown department {zone.department!r}")
-            else:
-                seen[zone.department] += 1
-                if seen[zone.department] > 1:
-                    yield Finding(
-                        "zone",
-                        zone.code,
-                        ("department",),
-                        f"department {zone.department} already has a 专用网络区 on the intranet; one per department",
-                    )
-        elif zone.department is not None:
-            yield Finding(
-                "zone", zone.code, ("department",), f"only a 专用网络区 belongs to a department, not a {zone.kind}"
-            )
+    yield from _zone_departments(
+        [z for z in intranet.zones if z.kind is not model.ZoneKind.INTERNET_ACCESS],
+        departments,
+        where=" on the intranet",
+    )
     public = sum(1 for z in intranet.zones if z.kind is model.ZoneKind.PUBLIC)
     if public != 1:
         yield Finding(
