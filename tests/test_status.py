@@ -177,3 +177,8 @@ def test_status_command_filters_and_renders_markdown_and_tables(tmp_path: Path) 
     assert table.output.startswith(f"{cgj_stages} stage(s) of {every_stage}")
     assert "by wave" in table.output
     assert "by department" not in table.output  # one department asked for: no department roll-up
+    waves = {r["key"] for r in json.loads(p.cli("status", "--format", "json").output)["waves"]}
+    assert len(waves) > 3
+    short = p.cli("status", "--limit", "3")  # a province has hundreds of waves: the terminal gets the first ones
+    assert short.exit_code == 0
+    assert f"… {len(waves) - 3} more waves" in short.output

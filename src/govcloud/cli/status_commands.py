@@ -108,7 +108,10 @@ def status_command(
         return
     console = common.console
     console.print(f"{len(chosen)} stage(s) of {len(rows)}; {source}; today {day}", highlight=False)
-    console.print(_rollup_table("wave", waves))
+    # a province has hundreds of waves: the terminal gets the first ones, like the departments and rows
+    console.print(_rollup_table("wave", waves[:limit]))
+    if len(waves) > limit:
+        console.print(f"… {len(waves) - limit} more waves (--wave N, or --format json)", highlight=False)
     if department is None:
         console.print(_rollup_table("department", departments[:limit]))
         if len(departments) > limit:
