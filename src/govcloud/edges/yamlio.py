@@ -29,6 +29,7 @@ import io
 import ipaddress
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -289,13 +290,29 @@ def dump_roundtrip(data: Any) -> str:
     return stream.getvalue()
 
 
+def file_mode_for(path: Path) -> int:
+    """The permission bits a rewritten ``path`` should keep: its own, or what a plain ``open`` would give.
+
+    A temporary file from :func:`tempfile.mkstemp` is private (0600); renamed over a plan file or a report it
+    would lock out every other user of a shared checkout.
+    """
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = file_mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

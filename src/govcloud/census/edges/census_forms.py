@@ -599,7 +599,9 @@ def _save_atomic(workbook: Any, path: Path) -> None:
         raise InputError([Problem(str(path), None, "", f"cannot write: {exc.strerror or exc}")]) from exc
     os.close(fd)
     try:
+        mode = yamlio.file_mode_for(path)
         workbook.save(tmp)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(FileNotFoundError):
