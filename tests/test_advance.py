@@ -230,6 +230,13 @@ def test_plan_check_says_statuses_are_not_yet_ledger_backed_then_adopt_backs_the
     assert "adopted" in adopted.output
     assert "0 plan status(es) disagree" in plan_check()
     assert "nothing to adopt" in p.cli("ledger", "adopt", key="po").output
+    elsewhere = p.root / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.MonkeyPatch.context() as env:  # from another directory, $GOVCLOUD_LEDGER names the ledger
+        env.chdir(elsewhere)
+        assert "not yet ledger-backed" in plan_check()
+        env.setenv("GOVCLOUD_LEDGER", str(p.ledger))
+        assert "0 plan status(es) disagree" in plan_check()
     with store.open_ledger(p.ledger) as ledger:
         states = ledger.states()
     started = {k for k, v in states.items() if v.status is not transitions.LedgerStatus.PENDING}

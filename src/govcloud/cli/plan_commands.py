@@ -249,8 +249,8 @@ def plan_command(
 
 def _ledger_check(inventory: Path, plans_dir: Path) -> tuple[list[Problem], str]:
     """Plan statuses that disagree with the migration ledger (the truth), and whether they are ledger-backed."""
-    ledger = Path(load_settings(inventory).orchestration.ledger)
-    return advancing.ledger_backed_problems(plans_dir, ledger)
+    # the same ledger every other command finds: $GOVCLOUD_LEDGER, else orchestration.ledger in settings
+    return advancing.ledger_backed_problems(plans_dir, ledger_commands.ledger_path(inventory, None))
 
 
 def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
