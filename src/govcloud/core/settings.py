@@ -246,6 +246,37 @@ class OrchestrationSettings(_Section):
     )
 
 
+class PrivacySettings(_Section):
+    """Which catalogue data items are personal information (个人信息保护法), read by the sharing checks and the diff.
+
+    A data item is personal when its name contains one of ``personal_data_items`` (so 救助对象姓名 matches 姓名).
+    """
+
+    personal_data_items: tuple[str, ...] = pydantic.Field(
+        default=(
+            "公民身份号码",
+            "身份证",
+            "姓名",
+            "手机号码",
+            "联系电话",
+            "住址",
+            "户籍",
+            "出生日期",
+            "银行账号",
+            "银行卡",
+            "护照",
+            "社会保障号",
+            "医保",
+            "病历",
+            "健康",
+            "指纹",
+            "人脸",
+            "车牌号",
+        ),
+        description="substrings of a data item's name that make it personal information",
+    )
+
+
 class Settings(_Section):
     """Everything in ``inventory/settings.yaml``; every section optional."""
 
@@ -255,6 +286,7 @@ class Settings(_Section):
     waves: WaveSettings = WaveSettings()
     census_forms: CensusFormSettings = CensusFormSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
 
 DEFAULT_SETTINGS = Settings()
