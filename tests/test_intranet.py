@@ -26,12 +26,14 @@ from govcloud.cli import app, plan_commands
 from govcloud.cloud.core import desired
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import inventory_files, reports, yamlio
+from govcloud.edges import inventory_files, yamlio
 from govcloud.network.core import firewall, flows
 from govcloud.network.edges import ansible_inventory
 from govcloud.planning.core import consolidation, plans
 from govcloud.planning.core.stages import Stage, StageStatus
 from govcloud.planning.edges import department_plan_files, plan_files, plan_progress
+from govcloud.reporting.core import labels
+from govcloud.reporting.edges import render
 from test_inventory_check import Copy, _problems
 
 REPO = Path(__file__).resolve().parents[1]
@@ -584,10 +586,10 @@ def test_the_report_counts_private_networks_retired_and_still_live(
     assert totals.private_networks_live == before.private_networks_live
     gxs = next(f for f in after.departments if f.scope == "GXS")
     assert (gxs.private_networks, gxs.private_networks_retired) == (1, 1)
-    rows = {name: (value, detail) for name, value, detail in reports.hidden_rows(after)}
+    rows = {name: (value, detail) for name, value, detail in labels.hidden_rows(after, labels.Lang.EN)}
     assert rows["Private networks (业务专网) retired"][0] == "1"
     assert "still live" in rows["Private networks (业务专网) retired"][1]
-    assert '"private_networks_retired": 1' in reports.render_json(after)
+    assert '"private_networks_retired": 1' in render.render_json(after)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -13,9 +13,11 @@ import pytest
 from govcloud.assessment.core.assessment import Decision
 from govcloud.core import model
 from govcloud.core.settings import WaveSettings
-from govcloud.edges import reports
 from govcloud.planning.core import plans, waves
 from govcloud.planning.core.stages import Stage, StageStatus
+from govcloud.reporting.core import figures as reports
+from govcloud.reporting.core import labels
+from govcloud.reporting.edges import render
 from test_waves import assessment, entry, inventory, system
 
 D = model.Disposition
@@ -119,7 +121,7 @@ def test_figures_per_department(report: reports.Report) -> None:
 
 
 def test_html_is_one_self_contained_file_with_charts(report: reports.Report) -> None:
-    text = reports.render_html(report)
+    text = render.render_html(report, labels.Lang.EN)
     assert text.startswith("<!doctype html>")
     assert not re.search(r"https?://", text)
     assert "<script" not in text
@@ -134,7 +136,7 @@ def test_html_is_one_self_contained_file_with_charts(report: reports.Report) -> 
 
 
 def test_markdown_has_tables(report: reports.Report) -> None:
-    text = reports.render_markdown(report)
+    text = render.render_markdown(report, labels.Lang.EN)
     lines = text.splitlines()
     assert "| Figure | Value | Detail |" in lines
     assert "| Systems migrated or integrated | 2 | 1 of 2 moving systems finished 业务通; 1 of 1 merges done |" in lines
@@ -155,7 +157,7 @@ def test_markdown_has_tables(report: reports.Report) -> None:
 
 
 def test_json_carries_every_figure(report: reports.Report) -> None:
-    data = json.loads(reports.render_json(report))
+    data = json.loads(render.render_json(report))
     assert data["totals"]["published"] == 3
     assert data["totals"]["cores_freed"] == 10
     assert [d["scope"] for d in data["departments"]] == ["GAJ", "MZJ", "RSJ"]
@@ -169,6 +171,6 @@ def test_wave_chart_groups_many_waves() -> None:
         )
         for n in range(1, 450)
     ]
-    svg = reports.svg_waves(rows, title="Systems per wave over time")
+    svg = render.svg_waves(rows, title="Systems per wave over time", t=labels.text(labels.Lang.EN))
     ET.fromstring(svg)
     assert svg.count("<rect") <= 60

@@ -3,7 +3,7 @@
 Edge. The commands load, call the core by keyword and render; the waves come from
 :mod:`govcloud.planning.core.waves`, the staged plans from :mod:`govcloud.planning.core.plans`, the plan files
 from :mod:`govcloud.planning.edges.plan_files`, the frozen waves from :mod:`govcloud.planning.core.baseline`
-and the report from :mod:`govcloud.edges.reports`.
+and the report from :mod:`govcloud.reporting` (figures in its core, renderings in its edges).
 
 Re-planning never reshuffles a wave that has started: ``plan`` (and ``plan --write``, ``run``) freeze every
 wave the baseline records or the plan files show as started, and report what the freeze held back.
@@ -17,7 +17,7 @@ import enum
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -32,7 +32,7 @@ from govcloud.assessment.core.assessment import Assessment, Confirmation, count_
 from govcloud.cli import common, ledger_commands
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import reports, settings_file, yamlio
+from govcloud.edges import settings_file, yamlio
 from govcloud.errors import InputError, Problem
 from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.edges import advance as advancing
@@ -40,6 +40,9 @@ from govcloud.orchestration.edges import confirmations, status_cache, store
 from govcloud.planning.core import baseline as baselines
 from govcloud.planning.core import consolidation, plans, waves
 from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress
+from govcloud.reporting.core import figures as reports
+from govcloud.reporting.core.labels import Lang
+from govcloud.reporting.edges import fonts, render
 
 PlansOption = Annotated[Path, typer.Option("--plans", "-p", help="plan files directory", show_default=True)]
 DEFAULT_PLANS = Path("migrations_plan")
@@ -69,6 +72,10 @@ class ReportFormat(enum.StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
     JSON = "json"
+    TABLE = "table"
+
+
+LangOption = Annotated[Lang | None, typer.Option("--lang", help="language of the labels (default: reports.language)")]
 
 
 def register(app: typer.Typer) -> None:
@@ -599,13 +606,27 @@ def _progress(plans_dir: Path, ledger: Path | None, today: dt.date) -> reports.P
     return reports.compute_progress(rows, today=today, ledger_backed=path.exists(), source=source)
 
 
-def render_report(report: reports.Report, output: ReportFormat) -> str:
-    renderers: dict[ReportFormat, Callable[[reports.Report], str]] = {
-        ReportFormat.MARKDOWN: reports.render_markdown,
-        ReportFormat.HTML: reports.render_html,
-        ReportFormat.JSON: reports.render_json,
-    }
-    return renderers[output](report)
+def render_report(
+    report: reports.Report, output: ReportFormat, *, lang: Lang = Lang.ZH, font: fonts.FontSource | None = None
+) -> str:
+    """The report as text (the table format prints rich tables instead: see :func:`print_report_tables`)."""
+    if output is ReportFormat.HTML:
+        return render.render_html(report, lang, font=font)
+    if output is ReportFormat.JSON:
+        return render.render_json(report)
+    return render.render_markdown(report, lang)
+
+
+def report_language(lang: Lang | None, settings: Settings) -> Lang:
+    return lang if lang is not None else Lang(settings.reports.language)
+
+
+def report_font(settings: Settings) -> fonts.FontSource | None:
+    """The CJK font to embed in HTML, with a warning on stderr when the machine has none."""
+    font = fonts.font_to_embed(settings.reports)
+    if font is None and settings.reports.embed_font:
+        common.err_console.print(f"[yellow]warning[/]: {fonts.NO_FONT_WARNING}", highlight=False)
+    return font
 
 
 @common.guarded
@@ -619,14 +640,22 @@ def report_command(
     ledger: Annotated[
         Path | None, typer.Option("--ledger", help="the migration ledger (default: orchestration.ledger in settings)")
     ] = None,
+    lang: LangOption = None,
 ) -> None:
-    """The programme's figures and what the counts hide, city-wide and per department."""
+    """The programme's figures and what the counts hide, city-wide and per department (zh-CN; --lang en)."""
     day = _day(today)
     loaded = common.load_inventory(inventory, quiet=out is None)
     settings = load_settings(inventory)
+    language = report_language(lang, settings)
     planned = compute(loaded.inventory, settings, today=day, confirmations=ledger_confirmations(inventory, ledger))
     ledger_path = ledger_commands.ledger_path(inventory, ledger)
-    text = render_report(build_report(planned, plans_dir, today=day, ledger=ledger_path), output)
+    report = build_report(planned, plans_dir, today=day, ledger=ledger_path)
+    if output is ReportFormat.TABLE:
+        for table in render.render_terminal(report, language):
+            common.console.print(table)
+        return
+    font = report_font(settings) if output is ReportFormat.HTML else None
+    text = render_report(report, output, lang=language, font=font)
     if out is None:
         typer.echo(text, nl=False)
         return
@@ -645,6 +674,7 @@ def run_command(
     plans_dir: PlansOption = DEFAULT_PLANS,
     reports_dir: Annotated[Path, typer.Option("--reports", help="where the reports go")] = DEFAULT_REPORTS,
     today: TodayOption = None,
+    lang: LangOption = None,
 ) -> None:
     """The main job: check the inventory, assess it, write and check the plans, write the reports."""
     console = common.console
@@ -712,15 +742,11 @@ def run_command(
     began = time.perf_counter()
     report = build_report(planned, plans_dir, today=day)
     with yamlio.staged_writes() as pending:
-        pending[reports_dir / "report.html"] = reports.render_html(report)
-        pending[reports_dir / "report.md"] = reports.render_markdown(report)
+        language = report_language(lang, settings)
+        pending[reports_dir / "report.html"] = render.render_html(report, language, font=report_font(settings))
+        pending[reports_dir / "report.md"] = render.render_markdown(report, language)
     step("report", began, f"{reports_dir / 'report.html'}, {reports_dir / 'report.md'}")
 
-    table = rich.table.Table(title=f"{report.city}: headline figures", title_justify="left")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_column("detail")
-    for name, value, detail in [*reports.headline_rows(report), *reports.hidden_rows(report)]:
-        table.add_row(name, value, detail)
-    console.print(table)
+    for table in render.render_terminal(report, language):
+        console.print(table)
     console.print(f"done in {time.perf_counter() - started:.1f} s")

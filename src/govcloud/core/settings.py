@@ -277,6 +277,17 @@ class PrivacySettings(_Section):
     )
 
 
+class ReportSettings(_Section):
+    """The reports: their language and the CJK font the HTML report embeds (a subset, so it renders anywhere)."""
+
+    language: Literal["zh-CN", "en"] = pydantic.Field(default="zh-CN", description="labels of the reports")
+    cjk_font: str | None = pydantic.Field(
+        default=None,
+        description="font file (OTF/TTF/TTC) to embed a subset of; default: fc-match, then Debian's Noto Sans CJK SC",
+    )
+    embed_font: bool = pydantic.Field(default=True, description="embed a subset of the CJK font in the HTML report")
+
+
 class Settings(_Section):
     """Everything in ``inventory/settings.yaml``; every section optional."""
 
@@ -287,6 +298,7 @@ class Settings(_Section):
     census_forms: CensusFormSettings = CensusFormSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
     privacy: PrivacySettings = PrivacySettings()
+    reports: ReportSettings = ReportSettings()
 
 
 DEFAULT_SETTINGS = Settings()

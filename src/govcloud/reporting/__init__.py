@@ -1,0 +1,1 @@
+"""Reports: the programme's figures (pure core) and their renderings (edges)."""
