@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(nftables iptables iputils-ping netcat-openbsd iproute2 util-linux git openssh-client)
+# fonts-noto-cjk: the CJK font whose subset the HTML report embeds; chromium, fontconfig and fonts-dejavu-core:
+# the report's screenshot tests (headless Chromium on a fontconfig that sees DejaVu Sans only)
+SYSTEM_PACKAGES=(nftables iptables iputils-ping netcat-openbsd iproute2 util-linux git openssh-client
+  fonts-noto-cjk fontconfig fonts-dejavu-core chromium)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

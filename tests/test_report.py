@@ -44,6 +44,11 @@ def _shared(
 
 @pytest.fixture(scope="module")
 def report() -> reports.Report:
+    return small_report()
+
+
+def small_report() -> reports.Report:
+    """Five systems of three departments: one moved, one merged, one to retire, one deferred."""
     legacy = system("GAJ-002", cpu=4).model_copy(
         update={"deployment": model.Deployment.PHYSICAL, "sizing": model.Sizing(cpu=4, memory_gib=8, replicas=2)}
     )
