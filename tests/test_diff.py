@@ -134,6 +134,15 @@ def test_cli_compares_working_tree_with_head_in_a_real_repository(repo: Path, mo
             "new": "2",
             "risk": "high",
             "why": "MLPS level lowered from 3 to 2: weaker controls, may now fit the cloud",
+            "commit": {
+                "hash": "",
+                "author": "",
+                "email": "",
+                "date": "",
+                "message": "uncommitted changes in the working tree",
+                "signature": "-",
+                "signature_status": "not a commit",
+            },
         }
     ]
     assert CliRunner().invoke(app, ["diff", "--fail-on", "high"]).exit_code == 3

@@ -1,17 +1,19 @@
-"""``govcloud diff``: what changed in the census between two revisions, and what it risks."""
+"""``govcloud diff``: what changed in the census and the plans between two revisions, who made it, what it risks."""
 
 from __future__ import annotations
 
 import enum
-import json
+from pathlib import Path
 from typing import Annotated
 
-import rich.table
+import rich.progress
 import typer
 
 from govcloud.audit.core import diff
-from govcloud.audit.edges import git_revisions
-from govcloud.cli import common
+from govcloud.audit.edges import diff_report, history
+from govcloud.cli import common, ledger_commands
+from govcloud.core.settings import Settings
+from govcloud.edges import settings_file
 
 
 class DiffFormat(enum.StrEnum):
@@ -37,72 +39,43 @@ def diff_command(
         str | None, typer.Argument(help="revision to compare to (default: the working tree)", show_default=False)
     ] = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    plans_dir: Annotated[Path, typer.Option("--plans", "-p", help="plan files directory")] = Path("migrations_plan"),
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="the migration ledger (default: as advance finds it)")
+    ] = None,
+    each_commit: Annotated[
+        bool, typer.Option("--each-commit", help="every commit's own changes, in order, instead of the net change")
+    ] = False,
     output: Annotated[DiffFormat, typer.Option("--format", help="output format")] = DiffFormat.TABLE,
     min_risk: Annotated[MinRisk, typer.Option("--min-risk", help="show changes of at least this risk")] = MinRisk.LOW,
     fail_on: Annotated[
         MinRisk | None, typer.Option("--fail-on", help="exit 3 when a change of at least this risk is found")
     ] = None,
 ) -> None:
-    """Compare the census between two git revisions (or a revision and the working tree), graded by risk."""
-    before = git_revisions.load_at(inventory, base).inventory
-    after = (
-        git_revisions.load_at(inventory, target).inventory
-        if target
-        else common.load_inventory(inventory, quiet=True).inventory
-    )
-    floor = diff.Risk[min_risk.name]
-    changes = [c for c in diff.diff_inventories(before, after) if c.risk >= floor]
-    label = f"{base}..{target or 'working tree'}"
+    """Compare census and plans between two git revisions (or a revision and the working tree), graded by risk.
+
+    Each change is attributed to the commit that made it (hash, author, date, message, signature status).
+    """
+    settings = settings_file.load_settings(inventory) if inventory.is_dir() else None
+    with rich.progress.Progress(console=common.err_console, transient=True) as bar:
+        task = bar.add_task("reading revisions", total=None)
+        audit = history.audit_range(
+            inventory,
+            plans_dir,
+            base,
+            target,
+            settings=settings or Settings(),
+            ledger=ledger_commands.ledger_path(inventory, ledger),
+            each_commit=each_commit,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    changes = audit.at_least(diff.Risk[min_risk.name])
     if output is DiffFormat.JSON:
-        payload = {
-            "base": base,
-            "target": target,
-            "changes": [
-                {
-                    "record": c.record,
-                    "key": c.key,
-                    "kind": c.kind.value,
-                    "field": c.field,
-                    "old": c.old,
-                    "new": c.new,
-                    "risk": c.risk.label,
-                    "why": c.why,
-                }
-                for c in changes
-            ],
-        }
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        typer.echo(diff_report.render_json(audit, changes), nl=False)
     elif output is DiffFormat.MARKDOWN:
-        typer.echo(_markdown(label, changes))
+        typer.echo(diff_report.render_markdown(audit, changes), nl=False)
     else:
-        _table(label, changes)
-    if fail_on is not None and any(c.risk >= diff.Risk[fail_on.name] for c in changes):
+        for part in diff_report.render_table(audit, changes):
+            common.console.print(part, soft_wrap=False)
+    if fail_on is not None and audit.at_least(diff.Risk[fail_on.name]):
         raise typer.Exit(3)
-
-
-def _table(label: str, changes: list[diff.Change]) -> None:
-    counts = {risk: sum(1 for c in changes if c.risk is risk) for risk in diff.Risk}
-    common.console.print(
-        f"[bold]{label}[/]: {len(changes)} change(s): "
-        f"[red]{counts[diff.Risk.HIGH]} high[/], [yellow]{counts[diff.Risk.MEDIUM]} medium[/], "
-        f"{counts[diff.Risk.LOW]} low"
-    )
-    if not changes:
-        return
-    table = rich.table.Table("risk", "record", "key", "change", "old", "new", "why", show_lines=False)
-    colour = {diff.Risk.HIGH: "red", diff.Risk.MEDIUM: "yellow", diff.Risk.LOW: "dim"}
-    for c in changes:
-        what = c.field if c.kind is diff.ChangeKind.CHANGED else c.kind.value
-        table.add_row(f"[{colour[c.risk]}]{c.risk.label}[/]", c.record, c.key, what, c.old, c.new, c.why)
-    common.console.print(table)
-
-
-def _markdown(label: str, changes: list[diff.Change]) -> str:
-    lines = [f"# Census changes {label}", "", f"{len(changes)} change(s).", ""]
-    if changes:
-        lines += ["| risk | record | key | change | old | new | why |", "|---|---|---|---|---|---|---|"]
-        for c in changes:
-            what = c.field if c.kind is diff.ChangeKind.CHANGED else c.kind.value
-            cells = [c.risk.label, c.record, c.key, what, c.old, c.new, c.why]
-            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    return "\n".join(lines)

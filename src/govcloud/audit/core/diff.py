@@ -5,6 +5,13 @@ module compares two inventories record by record and field by field and grades e
 touches: loosening a sharing type or dropping a legal basis exposes data (high), lowering an MLPS level or
 clearing the classified flag moves a system's security boundary (high), new cross-department dependencies
 open flows (medium), contacts and descriptions are bookkeeping (low).
+
+Grading reads content, not just the field that changed: loosening the sharing of (or opening to the public)
+an entry that holds personal information (:func:`govcloud.census.core.personal_data.personal_items`) names
+those items; a placement into the Internet access zone or onto a node pool of a lower MLPS level is high; a
+tightened or withdrawn entry names the systems that consume it (or says nobody does); a removed system is
+checked against its decommission plan (when the plans are given) and the systems that still call it.
+Messages say only what the two inventories show.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ from typing import Any
 
 import pydantic
 
+from govcloud.census.core.personal_data import personal_item_names, personal_items
 from govcloud.core import model
+from govcloud.core.settings import DEFAULT_SETTINGS, Settings
 
 
 class Risk(enum.IntEnum):
@@ -56,12 +65,26 @@ _SHARING_OPENNESS = {
 }
 
 
-def diff_inventories(before: model.Inventory, after: model.Inventory) -> list[Change]:
-    """Every change from ``before`` to ``after``, highest risk first, then by record."""
+def diff_inventories(
+    before: model.Inventory,
+    after: model.Inventory,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    decommissions: Mapping[str, str] | None = None,
+) -> list[Change]:
+    """Every change from ``before`` to ``after``, highest risk first, then by record.
+
+    ``decommissions``: system code → the status of its decommission plan where the plans of ``after`` have one
+    (None: the plans are not known, and a removed system's message says so).
+    """
     changes: list[Change] = []
     changes += _diff_records("department", before.department_by_code, after.department_by_code, _department_risk)
-    changes += _diff_records("system", before.system_by_code, after.system_by_code, _system_risk(before, after))
-    changes += _diff_records("catalogue", before.entry_by_code, after.entry_by_code, _entry_risk)
+    changes += _diff_records(
+        "system", before.system_by_code, after.system_by_code, _system_risk(before, after, settings, decommissions)
+    )
+    changes += _diff_records(
+        "catalogue", before.entry_by_code, after.entry_by_code, _entry_rule(before, after, settings)
+    )
     changes += _diff_records("zone", before.zone_by_code, after.zone_by_code, _zone_risk)
     changes += _diff_records(
         "intranet_zone", before.intranet_zone_by_code, after.intranet_zone_by_code, _intranet_zone_risk
@@ -125,12 +148,65 @@ def _department_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, st
     return Risk.LOW, "bookkeeping"
 
 
-def _system_risk(before: model.Inventory, after: model.Inventory) -> RiskRule:
-    del before
+def _consumers(inventory: model.Inventory, entry_code: str) -> list[str]:
+    return sorted(s.code for s in inventory.systems if entry_code in s.consumes)
 
+
+def _callers(inventory: model.Inventory, system_code: str) -> list[str]:
+    return sorted(s.code for s in inventory.systems if system_code in s.depends_on and s.code != system_code)
+
+
+def pool_level(pool: str | None, settings: Settings = DEFAULT_SETTINGS) -> int:
+    """The MLPS level a node pool is built to: dedicated pools 4, the MLPS 3 pool 3, the general pool 2."""
+    if pool is not None and pool in settings.cloud.dedicated_pools:
+        return 4
+    if pool == settings.cloud.mlps3_node_pool:
+        return 3
+    return 2
+
+
+def _pool_name(pool: str | None) -> str:
+    return pool if pool else "the general pool"
+
+
+def _removed_system(
+    before: model.Inventory, after: model.Inventory, code: str, decommissions: Mapping[str, str] | None
+) -> tuple[Risk, str]:
+    callers = _callers(after, code)
+    consumers = sorted(
+        {s for e in before.entries_of_system.get(code, ()) for s in _consumers(after, e.code) if s != code}
+    )
+    problems: list[str] = []
+    if decommissions is None:
+        plan = "its decommission plan was not checked (no plans given)"
+    elif code not in decommissions:
+        plan = "no decommission plan (整合/下线) covers it"
+        problems.append(plan)
+    elif decommissions[code] != "done":
+        plan = f"its decommission plan is {decommissions[code]}, not done"
+        problems.append(plan)
+    else:
+        plan = "its decommission plan is done"
+    if callers:
+        problems.append("still called by " + ", ".join(callers))
+    if consumers:
+        problems.append("its catalogue entries are still consumed by " + ", ".join(consumers))
+    if problems:
+        return Risk.HIGH, "a system left the census: " + "; ".join(problems)
+    if decommissions is None:
+        return Risk.HIGH, f"a system left the census: {plan}; nothing calls it or consumes its entries"
+    return Risk.MEDIUM, f"a system left the census: {plan}; nothing calls it or consumes its entries"
+
+
+def _system_risk(
+    before: model.Inventory,
+    after: model.Inventory,
+    settings: Settings = DEFAULT_SETTINGS,
+    decommissions: Mapping[str, str] | None = None,
+) -> RiskRule:
     def rule(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
         if field == "<removed>":
-            return Risk.HIGH, "a system left the census: check it was retired through a decommission plan"
+            return _removed_system(before, after, key, decommissions)
         if field == "<added>":
             return Risk.MEDIUM, "a new system to assess"
         if field == "classified":
@@ -152,6 +228,27 @@ def _system_risk(before: model.Inventory, after: model.Inventory) -> RiskRule:
             return Risk.MEDIUM, "catalogue entries used changed: data flows through the exchange follow them"
         if field.startswith("cloud.public_hostnames"):
             return Risk.HIGH, "what is published to the Internet changed"
+        if field in {"cloud", "cloud.zone"}:
+            zone_code = (new or {}).get("zone") if field == "cloud" else new
+            zone = after.zone_by_code.get(zone_code) if isinstance(zone_code, str) else None
+            if zone is not None and zone.kind is model.ZoneKind.INTERNET_ACCESS:
+                return (
+                    Risk.HIGH,
+                    f"placed into the Internet access zone (互联网接入区) {zone.code}: reachable from the Internet",
+                )
+            if field == "cloud.zone":
+                return Risk.MEDIUM, f"cloud zone changed from {old} to {new}: its flows follow"
+        if field in {"cloud", "cloud.node_pool"}:
+            old_pool = (old or {}).get("node_pool") if field == "cloud" else old
+            new_pool = (new or {}).get("node_pool") if field == "cloud" else new
+            was, now = pool_level(old_pool, settings), pool_level(new_pool, settings)
+            graded = after.system_by_code[key].mlps_level
+            if now < was or (graded is not None and now < graded):
+                return (
+                    Risk.HIGH,
+                    f"moved onto a lower MLPS pool: {_pool_name(old_pool)} (level {was}) → {_pool_name(new_pool)} "
+                    f"(level {now}); the system is graded {graded if graded is not None else 'ungraded'}",
+                )
         if field.startswith("cloud"):
             return Risk.MEDIUM, "cloud placement changed"
         if field.startswith("ports"):
@@ -169,31 +266,80 @@ def _system_risk(before: model.Inventory, after: model.Inventory) -> RiskRule:
     return rule
 
 
-def _entry_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
-    del key
-    if field == "<removed>":
-        return Risk.MEDIUM, "a catalogue entry was withdrawn: consumers lose it"
-    if field == "<added>":
-        return Risk.LOW, "a new catalogue entry"
-    if field == "sharing.type":
-        before = _SHARING_OPENNESS.get(model.SharingType(old), 0) if old else 0
-        after = _SHARING_OPENNESS.get(model.SharingType(new), 0) if new else 0
-        if after > before:
-            return Risk.HIGH, f"sharing loosened from {old} to {new}: more departments can read it"
-        return Risk.MEDIUM, f"sharing tightened from {old} to {new}: consumers may lose access"
-    if field == "sharing.legal_basis":
-        return Risk.HIGH, "the legal basis of 不予共享 changed"
-    if field == "sharing.conditions":
-        return Risk.MEDIUM, "sharing conditions changed"
-    if field == "open.open":
-        if new:
-            return Risk.HIGH, "now open to the public"
-        return Risk.MEDIUM, "no longer open to the public"
-    if field.startswith("data_items"):
-        return Risk.MEDIUM, "data items changed: consumers' interfaces change"
-    if field in {"provider", "system"}:
-        return Risk.MEDIUM, "the source of the data changed (一数一源)"
-    return Risk.LOW, "bookkeeping"
+def _entry_rule(before: model.Inventory, after: model.Inventory, settings: Settings = DEFAULT_SETTINGS) -> RiskRule:
+    def personal(key: str) -> tuple[str, ...]:
+        entry = after.entry_by_code.get(key) or before.entry_by_code.get(key)
+        return personal_items(entry, settings) if entry is not None else ()
+
+    def consumers_text(key: str, inventory: model.Inventory) -> tuple[list[str], str]:
+        consumers = _consumers(inventory, key)
+        return consumers, ("consumed by " + ", ".join(consumers)) if consumers else "no system consumes it"
+
+    def rule(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
+        if field == "<removed>":
+            consumers, said = consumers_text(key, before)
+            return (Risk.MEDIUM if consumers else Risk.LOW), f"a catalogue entry was withdrawn: {said}"
+        if field == "<added>":
+            items = personal(key)
+            new_entry = after.entry_by_code[key]
+            if items and (new_entry.open.open or new_entry.sharing.type is model.SharingType.UNCONDITIONAL):
+                return Risk.HIGH, (
+                    f"a new entry holding personal information ({', '.join(items)}) is "
+                    + ("open to the public" if new_entry.open.open else "无条件共享")
+                )
+            return Risk.LOW, "a new catalogue entry"
+        if field == "sharing.type":
+            was = _SHARING_OPENNESS.get(model.SharingType(old), 0) if old else 0
+            now = _SHARING_OPENNESS.get(model.SharingType(new), 0) if new else 0
+            if now > was:
+                items = personal(key)
+                if items:
+                    return Risk.HIGH, (
+                        f"sharing loosened from {old} to {new} on an entry holding personal information: "
+                        + ", ".join(items)
+                    )
+                return Risk.HIGH, f"sharing loosened from {old} to {new}: more departments can read it"
+            consumers, said = consumers_text(key, after)
+            risk = Risk.MEDIUM if consumers else Risk.LOW
+            return risk, f"sharing tightened from {old} to {new}: " + (
+                f"{said}, who may lose access" if consumers else said
+            )
+        if field == "sharing.legal_basis":
+            return Risk.HIGH, "the legal basis of 不予共享 changed"
+        if field == "sharing.conditions":
+            return Risk.MEDIUM, "sharing conditions changed"
+        if field == "open.open":
+            if new:
+                items = personal(key)
+                if items:
+                    return Risk.HIGH, "now open to the public, holding personal information: " + ", ".join(items)
+                return Risk.HIGH, "now open to the public"
+            return Risk.MEDIUM, "no longer open to the public"
+        if field.startswith("data_items"):
+            consumers, said = consumers_text(key, after)
+            added = personal_item_names_added(old, new, settings)
+            changed = after.entry_by_code.get(key)
+            exposed = changed is not None and (
+                changed.open.open or changed.sharing.type is model.SharingType.UNCONDITIONAL
+            )
+            if added and exposed:
+                return Risk.HIGH, "personal information added to a widely shared entry: " + ", ".join(added)
+            return (Risk.MEDIUM if consumers else Risk.LOW), f"data items changed: {said}"
+        if field in {"provider", "system"}:
+            return Risk.MEDIUM, "the source of the data changed (一数一源)"
+        return Risk.LOW, "bookkeeping"
+
+    return rule
+
+
+def personal_item_names_added(old: Any, new: Any, settings: Settings = DEFAULT_SETTINGS) -> tuple[str, ...]:
+    """Personal data items named in ``new`` (a dumped ``data_items`` list) and not in ``old``."""
+
+    def names(value: Any) -> list[str]:
+        return [str(i.get("name", "")) for i in value or () if isinstance(i, dict)]
+
+    before = set(names(old))
+    return tuple(n for n in personal_item_names(names(new), settings) if n not in before)
 
 
 def _zone_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
