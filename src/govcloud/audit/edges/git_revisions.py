@@ -8,6 +8,7 @@ revision is checked by the same rules.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import subprocess
 import tarfile
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from govcloud.edges import inventory_files
-from govcloud.errors import ToolError
+from govcloud.errors import InputError, ToolError
 
 
 def repository_root(path: Path) -> Path:
@@ -53,8 +54,18 @@ def checked_out(inventory_dir: Path, revision: str) -> Iterator[Path]:
 
 
 def load_at(inventory_dir: Path, revision: str) -> inventory_files.LoadedInventory:
+    """The inventory at ``revision``; its problems name ``REVISION:path`` as git shows it, not a temporary copy."""
     with checked_out(inventory_dir, revision) as tree:
-        return inventory_files.load_inventory(tree)
+        try:
+            return inventory_files.load_inventory(tree)
+        except InputError as exc:
+            top = repository_root(inventory_dir.resolve())
+            shown = f"{revision[:12]}:{inventory_dir.resolve().relative_to(top)}"
+            problems = [
+                dataclasses.replace(p, path=p.path.replace(str(tree), shown, 1)) if p.path.startswith(str(tree)) else p
+                for p in exc.problems
+            ]
+            raise InputError(problems, f"the inventory at revision {revision} has problems") from None
 
 
 def _git(cwd: Path, *args: str) -> str:

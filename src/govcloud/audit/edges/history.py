@@ -23,6 +23,7 @@ from typing import Any
 from govcloud.audit.core import attribution, diff, plan_diff
 from govcloud.audit.core.attribution import Commit, Snapshot
 from govcloud.audit.edges import git_revisions
+from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files, yamlio
 from govcloud.errors import ToolError
@@ -73,11 +74,26 @@ def audit_range(
     history = ledger_history(ledger)
     commits = commits_between(top, base, target or "HEAD", paths)
     snapshots: dict[str, Snapshot] = {}
+    inventories: dict[str, model.Inventory] = {}
+    plan_sets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def at(revision: str | None) -> Snapshot:
+        """The snapshot at ``revision``; census and plans are each loaded once per distinct git tree."""
         key = git_revisions.revision_id(top, revision) if revision is not None else ""
-        if key not in snapshots:
-            snapshots[key] = load_snapshot(inventory_dir, plans_dir, key or None)
+        if key in snapshots:
+            return snapshots[key]
+        if not key:
+            snapshots[key] = load_snapshot(inventory_dir, plans_dir, None)
+            return snapshots[key]
+        tree = _tree_id(top, key, inventory_dir)
+        if tree not in inventories:
+            inventories[tree] = git_revisions.load_at(inventory_dir, key).inventory
+        plans_tree = _tree_id(top, key, plans_dir.resolve()) if plans_dir.exists() else ""
+        if plans_tree not in plan_sets:
+            with _plans_at(plans_dir, key) as folder:
+                plan_sets[plans_tree] = read_plans(folder) if folder is not None else ({}, {})
+        plans, departments = plan_sets[plans_tree]
+        snapshots[key] = Snapshot(inventories[tree], plans, departments)
         return snapshots[key]
 
     steps: list[tuple[Commit, list[diff.Change]]] = []
@@ -114,6 +130,17 @@ def audit_range(
     )
 
 
+def _tree_id(top: Path, commit: str, path: Path) -> str:
+    """The git object id of ``path`` at ``commit`` (empty when the path is not there)."""
+    result = subprocess.run(
+        ["git", "-C", str(top), "rev-parse", "--verify", "--quiet", f"{commit}:{path.relative_to(top)}"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip()
+
+
 def commits_between(top: Path, base: str, target: str, paths: Sequence[Path]) -> list[Commit]:
     """The non-merge commits of ``base..target`` that touched ``paths``, oldest first."""
     git_revisions.revision_id(top, base)  # a clear error for an unknown revision
@@ -143,7 +170,8 @@ def commits_between(top: Path, base: str, target: str, paths: Sequence[Path]) ->
     for record in out.split(_RECORD):
         fields = record.strip("\n").split(_FIELD)
         if len(fields) == 6:
-            commits.append(Commit(*fields))
+            full, author, email, date, signature, subject = fields
+            commits.append(Commit(full, author, email, date, subject, signature))
     return commits
 
 
