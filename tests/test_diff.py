@@ -171,3 +171,125 @@ def test_unknown_revision_is_a_clear_error_without_traceback(repo: Path, monkeyp
     assert result.exit_code == 1
     assert "no-such-revision" in result.output
     assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Content-aware grading
+
+
+def _replace_entry(inventory: model.Inventory, entry: model.CatalogueEntry) -> model.Inventory:
+    return inventory.model_copy(
+        update={"catalogue": tuple(entry if e.code == entry.code else e for e in inventory.catalogue)}
+    )
+
+
+def _with_items(entry: model.CatalogueEntry, *names: str) -> model.CatalogueEntry:
+    return entry.model_copy(
+        update={"data_items": tuple(model.DataItem(name=n, type=model.DataItemType.C) for n in names)}
+    )
+
+
+def test_loosening_an_entry_with_personal_items_names_them() -> None:
+    entry = next(e for e in CITY.inventory.catalogue if e.sharing.type is model.SharingType.CONDITIONAL)
+    before = _replace_entry(CITY.inventory, _with_items(entry, "公民身份号码", "救助对象姓名", "救助金额"))
+    loosened = _with_items(entry, "公民身份号码", "救助对象姓名", "救助金额").model_copy(
+        update={"sharing": model.Sharing(type=model.SharingType.UNCONDITIONAL, conditions="无条件")}
+    )
+    change = next(
+        c for c in diff.diff_inventories(before, _replace_entry(before, loosened)) if c.field == "sharing.type"
+    )
+    assert change.risk is diff.Risk.HIGH
+    assert change.why.endswith("personal information: 公民身份号码, 救助对象姓名")
+    # the same loosening of an entry without personal items says what it is, and names none
+    plain_before = _replace_entry(CITY.inventory, _with_items(entry, "业务编号", "办理日期"))
+    plain_after = _replace_entry(plain_before, _with_items(loosened, "业务编号", "办理日期"))
+    plain = next(c for c in diff.diff_inventories(plain_before, plain_after) if c.field == "sharing.type")
+    assert plain.why == "sharing loosened from 有条件共享 to 无条件共享: more departments can read it"
+
+
+def test_opening_an_entry_with_personal_items_to_the_public_names_them() -> None:
+    entry = _with_items(next(e for e in CITY.inventory.catalogue if not e.open.open), "手机号码", "事项名称")
+    before = _replace_entry(CITY.inventory, entry)
+    opened = entry.model_copy(update={"open": model.OpenAttributes(open=True)})
+    change = next(c for c in diff.diff_inventories(before, _replace_entry(before, opened)) if c.field == "open.open")
+    assert (change.risk, change.why) == (
+        diff.Risk.HIGH,
+        "now open to the public, holding personal information: 手机号码",
+    )
+
+
+def test_tightening_names_the_consumers_or_says_there_are_none() -> None:
+    consumed = {c for s in CITY.inventory.systems for c in s.consumes}
+    shared = [e for e in CITY.inventory.catalogue if e.sharing.type is model.SharingType.UNCONDITIONAL]
+    used = next(e for e in shared if e.code in consumed)
+    unused = next(e for e in shared if e.code not in consumed)
+    consumers = sorted(s.code for s in CITY.inventory.systems if used.code in s.consumes)
+    for entry, risk, said in (
+        (used, diff.Risk.MEDIUM, "consumed by " + ", ".join(consumers) + ", who may lose access"),
+        (unused, diff.Risk.LOW, "no system consumes it"),
+    ):
+        tightened = entry.model_copy(
+            update={"sharing": model.Sharing(type=model.SharingType.CONDITIONAL, conditions="仅限审批使用")}
+        )
+        change = next(
+            c
+            for c in diff.diff_inventories(CITY.inventory, _replace_entry(CITY.inventory, tightened))
+            if c.field == "sharing.type"
+        )
+        assert change.risk is risk
+        assert change.why.endswith(said)
+        assert "consumers lose it" not in change.why
+
+
+def test_placement_into_the_internet_access_zone_is_high() -> None:
+    system = next(s for s in CITY.inventory.systems if s.cloud is not None and s.cloud.zone != "INET")
+    assert system.cloud is not None
+    moved = _replace_system(CITY.inventory, system.code, cloud=system.cloud.model_copy(update={"zone": "INET"}))
+    (change,) = diff.diff_inventories(CITY.inventory, moved)
+    assert (change.field, change.risk) == ("cloud.zone", diff.Risk.HIGH)
+    assert "Internet access zone (互联网接入区) INET" in change.why
+
+
+def test_a_lower_mlps_pool_is_high_and_a_higher_one_is_not() -> None:
+    system = next(s for s in CITY.inventory.systems if s.cloud is not None and s.mlps_level == 3)
+    assert system.cloud is not None
+    on_mlps3 = _replace_system(
+        CITY.inventory, system.code, cloud=system.cloud.model_copy(update={"node_pool": "mlps3"})
+    )
+    off = _replace_system(CITY.inventory, system.code, cloud=system.cloud.model_copy(update={"node_pool": None}))
+    (lowered,) = diff.diff_inventories(on_mlps3, off)
+    assert lowered.risk is diff.Risk.HIGH
+    assert "lower MLPS pool: mlps3 (level 3) → the general pool (level 2)" in lowered.why
+    (raised,) = diff.diff_inventories(off, on_mlps3)
+    assert raised.risk is diff.Risk.MEDIUM
+
+
+def test_a_removed_system_is_checked_against_its_decommission_plan_and_its_callers() -> None:
+    gone = _unreferenced_system(CITY.inventory)
+    after = _without(CITY.inventory, gone.code)
+
+    def removal(decommissions: dict[str, str] | None) -> diff.Change:
+        return next(
+            c for c in diff.diff_inventories(CITY.inventory, after, decommissions=decommissions) if c.record == "system"
+        )
+
+    assert removal({gone.code: "done"}).risk is diff.Risk.MEDIUM
+    assert "its decommission plan is done" in removal({gone.code: "done"}).why
+    pending = removal({gone.code: "pending"})
+    assert (pending.risk, pending.why) == (
+        diff.Risk.HIGH,
+        "a system left the census: its decommission plan is pending, not done",
+    )
+    assert "no decommission plan (整合/下线) covers it" in removal({}).why
+    # a system still called by another: named, even with its decommission done
+    caller = next(s for s in CITY.inventory.systems if s.depends_on and s.code != gone.code)
+    callee = caller.depends_on[0]
+    called = CITY.inventory.model_copy(update={"systems": tuple(s for s in CITY.inventory.systems if s.code != callee)})
+    change = next(
+        c
+        for c in diff.diff_inventories(CITY.inventory, called, decommissions={callee: "done"})
+        if c.record == "system" and c.key == callee
+    )
+    assert change.risk is diff.Risk.HIGH
+    assert caller.code in change.why
+    assert "still called by" in change.why
