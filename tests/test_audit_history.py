@@ -133,9 +133,13 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "    exit_gates: []\n",
     )
     _edit(plan, "owner: {name: 徐建华,", "owner: {name: 周敏,")
-    department = p.plans / "departments" / "CGJ.yaml"
-    _edit(department, "    ranges:", "    status: done\n    ranges:")
-    commits["plans"] = _commit(root, "CGJ-006: drop the catalogue gate, new owner; ZW-CGJ-01 retired", "plans")
+    department = next(
+        path for path in sorted((p.plans / "departments").glob("*.yaml")) if "decommission:" in path.read_text()
+    )
+    _edit(department, "    decommission:\n      status: pending", "    decommission:\n      status: done")
+    text = department.read_text(encoding="utf-8")
+    retired_network = text[: text.index("    decommission:\n      status: done")].rsplit("  - code: ", 1)[1].split()[0]
+    commits["plans"] = _commit(root, "CGJ-006: drop the catalogue gate, new owner; a 业务专网 retired", "plans")
 
     # 5. the same entry again
     inventory = inventory_files.load_inventory(p.inventory).inventory
@@ -146,7 +150,13 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     inventory_files.write_inventory(p.inventory, inventory.model_copy(update={"catalogue": catalogue}))
     commits["again"] = _commit(root, "目录: abstract wording", "hand")
-    return {"root": root, "programme": p, "commits": commits, "entry": entry}
+    return {
+        "root": root,
+        "programme": p,
+        "commits": commits,
+        "entry": entry,
+        "network": (department.stem, f"private_networks.{retired_network}.decommission.status"),
+    }
 
 
 def _audit(story: dict[str, Any], *, each_commit: bool = False, ledger: bool = True) -> history.Audit:
@@ -186,8 +196,8 @@ def test_each_change_is_attributed_to_the_commit_that_made_it(story: dict[str, A
     assert who("catalogue", entry.code, "sharing.type") == (commits["census"], "孙丽")
     assert who("system", "CGJ-001", "cloud.zone") == (commits["census"], "孙丽")
     assert who("plan", "CGJ-006", "stages.data.exit_gates") == (commits["plans"], "周敏")
-    assert who("plan", "CGJ-006", "owner") == (commits["plans"], "周敏")
-    assert who("department_plan", "CGJ", "private_networks.ZW-CGJ-01.status") == (commits["plans"], "周敏")
+    assert who("plan", "CGJ-006", "owner.name") == (commits["plans"], "周敏")
+    assert who("department_plan", *story["network"]) == (commits["plans"], "周敏")
     # edited by 孙丽 then by 赵强: the field is his, the sharing type stays hers
     assert who("catalogue", entry.code, "abstract") == (commits["again"], "赵强")
     assert who("catalogue", entry.code, "sharing.conditions") == (commits["census"], "孙丽")
@@ -222,8 +232,8 @@ def test_each_change_is_graded_by_what_it_touches(story: dict[str, Any], net: hi
     risk, why = graded("plan", "CGJ-006", "stages.data.exit_gates")
     assert risk is Risk.HIGH
     assert "catalogue_published CGJ-006" in why
-    assert graded("plan", "CGJ-006", "owner")[0] is Risk.MEDIUM
-    assert graded("department_plan", "CGJ", "private_networks.ZW-CGJ-01.status")[0] is Risk.HIGH
+    assert graded("plan", "CGJ-006", "owner.name")[0] is Risk.MEDIUM
+    assert graded("department_plan", *story["network"])[0] is Risk.HIGH
     assert graded("catalogue", entry.code, "sharing.conditions")[0] is Risk.MEDIUM
     assert graded("catalogue", entry.code, "abstract")[0] is Risk.LOW
 
@@ -296,8 +306,9 @@ def test_the_table_folds_codes_at_80_columns_instead_of_truncating(story: dict[s
     # each cell holds its whole text, folded over lines (compared without the spaces folding adds)
     cells = _cells_of_column(shown, 1) + _cells_of_column(shown, 2)
     assert f"catalogue{story['entry'].code}" in cells
-    assert "department_planCGJ" in cells
-    assert "private_networks.ZW-CGJ-01.status" in cells
+    department, field = story["network"]
+    assert f"department_plan{department}" in cells
+    assert field in cells
 
 
 def _cells_of_column(table: str, column: int) -> list[str]:

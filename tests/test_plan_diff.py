@@ -76,7 +76,7 @@ def test_a_removed_gate_is_high_and_named_an_added_one_is_low() -> None:
 def test_dispositions_waves_owners_and_callers_are_graded() -> None:
     assert _only(_changed(disposition="下线"))[1] is Risk.HIGH
     assert _only(_changed(wave=5))[1] is Risk.MEDIUM
-    assert _only(_changed(owner={"name": "李娜", "role": "系统负责人"}))[1] is Risk.MEDIUM
+    assert _only(_changed(owner={"name": "李娜", "role": "系统负责人"}))[:2] == ("owner.name", Risk.MEDIUM)
     field, risk, why = _only(_changed(business__callers=["GAJ", "RSJ"]))
     assert (field, risk) == ("stages.business.callers", Risk.MEDIUM)
     assert why.endswith("RSJ")
@@ -101,13 +101,18 @@ def test_a_private_network_marked_retired_by_hand_is_high() -> None:
     department = {
         "department": "CGJ",
         "private_networks": [
-            {"code": "ZW-CGJ-01", "ranges": ["172.16.23.0/24"], "systems": [{"system": "CGJ-002", "status": "pending"}]}
+            {
+                "code": "ZW-CGJ-01",
+                "ranges": ["172.16.23.0/24"],
+                "systems": [{"system": "CGJ-002", "status": "pending"}],
+                "decommission": {"status": "pending", "entry_gates": []},
+            }
         ],
     }
     retired = copy.deepcopy(department)
-    retired["private_networks"][0]["status"] = "done"
+    retired["private_networks"][0]["decommission"]["status"] = "done"
     (change,) = plan_diff.diff_department_plans({"CGJ": department}, {"CGJ": retired})
-    assert (change.field, change.risk) == ("private_networks.ZW-CGJ-01.status", Risk.HIGH)
+    assert (change.field, change.risk) == ("private_networks.ZW-CGJ-01.decommission.status", Risk.HIGH)
     left = copy.deepcopy(department)
     left["private_networks"][0]["systems"][0]["status"] = "done"
     (member,) = plan_diff.diff_department_plans({"CGJ": department}, {"CGJ": left})

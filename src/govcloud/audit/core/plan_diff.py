@@ -123,9 +123,9 @@ def _atoms(data: Any) -> dict[str, Any]:
                 for field, item in stage.items() if isinstance(stage, dict) else [("", stage)]:
                     if field != "stage":
                         atoms[f"stages.{name}.{field}"] = item
-        elif key == "decommission" and isinstance(value, dict):
+        elif isinstance(value, dict):  # owner, decommission: one atom per field
             for field, item in value.items():
-                atoms[f"decommission.{field}"] = item
+                atoms[f"{key}.{field}"] = item
         else:
             atoms[key] = value
     return atoms
@@ -147,7 +147,10 @@ def _department_atoms(data: Any) -> dict[str, Any]:
                 for field, item in network.items():
                     if field == "code":
                         continue
-                    if field == "systems" and isinstance(item, list):
+                    if field == "decommission" and isinstance(item, dict):
+                        for part, v in item.items():
+                            atoms[f"private_networks.{code}.decommission.{part}"] = v
+                    elif field == "systems" and isinstance(item, list):
                         for member in item:
                             if isinstance(member, dict):
                                 system = str(member.get("system", "?"))
@@ -227,7 +230,7 @@ def _plan_field_risk(code: str, field: str, old: Any, new: Any, ledger: LedgerHi
         return Risk.HIGH, f"{field} changed from {_show(old)} to {_show(new)}: what the plan provisions changes"
     if field in {"wave", "wave_start", "wave_end"}:
         return Risk.MEDIUM, f"{field} changed from {_show(old)} to {_show(new)}: the system moves with another wave"
-    if field == "owner":
+    if parts[0] == "owner":
         return Risk.MEDIUM, "the owner who answers for the move changed"
     if field in {"system", "department"}:
         return Risk.HIGH, f"the plan now names {field} {_show(new)}: it drives another system's objects"
@@ -265,10 +268,14 @@ def _department_field_risk(field: str, old: Any, new: Any) -> tuple[Risk, str]:
             if new == "done":
                 return Risk.HIGH, f"{system} marked as having left 业务专网 {network} by hand"
             return Risk.MEDIUM, f"{system}'s departure from {network} changed from {old} to {new}"
-        if parts[2] == "status":
+        if parts[2:] == ["decommission", "status"]:
             if new == "done":
                 return Risk.HIGH, f"业务专网 {network} marked retired (decommission done) in the plan file"
             return Risk.MEDIUM, f"业务专网 {network} decommission status changed from {old} to {new}"
+        if parts[2:] == ["decommission", "entry_gates"]:
+            return _gates_risk(f"业务专网 {network} decommission entry gates", old, new)
+        if parts[2:] == ["decommission", "target_date"]:
+            return Risk.MEDIUM, f"业务专网 {network}'s decommission date moved"
         if parts[2] in {"ranges", "remaining"}:
             return Risk.MEDIUM, f"业务专网 {network}'s {parts[2]} changed"
         return Risk.LOW, "notes"

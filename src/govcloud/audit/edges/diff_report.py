@@ -47,13 +47,13 @@ def render_table(audit: Audit, changes: list[Attributed]) -> list[rich.console.R
     head = rich.text.Text(f"{label_of(audit)}: {summary(audit, changes)}", style="bold")
     if not changes:
         return [head]
-    table = rich.table.Table(show_lines=True, expand=False)
-    table.add_column("risk", no_wrap=True)
-    table.add_column("record key", overflow="fold", min_width=12)
-    table.add_column("change", overflow="fold")
-    table.add_column("old → new", overflow="fold")
-    table.add_column("why", overflow="fold", ratio=3)
-    table.add_column("commit", overflow="fold")
+    table = rich.table.Table(show_lines=True, expand=True)
+    table.add_column("risk", no_wrap=True, width=6)
+    table.add_column("record key", overflow="fold", ratio=2)
+    table.add_column("change", overflow="fold", ratio=2)
+    table.add_column("old → new", overflow="fold", ratio=2)
+    table.add_column("why", overflow="fold", ratio=4)
+    table.add_column("commit", overflow="fold", ratio=2)
     for a in changes:
         c = a.change
         commit = a.commit
