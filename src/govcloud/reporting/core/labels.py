@@ -35,6 +35,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "waves": ("迁移批次", "Waves"),
     "progress": ("进度：计划与实际", "Progress: planned against actual"),
     "recent": ("最近推进（据台账）", "Recently moved (from the ledger)"),
+    "progress_ledger": ("据迁移台账 {path}", "from the ledger {path}"),
+    "progress_plans": ("据迁移计划文件：尚未由台账记录", "from the plan files: not yet ledger-backed"),
     "blocked": ("受阻", "Blocked"),
     "late": ("逾期", "Late"),
     "none": ("无", "None"),
@@ -166,17 +168,18 @@ _STATUS: dict[str, tuple[str, str]] = {
 }
 
 _ASSESSMENT: dict[str, tuple[str, str]] = {
-    "systems assessed": ("已评估系统", "systems"),
-    "zombie candidates": ("僵尸系统候选", "systems with at least one zombie finding"),
-    "zombie findings": ("僵尸判定依据", "findings: one per criterion a system meets"),
-    "proposed 下线": ("建议下线", "systems: enough evidence, no counter-signal"),
-    "to review 复核": ("待复核", "systems: counter-signals or too little evidence"),
-    "replaceable": ("功能可被替代", "systems whose function a duplicate covers (整合)"),
-    "duplicate pairs": ("重复建设系统对", "pairs of systems, each pair once"),
-    "duplicate pairs within a department": ("部门内重复系统对", "pairs (部门内部整合 candidates)"),
-    "systems in duplicate pairs": ("涉及重复的系统", "systems"),
-    "not cloud-ready": ("不具备上云条件", "systems with at least one blocker"),
-    "proposals awaiting confirmation": ("待确认的提议", "systems (提议: 下线 or 整合)"),
+    # the assessment's figure (English, from count_assessment) → (zh-CN figure, zh-CN unit)
+    "systems assessed": ("已评估系统", "个系统"),
+    "zombie candidates": ("僵尸系统候选", "至少符合一项僵尸判定的系统"),
+    "zombie findings": ("僵尸判定依据", "条：每个系统符合的每项判定一条"),
+    "proposed 下线": ("建议下线", "个系统：证据充分，无反向信号"),
+    "to review 复核": ("待复核", "个系统：有反向信号或证据不足"),
+    "replaceable": ("功能可被替代", "个系统：功能由重复系统覆盖（整合）"),
+    "duplicate pairs": ("重复建设系统对", "对，每对计一次"),
+    "duplicate pairs within a department": ("部门内重复系统对", "对（部门内部整合候选）"),
+    "systems in duplicate pairs": ("涉及重复的系统", "个系统"),
+    "not cloud-ready": ("不具备上云条件", "个系统：至少一项障碍"),
+    "proposals awaiting confirmation": ("待确认的提议", "个系统（提议：下线或整合）"),
 }
 
 
@@ -196,6 +199,12 @@ def assessment_label(name: str, lang: Lang) -> str:
     """An assessment figure's name in ``lang`` (the assessment names its figures in English)."""
     pair = _ASSESSMENT.get(name)
     return name if pair is None or lang is Lang.EN else pair[0]
+
+
+def assessment_unit(name: str, unit: str, lang: Lang) -> str:
+    """What an assessment figure counts, in ``lang``."""
+    pair = _ASSESSMENT.get(name)
+    return unit if pair is None or lang is Lang.EN else pair[1]
 
 
 def pct(part: float, whole: float) -> str:

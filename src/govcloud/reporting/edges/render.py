@@ -25,7 +25,7 @@ from govcloud.core import model
 from govcloud.orchestration.core import status
 from govcloud.planning.core.stages import STAGE_ORDER
 from govcloud.reporting.core import labels
-from govcloud.reporting.core.figures import Figures, Report, WaveRow
+from govcloud.reporting.core.figures import Figures, Progress, Report, WaveRow
 from govcloud.reporting.core.labels import Lang
 from govcloud.reporting.edges import fonts
 
@@ -135,12 +135,21 @@ def _helpers(report: Report, lang: Lang) -> dict[str, Any]:
         "t": labels.text(lang),
         "status_label": lambda value: labels.status_label(value, lang),
         "assessment_label": lambda value: labels.assessment_label(value, lang),
+        "assessment_unit": lambda name, unit: labels.assessment_unit(name, unit, lang),
+        "progress_source": lambda progress: _progress_source(progress, lang),
         "stages": [(s.value, s.label) for s in STAGE_ORDER],
         "pct": labels.pct,
         "num": labels.num,
         "headline": labels.headline_rows(report, lang),
         "hidden": labels.hidden_rows(report, lang),
     }
+
+
+def _progress_source(progress: Progress, lang: Lang) -> str:
+    t = labels.text(lang)
+    if not progress.ledger_backed:
+        return t["progress_plans"]
+    return t["progress_ledger"].format(path=progress.source.removeprefix("from the ledger "))
 
 
 def _plain(value: Any) -> Any:
@@ -201,7 +210,7 @@ def svg_waves(
     rows: Sequence[WaveRow], *, title: str, t: Mapping[str, str], family: str = FONT_STACK, max_bars: int = 60
 ) -> str:
     """Systems per wave as columns along the calendar, with the running total as a line."""
-    width, height, left, bottom, top_pad = 720, 260, 44, 40, 30
+    width, height, left, bottom, top_pad = 720, 270, 44, 40, 44  # room above the columns for their counts
     if not rows:
         return _svg_open(width, 60, title, family) + _text(0, 30, f"{title}: {t['chart_no_waves']}") + "</svg>"
     shown = list(rows)
