@@ -121,7 +121,7 @@ def test_done_when_one_bundled_system_goes_through_all_three_stages(programme: P
     made = p.cli("report", "--format", "html", "--out", str(report), "--plans", str(p.plans))
     assert made.exit_code == 0, made.output
     html = report.read_text(encoding="utf-8")
-    assert "burn-up" in html
+    assert "已完成阶段累计：计划与实际" in html  # the burn-up chart, labelled in zh-CN by default
     assert SYSTEM in html
 
     verified = p.cli("ledger", "verify")

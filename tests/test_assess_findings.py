@@ -30,6 +30,8 @@ from govcloud.core import example, model
 from govcloud.core.settings import DuplicateSettings, Settings, WaveSettings, ZombieSettings
 from govcloud.edges import inventory_files
 from govcloud.planning.core import plans, waves
+from govcloud.reporting.core import labels
+from govcloud.reporting.core.labels import Lang
 
 D = model.Disposition
 TODAY = dt.date(2026, 6, 30)
@@ -481,10 +483,11 @@ def test_assess_run_and_report_render_the_same_counts(bundled_inventory: Path, t
     assert ran.exit_code == 0, ran.output
     assert f"{counts.systems} systems: {counts.summary()}" in ran.stdout
     markdown = (tmp_path / "reports" / "report.md").read_text(encoding="utf-8")
-    for name, number, unit in counts.rows():
-        assert f"| {name} | {number:,} | {unit} |" in markdown
+    for name, number, unit in counts.rows():  # the same counts, labelled in zh-CN by the report
+        zh_name, zh_unit = labels.assessment_label(name, Lang.ZH), labels.assessment_unit(name, unit, Lang.ZH)
+        assert f"| {zh_name} | {number:,} | {zh_unit} |" in markdown
     html = (tmp_path / "reports" / "report.html").read_text(encoding="utf-8")
-    assert f'<td class="text">zombie candidates</td><td>{counts.zombie_systems}</td>' in html
+    assert f'<td class="text">僵尸系统候选</td><td>{counts.zombie_systems}</td>' in html
 
 
 def test_counts_change_with_the_assessment_not_with_the_rendering(assessed: Assessment) -> None:

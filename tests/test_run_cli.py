@@ -53,7 +53,7 @@ def test_run_writes_plans_that_pass_check_and_both_reports(workspace: Path) -> N
     assert len(plan_progress.load_progress(workspace / "migrations_plan", inventory=inventory)) == len(plans)
     html = (workspace / "reports" / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html
-    assert "| Figure | Value | Detail |" in (workspace / "reports" / "report.md").read_text(encoding="utf-8")
+    assert "| 指标 | 数值 | 说明 |" in (workspace / "reports" / "report.md").read_text(encoding="utf-8")  # zh-CN labels
 
 
 def test_plan_check_fails_with_file_and_line(workspace: Path, tmp_path: Path) -> None:
