@@ -283,3 +283,52 @@ def test_print_layout_puts_every_department_on_paper(
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
     sections = page.count("<h2")
     assert pages >= sections  # a page break before every section after the first
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The command
+
+
+def test_report_command_prints_tables_in_chinese_or_english(bundled_inventory: Path) -> None:
+    from typer.testing import CliRunner
+
+    from govcloud.cli import app
+
+    plans = bundled_inventory.parent / "migrations_plan"
+    args = ["report", "--format", "table", "--inventory", str(bundled_inventory), "--plans", str(plans)]
+    chinese = CliRunner().invoke(app, [*args, "--today", "2027-03-01"])
+    assert chinese.exit_code == 0, chinese.output
+    assert "临江市：主要指标" in chinese.stdout
+    english = CliRunner().invoke(app, [*args, "--today", "2027-03-01", "--lang", "en"])
+    assert "临江市：Headline figures" in english.stdout
+    assert "主要指标" not in english.stdout
+
+
+def test_html_without_a_cjk_font_warns_and_still_writes(
+    bundled_inventory: Path, fontless: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from govcloud.cli import app
+
+    monkeypatch.setenv("FONTCONFIG_FILE", fontless["FONTCONFIG_FILE"])
+    monkeypatch.setattr(fonts, "KNOWN_PATHS", ())
+    out = tmp_path / "report.html"
+    plans = bundled_inventory.parent / "migrations_plan"
+    args = [
+        "report",
+        "--format",
+        "html",
+        "--out",
+        str(out),
+        "--inventory",
+        str(bundled_inventory),
+        "--plans",
+        str(plans),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "no CJK font found to embed" in result.output
+    page = out.read_text(encoding="utf-8")
+    assert "@font-face" not in page
+    assert "临江市" in page
