@@ -79,12 +79,15 @@ def diff_inventories(
     """
     changes: list[Change] = []
     changes += _diff_records("department", before.department_by_code, after.department_by_code, _department_risk)
+    uses_before, uses_after = _LazyUses(before), _LazyUses(after)
     changes += _diff_records(
-        "system", before.system_by_code, after.system_by_code, _system_risk(before, after, settings, decommissions)
+        "system",
+        before.system_by_code,
+        after.system_by_code,
+        _system_risk(before, after, settings, decommissions, uses_after),
     )
-    changes += _diff_records(
-        "catalogue", before.entry_by_code, after.entry_by_code, _entry_rule(before, after, settings)
-    )
+    entry_rule = _entry_rule(before, after, settings, uses_before, uses_after)
+    changes += _diff_records("catalogue", before.entry_by_code, after.entry_by_code, entry_rule)
     changes += _diff_records("zone", before.zone_by_code, after.zone_by_code, _zone_risk)
     changes += _diff_records(
         "intranet_zone", before.intranet_zone_by_code, after.intranet_zone_by_code, _intranet_zone_risk
@@ -148,12 +151,46 @@ def _department_risk(key: str, field: str, old: Any, new: Any) -> tuple[Risk, st
     return Risk.LOW, "bookkeeping"
 
 
-def _consumers(inventory: model.Inventory, entry_code: str) -> list[str]:
-    return sorted(s.code for s in inventory.systems if entry_code in s.consumes)
+@dataclasses.dataclass(frozen=True)
+class _Uses:
+    """Who uses what in one inventory: entry code → consuming systems, system code → calling systems."""
+
+    consumers: Mapping[str, list[str]]
+    callers: Mapping[str, list[str]]
+
+    @classmethod
+    def of(cls, inventory: model.Inventory) -> _Uses:
+        consumers: dict[str, list[str]] = {}
+        callers: dict[str, list[str]] = {}
+        for system in sorted(inventory.systems, key=lambda s: s.code):
+            for code in dict.fromkeys(system.consumes):
+                consumers.setdefault(code, []).append(system.code)
+            for code in dict.fromkeys(system.depends_on):
+                if code != system.code:
+                    callers.setdefault(code, []).append(system.code)
+        return cls(consumers, callers)
 
 
-def _callers(inventory: model.Inventory, system_code: str) -> list[str]:
-    return sorted(s.code for s in inventory.systems if system_code in s.depends_on and s.code != system_code)
+class _LazyUses:
+    """:class:`_Uses` built once per diff and only when a rule asks.
+
+    A province has 20,000 systems: scanning them for every changed entry would make the diff quadratic.
+    """
+
+    def __init__(self, inventory: model.Inventory) -> None:
+        self._inventory = inventory
+        self._uses: _Uses | None = None
+
+    def consumers(self, entry_code: str) -> list[str]:
+        return list(self._get().consumers.get(entry_code, ()))
+
+    def callers(self, system_code: str) -> list[str]:
+        return list(self._get().callers.get(system_code, ()))
+
+    def _get(self) -> _Uses:
+        if self._uses is None:
+            self._uses = _Uses.of(self._inventory)
+        return self._uses
 
 
 def pool_level(pool: str | None, settings: Settings = DEFAULT_SETTINGS) -> int:
@@ -170,12 +207,10 @@ def _pool_name(pool: str | None) -> str:
 
 
 def _removed_system(
-    before: model.Inventory, after: model.Inventory, code: str, decommissions: Mapping[str, str] | None
+    before: model.Inventory, uses: _LazyUses, code: str, decommissions: Mapping[str, str] | None
 ) -> tuple[Risk, str]:
-    callers = _callers(after, code)
-    consumers = sorted(
-        {s for e in before.entries_of_system.get(code, ()) for s in _consumers(after, e.code) if s != code}
-    )
+    callers = uses.callers(code)
+    consumers = sorted({s for e in before.entries_of_system.get(code, ()) for s in uses.consumers(e.code) if s != code})
     problems: list[str] = []
     if decommissions is None:
         plan = "its decommission plan was not checked (no plans given)"
@@ -203,10 +238,13 @@ def _system_risk(
     after: model.Inventory,
     settings: Settings = DEFAULT_SETTINGS,
     decommissions: Mapping[str, str] | None = None,
+    uses: _LazyUses | None = None,
 ) -> RiskRule:
+    used = uses if uses is not None else _LazyUses(after)
+
     def rule(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
         if field == "<removed>":
-            return _removed_system(before, after, key, decommissions)
+            return _removed_system(before, used, key, decommissions)
         if field == "<added>":
             return Risk.MEDIUM, "a new system to assess"
         if field == "classified":
@@ -266,18 +304,24 @@ def _system_risk(
     return rule
 
 
-def _entry_rule(before: model.Inventory, after: model.Inventory, settings: Settings = DEFAULT_SETTINGS) -> RiskRule:
+def _entry_rule(
+    before: model.Inventory,
+    after: model.Inventory,
+    settings: Settings,
+    uses_before: _LazyUses,
+    uses_after: _LazyUses,
+) -> RiskRule:
     def personal(key: str) -> tuple[str, ...]:
         entry = after.entry_by_code.get(key) or before.entry_by_code.get(key)
         return personal_items(entry, settings) if entry is not None else ()
 
-    def consumers_text(key: str, inventory: model.Inventory) -> tuple[list[str], str]:
-        consumers = _consumers(inventory, key)
+    def consumers_text(key: str, uses: _LazyUses) -> tuple[list[str], str]:
+        consumers = uses.consumers(key)
         return consumers, ("consumed by " + ", ".join(consumers)) if consumers else "no system consumes it"
 
     def rule(key: str, field: str, old: Any, new: Any) -> tuple[Risk, str]:
         if field == "<removed>":
-            consumers, said = consumers_text(key, before)
+            consumers, said = consumers_text(key, uses_before)
             return (Risk.MEDIUM if consumers else Risk.LOW), f"a catalogue entry was withdrawn: {said}"
         if field == "<added>":
             items = personal(key)
@@ -299,7 +343,7 @@ def _entry_rule(before: model.Inventory, after: model.Inventory, settings: Setti
                         + ", ".join(items)
                     )
                 return Risk.HIGH, f"sharing loosened from {old} to {new}: more departments can read it"
-            consumers, said = consumers_text(key, after)
+            consumers, said = consumers_text(key, uses_after)
             risk = Risk.MEDIUM if consumers else Risk.LOW
             return risk, f"sharing tightened from {old} to {new}: " + (
                 f"{said}, who may lose access" if consumers else said
@@ -316,7 +360,7 @@ def _entry_rule(before: model.Inventory, after: model.Inventory, settings: Setti
                 return Risk.HIGH, "now open to the public"
             return Risk.MEDIUM, "no longer open to the public"
         if field.startswith("data_items"):
-            consumers, said = consumers_text(key, after)
+            consumers, said = consumers_text(key, uses_after)
             added = personal_item_names_added(old, new, settings)
             changed = after.entry_by_code.get(key)
             exposed = changed is not None and (
