@@ -293,3 +293,18 @@ def test_a_removed_system_is_checked_against_its_decommission_plan_and_its_calle
     assert change.risk is diff.Risk.HIGH
     assert caller.code in change.why
     assert "still called by" in change.why
+
+
+def test_a_system_retired_with_its_plan_file_is_judged_by_the_plan_it_had() -> None:
+    from govcloud.audit.core import attribution
+
+    gone = _unreferenced_system(CITY.inventory)
+    plan = {"system": gone.code, "disposition": "下线", "decommission": {"status": "done"}}
+    before = attribution.Snapshot(CITY.inventory, {gone.code: plan}, {})
+    after = attribution.Snapshot(_without(CITY.inventory, gone.code), {}, {})
+    changes = attribution.diff_snapshots(before, after)
+    removed = next(c for c in changes if c.record == "system")
+    assert removed.risk is diff.Risk.MEDIUM
+    assert "its decommission plan is done" in removed.why
+    deleted_plan = next(c for c in changes if c.record == "plan")
+    assert deleted_plan.kind is diff.ChangeKind.REMOVED

@@ -107,7 +107,10 @@ def diff_snapshots(
         before.inventory,
         after.inventory,
         settings=settings,
-        decommissions=plan_diff.decommission_statuses(after.plans) if after.plans or before.plans else None,
+        # a system retired together with its plan file is judged by the plan it had
+        decommissions={**plan_diff.decommission_statuses(before.plans), **plan_diff.decommission_statuses(after.plans)}
+        if after.plans or before.plans
+        else None,
     )
     changes += plan_diff.diff_plans(before.plans, after.plans, ledger=ledger)
     changes += plan_diff.diff_department_plans(before.department_plans, after.department_plans)
