@@ -3,7 +3,8 @@
 The repository is the bundled inventory and plans (a ledger-team programme: real ssh-keygen keys, a roster),
 committed by a base author; then, commit by commit:
 
-1. 刘伟 (ops) advances CGJ-006's network stage through ``govcloud advance``: the ledger accounts for it;
+1. the department's lead advances CGJ-006's network stage with ``govcloud advance`` (signed into the ledger)
+   and 刘伟 commits the plan file it wrote: the ledger accounts for that change;
 2. 赵强 edits the plans by hand: CGJ-006's data stage to done, CGJ-001's disposition to 下线;
 3. 孙丽 (signed with an SSH key) edits the census: an entry holding personal data items to 无条件共享, CGJ-001
    into the Internet access zone;
@@ -81,9 +82,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     commits = {"base": _commit(root, "census and plans as the programme office approved them", "base")}
 
     # 1. through the ledger
-    result = p.cli("advance", "CGJ-006", "network", "--to", "in_progress", key="ops")
-    if result.exit_code != 0:  # the ops engineer may not start a stage: the department's lead does
-        result = p.cli("advance", "CGJ-006", "network", "--to", "in_progress", key="lead")
+    result = p.cli("advance", "CGJ-006", "network", "--to", "in_progress", key="lead")
     assert result.exit_code == 0, result.output
     commits["ops"] = _commit(root, "CGJ-006 网络通 started (govcloud advance)", "ops")
 
