@@ -73,7 +73,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from govcloud.core import model
 from govcloud.edges import yamlio
-from govcloud.errors import Problem
+from govcloud.errors import InputError, Problem
 from govcloud.planning.core import plan_checks, plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 from govcloud.planning.edges import plan_progress
@@ -321,15 +321,16 @@ def write_plans(
     conflicts: list[Conflict] = []
     unchanged = 0
     planned = {plan.system for plan in system_plans}
+    existing = _existing_texts(root, system_plans)
     with yamlio.staged_writes() as pending:
         for plan in system_plans:
             path = plan_path(root, plan.system)
             document = plan_document(plan)
-            if not path.exists():
+            if path not in existing:
                 pending[path] = render_new(plan, document)
                 created.append(plan.system)
                 continue
-            outcome = _update(path, plan, document)
+            outcome = _update(path, existing[path], plan, document)
             conflicts.extend(outcome.conflicts)
             if outcome.text is None:
                 unchanged += 1
@@ -376,8 +377,27 @@ class _Outcome:
     replaced: bool = False
 
 
-def _update(path: Path, plan: plans.SystemPlan, document: Mapping[str, Any]) -> _Outcome:
-    text = path.read_text(encoding="utf-8")
+def _existing_texts(root: Path, system_plans: Sequence[plans.SystemPlan]) -> dict[Path, str]:
+    """The text of every plan file that exists (one read each, decoded by ``plan_progress.read_plan_text``).
+
+    A file that cannot be decoded stops the write before anything is written, with every such file named.
+    """
+    texts: dict[Path, str] = {}
+    problems: list[Problem] = []
+    for plan in system_plans:
+        path = plan_path(root, plan.system)
+        if not path.exists():
+            continue
+        text, problem = plan_progress.read_plan_text(path)
+        if problem is not None:
+            problems.append(problem)
+        texts[path] = text
+    if problems:
+        raise InputError(problems, "plan files that cannot be read: nothing written (fix or re-save them as UTF-8)")
+    return texts
+
+
+def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str, Any]) -> _Outcome:
     display = _display(path)
     try:
         current = yamlio.read_fast(text)
