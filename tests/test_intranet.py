@@ -21,6 +21,7 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import confirm_every_proposal
+from govcloud.app import network as app_network
 from govcloud.app import planning
 from govcloud.audit.core import diff
 from govcloud.cli import app
@@ -29,7 +30,6 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files, reports, settings_file, yamlio
 from govcloud.network.core import firewall, flows
-from govcloud.network.edges import ansible_inventory
 from govcloud.planning.core import consolidation, plans
 from govcloud.planning.core.stages import Stage, StageStatus
 from govcloud.planning.edges import department_plan_files, plan_files, plan_progress
@@ -377,7 +377,7 @@ def test_the_intranet_router_guards_each_zone_it_terminates_against_spoofing(
 
 
 def test_the_ansible_inventory_groups_hosts_by_network(tmp_path: Path) -> None:
-    data = ansible_inventory.build_ansible_inventory(REPO / "inventory", REPO / "migrations_plan")
+    data = app_network.ansible_inventory(REPO / "inventory", REPO / "migrations_plan")
     assert data.groups["network_intranet"] == ("fw-nw-01",)
     assert "fw-core-01" in data.groups["network_extranet"]
     assert not set(data.groups["network_intranet"]) & set(data.groups["network_extranet"])
@@ -386,7 +386,7 @@ def test_the_ansible_inventory_groups_hosts_by_network(tmp_path: Path) -> None:
 
 
 def test_stage_vars_of_a_classified_system_target_the_intranet_router_only() -> None:
-    found = ansible_inventory.stage_vars(REPO / "inventory", REPO / "migrations_plan", CLASSIFIED)
+    found = app_network.stage_vars(REPO / "inventory", REPO / "migrations_plan", CLASSIFIED)
     assert found["routers"] == ["fw-nw-01"]
     assert found["zone"] == "NW-DZ-GAJ"
 

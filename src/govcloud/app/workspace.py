@@ -97,6 +97,10 @@ class Workspace:
         """Every plan file of ``plans_dir``, parsed once (for the check, the advice and the progress)."""
         return plan_progress.read_plan_files(self.plans_dir)
 
+    def check_plans_strictly(self) -> None:
+        """Read the progress now: plans that fail ``plan --check`` are an InputError before anything runs."""
+        self.progress  # noqa: B018 (a cached property: reading it is the check)
+
     @functools.cached_property
     def progress(self) -> dict[str, stages.Progress]:
         """Each system's progress, read strictly: plans failing ``plan --check`` are an InputError."""
