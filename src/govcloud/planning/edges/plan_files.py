@@ -74,7 +74,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
-from govcloud.planning.core import plan_checks, plans
+from govcloud.planning.core import plan_checks, plan_merge, plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 from govcloud.planning.edges import plan_progress
 
@@ -420,35 +420,22 @@ def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str
 
     base = current.get(GENERATED)
     base = {str(k): str(v) for k, v in base.items()} if isinstance(base, dict) else {}
-    new_atoms = atoms_of(document)
     existing = atoms_of(current)
-    new_base = {key: fingerprint(value) for key, value in new_atoms.items()}
-    to_set: dict[str, Any] = {}
-    to_drop: list[str] = []
-    conflicts: list[Conflict] = []
-    for key, value in new_atoms.items():
-        mine = existing.get(key, _MISSING)
-        if mine is _MISSING:
-            to_set[key] = value
-            continue
-        mine_print = fingerprint(mine)
-        if mine_print == new_base[key]:
-            continue
-        if base.get(key) == mine_print:
-            to_set[key] = value
-        else:
-            conflicts.append(Conflict(plan.system, display, _field_name(key, current), _show(mine), _show(value)))
-    for key in existing.keys() - new_atoms.keys():
-        if base.get(key) == fingerprint(existing[key]):
-            to_drop.append(key)  # govcloud wrote it and no longer generates it
-    if not to_set and not to_drop and base == new_base:
+    decision = plan_merge.merge_atoms(
+        generated=atoms_of(document), current=existing, base=base, fingerprint=fingerprint
+    )
+    conflicts = [
+        Conflict(plan.system, display, _field_name(edit.key, current), _show(edit.mine), _show(edit.generated))
+        for edit in decision.kept
+    ]
+    if not decision.changes_file:
         return _Outcome(None, tuple(conflicts))
     data = yamlio.load_roundtrip(text)
-    for key, value in to_set.items():
+    for key, value in decision.to_set.items():
         _apply(data, key, value)
-    for key in to_drop:
+    for key in decision.to_drop:
         _drop(data, key)
-    _set_generated(data, new_base)
+    _set_generated(data, dict(decision.new_base))
     return _Outcome(yamlio.dump_roundtrip(data), tuple(conflicts))
 
 
