@@ -37,7 +37,10 @@ from govcloud.edges import inventory_files
 from govcloud.errors import InputError
 from govcloud.network.core import firewall, flows
 from govcloud.network.edges import network_runs
-from govcloud.network.edges.labhosts import (
+from govcloud.planning.core import stages
+from govcloud.planning.edges import plan_progress
+from support.labhosts import (
+    CONNECTION_PLUGINS,
     Lab,
     LabHost,
     LabSegment,
@@ -49,12 +52,17 @@ from govcloud.network.edges.labhosts import (
     combined_ansible_inventory,
     lab_namespaces,
 )
-from govcloud.planning.core import stages
-from govcloud.planning.edges import plan_progress
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOKS = REPO / "playbooks"
 PREFIX = f"gcn{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def _lab_connection_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab hosts' connection plugin is test support, not in playbooks/: Ansible finds it through the env."""
+    monkeypatch.setenv("ANSIBLE_CONNECTION_PLUGINS", str(CONNECTION_PLUGINS))
+
 
 _ROOT = os.geteuid() == 0
 _TOOLS = all(shutil.which(tool) for tool in ("ip", "nft", "nsenter", "unshare"))
