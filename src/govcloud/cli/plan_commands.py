@@ -1,9 +1,8 @@
 """``govcloud plan`` (and ``plan baseline``), ``govcloud report`` and ``govcloud run`` (check → assess → plan → report).
 
-Edge. The commands load, call the core by keyword and render; the waves come from
-:mod:`govcloud.planning.core.waves`, the staged plans from :mod:`govcloud.planning.core.plans`, the plan files
-from :mod:`govcloud.planning.edges.plan_files`, the frozen waves from :mod:`govcloud.planning.core.baseline`
-and the report from :mod:`govcloud.edges.reports`.
+Entry point (CLI). The commands parse options, call the use cases of :mod:`govcloud.app.planning` on a
+:class:`~govcloud.app.workspace.Workspace` and print what they return; the JSON documents come from
+:mod:`govcloud.app.documents`. ``run`` chains the same use cases as ``assess``, ``plan --write`` and ``report``.
 
 Re-planning never reshuffles a wave that has started: ``plan`` (and ``plan --write``, ``run``) freeze every
 wave the baseline records or the plan files show as started, and report what the freeze held back.

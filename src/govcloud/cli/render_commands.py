@@ -1,17 +1,9 @@
-"""``govcloud render``: the desired Kubernetes objects as YAML, schema-validated and policy-checked. Edge.
+"""``govcloud render``: the desired Kubernetes objects as YAML, schema-validated and policy-checked. Entry point.
 
-Layout of the output directory (one file per department, matching ``inventory/departments/``, so a review or
-a GitOps application reads per department)::
-
-    platform.yaml             IngressClasses and the exchange / gateway / ingress namespaces and policies
-    department-<code>.yaml    a department's namespaces, quota, RBAC, policies and its systems' objects
-
-Each file is a YAML stream whose first line marks it as generated; within a file a Namespace precedes what
-lives in it, so ``kubectl apply -f DIR`` works in one pass. Nothing is written unless every object passes
-strict schema validation and every policy; then files are replaced atomically, unchanged files are left
-alone, and generated files that the new render no longer contains are removed (files without the marker
-are never touched). Plan files that fail ``govcloud plan --check`` are refused before anything is computed
-(the one strict read, :func:`govcloud.planning.edges.plan_progress.load_progress`): nothing is written.
+Options, progress and the summary table only: the use case is :mod:`govcloud.app.rendering` (plans failing
+``plan --check`` refused, every schema problem and policy violation at once, nothing written then), the
+files :mod:`govcloud.cloud.edges.manifest_files` (layout, marker, atomic writes, stale files removed) and
+the validator :mod:`govcloud.cloud.edges.shape_cache`.
 """
 
 from __future__ import annotations
