@@ -27,7 +27,17 @@ from rich.console import Console
 from rich.table import Table
 
 from govcloud.network.edges import network_runs
-from govcloud.network.edges.labhosts import LabHost, LabSegment, LabSpec, build_lab, cleanup_prefix, lab_namespaces
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the lab is test support
+from support.labhosts import (
+    CONNECTION_PLUGINS,
+    LabHost,
+    LabSegment,
+    LabSpec,
+    build_lab,
+    cleanup_prefix,
+    lab_namespaces,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOKS = REPO / "playbooks"
@@ -165,6 +175,7 @@ def main() -> None:
                     "ANSIBLE_STRATEGY": strategy,
                     "ANSIBLE_PIPELINING": "True" if pipelining == "on" else "False",
                     "ANSIBLE_FORKS": str(args.forks),
+                    "ANSIBLE_CONNECTION_PLUGINS": str(CONNECTION_PLUGINS),
                 }
                 prefix = f"{PREFIX}n{size}{strategy[0]}{pipelining[1]}"
                 cleanup_prefix(prefix)

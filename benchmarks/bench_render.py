@@ -30,9 +30,8 @@ from rich.console import Console
 from rich.table import Table
 
 from govcloud import collector
-from govcloud.cli import render_commands
 from govcloud.cloud.core import desired, policies
-from govcloud.cloud.edges import k8s_schema
+from govcloud.cloud.edges import k8s_schema, manifest_files, shape_cache
 from govcloud.core import example, model
 from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files
@@ -98,7 +97,7 @@ def main() -> None:
         "desired state (flow matrix included)", timings, desired.desired_state, inventory, progress, settings
     )
     manifests = state.all()
-    validator = render_commands.ShapeCachedValidator(k8s_schema.KubernetesSchemas(args.version, strict=True))
+    validator = shape_cache.ShapeCachedValidator(k8s_schema.KubernetesSchemas(args.version, strict=True))
     checks = _timed(
         f"strict validation, Kubernetes {validator.version} (shape cache)",
         timings,
@@ -113,7 +112,7 @@ def main() -> None:
             + policies.stack_violations(manifests)
         ),
     )
-    files = _timed("YAML text of every file", timings, render_commands.manifest_files, state)
+    files = _timed("YAML text of every file", timings, manifest_files.manifest_files, state)
     total = sum(wall for wall, _ in timings.values())
     total_cpu = sum(cpu for _, cpu in timings.values())
     count = len(manifests)

@@ -31,9 +31,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from govcloud.cli import plan_commands
+from govcloud.app import planning
 from govcloud.core import model
-from govcloud.edges import inventory_files, yamlio
+from govcloud.edges import inventory_files, settings_file, yamlio
 from govcloud.planning.core import plans
 from govcloud.planning.core.stages import Stage, StageStatus
 
@@ -103,8 +103,8 @@ def main(plans_dir: Path, inventory_dir: Path) -> int:
         print(f"{plans_dir}: the intranet plans already show progress: unchanged")
     else:
         _seed_intranet(plans_dir, inventory, chosen)
-    planned = plan_commands.compute(inventory, plan_commands.load_settings(inventory_dir), today=None)
-    departments = plan_commands.write_department_plans(planned, plans_dir)
+    planned = planning.compute(inventory, settings_file.load_settings(inventory_dir), today=None)
+    departments = planning.write_department_plans(planned, plans_dir)
     print(f"{plans_dir}/departments: {departments.written} department plan(s) written")
     return 0
 

@@ -58,3 +58,37 @@ def confirm_every_proposal(
         if item.decision.proposal is not None
     }
     return assess.assess_inventory(inventory, settings, confirmations=confirmations), confirmations
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files under tests/golden/ from the current output (review the diff, then commit)",
+    )
+
+
+GOLDEN_DIR = REPO_ROOT / "tests" / "golden"
+
+
+class Golden:
+    """Compares a rendering with its golden file; with ``--update-golden`` writes the file instead."""
+
+    def __init__(self, update: bool) -> None:
+        self.update = update
+
+    def check(self, name: str, text: str) -> None:
+        path = GOLDEN_DIR / name
+        if self.update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.is_file(), f"no golden file {path}: run pytest --update-golden, review and commit it"
+        expected = path.read_text(encoding="utf-8")
+        assert text == expected, f"{name} differs from its golden file (pytest --update-golden rewrites it)"
+
+
+@pytest.fixture(scope="session")
+def golden(request: pytest.FixtureRequest) -> Golden:
+    return Golden(bool(request.config.getoption("--update-golden")))

@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from govcloud.assessment.core import assess
-from govcloud.cli import app, plan_commands
+from govcloud.cli import app
 from govcloud.core import example, model
 from govcloud.core.settings import Settings, WaveSettings
-from govcloud.edges import inventory_files, yamlio
+from govcloud.edges import inventory_files, settings_file, yamlio
 from govcloud.errors import InputError
 from govcloud.planning.core import baseline as baselines
 from govcloud.planning.core import plans, waves
@@ -76,7 +76,7 @@ class Workspace:
         re-pointed (no duplicate goes while its 整合 is unconfirmed; see docs/assessment.md).
         """
         inventory = inventory_files.load_inventory(self.inventory).inventory
-        settings = plan_commands.load_settings(self.inventory)
+        settings = settings_file.load_settings(self.inventory)
         assessment = assess.assess_inventory(inventory, settings, today=dt.date.fromisoformat(CENSUS_DAY))
         called = {provider for _, provider in waves.build_dependency_graph(inventory).edges}
         return sorted(c for c in codes if c not in called or assessment.systems[c].duplicates)

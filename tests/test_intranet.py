@@ -21,14 +21,15 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import confirm_every_proposal
+from govcloud.app import network as app_network
+from govcloud.app import planning
 from govcloud.audit.core import diff
-from govcloud.cli import app, plan_commands
+from govcloud.cli import app
 from govcloud.cloud.core import desired
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import inventory_files, yamlio
+from govcloud.edges import inventory_files, settings_file, yamlio
 from govcloud.network.core import firewall, flows
-from govcloud.network.edges import ansible_inventory
 from govcloud.planning.core import consolidation, plans
 from govcloud.planning.core.stages import Stage, StageStatus
 from govcloud.planning.edges import department_plan_files, plan_files, plan_progress
@@ -378,7 +379,7 @@ def test_the_intranet_router_guards_each_zone_it_terminates_against_spoofing(
 
 
 def test_the_ansible_inventory_groups_hosts_by_network(tmp_path: Path) -> None:
-    data = ansible_inventory.build_ansible_inventory(REPO / "inventory", REPO / "migrations_plan")
+    data = app_network.ansible_inventory(REPO / "inventory", REPO / "migrations_plan")
     assert data.groups["network_intranet"] == ("fw-nw-01",)
     assert "fw-core-01" in data.groups["network_extranet"]
     assert not set(data.groups["network_intranet"]) & set(data.groups["network_extranet"])
@@ -387,7 +388,7 @@ def test_the_ansible_inventory_groups_hosts_by_network(tmp_path: Path) -> None:
 
 
 def test_stage_vars_of_a_classified_system_target_the_intranet_router_only() -> None:
-    found = ansible_inventory.stage_vars(REPO / "inventory", REPO / "migrations_plan", CLASSIFIED)
+    found = app_network.stage_vars(REPO / "inventory", REPO / "migrations_plan", CLASSIFIED)
     assert found["routers"] == ["fw-nw-01"]
     assert found["zone"] == "NW-DZ-GAJ"
 
@@ -397,12 +398,12 @@ def test_stage_vars_of_a_classified_system_target_the_intranet_router_only() -> 
 
 
 @pytest.fixture(scope="module")
-def planned(bundled: model.Inventory) -> plan_commands.Planned:
-    return plan_commands.compute(bundled, plan_commands.load_settings(REPO / "inventory"), today=None)
+def planned(bundled: model.Inventory) -> planning.Planned:
+    return planning.compute(bundled, settings_file.load_settings(REPO / "inventory"), today=None)
 
 
 def test_a_classified_system_plan_moves_it_onto_the_intranet_and_never_onto_the_cloud(
-    planned: plan_commands.Planned,
+    planned: planning.Planned,
 ) -> None:
     plan = next(p for p in planned.system_plans() if p.system == CLASSIFIED)
     assert plan.kind is plans.PlanKind.INTRANET
@@ -447,7 +448,7 @@ def test_plan_check_refuses_a_cloud_stage_in_an_intranet_plan(tmp_path: Path, bu
 # 业务专网 consolidation
 
 
-def _department_plans(planned: plan_commands.Planned, plans_dir: Path) -> tuple[consolidation.DepartmentPlan, ...]:
+def _department_plans(planned: planning.Planned, plans_dir: Path) -> tuple[consolidation.DepartmentPlan, ...]:
     return department_plan_files.plans_for(planned.inventory, planned.wave_plan, plans_dir, planned.settings)
 
 
@@ -461,7 +462,7 @@ def _set_status(path: Path, stage_index: int, status: str) -> None:
     path.write_text(yamlio.dump_roundtrip(data), encoding="utf-8")
 
 
-def _empty_a_private_network(planned: plan_commands.Planned, plans_dir: Path, code: str) -> None:
+def _empty_a_private_network(planned: planning.Planned, plans_dir: Path, code: str) -> None:
     """Every system of 业务专网 ``code`` has left (network stage done, as a lead records it in its plan), and the
     department plans are written again, as ``plan --write`` does: the network's decommission is in its plan."""
     for system in planned.inventory.private_network_by_code[code].systems:
@@ -470,15 +471,15 @@ def _empty_a_private_network(planned: plan_commands.Planned, plans_dir: Path, co
 
 
 @pytest.fixture(scope="module")
-def confirmed(bundled: model.Inventory) -> plan_commands.Planned:
+def confirmed(bundled: model.Inventory) -> planning.Planned:
     """The bundled city planned with every 下线/整合 proposal confirmed by a lead: some systems are retired."""
-    settings = plan_commands.load_settings(REPO / "inventory")
+    settings = settings_file.load_settings(REPO / "inventory")
     _, confirmations = confirm_every_proposal(bundled, settings)
-    return plan_commands.compute(bundled, settings, today=None, confirmations=confirmations)
+    return planning.compute(bundled, settings, today=None, confirmations=confirmations)
 
 
 def test_a_private_network_gets_its_decommission_when_its_last_system_leaves(
-    tmp_path: Path, planned: plan_commands.Planned
+    tmp_path: Path, planned: planning.Planned
 ) -> None:
     plans_dir = Path(shutil.copytree(REPO / "migrations_plan", tmp_path / "plans"))
     network = planned.inventory.private_network_by_code["ZW-GAJ-01"]
@@ -499,7 +500,7 @@ def test_a_private_network_gets_its_decommission_when_its_last_system_leaves(
     assert any(str(network.ranges[0]) in s.do for s in empty.decommission.steps)
 
 
-def test_a_retired_member_counts_as_left_through_its_decommission(confirmed: plan_commands.Planned) -> None:
+def test_a_retired_member_counts_as_left_through_its_decommission(confirmed: planning.Planned) -> None:
     planned = confirmed
     retiring = {
         p.code: [c for c in p.systems if c in planned.wave_plan.decommissions]
@@ -522,7 +523,7 @@ def test_a_retired_member_counts_as_left_through_its_decommission(confirmed: pla
 
 
 def test_department_plans_keep_statuses_comments_and_edits_and_report_conflicts(
-    tmp_path: Path, planned: plan_commands.Planned
+    tmp_path: Path, planned: planning.Planned
 ) -> None:
     plans_dir = Path(shutil.copytree(REPO / "migrations_plan", tmp_path / "plans"))
     _empty_a_private_network(planned, plans_dir, "ZW-GXS-01")
@@ -569,18 +570,16 @@ def test_plan_check_refuses_a_private_network_retired_while_systems_run_on_it(
     assert "still run on it" in result.output
 
 
-def test_the_report_counts_private_networks_retired_and_still_live(
-    tmp_path: Path, planned: plan_commands.Planned
-) -> None:
+def test_the_report_counts_private_networks_retired_and_still_live(tmp_path: Path, planned: planning.Planned) -> None:
     plans_dir = Path(shutil.copytree(REPO / "migrations_plan", tmp_path / "plans"))
-    emptied = plan_commands.build_report(planned, plans_dir, today=dt.date(2027, 2, 1)).totals.private_networks_empty
+    emptied = planning.build_report(planned, plans_dir, today=dt.date(2027, 2, 1)).totals.private_networks_empty
     _empty_a_private_network(planned, plans_dir, "ZW-GXS-01")  # GXS's only one
-    before = plan_commands.build_report(planned, plans_dir, today=dt.date(2027, 2, 1)).totals
+    before = planning.build_report(planned, plans_dir, today=dt.date(2027, 2, 1)).totals
     assert before.private_networks == len(planned.inventory.private_networks)
     assert (before.private_networks_retired, before.private_networks_empty) == (0, emptied + 1)
     path = department_plan_files.department_plan_path(plans_dir, "GXS")
     path.write_text(path.read_text(encoding="utf-8").replace("      status: pending\n", "      status: done\n", 1))
-    after = plan_commands.build_report(planned, plans_dir, today=dt.date(2027, 2, 1))
+    after = planning.build_report(planned, plans_dir, today=dt.date(2027, 2, 1))
     totals = after.totals
     assert (totals.private_networks_retired, totals.private_networks_empty) == (1, emptied)
     assert totals.private_networks_live == before.private_networks_live

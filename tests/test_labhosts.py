@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from govcloud.network.edges.labhosts import (
+from support.labhosts import (
+    CONNECTION_PLUGINS,
     Lab,
     LabHost,
     LabSegment,
@@ -30,7 +31,6 @@ from govcloud.network.edges.labhosts import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-CONNECTION_PLUGINS = REPO / "playbooks" / "connection_plugins"
 PREFIX = f"gct{os.getpid()}"
 
 pytestmark = [

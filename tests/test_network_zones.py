@@ -29,14 +29,18 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from govcloud.app import network as app_network
 from govcloud.cli import app
 from govcloud.cloud.core import desired
 from govcloud.core import model
 from govcloud.edges import inventory_files
 from govcloud.errors import InputError
 from govcloud.network.core import firewall, flows
-from govcloud.network.edges import ansible_inventory, network_runs
-from govcloud.network.edges.labhosts import (
+from govcloud.network.edges import network_runs
+from govcloud.planning.core import stages
+from govcloud.planning.edges import plan_progress
+from support.labhosts import (
+    CONNECTION_PLUGINS,
     Lab,
     LabHost,
     LabSegment,
@@ -48,12 +52,17 @@ from govcloud.network.edges.labhosts import (
     combined_ansible_inventory,
     lab_namespaces,
 )
-from govcloud.planning.core import stages
-from govcloud.planning.edges import plan_progress
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOKS = REPO / "playbooks"
 PREFIX = f"gcn{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def _lab_connection_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab hosts' connection plugin is test support, not in playbooks/: Ansible finds it through the env."""
+    monkeypatch.setenv("ANSIBLE_CONNECTION_PLUGINS", str(CONNECTION_PLUGINS))
+
 
 _ROOT = os.geteuid() == 0
 _TOOLS = all(shutil.which(tool) for tool in ("ip", "nft", "nsenter", "unshare"))
@@ -477,7 +486,7 @@ def test_comments_are_safe_for_nftables() -> None:
 
 
 def test_inventory_groups_hosts_once_with_census_variables(census: tuple[Path, Path]) -> None:
-    data = ansible_inventory.build_ansible_inventory(*census)
+    data = app_network.ansible_inventory(*census)
     assert data.groups["role_zone_router"] == (ROUTER,)
     assert data.groups["zone_dz_mzj"] == (ROUTER, "mzj-app")
     assert data.groups["pool_mlps3"] == ("k8s-mlps3-1",)
@@ -495,7 +504,7 @@ def test_stage_vars_refuse_an_unknown_system_clearly(census: tuple[Path, Path]) 
     from govcloud.errors import InputError
 
     with pytest.raises(InputError) as raised:
-        ansible_inventory.stage_vars(*census, "RSJ-404")
+        app_network.stage_vars(*census, "RSJ-404")
     assert "unknown system 'RSJ-404'; systems of that department: RSJ-001" in raised.value.render()
 
 
@@ -833,7 +842,7 @@ def test_the_intranet_census_renders_one_router_per_network_and_no_crossing_flow
     assert [c.system for c in walls[INTRANET_ROUTER].systems] == ["GAJ-008", "GAJ-009", "MZJ-009"]
     assert not {"GAJ-008", "GAJ-009", "MZJ-009"} & {c.system for c in walls[ROUTER].systems}
     assert walls[INTRANET_ROUTER].refused == walls[ROUTER].refused == ()
-    data = ansible_inventory.build_ansible_inventory(*census_with_intranet)
+    data = app_network.ansible_inventory(*census_with_intranet)
     assert data.groups["network_intranet"] == tuple(sorted([INTRANET_ROUTER, *(h[0] for h in INTRANET_HOSTS)]))
     assert not set(data.groups["network_intranet"]) & set(data.groups["network_extranet"])
 

@@ -11,12 +11,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from govcloud.cli import app, render_commands
+from govcloud.app import rendering
+from govcloud.cli import app
 from govcloud.cloud.core import desired, policies
-from govcloud.cloud.edges import k8s_schema
+from govcloud.cloud.edges import k8s_schema, manifest_files, shape_cache
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import inventory_files
+from govcloud.edges import inventory_files, settings_file
 from govcloud.planning.core.stages import Progress, Stage
 from govcloud.planning.edges import plan_progress
 
@@ -66,7 +67,7 @@ def rendered(source: str) -> tuple[Manifest, ...]:
         if source == "bundled-plans"
         else constructed_progress(inventory)
     )
-    return desired.desired_state(inventory, progress, render_commands.load_settings(INVENTORY)).all()
+    return desired.desired_state(inventory, progress, settings_file.load_settings(INVENTORY)).all()
 
 
 def test_the_constructed_progress_reaches_every_stage_and_kind() -> None:
@@ -89,10 +90,10 @@ def test_every_rendered_object_passes_strict_validation(source: str, version: st
 
 @pytest.mark.parametrize("source", progress_sources())
 def test_every_rendered_object_passes_every_policy(source: str) -> None:
-    settings = render_commands.load_settings(INVENTORY)
-    problems = render_commands.check_manifests(
+    settings = settings_file.load_settings(INVENTORY)
+    problems = rendering.check_manifests(
         rendered(source),
-        schemas=render_commands.ShapeCachedValidator(k8s_schema.shared_schemas("1.30", True)),
+        schemas=shape_cache.ShapeCachedValidator(k8s_schema.shared_schemas("1.30", True)),
         rules=policies.PlacementRules.from_settings(settings.cloud),
     )
     assert problems == []
@@ -137,7 +138,7 @@ def _broken_variants(objects: tuple[Manifest, ...]) -> list[Manifest]:
 @pytest.mark.parametrize("version", ["1.30", k8s_schema.latest_version()])
 def test_the_shape_cache_gives_the_same_verdicts_as_validating_each_object(version: str) -> None:
     plain = k8s_schema.KubernetesSchemas(version, strict=True)
-    cached = render_commands.ShapeCachedValidator(plain)
+    cached = shape_cache.ShapeCachedValidator(plain)
     objects = rendered("constructed")
     variants = _broken_variants(objects)
     assert len(variants) > 30
@@ -155,15 +156,13 @@ def test_rendered_files_load_back_as_exactly_the_objects(source: str) -> None:
         else constructed_progress(bundled()),
         Settings(),
     )
-    files = render_commands.manifest_files(state)
-    assert set(files) == {render_commands.PLATFORM_FILE} | {
-        render_commands.department_file(c) for c in state.departments
-    }
-    loaded = list(yaml.safe_load_all(files[render_commands.PLATFORM_FILE]))
+    files = manifest_files.manifest_files(state)
+    assert set(files) == {manifest_files.PLATFORM_FILE} | {manifest_files.department_file(c) for c in state.departments}
+    loaded = list(yaml.safe_load_all(files[manifest_files.PLATFORM_FILE]))
     for code in sorted(state.departments):
-        loaded += list(yaml.safe_load_all(files[render_commands.department_file(code)]))
+        loaded += list(yaml.safe_load_all(files[manifest_files.department_file(code)]))
     assert loaded == list(state.all())
-    assert all(text.startswith(render_commands.MARKER + "\n---\n") for text in files.values())
+    assert all(text.startswith(manifest_files.MARKER + "\n---\n") for text in files.values())
 
 
 @pytest.mark.parametrize(
@@ -221,7 +220,7 @@ def test_every_string_round_trips_through_the_emitter(text: str) -> None:
         "metadata": {"name": text, "labels": {text or "k": text}},
         "list": [text, [text], {}, []],
     }
-    assert list(yaml.safe_load_all(render_commands.dump_stream([manifest]))) == [manifest]
+    assert list(yaml.safe_load_all(manifest_files.dump_stream([manifest]))) == [manifest]
 
 
 # --- the command -----------------------------------------------------------------------------------------------
@@ -251,7 +250,7 @@ def test_render_removes_stale_generated_files_and_keeps_foreign_ones(tmp_path: P
     out = tmp_path / "manifests"
     out.mkdir()
     stale = out / "department-gone.yaml"
-    stale.write_text(render_commands.MARKER + "\n---\nkind: Namespace\n", encoding="utf-8")
+    stale.write_text(manifest_files.MARKER + "\n---\nkind: Namespace\n", encoding="utf-8")
     foreign = out / "kustomization.yaml"
     foreign.write_text("resources: []\n", encoding="utf-8")
     result = _render("--plans", str(PLANS), "--out", str(out))
@@ -315,7 +314,7 @@ def test_render_fails_listing_every_schema_problem_and_violation_by_object(
         objects = [m for m in objects if not (m["kind"] == "NetworkPolicy" and m["metadata"]["name"] == "default-deny")]
         return desired.DesiredState(state.platform, {**state.departments, code: tuple(objects)})
 
-    monkeypatch.setattr(render_commands.desired, "desired_state", broken)
+    monkeypatch.setattr(rendering.desired, "desired_state", broken)
     out = tmp_path / "out"
     result = _render("--plans", str(PLANS), "--out", str(out))
     assert result.exit_code == 1

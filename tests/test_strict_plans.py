@@ -23,11 +23,12 @@ import pytest
 from pulumi.runtime import settings as pulumi_settings
 from typer.testing import CliRunner
 
+from govcloud.app import network as app_network
 from govcloud.cli import app
 from govcloud.cloud.edges import pulumi_policy_pack, pulumi_program
 from govcloud.edges import inventory_files, yamlio
 from govcloud.errors import InputError
-from govcloud.network.edges import ansible_inventory, network_runs
+from govcloud.network.edges import network_runs
 from govcloud.planning.edges import plan_progress
 
 REPO = Path(__file__).resolve().parents[1]
@@ -228,7 +229,7 @@ def test_the_system_stage_lookup_refuses_too(workspace: Workspace) -> None:
     system = next(s.code for s in inventory.systems if s.cloud is not None and not s.classified)
     expected = workspace.break_plan()
     with pytest.raises(InputError) as raised:
-        ansible_inventory.stage_vars(workspace.inventory, workspace.plans, system)
+        app_network.stage_vars(workspace.inventory, workspace.plans, system)
     assert expected in _flat(raised.value.render())
 
 

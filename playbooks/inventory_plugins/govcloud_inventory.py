@@ -63,13 +63,13 @@ plans_dir: ../../migrations_plan
 def _import_edge():
     """The govcloud edge module; falls back to the repository's src/ when the package is not installed."""
     try:
-        from govcloud.network.edges import ansible_inventory
+        from govcloud.app import network as ansible_inventory
     except ImportError:
         src = Path(__file__).resolve().parents[2] / "src"
         if not (src / "govcloud").is_dir():
             raise
         sys.path.insert(0, str(src))
-        from govcloud.network.edges import ansible_inventory
+        from govcloud.app import network as ansible_inventory
     return ansible_inventory
 
 
@@ -91,7 +91,7 @@ class InventoryModule(BaseInventoryPlugin):
         from govcloud.errors import GovcloudError, InputError
 
         try:
-            data = edge.build_ansible_inventory(inventory_dir.resolve(), plans_dir.resolve())
+            data = edge.ansible_inventory(inventory_dir.resolve(), plans_dir.resolve())
         except InputError as exc:
             raise AnsibleParserError(f"{exc.summary}:\n{exc.render()}") from None
         except GovcloudError as exc:

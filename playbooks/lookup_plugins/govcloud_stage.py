@@ -50,13 +50,13 @@ _raw:
 
 def _import_edge():
     try:
-        from govcloud.network.edges import ansible_inventory
+        from govcloud.app import network as ansible_inventory
     except ImportError:
         src = Path(__file__).resolve().parents[2] / "src"
         if not (src / "govcloud").is_dir():
             raise
         sys.path.insert(0, str(src))
-        from govcloud.network.edges import ansible_inventory
+        from govcloud.app import network as ansible_inventory
     return ansible_inventory
 
 

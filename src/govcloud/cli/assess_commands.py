@@ -10,26 +10,22 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import rich.table
 import typer
 
-from govcloud import collector
-from govcloud.assessment.core.assess import assess_inventory
+from govcloud.app import documents, planning
+from govcloud.app.workspace import Workspace
 from govcloud.assessment.core.assessment import (
     Assessment,
-    DuplicatePair,
     SystemAssessment,
     ZombieCriterion,
     count_assessment,
 )
-from govcloud.cli import common, ledger_commands
+from govcloud.cli import common
 from govcloud.core import model
-from govcloud.core.settings import Settings
-from govcloud.edges import settings_file
 from govcloud.errors import InputError, Problem
-from govcloud.orchestration.edges import confirmations
 
 TABLE_ROWS = 40
 """Rows a terminal table shows before it says how many more there are (JSON and Markdown show all)."""
@@ -58,18 +54,13 @@ def assess(
     ] = None,
 ) -> None:
     """Assess every system: zombie findings, duplicates, cloud readiness and a disposition with its reasons."""
-    loaded = common.load_inventory(inventory, quiet=output is not Format.TABLE)
-    settings = settings_file.load_settings(inventory)
-    # A loaded province holds millions of objects; a full collection in the middle costs seconds, and the
-    # assessment builds no cycles, so the cyclic collector waits until it is done.
-    with collector.paused():
-        result = assess_inventory(
-            loaded.inventory,
-            settings,
-            today=today.date() if today else None,
-            # a lead's signed confirmation in the ledger puts a 下线/整合 proposal into effect
-            confirmations=confirmations.read_confirmations(ledger_commands.ledger_path(inventory, None)),
-        )
+    workspace = Workspace(
+        inventory_dir=inventory, loader=lambda root: common.load_inventory(root, quiet=output is not Format.TABLE)
+    )
+    workspace.load_inventory()
+    # a lead's signed confirmation in the ledger puts a 下线/整合 proposal into effect
+    result = planning.assess(workspace, today=today.date() if today else None)
+    loaded = workspace.loaded
     codes = list(result.systems)
     if system is not None:
         if system not in result.systems:
@@ -78,7 +69,7 @@ def assess(
             )
         codes = [system]
     if output is Format.JSON:
-        document = assessment_document(loaded.inventory, result, settings, codes=codes)
+        document = documents.assessment_document(loaded.inventory, result, workspace.settings, codes=codes)
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
     elif output is Format.MARKDOWN:
         typer.echo(render_markdown(loaded.inventory, result, codes=codes))
@@ -86,96 +77,6 @@ def assess(
         _print_system(loaded.inventory, result.systems[system])
     else:
         _print_tables(loaded.inventory, result)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# JSON
-
-
-def assessment_document(
-    inventory: model.Inventory, result: Assessment, settings: Settings, *, codes: Sequence[str]
-) -> dict[str, Any]:
-    """The assessment as plain data with stable keys, in inventory order (pairs: highest score first)."""
-    shown = set(codes)
-    counts = dict.fromkeys((str(d) for d in model.Disposition), 0)
-    proposed = dict.fromkeys((str(d) for d in model.Disposition), 0)
-    for code in codes:
-        decision = result.systems[code].decision
-        counts[str(decision.disposition)] += 1
-        if decision.proposed and decision.proposal is not None:
-            proposed[str(decision.proposal.disposition)] += 1
-    totals = count_assessment(result)
-    return {
-        "reference_date": _iso(result.reference_date),
-        "settings": settings.model_dump(mode="json", include={"zombie", "duplicate", "cloud"}),
-        "systems_assessed": len(codes),
-        "counts": counts,
-        "proposed": proposed,
-        "figures": {name: number for name, number, _ in totals.rows()},
-        "systems": [_system_data(inventory, result.systems[code]) for code in codes],
-        "duplicate_pairs": [_pair_data(p) for p in result.duplicate_pairs if p.a in shown or p.b in shown],
-    }
-
-
-def _system_data(inventory: model.Inventory, item: SystemAssessment) -> dict[str, Any]:
-    system = inventory.system_by_code[item.code]
-    decision = item.decision
-    override = decision.override
-    return {
-        "code": item.code,
-        "name": system.name,
-        "department": system.department,
-        "disposition": str(decision.disposition),
-        "merge_into": decision.merge_into,
-        "overridden": decision.overridden,
-        "override": None
-        if override is None
-        else {
-            "disposition": str(override.disposition),
-            "decided_by": override.decided_by,
-            "decided_on": override.decided_on.isoformat(),
-            "reason": override.reason,
-            "merge_into": override.merge_into,
-        },
-        "reasons": list(decision.reasons),
-        "proposal": None
-        if decision.proposal is None
-        else {
-            "disposition": str(decision.proposal.disposition),
-            "merge_into": decision.proposal.merge_into,
-            "status": "confirmed" if decision.confirmed else "overridden" if decision.overridden else "proposed",
-            "confirmed_by": decision.confirmation.confirmed_by if decision.confirmation else None,
-            "confirmed_on": decision.confirmation.confirmed_on.isoformat() if decision.confirmation else None,
-        },
-        "zombie_verdict": None if item.weighing is None else str(item.weighing.verdict),
-        "zombie_against": [] if item.weighing is None else list(item.weighing.against),
-        "cloud_ready": item.cloud_ready,
-        "blockers": [{"reason": str(b.reason), "evidence": b.evidence} for b in item.blockers],
-        "zombie": [{"criterion": str(f.criterion), "evidence": f.evidence} for f in item.zombie],
-        "duplicates": [
-            {
-                "other": d.other,
-                "score": d.score,
-                "within_department": d.within_department,
-                "overlapping_terms": list(d.overlapping_terms),
-            }
-            for d in item.duplicates
-        ],
-    }
-
-
-def _pair_data(pair: DuplicatePair) -> dict[str, Any]:
-    return {
-        "a": pair.a,
-        "b": pair.b,
-        "score": pair.score,
-        "within_department": pair.within_department,
-        "overlapping_terms": list(pair.overlapping_terms),
-    }
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -196,6 +97,10 @@ def _disposition_cell(item: SystemAssessment) -> str:
     elif item.weighing is not None and item.weighing.verdict == "复核":
         text += " (复核)"
     return text
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _where(within: bool) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,10 +12,9 @@ import rich.console
 import rich.table
 import typer
 
-from govcloud.census.core import census_values
+from govcloud.app import documents
 from govcloud.census.edges import census_forms, json_schema
 from govcloud.cli import common
-from govcloud.core import model
 from govcloud.edges import settings_file
 
 census_app = typer.Typer(
@@ -114,7 +112,7 @@ def summary(
 ) -> None:
     """Census counts: by department, carrying network, MLPS level, deployment, funding; catalogue by sharing/open."""
     loaded = common.load_inventory(inventory, quiet=output_format is SummaryFormat.JSON)
-    counts = summarise_census(loaded.inventory)
+    counts = documents.summarise_census(loaded.inventory)
     if output_format is SummaryFormat.JSON:
         typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
         return
@@ -133,65 +131,6 @@ def write_schema(
 
 # ---------------------------------------------------------------------------------------------------------
 # The summary: a pure function of the inventory, rendered as tables or JSON
-
-UNGRADED = "未定级"
-NOT_GIVEN = "未填写"
-
-
-def summarise_census(inventory: model.Inventory) -> dict[str, Any]:
-    """Census counts as plain data with a stable layout: every enum value appears, in enum order."""
-    systems = inventory.systems
-    entries = inventory.catalogue
-    entries_by_provider = Counter(e.provider for e in entries)
-    items_by_provider: Counter[str] = Counter()
-    for entry in entries:
-        items_by_provider[entry.provider] += len(entry.data_items)
-    systems_by_department = Counter(s.department for s in systems)
-    return {
-        "city": inventory.city.name,
-        "census_date": inventory.city.census_date.isoformat(),
-        "totals": {
-            "departments": len(inventory.departments),
-            "systems": len(systems),
-            "catalogue_entries": len(entries),
-            "data_items": sum(items_by_provider.values()),
-        },
-        "departments": [
-            {
-                "code": d.code,
-                "name": d.name,
-                "systems": systems_by_department[d.code],
-                "catalogue_entries": entries_by_provider[d.code],
-                "data_items": items_by_provider[d.code],
-            }
-            for d in sorted(inventory.departments, key=lambda d: d.code)
-        ],
-        "systems_by_carrying_network": _enum_counts(model.CarryingNetwork, (s.carrying_network for s in systems)),
-        "systems_by_mlps_level": {
-            **{census_values.format_mlps_level(level): 0 for level in (1, 2, 3, 4, 5, None)},
-            **_ordered_counts(census_values.format_mlps_level(s.mlps_level) for s in systems),
-        },
-        "systems_by_deployment": _enum_counts(model.Deployment, (s.deployment for s in systems)),
-        "systems_by_build_funding": _ordered_counts(s.build_funding or NOT_GIVEN for s in systems),
-        "systems_by_om_funding": _ordered_counts(s.om_funding or NOT_GIVEN for s in systems),
-        "entries_by_sharing_type": _enum_counts(model.SharingType, (e.sharing.type for e in entries)),
-        "entries_by_open": {
-            "开放": sum(1 for e in entries if e.open.open),
-            "不开放": sum(1 for e in entries if not e.open.open),
-        },
-    }
-
-
-def _enum_counts(enum_type: type[enum.StrEnum], values: Iterable[enum.StrEnum]) -> dict[str, int]:
-    counts = Counter(values)
-    return {member.value: counts[member] for member in enum_type}
-
-
-def _ordered_counts(values: Iterable[str]) -> dict[str, int]:
-    """Counts, largest first, ties by name: stable for the same inventory."""
-    counts = Counter(values)
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-
 
 _SECTIONS = (
     ("systems_by_carrying_network", "承载网络 carrying network"),

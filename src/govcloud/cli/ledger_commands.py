@@ -21,10 +21,11 @@ from typing import Annotated
 import rich.table
 import typer
 
+from govcloud.app import workspace
 from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import settings_file, yamlio
+from govcloud.edges import yamlio
 from govcloud.errors import GovcloudError, RefusedError
 from govcloud.network.edges import network_runs
 from govcloud.orchestration.core import transitions
@@ -34,7 +35,7 @@ from govcloud.orchestration.edges import people_file, sshsig, status_cache, stor
 from govcloud.planning.core.stages import Stage
 
 SIGNING_KEY_ENV = "GOVCLOUD_SIGNING_KEY"
-LEDGER_ENV = "GOVCLOUD_LEDGER"
+LEDGER_ENV = workspace.LEDGER_ENV
 
 LedgerOption = Annotated[
     Path | None,
@@ -79,15 +80,11 @@ def register(app: typer.Typer) -> None:
 
 def ledger_path(inventory: Path, ledger: Path | None) -> Path:
     """``--ledger``, else ``$GOVCLOUD_LEDGER``, else the settings' ``orchestration.ledger`` (relative to the cwd)."""
-    if ledger is not None:
-        return ledger
-    if os.environ.get(LEDGER_ENV):
-        return Path(os.environ[LEDGER_ENV])
-    return Path(_settings(inventory).orchestration.ledger)
+    return workspace.ledger_path(inventory, ledger)
 
 
 def _settings(inventory: Path) -> Settings:
-    return settings_file.load_settings(inventory) if inventory.is_dir() else Settings()
+    return workspace.settings_or_defaults(inventory)
 
 
 def signing_key(key: Path | None, *, required: bool) -> Path | None:

@@ -14,12 +14,12 @@ import rich.table
 import rich.text
 import typer
 
+from govcloud.app import network as app_network
+from govcloud.app.workspace import Workspace
 from govcloud.cli import common, ledger_commands
-from govcloud.edges import inventory_files
-from govcloud.errors import InputError, Problem, ToolError
-from govcloud.network.edges import ansible_inventory, network_runs
+from govcloud.errors import ToolError
+from govcloud.network.edges import network_runs
 from govcloud.orchestration.core.entries import EntryKind
-from govcloud.planning.edges import plan_progress
 
 
 class Part(enum.StrEnum):
@@ -129,11 +129,10 @@ def _run(
     extra_inventory: list[Path],
     playbooks_dir: Path | None,
 ) -> None:
-    loaded = common.load_inventory(inventory)  # every census problem, before Ansible starts
-    plan_progress.load_progress(plans, inventory=loaded.inventory)  # and every plan problem (plan --check)
+    workspace = Workspace(inventory_dir=inventory, plans_dir=plans, loader=common.load_inventory)
+    app_network.preflight(workspace, system=system)  # every census and plan problem, before Ansible starts
     extravars: dict[str, str] = {}
     if system is not None:
-        _check_system(loaded, system, inventory)
         playbooks = [network_runs.SYSTEM_NETWORK_STAGE]
         extravars["system"] = system
     else:
@@ -167,13 +166,6 @@ def _run(
     if not result.ok:
         failed = next(r for r in result.runs if not r.ok)
         raise ToolError(f"{failed.playbook} failed ({failed.status}, rc {failed.rc})", returncode=failed.rc)
-
-
-def _check_system(loaded: inventory_files.LoadedInventory, system: str, inventory: Path) -> None:
-    target = loaded.inventory.system_by_code.get(system)
-    if target is None:
-        raise InputError([Problem(str(inventory), None, "system", f"unknown system {system!r}")], "no such system")
-    ansible_inventory.refuse_classified_without_intranet(loaded.inventory, target)
 
 
 class _Progress:

@@ -1,9 +1,9 @@
 """``govcloud plan`` (and ``plan baseline``), ``govcloud report`` and ``govcloud run`` (check → assess → plan → report).
 
-Edge. The commands load, call the core by keyword and render; the waves come from
-:mod:`govcloud.planning.core.waves`, the staged plans from :mod:`govcloud.planning.core.plans`, the plan files
-from :mod:`govcloud.planning.edges.plan_files`, the frozen waves from :mod:`govcloud.planning.core.baseline`
-and the report from :mod:`govcloud.reporting` (figures in its core, renderings in its edges).
+Entry point (CLI). The commands parse options, call the use cases of :mod:`govcloud.app.planning` on a
+:class:`~govcloud.app.workspace.Workspace` and print what they return; the JSON documents come from
+:mod:`govcloud.app.documents`, the report's renderings from
+:mod:`govcloud.reporting.edges`. ``run`` chains the same use cases as ``assess``, ``plan --write`` and ``report``.
 
 Re-planning never reshuffles a wave that has started: ``plan`` (and ``plan --write``, ``run``) freeze every
 wave the baseline records or the plan files show as started, and report what the freeze held back.
@@ -11,35 +11,30 @@ wave the baseline records or the plan files show as started, and report what the
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-import pydantic
 import rich.markup
 import rich.table
 import typer
 
 from govcloud import collector
-from govcloud.assessment.core import assess as assessing
-from govcloud.assessment.core.assessment import Assessment, Confirmation, count_assessment
-from govcloud.cli import common, ledger_commands
+from govcloud.app import documents, planning
+from govcloud.app.workspace import Workspace
+from govcloud.assessment.core.assessment import count_assessment
+from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import settings_file, yamlio
-from govcloud.errors import InputError, Problem
-from govcloud.orchestration.core import status, transitions
-from govcloud.orchestration.edges import advance as advancing
-from govcloud.orchestration.edges import confirmations, status_cache, store
-from govcloud.planning.core import baseline as baselines
-from govcloud.planning.core import consolidation, plans, waves
-from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress
+from govcloud.edges import yamlio
+from govcloud.errors import InputError
+from govcloud.planning.core import waves
+from govcloud.planning.edges import department_plan_files, plan_files, plan_progress
 from govcloud.reporting.core import figures as reports
 from govcloud.reporting.core.labels import Lang
 from govcloud.reporting.edges import fonts, render
@@ -87,89 +82,17 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run_command)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The pieces every command shares
-
-
-def load_settings(root: Path) -> Settings:
-    """``inventory/settings.yaml`` (defaults when absent); problems with their lines."""
-    return settings_file.load_settings(root)
-
-
-def assess(
-    inventory: model.Inventory,
-    settings: Settings,
-    *,
-    today: dt.date | None,
-    confirmations: Mapping[str, Confirmation] | None = None,
-) -> Assessment:
-    """The assessment of every system; ``today`` None counts to the census date (reproducible).
-
-    ``confirmations`` (system code → a lead's confirmation, e.g. read from the migration ledger) put the
-    matching 下线/整合 proposals into effect; without them every proposal stays a proposal.
-    """
-    return assessing.assess_inventory(inventory, settings, today=today, confirmations=confirmations)
-
-
-@dataclasses.dataclass(frozen=True)
-class Planned:
-    """Everything ``plan`` computes, for the commands that go on from it."""
-
-    inventory: model.Inventory
-    settings: Settings
-    assessment: Assessment
-    wave_plan: waves.WavePlan
-
-    @property
-    def dispositions(self) -> dict[str, model.Disposition]:
-        return {code: a.decision.disposition for code, a in self.assessment.systems.items()}
-
-    def system_plans(self) -> tuple[plans.SystemPlan, ...]:
-        return plans.build_plans(self.inventory, self.assessment, self.wave_plan, self.settings)
-
-
-def ledger_confirmations(inventory: Path, ledger: Path | None) -> dict[str, Confirmation]:
-    """The leads' confirmations of 下线/整合 proposals recorded in the migration ledger (none without one)."""
-    return confirmations.read_confirmations(ledger_commands.ledger_path(inventory, ledger))
-
-
-def compute(
-    inventory: model.Inventory,
-    settings: Settings,
-    *,
-    today: dt.date | None,
-    confirmations: Mapping[str, Confirmation] | None = None,
-    freeze: waves.Freeze | None = None,
-) -> Planned:
-    assessment = assess(inventory, settings, today=today, confirmations=confirmations)
-    wave_plan = waves.plan_waves(inventory, assessment, settings.waves, freeze=freeze)
-    return Planned(inventory, settings, assessment, wave_plan)
-
-
 def _day(today: dt.datetime | None) -> dt.date | None:
     return today.date() if today is not None else None
 
 
-def frozen_waves(plans_dir: Path, settings: Settings, *, today: dt.date) -> waves.Freeze:
-    """The waves re-planning must not touch: the baseline's, and every wave the plan files show as started.
-
-    The plan files are read leniently (``plan --check`` reports their problems); the baseline strictly, since
-    a misread baseline would un-freeze started waves.
-    """
-    recorded = baseline_file.load_baseline(plans_dir)
-    tracking = plan_files.load_tracking(plans_dir)
-    detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
-    return baselines.freeze_of(recorded, detected)
-
-
-def kept_files(wave_plan: waves.WavePlan) -> set[str]:
-    """Systems of frozen waves the new plan would take out of the waves: their plan files are left as they are."""
-    return {item.system for item in wave_plan.held_back if item.kept_in and item.would_be is None}
-
-
-def plans_to_write(planned: Planned) -> tuple[plans.SystemPlan, ...]:
-    keep = kept_files(planned.wave_plan)
-    return tuple(plan for plan in planned.system_plans() if plan.system not in keep)
+def _workspace(inventory: Path, plans_dir: Path, *, quiet: bool, ledger: Path | None = None) -> Workspace:
+    return Workspace(
+        inventory_dir=inventory,
+        plans_dir=plans_dir,
+        ledger=ledger,
+        loader=lambda root: common.load_inventory(root, quiet=quiet),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -195,77 +118,43 @@ def plan_command(
     """
     if ctx.invoked_subcommand is not None:
         return
-    loaded = common.load_inventory(inventory, quiet=output is PlanFormat.JSON)
+    workspace = _workspace(inventory, plans_dir, quiet=output is PlanFormat.JSON)
+    workspace.load_inventory()  # every census problem first, before the plan files are read
     if check and not write:
-        files = plan_progress.read_plan_files(plans_dir)  # parsed once for the check and the advice
-        problems = plan_files.check_plans(plans_dir, loaded.inventory, files=files)
-        problems += department_plan_files.check_department_plans(plans_dir, loaded.inventory)
-        ledger_problems, ledger_verdict = _ledger_check(inventory, plans_dir)
-        problems += ledger_problems
-        if problems:
-            raise InputError(problems, "the plan files have problems")
-        _say(output, f"[green]ok[/]: {plans_dir}: {len(files)} plan files match the inventory")
-        _say(output, ledger_verdict)
-        tracking = plan_progress.tracking_map(files)
-        _show_unbaselined(plans_dir, load_settings(inventory), tracking, today=_started_by(today), output=output)
-        _show_unmet(plans_dir, loaded.inventory, output, files=files)
+        checked = planning.check_plans(workspace)  # the plan files parsed once for the check and the advice
+        if checked.problems:
+            raise InputError(list(checked.problems), "the plan files have problems")
+        _say(output, f"[green]ok[/]: {plans_dir}: {len(checked.files)} plan files match the inventory")
+        _say(output, checked.ledger_verdict)
+        tracking = plan_progress.tracking_map(checked.files)
+        _show_unbaselined(planning.unbaselined_waves(workspace, tracking, today=_started_by(today)), output=output)
+        _show_unmet(planning.unmet_gates(workspace, files=checked.files), output)
         return
-    settings = load_settings(inventory)
-    freeze = frozen_waves(plans_dir, settings, today=_started_by(today))
-    planned = compute(
-        loaded.inventory,
-        settings,
-        today=_day(today),
-        freeze=freeze,
-        confirmations=ledger_confirmations(inventory, None),
-    )
+    planned = planning.plan(workspace, today=_day(today), started_by=_started_by(today))
     payload: dict[str, Any] = {}
     if output is PlanFormat.JSON:
-        payload["plan"] = wave_plan_json(planned.wave_plan)
+        payload["plan"] = documents.wave_plan_json(planned.wave_plan)
     else:
         show_wave_plan(planned.wave_plan, planned.inventory)
         show_freeze(planned.wave_plan, written=write)
     if write:
-        report = plan_files.write_plans(
-            plans_dir, plans_to_write(planned), inventory=planned.inventory, keep=kept_files(planned.wave_plan)
-        )
-        departments = write_department_plans(planned, plans_dir)
+        written = planning.write_plans(planned, plans_dir)
         if output is PlanFormat.JSON:
-            payload["write"] = _plain(report)
-            payload["write_departments"] = _plain(departments)
+            payload.update(documents.write_documents(written.systems, written.departments))
         else:
-            show_write_report(report, plans_dir)
-            show_department_report(departments, plans_dir)
-    problems = plan_files.check_plans(plans_dir, planned.inventory) if check else []
-    ledger_verdict = ""
-    if check:
-        problems += department_plan_files.check_department_plans(plans_dir, planned.inventory)
-        ledger_problems, ledger_verdict = _ledger_check(inventory, plans_dir)
-        problems += ledger_problems
+            show_write_report(written.systems, plans_dir)
+            show_department_report(written.departments, plans_dir)
+    checked = planning.check_plans(workspace, reread=True) if check else planning.PlanCheck((), "")
     if output is PlanFormat.JSON:
         if check:
-            payload["check"] = [p.render() for p in problems]
+            payload["check"] = [p.render() for p in checked.problems]
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
-    if problems:
-        raise InputError(problems, "the plan files have problems")
+    if checked.problems:
+        raise InputError(list(checked.problems), "the plan files have problems")
     if check:
         _say(output, f"[green]ok[/]: {plans_dir}: the plan files match the inventory")
-        _say(output, ledger_verdict)
-        _show_unmet(plans_dir, planned.inventory, output)
-
-
-def _ledger_check(inventory: Path, plans_dir: Path) -> tuple[list[Problem], str]:
-    """Plan statuses that disagree with the migration ledger (the truth), and whether they are ledger-backed."""
-    # the same ledger every other command finds: $GOVCLOUD_LEDGER, else orchestration.ledger in settings
-    return advancing.ledger_backed_problems(plans_dir, ledger_commands.ledger_path(inventory, None))
-
-
-def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
-    """The department plans (业务专网 consolidation) for the statuses the system plans now record."""
-    department_plans = department_plan_files.plans_for(
-        planned.inventory, planned.wave_plan, plans_dir, planned.settings
-    )
-    return department_plan_files.write_department_plans(plans_dir, department_plans)
+        _say(output, checked.ledger_verdict)
+        _show_unmet(planning.unmet_gates(workspace), output)
 
 
 def show_department_report(report: department_plan_files.DepartmentWriteReport, plans_dir: Path) -> None:
@@ -291,18 +180,12 @@ def baseline_command(
     out of a frozen wave, and `plan --check` reports any plan file that disagrees with the baseline. Refuses
     plan files that fail `plan --check`, and writes nothing then.
     """
-    loaded = common.load_inventory(inventory)
-    settings = load_settings(inventory)
     day = _started_by(today)
-    tracking = plan_progress.load_tracking(plans_dir, strict=True, inventory=loaded.inventory)
-    recorded = baseline_file.load_baseline(plans_dir)
-    detected = baselines.detect_started_waves(tracking, today=day, settings=settings.waves)
-    baseline, changes = baselines.update_baseline(recorded, detected, tracking, today=day)
-    path = baseline_file.baseline_path(plans_dir)
+    frozen = planning.record_baseline(_workspace(inventory, plans_dir, quiet=False), today=day)
+    baseline, changes, path, written = frozen.baseline, frozen.changes, frozen.path, frozen.written
     if not baseline.waves:
         common.console.print(f"no wave has started by {day}: nothing to freeze; {path} not written")
         return
-    written = baseline_file.write_baseline(plans_dir, baseline)
     table = rich.table.Table(title=f"Frozen waves ({path})", title_justify="left")
     for name in ("wave", "dates", "state", "systems", "change", "why"):
         table.add_column(name, justify="right" if name in {"wave", "systems"} else "left")
@@ -333,13 +216,9 @@ def _started_by(today: dt.datetime | None) -> dt.date:
     return today.date() if today is not None else dt.date.today()
 
 
-def _show_unbaselined(
-    plans_dir: Path, settings: Settings, tracking: plans.TrackingMap, *, today: dt.date, output: PlanFormat
-) -> None:
+def _show_unbaselined(unbaselined: planning.UnbaselinedWaves, *, output: PlanFormat) -> None:
     """Waves that have started since the last baseline: frozen anyway, shown so the baseline gets updated."""
-    recorded = baseline_file.load_baseline(plans_dir)
-    detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
-    new = [wave for number, wave in detected.items() if recorded is None or number not in recorded.waves]
+    new = unbaselined.waves
     if not new:
         return
     _say(
@@ -379,15 +258,8 @@ def show_freeze(wave_plan: waves.WavePlan, *, written: bool) -> None:
         console.print(f"  [yellow]order[/]: {message}", soft_wrap=True)
 
 
-def _show_unmet(
-    plans_dir: Path,
-    inventory: model.Inventory,
-    output: PlanFormat,
-    *,
-    files: Sequence[plan_progress.PlanFile] | None = None,
-) -> None:
+def _show_unmet(unmet: Sequence[plan_files.UnmetGate], output: PlanFormat) -> None:
     """Gates of started stages that do not hold yet: shown as advice, they do not fail the check."""
-    unmet = plan_files.unmet_gates(plans_dir, inventory, files=files)
     if not unmet:
         return
     _say(output, f"[yellow]{len(unmet)} gate(s) of started stages do not hold yet[/] (advice, not errors):")
@@ -400,43 +272,6 @@ def _show_unmet(
 
 def _say(output: PlanFormat, message: str) -> None:
     (common.err_console if output is PlanFormat.JSON else common.console).print(message, soft_wrap=True)
-
-
-def wave_plan_json(wave_plan: waves.WavePlan) -> dict[str, Any]:
-    return {
-        "settings": wave_plan.settings.model_dump(mode="json"),
-        "edges": wave_plan.edges,
-        "waves": [
-            {
-                "number": w.number,
-                "start": w.start.isoformat(),
-                "end": w.end.isoformat(),
-                "systems": list(w.systems),
-                "cpu": w.cpu,
-                "memory_gib": w.memory_gib,
-            }
-            for w in wave_plan.waves
-        ],
-        "placements": {
-            code: {"wave": p.wave, "reasons": list(p.reasons), "providers": list(p.providers), "cycle": list(p.cycle)}
-            for code, p in wave_plan.placements.items()
-        },
-        "cycles": [{"systems": list(c.systems), "path": list(c.path), "wave": c.wave} for c in wave_plan.cycles],
-        "oversized": [_plain(o) for o in wave_plan.oversized],
-        "freeze_deferrals": [_plain(d) for d in wave_plan.deferrals],
-        "capacity_pushed": wave_plan.capacity_pushed,
-        "decommissions": {code: _plain(d) for code, d in wave_plan.decommissions.items()},
-        "held": [_plain(h) for h in wave_plan.held],
-        "frozen_waves": {
-            str(n): {"start": s.isoformat(), "end": e.isoformat(), "why": wave_plan.freeze.why.get(n, "")}
-            for n, (s, e) in sorted(wave_plan.freeze.waves.items())
-        }
-        if wave_plan.freeze
-        else {},
-        "held_back": [{**_plain(h), "message": h.render()} for h in wave_plan.held_back],
-        "frozen_order": list(wave_plan.frozen_order),
-        "intranet_moves": {code: _plain(m) for code, m in wave_plan.intranet_moves.items()},
-    }
 
 
 def show_wave_plan(wave_plan: waves.WavePlan, inventory: model.Inventory) -> None:
@@ -554,56 +389,8 @@ def _percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 # ---------------------------------------------------------------------------------------------------------
 # govcloud report
-
-
-def build_report(
-    planned: Planned, plans_dir: Path, *, today: dt.date | None, ledger: Path | None = None
-) -> reports.Report:
-    tracking = plan_files.load_tracking(plans_dir)
-    day = today or dt.date.today()
-    networks = consolidation.consolidation(
-        planned.inventory, planned.wave_plan, tracking, department_plan_files.load_network_statuses(plans_dir)
-    )
-    report = reports.compute_report(
-        planned.inventory,
-        planned.dispositions,
-        planned.wave_plan,
-        tracking,
-        today=day,
-        assessment_counts=count_assessment(planned.assessment),
-        networks=networks,
-    )
-    return dataclasses.replace(report, progress=_progress(plans_dir, ledger, day))
-
-
-def _progress(plans_dir: Path, ledger: Path | None, today: dt.date) -> reports.Progress:
-    """The report's progress section: the ledger's states over the plan files (the plan files alone without one)."""
-    path = ledger if ledger is not None else Path(Settings().orchestration.ledger)
-    states: dict[transitions.StageKey, transitions.StageState] = {}
-    if path.exists():
-        with store.open_ledger(path, create=False) as opened:
-            states = opened.states()
-    rows = status.build_rows(status_cache.read_plan_facts(plans_dir), states, today=today)
-    source = f"from the ledger {path}" if path.exists() else "from the plan files: not yet ledger-backed"
-    return reports.compute_progress(rows, today=today, ledger_backed=path.exists(), source=source)
 
 
 def render_report(
@@ -643,13 +430,10 @@ def report_command(
     lang: LangOption = None,
 ) -> None:
     """The programme's figures and what the counts hide, city-wide and per department (zh-CN; --lang en)."""
-    day = _day(today)
-    loaded = common.load_inventory(inventory, quiet=out is None)
-    settings = load_settings(inventory)
+    workspace = _workspace(inventory, plans_dir, quiet=out is None, ledger=ledger)
+    settings = workspace.settings
     language = report_language(lang, settings)
-    planned = compute(loaded.inventory, settings, today=day, confirmations=ledger_confirmations(inventory, ledger))
-    ledger_path = ledger_commands.ledger_path(inventory, ledger)
-    report = build_report(planned, plans_dir, today=day, ledger=ledger_path)
+    report = planning.report(workspace, today=_day(today))
     if output is ReportFormat.TABLE:
         for table in render.render_terminal(report, language):
             common.console.print(table)
@@ -685,8 +469,8 @@ def run_command(
         console.print(f"[green]✓[/] [bold]{name:<7}[/] {summary} [dim]({time.perf_counter() - began:.1f} s)[/]")
 
     began = time.perf_counter()
-    loaded = common.load_inventory(inventory)
-    inv = loaded.inventory
+    workspace = _workspace(inventory, plans_dir, quiet=False)
+    inv = workspace.inventory
     step(
         "check",
         began,
@@ -696,8 +480,7 @@ def run_command(
 
     began = time.perf_counter()
     with common.err_console.status("assessing"):
-        settings = load_settings(inventory)
-        assessment = assess(inv, settings, today=day, confirmations=ledger_confirmations(inventory, None))
+        assessment = planning.assess(workspace, today=day)
     totals = count_assessment(assessment)
     step(
         "assess",
@@ -709,13 +492,12 @@ def run_command(
 
     began = time.perf_counter()
     with common.err_console.status("planning waves and writing plans"):
-        freeze = frozen_waves(plans_dir, settings, today=_started_by(today))
-        wave_plan = waves.plan_waves(inv, assessment, settings.waves, freeze=freeze)
-        planned = Planned(inv, settings, assessment, wave_plan)
-        written = plan_files.write_plans(plans_dir, plans_to_write(planned), inventory=inv, keep=kept_files(wave_plan))
-        department_written = write_department_plans(planned, plans_dir)
-        problems = plan_files.check_plans(plans_dir, inv)
-        problems += department_plan_files.check_department_plans(plans_dir, inv)
+        freeze = planning.frozen_waves(plans_dir, workspace.settings, today=_started_by(today))
+        planned = planning.plan_assessed(inv, workspace.settings, assessment, freeze=freeze)
+        wave_plan = planned.wave_plan
+        written_plans = planning.write_plans(planned, plans_dir)
+        written, department_written = written_plans.systems, written_plans.departments
+        problems = planning.check_plan_files(workspace)
     span = f" ({wave_plan.waves[0].start}..{wave_plan.waves[-1].end})" if wave_plan.waves else ""
     step(
         "plan",
@@ -740,7 +522,8 @@ def run_command(
         raise InputError(problems, "the plan files have problems")
 
     began = time.perf_counter()
-    report = build_report(planned, plans_dir, today=day)
+    report = planning.build_report(planned, plans_dir, today=day)
+    settings = workspace.settings
     with yamlio.staged_writes() as pending:
         language = report_language(lang, settings)
         pending[reports_dir / "report.html"] = render.render_html(report, language, font=report_font(settings))

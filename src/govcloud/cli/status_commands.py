@@ -6,16 +6,17 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import rich.markup
 import rich.table
 import typer
 
+from govcloud.app import documents
+from govcloud.app import status as status_view
 from govcloud.cli import common, ledger_commands
-from govcloud.orchestration.core import status, transitions
-from govcloud.orchestration.edges import status_cache, store
+from govcloud.orchestration.core import status
+from govcloud.orchestration.edges import status_cache
 
 
 class StatusFormat(enum.StrEnum):
@@ -26,44 +27,6 @@ class StatusFormat(enum.StrEnum):
 
 def register(app: typer.Typer) -> None:
     app.command("status")(status_command)
-
-
-def _ledger_states(path: Path) -> tuple[dict[transitions.StageKey, transitions.StageState], bool]:
-    if not path.exists():
-        return {}, False
-    with store.open_ledger(path, create=False) as ledger:
-        if ledger.projected_through() != ledger.head()[0]:
-            return ledger.replay(), True
-        return ledger.states(), True
-
-
-def compute_status(
-    *,
-    inventory: Path,
-    plans_dir: Path,
-    ledger: Path,
-    today: dt.date,
-) -> tuple[
-    list[status.StatusRow],
-    status_cache.StatusInputs,
-    dict[transitions.StageKey, transitions.StageState],
-    bool,
-]:
-    """Every row (without gates), the inputs and ledger states they came from, and whether a ledger backs them."""
-    states, backed = _ledger_states(ledger)
-    inputs = status_cache.load_status_inputs(
-        inventory_dir=inventory,
-        plans_dir=plans_dir,
-        cache_path=status_cache.cache_path_for(ledger),
-        on_inventory_load=lambda: (
-            common.err_console.print("census changed: reading the inventory once", style="dim")
-            if common.err_console.is_terminal
-            else None
-        ),
-        with_facts=False,
-    )
-    rows = status.build_rows(inputs.plans, states, today=today)
-    return rows, inputs, states, backed
 
 
 @common.guarded
@@ -84,7 +47,17 @@ def status_command(
     """Per system and stage: status, planned and actual dates, owner, who signed, gates, days late; roll-ups."""
     day = today.date() if today is not None else dt.datetime.now(dt.UTC).date()
     path = ledger_commands.ledger_path(inventory, ledger)
-    rows, inputs, states, backed = compute_status(inventory=inventory, plans_dir=plans_dir, ledger=path, today=day)
+    rows, inputs, states, backed = status_view.compute_status(
+        inventory=inventory,
+        plans_dir=plans_dir,
+        ledger=path,
+        today=day,
+        on_inventory_load=lambda: (
+            common.err_console.print("census changed: reading the inventory once", style="dim")
+            if common.err_console.is_terminal
+            else None
+        ),
+    )
     chosen = status.select(rows, wave=wave, department=department, late=late, blocked=blocked)
     shown = chosen if output is StatusFormat.JSON else chosen[:limit]
     facts = status_cache.read_facts(status_cache.cache_path_for(path), status.gate_systems(shown, inputs.plans))
@@ -93,14 +66,9 @@ def status_command(
     departments = status.rollups(chosen, by="department", today=day)
     source = f"ledger {path}" if backed else "plan files only: not yet ledger-backed (govcloud ledger adopt)"
     if output is StatusFormat.JSON:
-        payload = {
-            "today": day.isoformat(),
-            "source": source,
-            "ledger_backed": backed,
-            "rows": [r.to_json() for r in shown],
-            "waves": [r.to_json() for r in waves],
-            "departments": [r.to_json() for r in departments],
-        }
+        payload = documents.status_document(
+            today=day, source=source, ledger_backed=backed, rows=shown, by_wave=waves, by_department=departments
+        )
         typer.echo(json.dumps(payload, ensure_ascii=False))  # compact: the C encoder, for 36,000+ rows
         return
     if output is StatusFormat.MARKDOWN:

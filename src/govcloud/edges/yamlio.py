@@ -31,7 +31,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -306,12 +306,27 @@ def file_mode_for(path: Path) -> int:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
+
+    def write_text(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+
+    replace_atomically(path, write_text)
+
+
+def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Replace ``path`` with what ``write`` puts into a temporary file beside it (the one atomic writer).
+
+    The temporary file gets the mode ``path`` should keep (:func:`file_mode_for`) and is renamed over it; on
+    any error it is removed and ``path`` is left as it was. Text files use :func:`write_atomic`; the census
+    forms pass openpyxl's ``workbook.save``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = file_mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        write(Path(tmp))
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

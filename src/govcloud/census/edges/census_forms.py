@@ -42,15 +42,12 @@ What an import replaces:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import datetime as dt
 import io
 import ipaddress
-import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -593,24 +590,9 @@ def _check_xlsx_target(path: Path) -> None:
 
 def _save_atomic(workbook: Any, path: Path) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        yamlio.replace_atomically(path, workbook.save)
     except OSError as exc:
         raise InputError([Problem(str(path), None, "", f"cannot write: {exc.strerror or exc}")]) from exc
-    os.close(fd)
-    try:
-        mode = yamlio.file_mode_for(path)
-        workbook.save(tmp)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise InputError([Problem(str(path), None, "", f"cannot write: {exc.strerror or exc}")]) from exc
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 # ---------------------------------------------------------------------------------------------------------

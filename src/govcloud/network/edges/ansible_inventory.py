@@ -1,8 +1,9 @@
-"""The census as an Ansible inventory: hosts, groups and host variables. Edge (reads the inventory and plans).
+"""The census as an Ansible inventory: hosts, groups and host variables. Edge (Ansible's shape of the census).
 
 Hosts are listed once, in ``inventory/hosts.yaml``; the inventory plugin
 (``playbooks/inventory_plugins/govcloud_inventory.py``) and the lookup used by the system stage playbook
-(``playbooks/lookup_plugins/govcloud_stage.py``) are thin wrappers over the functions here.
+(``playbooks/lookup_plugins/govcloud_stage.py``) are thin wrappers over :mod:`govcloud.app.network`, which
+reads the inventory and the plans and calls the functions here.
 
 Groups (names are lower case, ``-`` becomes ``_``):
 
@@ -20,8 +21,8 @@ ip), ``govcloud_interfaces``, ``govcloud_node_pool``, ``govcloud_mlps_level``, `
 model from :mod:`govcloud.network.core.firewall`, rendered from the flow matrix of the inventory and the plans.
 Group ``all`` carries ``govcloud_inventory_dir``, ``govcloud_plans_dir`` and ``govcloud_city``.
 
-Plans that fail ``govcloud plan --check`` are refused here (the strict read), so no firewall is rendered from a
-plan a person mistyped; ``playbooks/ansible.cfg`` makes Ansible stop on an inventory source that fails.
+Plans that fail ``govcloud plan --check`` are refused by the application layer's strict read, so no firewall is
+rendered from a plan a person mistyped; ``playbooks/ansible.cfg`` makes Ansible stop on an inventory source that fails.
 """
 
 from __future__ import annotations
@@ -32,10 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from govcloud.core import model
-from govcloud.edges import inventory_files
 from govcloud.errors import InputError, Problem, RefusedError
 from govcloud.network.core import firewall, flows
-from govcloud.planning.edges import plan_progress
+from govcloud.planning.core import stages
 
 _GROUP_RE = re.compile(r"[^a-z0-9_]+")
 
@@ -93,15 +93,14 @@ NETWORK_GROUPS = {model.GovNetwork.EXTRANET: "network_extranet", model.GovNetwor
 """The group of each government network's hosts."""
 
 
-def build_ansible_inventory(inventory_dir: Path, plans_dir: Path) -> AnsibleInventory:
-    """Read ``inventory_dir`` and ``plans_dir``; every host once, grouped, with its firewall if a router.
+def ansible_inventory_of(
+    inventory: model.Inventory, progress: stages.ProgressMap, *, inventory_dir: Path, plans_dir: Path
+) -> AnsibleInventory:
+    """Every host once, grouped, with its firewall if a router; ``progress`` read strictly by the caller.
 
-    The plans are read strictly (:func:`govcloud.planning.edges.plan_progress.load_progress`): plans that fail
-    ``govcloud plan --check`` are an :class:`InputError`, and the inventory plugin fails with every problem.
+    ``inventory_dir`` and ``plans_dir`` are recorded as variables, for the lookup plugin of a system's stage.
+    :func:`govcloud.app.network.ansible_inventory` reads them (plans failing ``plan --check`` are refused).
     """
-    loaded = inventory_files.load_inventory(inventory_dir)
-    inventory = loaded.inventory
-    progress = plan_progress.load_progress(plans_dir, inventory=inventory)  # refuses plans failing plan --check
     matrix = flows.compute_flow_matrix(inventory, progress)
     firewalls = firewall.build_firewalls(inventory, matrix)
     groups: dict[str, list[str]] = {group_name("role", role.value): [] for role in model.HostRole}
@@ -136,25 +135,18 @@ def build_ansible_inventory(inventory_dir: Path, plans_dir: Path) -> AnsibleInve
     )
 
 
-def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, Any]:
+def stage_vars_of(
+    inventory: model.Inventory, progress: stages.ProgressMap, system: str, *, inventory_dir: Path
+) -> dict[str, Any]:
     """What ``system_network_stage.yml`` applies: the system's chain per router, its stage forced to network.
 
     A classified system's chains go to the intranet's routers only (its flows are all on the intranet).
     Raises :class:`InputError` for an unknown system and :class:`RefusedError` for a classified one that has
-    no zone on the intranet.
+    no zone on the intranet. :func:`govcloud.app.network.stage_vars` reads the inputs.
     """
-    loaded = inventory_files.load_inventory(inventory_dir)
-    inventory = loaded.inventory
-    target = inventory.system_by_code.get(system)
-    if target is None:
-        prefix = system.split("-", maxsplit=1)[0]
-        close = sorted(code for code in inventory.system_by_code if code.split("-", maxsplit=1)[0] == prefix)
-        hint = f"; systems of that department: {', '.join(close[:12])}" if close else ""
-        raise InputError(
-            [Problem(str(inventory_dir), None, "system", f"unknown system {system!r}{hint}")], "no such system"
-        )
+    target = known_system(inventory, system, inventory_dir=inventory_dir)
     refuse_classified_without_intranet(inventory, target)
-    progress = firewall.with_network_stage(plan_progress.load_progress(plans_dir, inventory=inventory), system)
+    progress = firewall.with_network_stage(progress, system)
     matrix = flows.compute_flow_matrix(inventory, progress)
     chains = firewall.stage_chains(inventory, matrix, system)
     zone = (
@@ -169,6 +161,19 @@ def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, A
         "routers": sorted(chains),
         "chains": {router: chain.to_vars() for router, chain in chains.items()},
     }
+
+
+def known_system(inventory: model.Inventory, system: str, *, inventory_dir: Path) -> model.System:
+    """The census record of ``system``; an :class:`InputError` naming its department's systems otherwise."""
+    target = inventory.system_by_code.get(system)
+    if target is None:
+        prefix = system.split("-", maxsplit=1)[0]
+        close = sorted(code for code in inventory.system_by_code if code.split("-", maxsplit=1)[0] == prefix)
+        hint = f"; systems of that department: {', '.join(close[:12])}" if close else ""
+        raise InputError(
+            [Problem(str(inventory_dir), None, "system", f"unknown system {system!r}{hint}")], "no such system"
+        )
+    return target
 
 
 def refuse_classified_without_intranet(inventory: model.Inventory, system: model.System) -> None:

@@ -73,8 +73,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from govcloud.core import model
 from govcloud.edges import yamlio
-from govcloud.errors import Problem
-from govcloud.planning.core import plan_checks, plans
+from govcloud.errors import InputError, Problem
+from govcloud.planning.core import plan_checks, plan_merge, plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 from govcloud.planning.edges import plan_progress
 
@@ -321,15 +321,16 @@ def write_plans(
     conflicts: list[Conflict] = []
     unchanged = 0
     planned = {plan.system for plan in system_plans}
+    existing = _existing_texts(root, system_plans)
     with yamlio.staged_writes() as pending:
         for plan in system_plans:
             path = plan_path(root, plan.system)
             document = plan_document(plan)
-            if not path.exists():
+            if path not in existing:
                 pending[path] = render_new(plan, document)
                 created.append(plan.system)
                 continue
-            outcome = _update(path, plan, document)
+            outcome = _update(path, existing[path], plan, document)
             conflicts.extend(outcome.conflicts)
             if outcome.text is None:
                 unchanged += 1
@@ -376,8 +377,27 @@ class _Outcome:
     replaced: bool = False
 
 
-def _update(path: Path, plan: plans.SystemPlan, document: Mapping[str, Any]) -> _Outcome:
-    text = path.read_text(encoding="utf-8")
+def _existing_texts(root: Path, system_plans: Sequence[plans.SystemPlan]) -> dict[Path, str]:
+    """The text of every plan file that exists (one read each, decoded by ``plan_progress.read_plan_text``).
+
+    A file that cannot be decoded stops the write before anything is written, with every such file named.
+    """
+    texts: dict[Path, str] = {}
+    problems: list[Problem] = []
+    for plan in system_plans:
+        path = plan_path(root, plan.system)
+        if not path.exists():
+            continue
+        text, problem = plan_progress.read_plan_text(path)
+        if problem is not None:
+            problems.append(problem)
+        texts[path] = text
+    if problems:
+        raise InputError(problems, "plan files that cannot be read: nothing written (fix or re-save them as UTF-8)")
+    return texts
+
+
+def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str, Any]) -> _Outcome:
     display = _display(path)
     try:
         current = yamlio.read_fast(text)
@@ -400,35 +420,22 @@ def _update(path: Path, plan: plans.SystemPlan, document: Mapping[str, Any]) -> 
 
     base = current.get(GENERATED)
     base = {str(k): str(v) for k, v in base.items()} if isinstance(base, dict) else {}
-    new_atoms = atoms_of(document)
     existing = atoms_of(current)
-    new_base = {key: fingerprint(value) for key, value in new_atoms.items()}
-    to_set: dict[str, Any] = {}
-    to_drop: list[str] = []
-    conflicts: list[Conflict] = []
-    for key, value in new_atoms.items():
-        mine = existing.get(key, _MISSING)
-        if mine is _MISSING:
-            to_set[key] = value
-            continue
-        mine_print = fingerprint(mine)
-        if mine_print == new_base[key]:
-            continue
-        if base.get(key) == mine_print:
-            to_set[key] = value
-        else:
-            conflicts.append(Conflict(plan.system, display, _field_name(key, current), _show(mine), _show(value)))
-    for key in existing.keys() - new_atoms.keys():
-        if base.get(key) == fingerprint(existing[key]):
-            to_drop.append(key)  # govcloud wrote it and no longer generates it
-    if not to_set and not to_drop and base == new_base:
+    decision = plan_merge.merge_atoms(
+        generated=atoms_of(document), current=existing, base=base, fingerprint=fingerprint
+    )
+    conflicts = [
+        Conflict(plan.system, display, _field_name(edit.key, current), _show(edit.mine), _show(edit.generated))
+        for edit in decision.kept
+    ]
+    if not decision.changes_file:
         return _Outcome(None, tuple(conflicts))
     data = yamlio.load_roundtrip(text)
-    for key, value in to_set.items():
+    for key, value in decision.to_set.items():
         _apply(data, key, value)
-    for key in to_drop:
+    for key in decision.to_drop:
         _drop(data, key)
-    _set_generated(data, new_base)
+    _set_generated(data, dict(decision.new_base))
     return _Outcome(yamlio.dump_roundtrip(data), tuple(conflicts))
 
 

@@ -66,23 +66,30 @@ class PlanFile:
 
 def read_plan_files(plans_dir: Path) -> list[PlanFile]:
     """Every plan file of ``plans_dir``, each parsed once (PyYAML's C parser)."""
-    found: list[PlanFile] = []
     with collector.paused():
-        for path in plan_paths(plans_dir):
-            shown = baseline_file.display(path)
-            try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                problem = Problem(shown, None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")
-                found.append(PlanFile(path, shown, "", None, problem))
-                continue
-            try:
-                data = yamlio.read_fast(text)
-            except yamlio.YamlSyntaxError as exc:
-                found.append(PlanFile(path, shown, text, None, Problem(shown, exc.line, "", str(exc))))
-                continue
-            found.append(PlanFile(path, shown, text, data))
-    return found
+        return [read_plan_file(path) for path in plan_paths(plans_dir)]
+
+
+def read_plan_text(path: Path) -> tuple[str, Problem | None]:
+    """A plan file's text, or ``""`` and the problem when it is not UTF-8 (the one decoding rule for plan files)."""
+    try:
+        return path.read_text(encoding="utf-8"), None
+    except UnicodeDecodeError as exc:
+        shown = baseline_file.display(path)
+        return "", Problem(shown, None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+
+
+def read_plan_file(path: Path) -> PlanFile:
+    """One plan file, read and parsed; what stopped reading it is in ``unreadable``."""
+    shown = baseline_file.display(path)
+    text, problem = read_plan_text(path)
+    if problem is not None:
+        return PlanFile(path, shown, "", None, problem)
+    try:
+        data = yamlio.read_fast(text)
+    except yamlio.YamlSyntaxError as exc:
+        return PlanFile(path, shown, text, None, Problem(shown, exc.line, "", str(exc)))
+    return PlanFile(path, shown, text, data)
 
 
 def check_plan_files(

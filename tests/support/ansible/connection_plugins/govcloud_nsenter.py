@@ -17,7 +17,7 @@ DOCUMENTATION = r"""
 name: govcloud_nsenter
 short_description: Run tasks inside a govcloud test host (network, mount and UTS namespaces)
 description:
-  - Runs commands inside a test host built by C(govcloud.network.edges.labhosts) on the controller machine.
+  - Runs commands inside a test host built by tests/support/labhosts.py on the controller machine.
   - Each such host has a long-lived holder process that owns the host's network, mount and UTS
     namespaces; the plugin enters all three with C(nsenter -t PID -n -m -u), so commands see the
     host's own writable root file system, hostname and network, never the controller's.

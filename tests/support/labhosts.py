@@ -72,7 +72,11 @@ DEFAULT_ROOT = Path("/run/govcloud-labhosts")
 """Where each node's (empty, on the machine) mount-point directory lives."""
 
 NSENTER_CONNECTION = "govcloud_nsenter"
-"""Name of the Ansible connection plugin in ``playbooks/connection_plugins``."""
+"""Name of the Ansible connection plugin in ``tests/support/ansible/connection_plugins`` (test support only)."""
+CONNECTION_PLUGINS = Path(__file__).resolve().parent / "ansible" / "connection_plugins"
+"""Where that plugin is: runs through the product's runner get it from ``ANSIBLE_CONNECTION_PLUGINS``."""
+ANSIBLE_CONFIG = Path(__file__).resolve().parent / "ansible" / "ansible.cfg"
+"""The tests' ansible.cfg: the production settings plus the connection plugin."""
 
 # A clean, login-like environment for everything run inside a node: the controller's environment
 # (VIRTUAL_ENV, PYTHONPATH, a venv's PATH) must not leak into the host's system python.

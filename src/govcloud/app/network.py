@@ -1,0 +1,52 @@
+"""The census as Ansible sees it: the inventory plugin's hosts and the stage lookup's chains. Application layer.
+
+The playbooks' inventory plugin and lookup plugin call these; the plans are read strictly
+(:attr:`Workspace.progress`): plans that fail ``govcloud plan --check`` are an InputError with every problem,
+so no firewall is rendered from a plan a person mistyped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from govcloud.app.workspace import Workspace
+from govcloud.errors import InputError, Problem
+from govcloud.network.edges import ansible_inventory as ansible_shape
+
+
+def ansible_inventory(inventory_dir: Path, plans_dir: Path) -> ansible_shape.AnsibleInventory:
+    """Every host once, grouped, with its firewall if a router."""
+    workspace = Workspace(inventory_dir=inventory_dir, plans_dir=plans_dir)
+    return ansible_shape.ansible_inventory_of(
+        workspace.inventory, workspace.progress, inventory_dir=inventory_dir, plans_dir=plans_dir
+    )
+
+
+def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, Any]:
+    """What ``system_network_stage.yml`` applies to ``system``: its chain per router, at the network stage.
+
+    An unknown system is refused before the plans are read (as before: the census names the systems).
+    """
+    workspace = Workspace(inventory_dir=inventory_dir, plans_dir=plans_dir)
+    inventory = workspace.inventory
+    target = ansible_shape.known_system(inventory, system, inventory_dir=inventory_dir)
+    ansible_shape.refuse_classified_without_intranet(inventory, target)
+    return ansible_shape.stage_vars_of(inventory, workspace.progress, system, inventory_dir=inventory_dir)
+
+
+def preflight(workspace: Workspace, *, system: str | None) -> None:
+    """Before ``govcloud network`` starts Ansible: every census problem, then every plan problem (strict read).
+
+    With ``system``: that it exists and, if classified, has a zone on the intranet.
+    """
+    inventory = workspace.inventory
+    workspace.check_plans_strictly()
+    if system is None:
+        return
+    target = inventory.system_by_code.get(system)
+    if target is None:
+        raise InputError(
+            [Problem(str(workspace.inventory_dir), None, "system", f"unknown system {system!r}")], "no such system"
+        )
+    ansible_shape.refuse_classified_without_intranet(inventory, target)

@@ -1,0 +1,287 @@
+"""The use cases of assessing and planning: assess, plan, write plans, check plans, report. Application layer.
+
+Each takes a :class:`~govcloud.app.workspace.Workspace` (what to read) and returns a typed result (what was
+computed or written); the CLI prints it, ``run`` chains them. Re-planning never reshuffles a wave that has
+started: :func:`plan` freezes every wave the baseline records or the plan files show as started.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from govcloud import collector
+from govcloud.app.workspace import Workspace
+from govcloud.assessment.core import assess as assessing
+from govcloud.assessment.core.assessment import Assessment, Confirmation, count_assessment
+from govcloud.core import model
+from govcloud.core.settings import Settings
+from govcloud.errors import Problem
+from govcloud.orchestration.core import status, transitions
+from govcloud.orchestration.edges import advance as advancing
+from govcloud.orchestration.edges import status_cache, store
+from govcloud.planning.core import baseline as baselines
+from govcloud.planning.core import consolidation, plans, waves
+from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress
+from govcloud.reporting.core import figures as reports
+
+# ---------------------------------------------------------------------------------------------------------
+# assess
+
+
+def assess_inventory(
+    inventory: model.Inventory,
+    settings: Settings,
+    *,
+    today: dt.date | None,
+    confirmations: Mapping[str, Confirmation] | None = None,
+) -> Assessment:
+    """The assessment of every system; ``today`` None counts to the census date (reproducible).
+
+    ``confirmations`` (system code → a lead's confirmation, e.g. read from the migration ledger) put the
+    matching 下线/整合 proposals into effect; without them every proposal stays a proposal. The cyclic
+    collector waits until it is done: the assessment builds no cycles, and a full collection in the middle
+    of a province costs seconds.
+    """
+    with collector.paused():
+        return assessing.assess_inventory(inventory, settings, today=today, confirmations=confirmations)
+
+
+def assess(workspace: Workspace, *, today: dt.date | None) -> Assessment:
+    """``govcloud assess``: the workspace's inventory assessed with its settings and the ledger's confirmations."""
+    return assess_inventory(workspace.inventory, workspace.settings, today=today, confirmations=workspace.confirmations)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# plan
+
+
+@dataclasses.dataclass(frozen=True)
+class Planned:
+    """Everything ``plan`` computes, for the use cases that go on from it."""
+
+    inventory: model.Inventory
+    settings: Settings
+    assessment: Assessment
+    wave_plan: waves.WavePlan
+
+    @property
+    def dispositions(self) -> dict[str, model.Disposition]:
+        return {code: a.decision.disposition for code, a in self.assessment.systems.items()}
+
+    def system_plans(self) -> tuple[plans.SystemPlan, ...]:
+        return plans.build_plans(self.inventory, self.assessment, self.wave_plan, self.settings)
+
+
+def compute(
+    inventory: model.Inventory,
+    settings: Settings,
+    *,
+    today: dt.date | None,
+    confirmations: Mapping[str, Confirmation] | None = None,
+    freeze: waves.Freeze | None = None,
+) -> Planned:
+    """The assessment and the wave plan of ``inventory`` (waves in ``freeze`` kept as they are)."""
+    assessment = assess_inventory(inventory, settings, today=today, confirmations=confirmations)
+    return plan_assessed(inventory, settings, assessment, freeze=freeze)
+
+
+def plan_assessed(
+    inventory: model.Inventory, settings: Settings, assessment: Assessment, *, freeze: waves.Freeze | None
+) -> Planned:
+    """The wave plan of an assessment already made (``run`` shows the assessment before planning)."""
+    return Planned(
+        inventory, settings, assessment, waves.plan_waves(inventory, assessment, settings.waves, freeze=freeze)
+    )
+
+
+def frozen_waves(plans_dir: Path, settings: Settings, *, today: dt.date) -> waves.Freeze:
+    """The waves re-planning must not touch: the baseline's, and every wave the plan files show as started.
+
+    The plan files are read leniently (``plan --check`` reports their problems); the baseline strictly, since
+    a misread baseline would un-freeze started waves.
+    """
+    recorded = baseline_file.load_baseline(plans_dir)
+    tracking = plan_files.load_tracking(plans_dir)
+    detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
+    return baselines.freeze_of(recorded, detected)
+
+
+def plan(workspace: Workspace, *, today: dt.date | None, started_by: dt.date) -> Planned:
+    """``govcloud plan``: assess, then plan the waves with every started wave (by ``started_by``) frozen."""
+    freeze = frozen_waves(workspace.plans_dir, workspace.settings, today=started_by)
+    return compute(
+        workspace.inventory,
+        workspace.settings,
+        today=today,
+        freeze=freeze,
+        confirmations=workspace.confirmations,
+    )
+
+
+def kept_files(wave_plan: waves.WavePlan) -> set[str]:
+    """Systems of frozen waves the new plan would take out of the waves: their plan files are left as they are."""
+    return {item.system for item in wave_plan.held_back if item.kept_in and item.would_be is None}
+
+
+def plans_to_write(planned: Planned) -> tuple[plans.SystemPlan, ...]:
+    keep = kept_files(planned.wave_plan)
+    return tuple(plan for plan in planned.system_plans() if plan.system not in keep)
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineRecord:
+    """``plan baseline``: the baseline after freezing every started wave, what changed, and whether it was written.
+
+    Nothing is written when no wave has started (``baseline.waves`` empty).
+    """
+
+    baseline: baselines.Baseline
+    changes: tuple[baselines.BaselineChange, ...]
+    path: Path
+    written: bool
+
+
+def record_baseline(workspace: Workspace, *, today: dt.date) -> BaselineRecord:
+    """Freeze the waves started by ``today`` into ``baseline.yaml``; plans failing ``plan --check`` are refused."""
+    workspace.load_inventory()  # every census problem first
+    settings = workspace.settings
+    tracking = plan_progress.load_tracking(workspace.plans_dir, strict=True, inventory=workspace.inventory)
+    recorded = baseline_file.load_baseline(workspace.plans_dir)
+    detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
+    baseline, changes = baselines.update_baseline(recorded, detected, tracking, today=today)
+    path = baseline_file.baseline_path(workspace.plans_dir)
+    written = bool(baseline.waves) and baseline_file.write_baseline(workspace.plans_dir, baseline)
+    return BaselineRecord(baseline, changes, path, written)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# write plans
+
+
+@dataclasses.dataclass(frozen=True)
+class WrittenPlans:
+    """What ``plan --write`` (and ``run``) wrote: the system plans and the department plans."""
+
+    systems: plan_files.WriteReport
+    departments: department_plan_files.DepartmentWriteReport
+
+
+def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
+    """The department plans (业务专网 consolidation) for the statuses the system plans now record."""
+    department_plans = department_plan_files.plans_for(
+        planned.inventory, planned.wave_plan, plans_dir, planned.settings
+    )
+    return department_plan_files.write_department_plans(plans_dir, department_plans)
+
+
+def write_plans(planned: Planned, plans_dir: Path) -> WrittenPlans:
+    """Write or update every plan file, keeping human edits, then the department plans that follow from them."""
+    systems = plan_files.write_plans(
+        plans_dir, plans_to_write(planned), inventory=planned.inventory, keep=kept_files(planned.wave_plan)
+    )
+    return WrittenPlans(systems, write_department_plans(planned, plans_dir))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# plan check
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanCheck:
+    """``plan --check``: every problem of the plan files (system and department plans, against the ledger).
+
+    ``ledger_verdict`` says whether the statuses are ledger-backed; ``files`` are the plan files read (empty
+    when the check read them itself after a write).
+    """
+
+    problems: tuple[Problem, ...]
+    ledger_verdict: str
+    files: tuple[plan_progress.PlanFile, ...] = ()
+
+
+def check_plans(workspace: Workspace, *, reread: bool = False) -> PlanCheck:
+    """Every problem of the plan files; ``reread`` after a write (the workspace's parsed files are stale then)."""
+    files: tuple[plan_progress.PlanFile, ...] = ()
+    if reread:
+        problems = plan_files.check_plans(workspace.plans_dir, workspace.inventory)
+    else:
+        files = tuple(workspace.plan_files)
+        problems = plan_files.check_plans(workspace.plans_dir, workspace.inventory, files=files)
+    problems += department_plan_files.check_department_plans(workspace.plans_dir, workspace.inventory)
+    # the same ledger every other command finds: $GOVCLOUD_LEDGER, else orchestration.ledger in settings
+    ledger_problems, verdict = advancing.ledger_backed_problems(workspace.plans_dir, workspace.ledger_path)
+    return PlanCheck(tuple(problems) + tuple(ledger_problems), verdict, files)
+
+
+def check_plan_files(workspace: Workspace) -> list[Problem]:
+    """The plan files' own problems, as ``run`` checks them after writing (the ledger is not consulted)."""
+    problems = plan_files.check_plans(workspace.plans_dir, workspace.inventory)
+    return problems + department_plan_files.check_department_plans(workspace.plans_dir, workspace.inventory)
+
+
+@dataclasses.dataclass(frozen=True)
+class UnbaselinedWaves:
+    """Waves that have started since the last baseline: frozen anyway, shown so the baseline gets updated."""
+
+    waves: tuple[baselines.FrozenWave, ...]
+
+
+def unbaselined_waves(workspace: Workspace, tracking: plans.TrackingMap, *, today: dt.date) -> UnbaselinedWaves:
+    recorded = baseline_file.load_baseline(workspace.plans_dir)
+    detected = baselines.detect_started_waves(tracking, today=today, settings=workspace.settings.waves)
+    return UnbaselinedWaves(
+        tuple(wave for number, wave in detected.items() if recorded is None or number not in recorded.waves)
+    )
+
+
+def unmet_gates(
+    workspace: Workspace, *, files: Sequence[plan_progress.PlanFile] | None = None
+) -> list[plan_files.UnmetGate]:
+    """Gates of started stages that do not hold yet: advice, they do not fail the check."""
+    return plan_files.unmet_gates(workspace.plans_dir, workspace.inventory, files=files)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# report
+
+
+def build_report(
+    planned: Planned, plans_dir: Path, *, today: dt.date | None, ledger: Path | None = None
+) -> reports.Report:
+    """The programme's figures and what the counts hide, with the progress section from the ledger."""
+    tracking = plan_files.load_tracking(plans_dir)
+    day = today or dt.date.today()
+    networks = consolidation.consolidation(
+        planned.inventory, planned.wave_plan, tracking, department_plan_files.load_network_statuses(plans_dir)
+    )
+    report = reports.compute_report(
+        planned.inventory,
+        planned.dispositions,
+        planned.wave_plan,
+        tracking,
+        today=day,
+        assessment_counts=count_assessment(planned.assessment),
+        networks=networks,
+    )
+    return dataclasses.replace(report, progress=report_progress(plans_dir, ledger, day))
+
+
+def report_progress(plans_dir: Path, ledger: Path | None, today: dt.date) -> reports.Progress:
+    """The report's progress section: the ledger's states over the plan files (the plan files alone without one)."""
+    path = ledger if ledger is not None else Path(Settings().orchestration.ledger)
+    states: dict[transitions.StageKey, transitions.StageState] = {}
+    if path.exists():
+        with store.open_ledger(path, create=False) as opened:
+            states = opened.states()
+    rows = status.build_rows(status_cache.read_plan_facts(plans_dir), states, today=today)
+    source = f"from the ledger {path}" if path.exists() else "from the plan files: not yet ledger-backed"
+    return reports.compute_progress(rows, today=today, ledger_backed=path.exists(), source=source)
+
+
+def report(workspace: Workspace, *, today: dt.date | None) -> reports.Report:
+    """``govcloud report``: plan (nothing frozen: a report shows the plan as computed) and report it."""
+    planned = compute(workspace.inventory, workspace.settings, today=today, confirmations=workspace.confirmations)
+    return build_report(planned, workspace.plans_dir, today=today, ledger=workspace.ledger_path)

@@ -1,0 +1,88 @@
+"""``govcloud render``: the desired Kubernetes objects, validated, policy-checked and written. Application layer.
+
+Nothing is written unless every object passes strict schema validation and every policy
+(:class:`RenderRejected` carries every problem). Plan files that fail ``govcloud plan --check`` are refused
+before anything is computed (the one strict read, :attr:`Workspace.progress`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from govcloud import collector
+from govcloud.app.workspace import Workspace
+from govcloud.cloud.core import desired, policies
+from govcloud.cloud.edges import k8s_schema, manifest_files, shape_cache
+from govcloud.errors import GovcloudError
+
+
+class RenderRejected(GovcloudError):
+    """Rendered objects that fail schema validation or a policy; carries every problem, each naming its object."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        listing = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the rendered objects; nothing written:\n{listing}")
+
+
+def desired_state(workspace: Workspace) -> desired.DesiredState:
+    """The desired state of every system with a plan (the plans read strictly)."""
+    return desired.desired_state(workspace.inventory, workspace.progress, workspace.settings)
+
+
+def check_manifests(
+    manifests: Sequence[Mapping[str, Any]],
+    *,
+    schemas: k8s_schema.KubernetesSchemas | shape_cache.ShapeCachedValidator,
+    rules: policies.PlacementRules,
+    advance: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Every schema problem and policy violation, as ``Kind/namespace/name: ...`` lines (empty when all pass)."""
+    problems: list[str] = []
+    for index, manifest in enumerate(manifests):
+        check = schemas.check(manifest)
+        name = desired.qualified_name(manifest)
+        problems.extend(f"{name}: schema {schemas.version}: {p}" for p in check.problems)
+        problems.extend(v.render() for v in policies.resource_violations(manifest, rules=rules))
+        if advance is not None and index % 1000 == 999:
+            advance(1000)
+    problems.extend(v.render() for v in policies.stack_violations(manifests))
+    if advance is not None:
+        advance(len(manifests) % 1000)
+    return problems
+
+
+def check_rendered(
+    workspace: Workspace,
+    manifests: Sequence[Mapping[str, Any]],
+    *,
+    schemas: k8s_schema.KubernetesSchemas | shape_cache.ShapeCachedValidator,
+    advance: Callable[[int], None] | None = None,
+) -> None:
+    """Raise :class:`RenderRejected` with every schema problem and policy violation of ``manifests``."""
+    rules = policies.PlacementRules.from_settings(workspace.settings.cloud)
+    with collector.paused():
+        problems = check_manifests(manifests, schemas=schemas, rules=rules, advance=advance)
+    if problems:
+        raise RenderRejected(problems)
+
+
+@dataclasses.dataclass(frozen=True)
+class WrittenFiles:
+    """What a render wrote into its output directory."""
+
+    files: int
+    written: int
+    unchanged: int
+    removed: int
+
+
+def write_rendered(out: Path, state: desired.DesiredState) -> WrittenFiles:
+    """Write the render's files into ``out`` (atomically; stale generated files removed)."""
+    with collector.paused():
+        files = manifest_files.manifest_files(state)
+    written, unchanged, removed = manifest_files.write_files(out, files)
+    return WrittenFiles(len(files), written, unchanged, removed)
