@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,15 @@ def department(code: str, *, admin_group: str | None = "auto") -> model.Departme
     )
 
 
+PINNED = "pinned"
+"""``system(image=PINNED)`` (the default): an image pinned by digest, derived from the code."""
+
+
+def pinned_image(code: str) -> str:
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    return f"registry.city/{code.split('-', maxsplit=1)[0].lower()}/{code.lower()}:1.0@sha256:{digest}"
+
+
 def system(
     code: str,
     *,
@@ -52,14 +62,14 @@ def system(
     memory_gib: float = 4,
     replicas: int = 1,
     storage_gib: float = 0,
-    image: str | None = None,
+    image: str | None = PINNED,
 ) -> model.System:
     dept = code.split("-", maxsplit=1)[0]
     cloud = None
     if zone is not None and not classified:
         cloud = model.CloudPlacement(
             zone=f"DZ-{dept}" if zone == "own" else zone,
-            image=image,
+            image=pinned_image(code) if image == PINNED else image,
             node_pool=node_pool,
             stateful=stateful,
             public_hostnames=tuple(public),
@@ -385,7 +395,9 @@ def test_read_only_root_unless_the_inventory_states_the_exception(state: desired
 
 
 def test_image_from_the_placement_or_a_placeholder_derived_from_the_code() -> None:
-    inv = inventory([department("AAA")], [system("AAA-001", image="registry.city/aaa/app:1.2"), system("AAA-002")])
+    inv = inventory(
+        [department("AAA")], [system("AAA-001", image="registry.city/aaa/app:1.2"), system("AAA-002", image=None)]
+    )
     progress = {"AAA-001": Progress(Stage.NETWORK), "AAA-002": Progress(Stage.NETWORK)}
     state = desired.desired_state(inv, progress, Settings())
     given = named(state, "Deployment", "aaa-001")["spec"]["template"]["spec"]["containers"][0]["image"]

@@ -230,14 +230,21 @@ def check_manifests(
     schemas: k8s_schema.KubernetesSchemas | ShapeCachedValidator,
     rules: policies.PlacementRules,
     advance: Callable[[int], None] | None = None,
+    allow_placeholders: bool = False,
 ) -> list[str]:
-    """Every schema problem and policy violation, as ``Kind/namespace/name: ...`` lines (empty when all pass)."""
+    """Every schema problem and policy violation, as ``Kind/namespace/name: ...`` lines (empty when all pass).
+
+    ``allow_placeholders`` tolerates placeholder images and the not-deployable mark (rehearsal renders).
+    """
     problems: list[str] = []
     for index, manifest in enumerate(manifests):
         check = schemas.check(manifest)
         name = desired.qualified_name(manifest)
         problems.extend(f"{name}: schema {schemas.version}: {p}" for p in check.problems)
-        problems.extend(v.render() for v in policies.resource_violations(manifest, rules=rules))
+        problems.extend(
+            v.render()
+            for v in policies.resource_violations(manifest, rules=rules, allow_placeholders=allow_placeholders)
+        )
         if advance is not None and index % 1000 == 999:
             advance(1000)
     problems.extend(v.render() for v in policies.stack_violations(manifests))
@@ -250,12 +257,29 @@ def department_file(code: str) -> str:
     return f"department-{code.lower()}.yaml"
 
 
-def manifest_files(state: desired.DesiredState) -> dict[str, str]:
-    """File name → YAML text, for every file of a render; deterministic."""
+REHEARSAL_HEADER: Final = (
+    "# NOT DEPLOYABLE: rehearsal render (--allow-placeholders); placeholder images, every object is marked "
+    f"{desired.NOT_DEPLOYABLE_ANNOTATION} and the policy pack refuses it.\n"
+)
+REHEARSAL_REASON: Final = "rehearsal render (govcloud render --allow-placeholders): placeholder images allowed"
+
+
+def manifest_files(state: desired.DesiredState, *, rehearsal: bool = False) -> dict[str, str]:
+    """File name → YAML text, for every file of a render; deterministic.
+
+    ``rehearsal``: each file says, right under the generated-file marker, that it is not deployable.
+    """
     files = {PLATFORM_FILE: dump_stream(state.platform)}
     for code in sorted(state.departments):
         files[department_file(code)] = dump_stream(state.departments[code])
+    if rehearsal:
+        files = {name: _rehearsal(text) for name, text in files.items()}
     return files
+
+
+def _rehearsal(text: str) -> str:
+    marker, _, rest = text.partition("\n")
+    return f"{marker}\n{REHEARSAL_HEADER}{rest}"
 
 
 def dump_stream(manifests: Iterable[Mapping[str, Any]]) -> str:
@@ -408,6 +432,13 @@ def render(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="output format (YAML streams, one file per department)")
     ] = OutputFormat.YAML,
+    allow_placeholders: Annotated[
+        bool,
+        typer.Option(
+            "--allow-placeholders",
+            help="rehearsal only: accept placeholder images; every object and file is marked not deployable",
+        ),
+    ] = False,
 ) -> None:
     """Write the desired Kubernetes objects, validated (strict schemas) and policy-checked; exit 1 on any problem."""
     started = time.perf_counter()
@@ -418,6 +449,8 @@ def render(
         progress = plan_progress.load_progress(plans, inventory=loaded.inventory)  # refuses plans failing the check
     with common.err_console.status(f"computing the desired state of {len(progress)} systems with a plan"):
         state = desired.desired_state(loaded.inventory, progress, settings)
+    if allow_placeholders:
+        state = desired.mark_not_deployable(state, REHEARSAL_REASON)
     manifests = state.all()
     rules = policies.PlacementRules.from_settings(settings.cloud)
     with rich.progress.Progress(
@@ -431,18 +464,27 @@ def render(
     ) as bar:
         task = bar.add_task(f"validating (Kubernetes {schemas.version}) and checking policies", total=len(manifests))
         with collector.paused():
-            problems = check_manifests(manifests, schemas=schemas, rules=rules, advance=lambda n: bar.advance(task, n))
+            problems = check_manifests(
+                manifests,
+                schemas=schemas,
+                rules=rules,
+                advance=lambda n: bar.advance(task, n),
+                allow_placeholders=allow_placeholders,
+            )
     if problems:
         raise RenderRejected(problems)
     with collector.paused():
-        files = manifest_files(state) if output_format is OutputFormat.YAML else {}
+        files = manifest_files(state, rehearsal=allow_placeholders) if output_format is OutputFormat.YAML else {}
     written, unchanged, removed = write_files(out, files)
     _summary(manifests, schemas.version, out, len(files), written, unchanged, removed, len(progress))
+    if allow_placeholders:
+        common.console.print("[bold red]NOT DEPLOYABLE[/]: rehearsal render; the policy pack refuses these objects")
     ledger_commands.record_run_quietly(
         kind=EntryKind.RUN_RENDER,
         summary={
             "command": "render",
             "ok": True,
+            "deployable": not allow_placeholders,
             "out": str(out),
             "objects": len(manifests),
             "files": {"written": written, "unchanged": unchanged, "removed": removed},

@@ -173,6 +173,17 @@ class CloudSettings(_Section):
         default="gateway.egov.internal",
         description="DNS domain of the business collaboration gateway: a system's route is <system>.<domain>",
     )
+    image_pull_secret: str | None = pydantic.Field(
+        default=None,
+        description="existing Secret every namespace pulls images with (a department's own image_pull_secret wins)",
+    )
+    storage_classes: dict[Annotated[int, pydantic.Field(ge=1, le=4)], str] = pydantic.Field(
+        default_factory=lambda: {1: "standard", 2: "standard", 3: "encrypted-mlps3", 4: "encrypted-dedicated"},
+        description="StorageClass of a moved database's volume per MLPS level (level 3 and up: encrypted)",
+    )
+    default_storage_class: str = pydantic.Field(
+        default="standard", description="StorageClass of an ungraded system's database volumes"
+    )
 
 
 class WaveSettings(_Section):

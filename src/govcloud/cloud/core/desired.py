@@ -100,6 +100,14 @@ WHY_ANNOTATION: Final = PREFIX + "why"
 NAME_ANNOTATION: Final = PREFIX + "name"
 """The Chinese name of the department, zone or system an object belongs to."""
 IMAGE_PLACEHOLDER_ANNOTATION: Final = PREFIX + "image-placeholder"
+NOT_DEPLOYABLE_ANNOTATION: Final = PREFIX + "not-deployable"
+"""On every object of a rehearsal render (``govcloud render --allow-placeholders``): why it must not be applied."""
+DATABASE_LABEL: Final = PREFIX + "database"
+"""On a moved database's StatefulSet, pods and Service: the database's object name (``cgj-001-db-1``)."""
+DATABASE_OF_LABEL: Final = PREFIX + "database-of"
+"""On a moved database's objects: the system it belongs to (not ``/system``, so the system's selectors miss it)."""
+SERVICE_NAME_LABEL: Final = "kubernetes.io/service-name"
+"""Ties an EndpointSlice to its Service (the label Kubernetes' own controllers read)."""
 ZONE_RANGES_ANNOTATION: Final = PREFIX + "zone-ranges"
 """On Namespaces: the address ranges of the namespace's zone (comma-separated CIDRs), as the census states them."""
 
@@ -449,6 +457,8 @@ class _Builder:
         share = [p for p in data_ports if p.name == flows.SHARE_PORT.name]
         restricted = [p for p in data_ports if p.name == flows.RESTRICTED_PORT.name]
         yield self._workload(system, placement, namespace, labels, (*system.ports, *share, *restricted))
+        yield self._config_map(system, namespace, labels)
+        yield from self._databases(system, placement, namespace, labels)
         selector = {SYSTEM_LABEL: system.code}
         service_ports = (*system.ports, *share)
         if service_ports:
@@ -550,6 +560,14 @@ class _Builder:
             container["ports"] = [
                 {"name": p.name, "containerPort": p.port, "protocol": p.protocol.value} for p in ports
             ]
+        probe = workload_probe(system)
+        if probe is not None:
+            container["readinessProbe"] = {**probe, "periodSeconds": 10, "failureThreshold": 3}
+            container["livenessProbe"] = {**copy.deepcopy(probe), "periodSeconds": 20, "failureThreshold": 6}
+        container["envFrom"] = [
+            {"configMapRef": {"name": config_map_name(system)}},
+            *({"secretRef": {"name": secret}} for secret in cloud.secrets),
+        ]
         pod_spec: Manifest = {
             "automountServiceAccountToken": False,
             "securityContext": {
@@ -562,6 +580,9 @@ class _Builder:
             "containers": [container],
             "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
         }
+        pull_secret = self._pull_secret(system.department)
+        if pull_secret is not None:
+            pod_spec["imagePullSecrets"] = [{"name": pull_secret}]
         if placement.pool is not None:
             pod_spec["nodeSelector"] = {NODE_POOL_LABEL: placement.pool}
             pod_spec["tolerations"] = [
@@ -592,6 +613,146 @@ class _Builder:
             "kind": kind,
             "metadata": _metadata(name, namespace.name, labels, annotations),
             "spec": spec,
+        }
+
+    def _pull_secret(self, department: str) -> str | None:
+        """The Secret a department's pods pull images with: its own, else the cloud's default, else none."""
+        found = self.inventory.department_by_code.get(department)
+        own = found.image_pull_secret if found is not None else None
+        return own or self.settings.cloud.image_pull_secret
+
+    def _config_map(self, system: model.System, namespace: _Namespace, labels: Mapping[str, str]) -> Manifest:
+        """The system's non-secret configuration: facts from the census, then its own ``cloud.config``.
+
+        The ``GOVCLOUD_*`` keys come from the census and win over ``cloud.config`` (a census check refuses
+        them there), so a workload always reads where it is and where its databases and dependencies are.
+        """
+        assert system.cloud is not None
+        data: dict[str, str] = dict(sorted(system.cloud.config.items()))
+        data.update(config_facts(system, self.inventory, self.namespace_of))
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": _metadata(config_map_name(system), namespace.name, labels, {}),
+            "data": data,
+        }
+
+    def _databases(
+        self, system: model.System, placement: Placement, namespace: _Namespace, labels: Mapping[str, str]
+    ) -> Iterator[Manifest]:
+        """Each database's objects: moved, a StatefulSet with its volume; staying, a Service at its address."""
+        assert system.cloud is not None
+        for index, database in enumerate(system.cloud.databases):
+            name = database_name(system, index)
+            port = model.ServicePort(name="db", port=database.port)
+            if database.decision is model.DatabaseDecision.STAYS:
+                assert database.address is not None
+                yield _external_service(name, namespace.name, labels, port)
+                yield _endpoint_slice(name, namespace.name, labels, database.address, port)
+                continue
+            db_labels = {k: v for k, v in labels.items() if k not in (SYSTEM_LABEL, "app.kubernetes.io/name")}
+            db_labels.update({"app.kubernetes.io/name": name, DATABASE_LABEL: name, DATABASE_OF_LABEL: system.code})
+            yield self._database_statefulset(system, database, name, placement, namespace, db_labels, port)
+            headless = _service(name, namespace.name, db_labels, {DATABASE_LABEL: name}, (port,))
+            headless["spec"]["clusterIP"] = "None"
+            yield headless
+            rule = {"ports": [{"protocol": "TCP", "port": database.port}]}
+            yield _network_policy(
+                f"{name}-ingress",
+                namespace.name,
+                db_labels,
+                {DATABASE_LABEL: name},
+                "Ingress",
+                [{"from": [{"podSelector": {"matchLabels": {SYSTEM_LABEL: system.code}}}], **copy.deepcopy(rule)}],
+                f"{system.code} uses its database {database.name} ({database.engine})",
+            )
+            yield _network_policy(
+                f"{name}-client",
+                namespace.name,
+                labels,
+                {SYSTEM_LABEL: system.code},
+                "Egress",
+                [{"to": [{"podSelector": {"matchLabels": {DATABASE_LABEL: name}}}], **rule}],
+                f"{system.code} uses its database {database.name} ({database.engine})",
+            )
+
+    def _database_statefulset(
+        self,
+        system: model.System,
+        database: model.DatabasePlacement,
+        name: str,
+        placement: Placement,
+        namespace: _Namespace,
+        labels: Mapping[str, str],
+        port: model.ServicePort,
+    ) -> Manifest:
+        assert database.image is not None
+        assert database.storage_gib is not None
+        cpu, cpu_limit, memory = _pod_resources(system)
+        probe: Manifest = {"tcpSocket": {"port": port.port}, "initialDelaySeconds": 15}
+        container: Manifest = {
+            "name": "database",
+            "image": database.image,
+            "ports": [{"name": port.name, "containerPort": port.port, "protocol": "TCP"}],
+            "resources": {
+                "requests": {"cpu": _cpu_text(cpu), "memory": _memory_text(memory)},
+                "limits": {"cpu": _cpu_text(cpu_limit), "memory": _memory_text(memory)},
+            },
+            "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
+            "livenessProbe": {**copy.deepcopy(probe), "periodSeconds": 20, "failureThreshold": 6},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "readOnlyRootFilesystem": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, {"name": "data", "mountPath": "/data"}],
+        }
+        pod_spec: Manifest = {
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": RUN_AS_USER,
+                "runAsGroup": RUN_AS_USER,
+                "fsGroup": RUN_AS_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
+        }
+        pull_secret = self._pull_secret(system.department)
+        if pull_secret is not None:
+            pod_spec["imagePullSecrets"] = [{"name": pull_secret}]
+        if placement.pool is not None:
+            pod_spec["nodeSelector"] = {NODE_POOL_LABEL: placement.pool}
+            pod_spec["tolerations"] = [
+                {"key": NODE_POOL_LABEL, "operator": "Equal", "value": placement.pool, "effect": "NoSchedule"}
+            ]
+        annotations = {NAME_ANNOTATION: f"{system.name}: {database.name} ({database.engine})"}
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": _metadata(name, namespace.name, labels, annotations),
+            "spec": {
+                "replicas": 1,
+                "serviceName": name,
+                "selector": {"matchLabels": {DATABASE_LABEL: name}},
+                "template": {
+                    "metadata": {"labels": dict(labels), "annotations": dict(annotations)},
+                    "spec": pod_spec,
+                },
+                "volumeClaimTemplates": [
+                    {
+                        "metadata": {"name": "data"},
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "storageClassName": storage_class(system, self.settings),
+                            "resources": {"requests": {"storage": _memory_text(_mebibytes(database.storage_gib))}},
+                        },
+                    }
+                ],
+            },
         }
 
     # -- namespaces and NetworkPolicies --------------------------------------------------------------------
@@ -779,6 +940,10 @@ class _Builder:
         if kind is flows.EndpointKind.INTERNET:
             yield {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(self.internet_except)}}
             return
+        if kind is flows.EndpointKind.DATABASE:
+            # A database that stays on its legacy host: its census address, off the cluster.
+            yield from self._ip_blocks(self.resolver.addresses(endpoint).networks)
+            return
         # The management network reaches hosts (SSH on nodes and servers), never pods: flows.HOSTS endpoints,
         # which no pod is, so nothing opens in the cluster for it.
         return
@@ -793,6 +958,139 @@ class _Builder:
             if inside:
                 block["except"] = inside
             yield {"ipBlock": block}
+
+
+# --- workloads: probes, configuration, databases, rehearsal marks ------------------------------------------------
+
+HTTP_PORT_NAMES: Final = frozenset({"http", "https", "web", "http-alt", "http-api", "api", "rest"})
+"""Service port names that say HTTP: the default probe of such a port is an httpGet, of any other a tcpSocket."""
+
+
+def workload_probe(system: model.System) -> Manifest | None:
+    """The probe handler of a system's container, from ``cloud.probe`` or, by default, its first port.
+
+    None when the census gives neither a probe nor a port (the policy pack then refuses the workload).
+    """
+    stated = system.cloud.probe if system.cloud is not None else None
+    first = system.ports[0] if system.ports else None
+    delay = stated.initial_delay_seconds if stated is not None else 10
+    if stated is not None and stated.command:
+        return {"exec": {"command": list(stated.command)}, "initialDelaySeconds": delay}
+    port_number = stated.port if stated is not None and stated.port is not None else (first.port if first else None)
+    if port_number is None:
+        return None
+    named = next((p for p in system.ports if p.port == port_number), None)
+    if stated is not None and stated.path is not None:
+        scheme = "HTTPS" if named is not None and named.name == "https" else "HTTP"
+        return {"httpGet": {"path": stated.path, "port": port_number, "scheme": scheme}, "initialDelaySeconds": delay}
+    if named is not None and named.name in HTTP_PORT_NAMES and named.protocol is model.Protocol.TCP:
+        scheme = "HTTPS" if named.name == "https" else "HTTP"
+        return {"httpGet": {"path": "/", "port": port_number, "scheme": scheme}, "initialDelaySeconds": delay}
+    return {"tcpSocket": {"port": port_number}, "initialDelaySeconds": delay}
+
+
+def config_map_name(system: model.System) -> str:
+    return f"{object_name(system.code)}-config"
+
+
+def database_name(system: model.System, index: int) -> str:
+    """The object name of the ``index``-th database decision of a system (``cgj-001-db-1``)."""
+    return f"{object_name(system.code)}-db-{index + 1}"
+
+
+def moved_databases(system: model.System) -> tuple[model.DatabasePlacement, ...]:
+    if system.cloud is None:
+        return ()
+    return tuple(d for d in system.cloud.databases if d.decision is model.DatabaseDecision.MOVED)
+
+
+def storage_class(system: model.System, settings: Settings) -> str:
+    """The StorageClass of a system's database volumes: per MLPS level from settings, else the default."""
+    level = system.mlps_level
+    classes = settings.cloud.storage_classes
+    if level is not None and level in classes:
+        return classes[level]
+    return settings.cloud.default_storage_class
+
+
+CONFIG_PREFIX: Final = "GOVCLOUD_"
+"""Keys of a system's ConfigMap that come from the census; ``cloud.config`` may not use them."""
+
+
+def config_facts(system: model.System, inventory: model.Inventory, namespace_of: Mapping[str, str]) -> dict[str, str]:
+    """The ``GOVCLOUD_*`` variables of a system: who and where it is, its databases, the systems it calls."""
+    assert system.cloud is not None
+    exchange = inventory.network.platform.exchange
+    facts = {
+        "GOVCLOUD_SYSTEM": system.code,
+        "GOVCLOUD_DEPARTMENT": system.department,
+        "GOVCLOUD_ZONE": system.cloud.zone,
+        "GOVCLOUD_MLPS_LEVEL": str(system.mlps_level) if system.mlps_level is not None else "",
+        "GOVCLOUD_EXCHANGE": f"{exchange.address}:{exchange.ports[0].port}",
+    }
+    own_namespace = namespace_of.get(system.code, system_namespace(system, inventory))
+    for index, database in enumerate(system.cloud.databases):
+        key = f"GOVCLOUD_DB_{index + 1}"
+        facts[f"{key}_NAME"] = database.name
+        facts[f"{key}_ENGINE"] = database.engine
+        facts[f"{key}_HOST"] = f"{database_name(system, index)}.{own_namespace}.svc"
+        facts[f"{key}_PORT"] = str(database.port)
+    for code in system.depends_on:
+        target = inventory.system_by_code.get(code)
+        if target is None or not target.ports:
+            continue
+        where = namespace_of.get(code)
+        variable = CONFIG_PREFIX + "CALLS_" + code.replace("-", "_")
+        facts[variable] = (
+            f"{object_name(code)}.{where}.svc:{target.ports[0].port}" if where is not None else f"{code} (off-cluster)"
+        )
+    return facts
+
+
+def mark_not_deployable(state: DesiredState, reason: str) -> DesiredState:
+    """A copy of ``state`` where every object carries :data:`NOT_DEPLOYABLE_ANNOTATION` (rehearsal renders).
+
+    The policy pack refuses any object with the mark, so a rehearsal render applied by mistake goes nowhere.
+    """
+
+    def marked(manifest: Manifest) -> Manifest:
+        fresh = dict(manifest)
+        metadata = dict(fresh.get("metadata") or {})
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), NOT_DEPLOYABLE_ANNOTATION: reason}
+        fresh["metadata"] = metadata
+        return fresh
+
+    return DesiredState(
+        platform=tuple(marked(m) for m in state.platform),
+        departments={code: tuple(marked(m) for m in items) for code, items in state.departments.items()},
+    )
+
+
+def _external_service(name: str, namespace: str, labels: Mapping[str, str], port: model.ServicePort) -> Manifest:
+    """A Service without selector: its endpoints are an EndpointSlice naming an address off the cluster."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "type": "ClusterIP",
+            "ports": [{"name": port.name, "port": port.port, "targetPort": port.port, "protocol": port.protocol.value}],
+        },
+    }
+
+
+def _endpoint_slice(
+    name: str, namespace: str, labels: Mapping[str, str], address: Any, port: model.ServicePort
+) -> Manifest:
+    slice_labels = {**labels, SERVICE_NAME_LABEL: name, "endpointslice.kubernetes.io/managed-by": "govcloud.gov.cn"}
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": _metadata(name, namespace, slice_labels, {}),
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [str(address)], "conditions": {"ready": True}}],
+        "ports": [{"name": port.name, "port": port.port, "protocol": port.protocol.value}],
+    }
 
 
 # --- object builders ---------------------------------------------------------------------------------------------
@@ -938,6 +1236,14 @@ def _resource_quota(namespace: _Namespace, systems: Sequence[model.System]) -> M
         if system.cloud is not None and system.cloud.stateful and system.sizing.storage_gib > 0:
             storage += _mebibytes(system.sizing.storage_gib) * system.sizing.replicas
             claims += system.sizing.replicas
+        for database in moved_databases(system):
+            # one pod each (a StatefulSet replaces its pod, no surge), the system's per-pod size, one volume
+            cpu_requests += cpu
+            cpu_limits += cpu_limit
+            memory += mem
+            pods += 1
+            storage += _mebibytes(database.storage_gib or 0)
+            claims += 1
     hard = {
         "requests.cpu": _cpu_text(cpu_requests),
         "limits.cpu": _cpu_text(cpu_limits),

@@ -143,6 +143,7 @@ KINDS: Final[Mapping[tuple[str, str], KindDeclaration]] = {
     ("v1", "Service"): KindDeclaration(k8s.core.v1.Service, namespaced=True),
     ("v1", "ServiceAccount"): KindDeclaration(k8s.core.v1.ServiceAccount, namespaced=True),
     ("v1", "ConfigMap"): KindDeclaration(k8s.core.v1.ConfigMap, namespaced=True),
+    ("discovery.k8s.io/v1", "EndpointSlice"): KindDeclaration(k8s.discovery.v1.EndpointSlice, namespaced=True),
     ("apps/v1", "Deployment"): KindDeclaration(k8s.apps.v1.Deployment, namespaced=True),
     ("apps/v1", "StatefulSet"): KindDeclaration(k8s.apps.v1.StatefulSet, namespaced=True),
     ("policy/v1", "PodDisruptionBudget"): KindDeclaration(k8s.policy.v1.PodDisruptionBudget, namespaced=True),

@@ -25,7 +25,7 @@ import pydantic
 
 from govcloud import collector
 from govcloud.assessment.core.assessment import Assessment, Decision
-from govcloud.cloud.core import desired
+from govcloud.cloud.core import desired, images
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.network.core import flows
@@ -57,7 +57,7 @@ class GateKind(enum.StrEnum):
     FLOWS_DECLARED = "flows_declared"
     """Every system that ``system`` calls is in the census and declares the ports the flows open."""
     PLACEMENT_DECLARED = "placement_declared"
-    """``system`` has a cloud placement (``cloud.zone``) in the census."""
+    """``system`` has a cloud placement (``cloud.zone``) and an image pinned by digest (``cloud.image``)."""
     CALLERS_DECLARED = "callers_declared"
     """The plan of ``system`` names as callers every other department whose systems call it."""
     DEPENDENTS_REPOINTED = "dependents_repointed"
@@ -683,7 +683,10 @@ def evaluate_gate(
     if kind is GateKind.PLACEMENT_DECLARED:
         if system.cloud is None:
             return False, f"{system.code} has no cloud placement (cloud.zone) in the census"
-        return True, f"{system.code} is placed in zone {system.cloud.zone}"
+        problem = images.image_problem(system.cloud.image)
+        if problem is not None:
+            return False, f"{system.code} is placed in zone {system.cloud.zone}, but cloud.image: {problem}"
+        return True, f"{system.code} is placed in zone {system.cloud.zone}, image {system.cloud.image}"
     if kind is GateKind.DECOMMISSIONED:
         decommissioning = progress.get(gate.system)
         shutdown = decommissioning.decommission if decommissioning is not None else None
