@@ -184,6 +184,27 @@ class CloudSettings(_Section):
     default_storage_class: str = pydantic.Field(
         default="standard", description="StorageClass of an ungraded system's database volumes"
     )
+    public_gateway_controller: str = pydantic.Field(
+        default="gateway.envoyproxy.io/govcloud-internet",
+        description="controllerName of the Internet access zone's GatewayClass (an Envoy Gateway install of its own)",
+    )
+    collaboration_gateway_controller: str = pydantic.Field(
+        default="gateway.envoyproxy.io/govcloud-collaboration",
+        description="controllerName of the collaboration gateway's GatewayClass (a second, separate install)",
+    )
+    public_tls_issuer: str = pydantic.Field(
+        default="govcloud-public",
+        description="cert-manager ClusterIssuer of the public hostnames' certificates (e.g. ACME or the city CA)",
+    )
+    collaboration_tls_issuer: str = pydantic.Field(
+        default="govcloud-internal-ca",
+        description="cert-manager ClusterIssuer of the collaboration gateway's wildcard certificate",
+    )
+    tls_secret: str | None = pydantic.Field(
+        default=None,
+        description="an existing TLS Secret (in govcloud-ingress and govcloud-gateway) used by every listener "
+        "instead of cert-manager Certificates",
+    )
 
 
 class WaveSettings(_Section):

@@ -129,6 +129,16 @@ PUBLIC_INGRESS_CLASS: Final = "govcloud-internet"
 GATEWAY_INGRESS_CLASS: Final = "govcloud-collaboration"
 """IngressClass of the business collaboration gateway: reachable from the departments, never public."""
 INGRESS_CONTROLLER: Final = "k8s.io/ingress-nginx"
+"""Historical: the IngressClasses' controller before the routes moved to Gateway API (ingress-nginx is archived)."""
+GATEWAY_API: Final = "gateway.networking.k8s.io"
+GATEWAY_API_VERSION: Final = GATEWAY_API + "/v1"
+PUBLIC_GATEWAY: Final = "internet"
+"""The Internet access zone's Gateway (in ``govcloud-ingress``; ``internet-2``... past 63 public hostnames)."""
+COLLABORATION_GATEWAY: Final = "collaboration"
+"""The business collaboration gateway's Gateway (in ``govcloud-gateway``): one wildcard HTTPS listener."""
+MAX_PUBLIC_LISTENERS: Final = 63
+"""Gateway API allows 64 listeners per Gateway; one of the public Gateway's is the HTTP redirect."""
+CERT_MANAGER_VERSION: Final = "cert-manager.io/v1"
 
 PSA_LABELS: Final[Mapping[str, str]] = {
     "pod-security.kubernetes.io/enforce": "restricted",
@@ -375,12 +385,32 @@ class _Builder:
         internal.extend(settings.cloud.cluster_cidrs)
         self.internet_except = [str(n) for n in ipaddress.collapse_addresses(internal)]
         self._peer_cache: dict[flows.Endpoint, list[tuple[str, Manifest]]] = {}
+        public = sorted(
+            {
+                host
+                for system, _, _ in self.on_cluster.values()
+                if system.cloud is not None and system.ports
+                for host in system.cloud.public_hostnames
+            }
+        )
+        self.public_gateway_of: dict[str, str] = {
+            host: public_gateway_name(i // MAX_PUBLIC_LISTENERS) for i, host in enumerate(public)
+        }
 
     # -- platform ------------------------------------------------------------------------------------------
 
     def platform(self) -> Iterator[Manifest]:
-        yield _ingress_class(PUBLIC_INGRESS_CLASS, "the Internet access zone's ingress (互联网接入区): public")
-        yield _ingress_class(GATEWAY_INGRESS_CLASS, "the business collaboration gateway (业务协同网关): not public")
+        cloud = self.settings.cloud
+        yield _gateway_class(
+            PUBLIC_INGRESS_CLASS,
+            cloud.public_gateway_controller,
+            "the Internet access zone's ingress (互联网接入区): public",
+        )
+        yield _gateway_class(
+            GATEWAY_INGRESS_CLASS,
+            cloud.collaboration_gateway_controller,
+            "the business collaboration gateway (业务协同网关): not public",
+        )
         platform = self.inventory.network.platform
         for name in flows.PLATFORM_SERVICES:
             service: model.PlatformService = getattr(platform, name)
@@ -400,6 +430,60 @@ class _Builder:
             egress = self._egress_policy(f"{name}-egress", namespace.name, selector, labels, endpoint)
             if egress is not None:
                 yield egress
+            if name == "ingress":
+                yield from self._public_gateways(namespace)
+            elif name == "gateway":
+                yield from self._collaboration_gateway(namespace)
+
+    def _gateway_labels(self, namespace: _Namespace) -> dict[str, str]:
+        labels = {**MANAGED_BY, PLATFORM_LABEL: namespace.platform or ""}
+        if namespace.zone is not None:
+            labels[ZONE_LABEL] = namespace.zone.code
+            labels[ZONE_KIND_LABEL] = ZONE_KIND_VALUES[namespace.zone.kind]
+        return labels
+
+    def _public_gateways(self, namespace: _Namespace) -> Iterator[Manifest]:
+        """The Internet access zone's Gateways: an HTTPS listener per public hostname, TLS, HTTP redirected."""
+        labels = self._gateway_labels(namespace)
+        cloud = self.settings.cloud
+        hostnames = sorted(self.public_gateway_of)
+        chunks = [hostnames[i : i + MAX_PUBLIC_LISTENERS] for i in range(0, len(hostnames), MAX_PUBLIC_LISTENERS)]
+        for index, chunk in enumerate(chunks or [[]]):
+            gateway = public_gateway_name(index)
+            listeners: list[Manifest] = [
+                {
+                    "name": "http",
+                    "port": 80,
+                    "protocol": "HTTP",
+                    "allowedRoutes": {"namespaces": {"from": "Same"}},
+                }
+            ]
+            for host in chunk:
+                secret = cloud.tls_secret or tls_secret_name(host)
+                if cloud.tls_secret is None:
+                    yield _certificate(secret, namespace.name, labels, [host], cloud.public_tls_issuer)
+                listeners.append(
+                    _https_listener(
+                        host, host, secret, {ZONE_KIND_LABEL: ZONE_KIND_VALUES[model.ZoneKind.INTERNET_ACCESS]}
+                    )
+                )
+            yield _gateway(gateway, namespace.name, labels, PUBLIC_INGRESS_CLASS, listeners)
+            yield _redirect_route(f"{gateway}-https-redirect", namespace.name, labels, gateway)
+
+    def _collaboration_gateway(self, namespace: _Namespace) -> Iterator[Manifest]:
+        """The collaboration gateway: one wildcard HTTPS listener ``*.<gateway_domain>`` for every department."""
+        labels = self._gateway_labels(namespace)
+        cloud = self.settings.cloud
+        wildcard = f"*.{cloud.gateway_domain}"
+        secret = cloud.tls_secret or tls_secret_name(cloud.gateway_domain)
+        if cloud.tls_secret is None:
+            yield _certificate(secret, namespace.name, labels, [wildcard], cloud.collaboration_tls_issuer)
+        listener = _https_listener("https", wildcard, secret, {MANAGED_BY_KEY: MANAGED_BY[MANAGED_BY_KEY]})
+        # Only department namespaces attach routes here (the platform's own never publish through it).
+        listener["allowedRoutes"]["namespaces"]["selector"] = {
+            "matchExpressions": [{"key": DEPARTMENT_LABEL, "operator": "Exists"}]
+        }
+        yield _gateway(COLLABORATION_GATEWAY, namespace.name, labels, GATEWAY_INGRESS_CLASS, [listener])
 
     # -- departments ---------------------------------------------------------------------------------------
 
@@ -488,21 +572,38 @@ class _Builder:
         if egress is not None:
             yield egress
         if system.cloud.public_hostnames and system.ports:
-            yield _ingress(
+            parents = [
+                {
+                    "group": GATEWAY_API,
+                    "kind": "Gateway",
+                    "namespace": PLATFORM_NAMESPACES["ingress"],
+                    "name": self.public_gateway_of[host],
+                    "sectionName": host,
+                }
+                for host in sorted(set(system.cloud.public_hostnames))
+            ]
+            yield _http_route(
                 f"{name}-public",
                 namespace.name,
                 labels,
-                PUBLIC_INGRESS_CLASS,
-                [(host, name, system.ports[0].port) for host in system.cloud.public_hostnames],
-                tls_secret=f"{name}-tls",
+                parents,
+                sorted(set(system.cloud.public_hostnames)),
+                name,
+                system.ports[0].port,
             )
         if reached.has_reached(Stage.BUSINESS) and system.ports:
             domain = self.settings.cloud.gateway_domain
-            routes = [
-                (f"{name}.{domain}" if i == 0 else f"{port.name}-{name}.{domain}", name, port.port)
-                for i, port in enumerate(system.ports)
-            ]
-            yield _ingress(f"{name}-gateway", namespace.name, labels, GATEWAY_INGRESS_CLASS, routes, tls_secret=None)
+            parent = {
+                "group": GATEWAY_API,
+                "kind": "Gateway",
+                "namespace": PLATFORM_NAMESPACES["gateway"],
+                "name": COLLABORATION_GATEWAY,
+                "sectionName": "https",
+            }
+            for i, port in enumerate(system.ports):
+                host = f"{name}.{domain}" if i == 0 else f"{port.name}-{name}.{domain}"
+                route = f"{name}-gateway" if i == 0 else f"{name}-gateway-{port.name}"
+                yield _http_route(route, namespace.name, labels, [dict(parent)], [host], name, port.port)
 
     def _system_labels(self, system: model.System, stage: Stage, namespace: _Namespace) -> dict[str, str]:
         labels = {
@@ -1106,12 +1207,107 @@ def _metadata(name: str, namespace: str | None, labels: Mapping[str, str], annot
     return metadata
 
 
-def _ingress_class(name: str, description: str) -> Manifest:
+MANAGED_BY_KEY: Final = "app.kubernetes.io/managed-by"
+
+
+def public_gateway_name(index: int) -> str:
+    """The ``index``-th public Gateway: ``internet``, then ``internet-2``, ..."""
+    return PUBLIC_GATEWAY if index == 0 else f"{PUBLIC_GATEWAY}-{index + 1}"
+
+
+def tls_secret_name(host: str) -> str:
+    """The Secret cert-manager writes a hostname's certificate to (``www-example-gov-cn-tls``)."""
+    slug = host.lower().replace("*.", "wildcard-").replace(".", "-")
+    return f"{slug[:59].strip('-')}-tls"
+
+
+def _gateway_class(name: str, controller: str, description: str) -> Manifest:
     return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "IngressClass",
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "GatewayClass",
         "metadata": _metadata(name, None, MANAGED_BY, {PREFIX + "description": description}),
-        "spec": {"controller": INGRESS_CONTROLLER},
+        "spec": {"controllerName": controller, "description": description},
+    }
+
+
+def _https_listener(name: str, hostname: str, secret: str, namespace_labels: Mapping[str, str]) -> Manifest:
+    return {
+        "name": name,
+        "hostname": hostname,
+        "port": 443,
+        "protocol": "HTTPS",
+        "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "group": "", "name": secret}]},
+        "allowedRoutes": {
+            "namespaces": {"from": "Selector", "selector": {"matchLabels": dict(namespace_labels)}},
+            "kinds": [{"group": GATEWAY_API, "kind": "HTTPRoute"}],
+        },
+    }
+
+
+def _gateway(
+    name: str, namespace: str, labels: Mapping[str, str], gateway_class: str, listeners: list[Manifest]
+) -> Manifest:
+    return {
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "Gateway",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {"gatewayClassName": gateway_class, "listeners": listeners},
+    }
+
+
+def _certificate(name: str, namespace: str, labels: Mapping[str, str], dns_names: list[str], issuer: str) -> Manifest:
+    """A cert-manager Certificate: the issuer writes the key pair to Secret ``name``; no key is ever rendered."""
+    return {
+        "apiVersion": CERT_MANAGER_VERSION,
+        "kind": "Certificate",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "secretName": name,
+            "dnsNames": list(dns_names),
+            "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer},
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+        },
+    }
+
+
+def _redirect_route(name: str, namespace: str, labels: Mapping[str, str], gateway: str) -> Manifest:
+    """Plain HTTP on the public Gateway answers only with a redirect to HTTPS."""
+    return {
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "HTTPRoute",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "parentRefs": [{"group": GATEWAY_API, "kind": "Gateway", "name": gateway, "sectionName": "http"}],
+            "rules": [
+                {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+            ],
+        },
+    }
+
+
+def _http_route(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    parents: list[Manifest],
+    hostnames: list[str],
+    service: str,
+    port: int,
+) -> Manifest:
+    return {
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "HTTPRoute",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "parentRefs": parents,
+            "hostnames": hostnames,
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [{"group": "", "kind": "Service", "name": service, "port": port}],
+                }
+            ],
+        },
     }
 
 
@@ -1178,43 +1374,6 @@ def _copy_peer(peer: Mapping[str, Any]) -> Manifest:
 def _why(chosen: Iterable[flows.Flow]) -> str:
     lines = sorted({f"{f.source} -> {f.destination}:{f.port}/{f.protocol.value}: {f.reason}" for f in chosen})
     return "\n".join(lines)
-
-
-def _ingress(
-    name: str,
-    namespace: str,
-    labels: Mapping[str, str],
-    ingress_class: str,
-    routes: Sequence[tuple[str, str, int]],
-    *,
-    tls_secret: str | None,
-) -> Manifest:
-    spec: Manifest = {
-        "ingressClassName": ingress_class,
-        "rules": [
-            {
-                "host": host,
-                "http": {
-                    "paths": [
-                        {
-                            "path": "/",
-                            "pathType": "Prefix",
-                            "backend": {"service": {"name": service, "port": {"number": port}}},
-                        }
-                    ]
-                },
-            }
-            for host, service, port in routes
-        ],
-    }
-    if tls_secret is not None:
-        spec["tls"] = [{"hosts": [host for host, _, _ in routes], "secretName": tls_secret}]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": _metadata(name, namespace, labels, {}),
-        "spec": spec,
-    }
 
 
 def _pod_resources(system: model.System) -> tuple[int, int, int]:

@@ -120,6 +120,8 @@ class PlacementRules:
 
 DEFAULT_RULES: Final = PlacementRules()
 WORKLOAD_KINDS: Final = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"})
+COLLABORATION_GATEWAY_REF: Final = (desired.PLATFORM_NAMESPACES["gateway"], desired.COLLABORATION_GATEWAY)
+"""(namespace, name) of the collaboration gateway's Gateway, which department HTTPRoutes attach to."""
 ONE_SHOT_KINDS: Final = frozenset({"Job", "CronJob", "Pod"})
 """Workloads that run to completion (or bare pods): no readiness or liveness probe required."""
 PUBLIC_SERVICE_TYPES: Final = frozenset({"LoadBalancer", "NodePort"})
@@ -661,8 +663,11 @@ def _public_entries(
                 (str(_map(ref).get("namespace") or namespace), str(_map(ref).get("name")))
                 for ref in _seq(_map(manifest.get("spec")).get("parentRefs"))
             ]
-            # A parent that is not in the stack may be public: count it as public.
-            public = any(p in public_gateways or p not in known_gateways for p in parents)
+            # A parent that is not in the stack may be public: count it as public, except the collaboration
+            # gateway (the platform stack holds it; there, a public-class Gateway of that name is refused).
+            public = any(
+                p in public_gateways or (p not in known_gateways and p != COLLABORATION_GATEWAY_REF) for p in parents
+            )
             what = "an HTTPRoute on a public Gateway"
         else:
             continue
