@@ -125,7 +125,7 @@ def baseline(moved: tuple[Manifest, ...]) -> list[Manifest]:
     chosen = [
         m
         for m in moved
-        if m["kind"] == "IngressClass"
+        if m["kind"] == "GatewayClass"
         or m["metadata"].get("namespace", m["metadata"]["name"]) in wanted
         or (_label(m, desired.DEPARTMENT_LABEL) in departments)
     ]
