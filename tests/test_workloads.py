@@ -23,6 +23,7 @@ from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOp
 from pulumi_policy.proxy import unknown_checking_proxy
 from typer.testing import CliRunner
 
+from govcloud.assessment.core import assess
 from govcloud.census.core import checks
 from govcloud.cli import app
 from govcloud.cloud.core import desired, images, netpol_eval, policies
@@ -31,6 +32,7 @@ from govcloud.core import example, model
 from govcloud.core.settings import CloudSettings, Settings
 from govcloud.edges import inventory_files
 from govcloud.network.core import firewall, flows
+from govcloud.planning.core import plans, waves
 from govcloud.planning.core.stages import Progress, Stage
 from test_desired import department, inventory, named, objects, pinned_image, system
 
@@ -430,7 +432,8 @@ def test_every_bundled_container_is_pinned_probed_and_its_config_exists(
             for source in container.get("envFrom", ()):
                 if "configMapRef" in source:
                     assert (namespace, source["configMapRef"]["name"]) in config_maps
-        assert spec.get("imagePullSecrets"), desired.qualified_name(manifest)
+        if namespace.startswith("d-"):  # every bundled department names its registry Secret
+            assert spec.get("imagePullSecrets"), desired.qualified_name(manifest)
     assert_no_secret_data(manifests)
 
 
@@ -596,3 +599,40 @@ def test_the_policy_pack_rejects_a_placeholder_image_declared_by_the_program(moc
         assert others == {}
 
     return pulumi.Output.all(*(r.urn for r in component.resources.values())).apply(check)
+
+
+# --- platform services and the data stage's steps -------------------------------------------------------------
+
+
+def test_a_platform_service_with_an_image_runs_as_a_probed_workload_its_policies_admit() -> None:
+    inv, progress = _database_city()
+    platform = inv.network.platform
+    exchange = platform.exchange.model_copy(update={"image": f"registry.city/platform/exchange:3.2@{DIGEST}"})
+    network = inv.network.model_copy(update={"platform": platform.model_copy(update={"exchange": exchange})})
+    with_image = inv.model_copy(update={"network": network})
+    state = desired.desired_state(with_image, progress, Settings())
+    workload = named(state, "Deployment", "exchange", "govcloud-exchange")
+    pod_labels = workload["spec"]["template"]["metadata"]["labels"]
+    assert pod_labels[desired.PLATFORM_LABEL] == "exchange"  # what the platform's NetworkPolicies select
+    assert workload["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert named(state, "Service", "exchange", "govcloud-exchange")["spec"]["selector"] == {
+        desired.PLATFORM_LABEL: "exchange"
+    }
+    assert [v for m in state.all() for v in policies.resource_violations(m)] == []
+    without = desired.desired_state(inv, progress, Settings())
+    assert not [m for m in objects(without, "Deployment") if m["metadata"]["namespace"] == "govcloud-exchange"]
+
+
+def test_the_data_stage_steps_follow_each_database_decision() -> None:
+    inv, _ = _database_city()
+    settings = Settings()
+    assessment = assess.assess_inventory(inv, settings, today=dt.date(2026, 7, 1))
+    wave_plan = waves.plan_waves(inv, assessment, settings.waves)
+    [plan] = [p for p in plans.build_plans(inv, assessment, wave_plan, settings) if p.system == "AAA-001"]
+    data = next(stage for stage in plan.stages if stage.stage is Stage.DATA)
+    moved, stays = (step for step in data.steps if "PostgreSQL" in step.do or "Oracle" in step.do)
+    assert "200 GiB" in moved.do
+    assert "encrypted-mlps3" in moved.do
+    assert moved.objects == ("StatefulSet/d-aaa/aaa-001-db-1", "Service/d-aaa/aaa-001-db-1")
+    assert "stays on its legacy host 10.80.0.201:1521" in stays.do
+    assert stays.objects == ("Service/d-aaa/aaa-001-db-2", "EndpointSlice/d-aaa/aaa-001-db-2")

@@ -511,6 +511,7 @@ class _Generator:
                     zone="PUB",
                     address=ipaddress.IPv4Address("10.64.0.10"),
                     ports=(model.ServicePort(name="https", port=443),),
+                    image=f"{_REGISTRY}/platform/exchange:3.2.0@{_digest('platform/exchange:3.2.0')}",
                 ),
                 gateway=model.PlatformService(
                     name="业务协同网关",

@@ -276,6 +276,12 @@ class PlatformService(Record):
         description="runs as pods in its platform namespace on the shared cloud; false: it runs elsewhere, at "
         "its address, and the NetworkPolicies reach it and admit it there",
     )
+    image: str | None = pydantic.Field(
+        default=None,
+        description="on the cluster: govcloud runs it from this image (pinned by digest) as a Deployment and "
+        "Service in its platform namespace; absent: its pods are installed by other means (the gateway's are "
+        "the Gateway API implementation's proxies)",
+    )
 
 
 class Platform(Record):

@@ -430,10 +430,72 @@ class _Builder:
             egress = self._egress_policy(f"{name}-egress", namespace.name, selector, labels, endpoint)
             if egress is not None:
                 yield egress
+            if service.image is not None:
+                yield from self._platform_workload(name, service, namespace)
             if name == "ingress":
                 yield from self._public_gateways(namespace)
             elif name == "gateway":
                 yield from self._collaboration_gateway(namespace)
+
+    def _platform_workload(
+        self, name: str, service: model.PlatformService, namespace: _Namespace
+    ) -> Iterator[Manifest]:
+        """A platform service govcloud runs itself (its census gives an image): Deployment and Service."""
+        assert service.image is not None
+        labels = {**MANAGED_BY, PLATFORM_LABEL: name, "app.kubernetes.io/name": name}
+        if namespace.zone is not None:
+            labels[ZONE_LABEL] = namespace.zone.code
+            labels[ZONE_KIND_LABEL] = ZONE_KIND_VALUES[namespace.zone.kind]
+        first = service.ports[0]
+        named_http = first.name in HTTP_PORT_NAMES and first.protocol is model.Protocol.TCP
+        scheme = "HTTPS" if first.name == "https" else "HTTP"
+        probe: Manifest = (
+            {"httpGet": {"path": "/", "port": first.port, "scheme": scheme}, "initialDelaySeconds": 10}
+            if named_http
+            else {"tcpSocket": {"port": first.port}, "initialDelaySeconds": 10}
+        )
+        container: Manifest = {
+            "name": CONTAINER_NAME,
+            "image": service.image,
+            "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol.value} for p in service.ports],
+            "resources": {"requests": dict(DEFAULT_LIMIT), "limits": dict(DEFAULT_LIMIT)},
+            "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
+            "livenessProbe": {**copy.deepcopy(probe), "periodSeconds": 20, "failureThreshold": 6},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "readOnlyRootFilesystem": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        }
+        pod_spec: Manifest = {
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": RUN_AS_USER,
+                "runAsGroup": RUN_AS_USER,
+                "fsGroup": RUN_AS_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
+        }
+        if self.settings.cloud.image_pull_secret is not None:
+            pod_spec["imagePullSecrets"] = [{"name": self.settings.cloud.image_pull_secret}]
+        annotations = {NAME_ANNOTATION: service.name}
+        yield {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": _metadata(name, namespace.name, labels, annotations),
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {PLATFORM_LABEL: name}},
+                "template": {"metadata": {"labels": dict(labels), "annotations": dict(annotations)}, "spec": pod_spec},
+            },
+        }
+        yield _service(name, namespace.name, labels, {PLATFORM_LABEL: name}, service.ports)
 
     def _gateway_labels(self, namespace: _Namespace) -> dict[str, str]:
         labels = {**MANAGED_BY, PLATFORM_LABEL: namespace.platform or ""}
