@@ -713,3 +713,29 @@ class Inventory(pydantic.BaseModel):
 
 
 _INVENTORY_LOOKUPS = tuple(name for name, value in vars(Inventory).items() if isinstance(value, cached_property))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Finding the zone of an address
+
+
+class ZoneOfAddress:
+    """The zone whose ranges hold an address, by one dict lookup per distinct prefix length.
+
+    A province has thousands of zones; scanning them for every database address would cost millions of
+    containment tests, so the ranges are indexed by (prefix length, network) once.
+    """
+
+    def __init__(self, zones: Iterator[Zone] | tuple[Zone, ...]) -> None:
+        self._by_network: dict[tuple[int, ipaddress.IPv4Network], Zone] = {}
+        for zone in zones:
+            for network in zone.ranges:
+                self._by_network.setdefault((network.prefixlen, network), zone)
+        self._lengths = sorted({length for length, _ in self._by_network}, reverse=True)
+
+    def __call__(self, address: ipaddress.IPv4Address) -> Zone | None:
+        for length in self._lengths:
+            found = self._by_network.get((length, ipaddress.IPv4Network((address, length), strict=False)))
+            if found is not None:
+                return found
+        return None

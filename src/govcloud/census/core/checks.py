@@ -689,7 +689,7 @@ def check_workloads(parts: InventoryParts, *, today: dt.date) -> Iterator[Findin
     a Secret is named once. A placement's image is checked by the network stage's entry gate, not here, so
     a census can be loaded (and rehearsed) before the images are built.
     """
-    zones = parts.network.zones
+    zone_of = model.ZoneOfAddress(parts.network.zones)
     for s in parts.systems:
         cloud = s.cloud
         if cloud is None or s.classified:
@@ -714,7 +714,7 @@ def check_workloads(parts: InventoryParts, *, today: dt.date) -> Iterator[Findin
                 )
             elif decided[database.name] > 1:
                 yield Finding("system", key, (*where, "name"), f"database {database.name!r} has more than one decision")
-            if database.address is not None and not any(database.address in r for z in zones for r in z.ranges):
+            if database.address is not None and zone_of(database.address) is None:
                 yield Finding(
                     "system",
                     key,

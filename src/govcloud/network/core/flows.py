@@ -456,13 +456,14 @@ def _staying_database_flows(system: model.System) -> Iterator[Flow]:
 
 def _staying_database_locations(inventory: model.Inventory) -> Iterator[tuple[Endpoint, Location]]:
     """Where each staying database sits: the extranet zone whose ranges hold its address."""
+    zone_of = model.ZoneOfAddress(inventory.network.zones)
     for system in inventory.systems:
         if system.cloud is None or system.classified:
             continue
         for database in system.cloud.databases:
             if database.decision is not model.DatabaseDecision.STAYS or database.address is None:
                 continue
-            zone = next((z for z in inventory.network.zones if any(database.address in r for r in z.ranges)), None)
+            zone = zone_of(database.address)
             if zone is not None:
                 yield database_endpoint(system.code, database.name), Location(zone.code, system.department)
 
