@@ -636,3 +636,26 @@ def test_the_data_stage_steps_follow_each_database_decision() -> None:
     assert moved.objects == ("StatefulSet/d-aaa/aaa-001-db-1", "Service/d-aaa/aaa-001-db-1")
     assert "stays on its legacy host 10.80.0.201:1521" in stays.do
     assert stays.objects == ("Service/d-aaa/aaa-001-db-2", "EndpointSlice/d-aaa/aaa-001-db-2")
+
+
+def test_gateway_proxies_reach_their_own_controller_only() -> None:
+    inv, progress = _database_city()
+    state = desired.desired_state(inv, progress, Settings())
+    cloud = CloudSettings()
+    namespaces = {m["metadata"]["name"]: m["metadata"]["labels"] for m in objects(state, "Namespace")}
+    namespaces.update({cloud.public_gateway_control_namespace: {}, cloud.collaboration_gateway_control_namespace: {}})
+    cluster = netpol_eval.Cluster(namespaces, objects(state, "NetworkPolicy"))
+
+    def pod(namespace: str, labels: Mapping[str, str]) -> netpol_eval.Pod:
+        return netpol_eval.Pod(namespace, "p", labels, None)
+
+    public_proxy = pod("govcloud-ingress", {desired.PLATFORM_LABEL: "ingress"})
+    collaboration_proxy = pod("govcloud-gateway", {desired.PLATFORM_LABEL: "gateway"})
+    public_control = pod(cloud.public_gateway_control_namespace, {})
+    collaboration_control = pod(cloud.collaboration_gateway_control_namespace, {})
+    port = cloud.gateway_control_port
+    assert cluster.egress_allows(public_proxy, public_control, port)
+    assert cluster.egress_allows(collaboration_proxy, collaboration_control, port)
+    assert not cluster.egress_allows(public_proxy, collaboration_control, port)
+    assert not cluster.egress_allows(collaboration_proxy, public_control, port)
+    assert not cluster.egress_allows(public_proxy, public_control, 22)

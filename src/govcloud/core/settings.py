@@ -192,6 +192,17 @@ class CloudSettings(_Section):
         default="gateway.envoyproxy.io/govcloud-collaboration",
         description="controllerName of the collaboration gateway's GatewayClass (a second, separate install)",
     )
+    public_gateway_control_namespace: str = pydantic.Field(
+        default="envoy-gateway-internet",
+        description="namespace of the public gateway's controller: its proxies fetch their configuration there",
+    )
+    collaboration_gateway_control_namespace: str = pydantic.Field(
+        default="envoy-gateway-collaboration",
+        description="namespace of the collaboration gateway's controller",
+    )
+    gateway_control_port: Annotated[int, pydantic.Field(ge=1, le=65535)] = pydantic.Field(
+        default=18000, description="the controllers' configuration (xDS) port the proxies connect to"
+    )
     public_tls_issuer: str = pydantic.Field(
         default="govcloud-public",
         description="cert-manager ClusterIssuer of the public hostnames' certificates (e.g. ACME or the city CA)",

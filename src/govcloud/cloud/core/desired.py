@@ -433,9 +433,28 @@ class _Builder:
             if service.image is not None:
                 yield from self._platform_workload(name, service, namespace)
             if name == "ingress":
+                yield self._control_plane_egress(namespace, self.settings.cloud.public_gateway_control_namespace)
                 yield from self._public_gateways(namespace)
             elif name == "gateway":
+                yield self._control_plane_egress(namespace, self.settings.cloud.collaboration_gateway_control_namespace)
                 yield from self._collaboration_gateway(namespace)
+
+    def _control_plane_egress(self, namespace: _Namespace, control: str) -> Manifest:
+        """The gateway proxies fetch their configuration from their own controller, and from nothing else."""
+        return _network_policy(
+            "control-plane",
+            namespace.name,
+            self._namespace_labels(namespace),
+            {PLATFORM_LABEL: namespace.platform or ""},
+            "Egress",
+            [
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: control}}}],
+                    "ports": [{"protocol": "TCP", "port": self.settings.cloud.gateway_control_port}],
+                }
+            ],
+            f"the {namespace.platform} proxies read their configuration from their controller in {control}",
+        )
 
     def _platform_workload(
         self, name: str, service: model.PlatformService, namespace: _Namespace
