@@ -119,7 +119,9 @@ def main() -> None:
     invalid = sum(1 for c in checks if not c.ok)
 
     rng = random.Random(1)
-    sample = rng.sample(list(manifests), min(args.sample, count))
+    # kubernetes-validate knows only the official kinds: the CRD kinds (Gateway API, Certificate) stay out of the sample
+    official = [m for m in manifests if (m["apiVersion"], m["kind"]) not in k8s_schema.GATEWAY_API_SCHEMAS]
+    sample = rng.sample(official, min(args.sample, len(official)))
     started = time.perf_counter()
     slow_verdicts = []
     for manifest in sample:

@@ -626,13 +626,15 @@ def test_rows_that_break_inventory_rules_are_reported_at_their_row_and_column(
     exported = read_xlsx_rows(form)
     systems, entries = exported["系统"], exported["信息资源"]
     first_system_row, first_entry_row = len(systems) + 1, len(entries) + 1
-    other_departments_system = next(s.code for s in inv.systems if s.department != "FGW")
+    other = next(s for s in inv.systems if s.department != "FGW")
+    other_departments_system = other.code
     bad_systems = sheet_rows(
         cf.SYSTEM_SHEET,
         [
             system_row("FGW-901", fgw.name, 依赖系统="NOPE-001"),
             system_row("FGW-902", fgw.name, 上线时间="2020-01-01", 最近更新时间="2019-12-31"),
-            system_row(other_departments_system, fgw.name),  # a code another department already uses
+            # a code another department already uses (its databases as they are, so that only the code is wrong)
+            system_row(other_departments_system, fgw.name, 数据库=";".join(other.databases) or None),
         ],
     )[1:]
     bad_entries = sheet_rows(
@@ -847,7 +849,11 @@ def test_export_of_one_department_then_import_restores_it(
     scrambled = model.DepartmentFile(
         department=dept.model_copy(update={"name": "旧名称局"}),
         systems=tuple(
-            s.model_copy(update={"name": "旧名称", "mlps_level": None, "databases": ()})
+            # databases only where no decision names them: a cloud placement's database decisions must name
+            # listed databases, or the inventory does not load (census check)
+            s.model_copy(
+                update={"name": "旧名称", "mlps_level": None, **({"databases": ()} if s.cloud is None else {})}
+            )
             for s in bundled.systems_of_department["CZJ"]
         ),
         catalogue=tuple(e.model_copy(update={"name": "旧名称"}) for e in bundled.catalogue if e.provider == "CZJ"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,15 @@ def department(code: str, *, admin_group: str | None = "auto") -> model.Departme
     )
 
 
+PINNED = "pinned"
+"""``system(image=PINNED)`` (the default): an image pinned by digest, derived from the code."""
+
+
+def pinned_image(code: str) -> str:
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    return f"registry.city/{code.split('-', maxsplit=1)[0].lower()}/{code.lower()}:1.0@sha256:{digest}"
+
+
 def system(
     code: str,
     *,
@@ -52,18 +62,20 @@ def system(
     memory_gib: float = 4,
     replicas: int = 1,
     storage_gib: float = 0,
-    image: str | None = None,
+    image: str | None = PINNED,
 ) -> model.System:
     dept = code.split("-", maxsplit=1)[0]
     cloud = None
     if zone is not None and not classified:
         cloud = model.CloudPlacement(
             zone=f"DZ-{dept}" if zone == "own" else zone,
-            image=image,
+            image=pinned_image(code) if image == PINNED else image,
             node_pool=node_pool,
             stateful=stateful,
             public_hostnames=tuple(public),
             writable_root=writable_root,
+            # without a port nothing can be probed by default: such a system states its probe command
+            probe=None if ports else model.Probe(command=("/usr/local/bin/healthcheck",)),
         )
     return model.System(
         code=code,
@@ -253,8 +265,11 @@ def test_platform_namespaces_for_exchange_gateway_and_ingress(state: desired.Des
         assert desired.DEPARTMENT_LABEL not in labels
     assert named(state, "Namespace", "govcloud-ingress")["metadata"]["labels"][desired.ZONE_KIND_LABEL] == "internet"
     assert named(state, "Namespace", "govcloud-exchange")["metadata"]["labels"][desired.ZONE_KIND_LABEL] == "public"
-    classes = {m["metadata"]["name"] for m in objects(state, "IngressClass")}
-    assert classes == {desired.PUBLIC_INGRESS_CLASS, desired.GATEWAY_INGRESS_CLASS}
+    classes = {m["metadata"]["name"]: m["spec"]["controllerName"] for m in objects(state, "GatewayClass")}
+    assert set(classes) == {desired.PUBLIC_INGRESS_CLASS, desired.GATEWAY_INGRESS_CLASS}
+    # two controllers: the public one never programs the collaboration gateway, and the reverse
+    assert len(set(classes.values())) == 2
+    assert not objects(state, "IngressClass")
 
 
 # --- quota, limits, RBAC, default deny ---------------------------------------------------------------------
@@ -385,7 +400,9 @@ def test_read_only_root_unless_the_inventory_states_the_exception(state: desired
 
 
 def test_image_from_the_placement_or_a_placeholder_derived_from_the_code() -> None:
-    inv = inventory([department("AAA")], [system("AAA-001", image="registry.city/aaa/app:1.2"), system("AAA-002")])
+    inv = inventory(
+        [department("AAA")], [system("AAA-001", image="registry.city/aaa/app:1.2"), system("AAA-002", image=None)]
+    )
     progress = {"AAA-001": Progress(Stage.NETWORK), "AAA-002": Progress(Stage.NETWORK)}
     state = desired.desired_state(inv, progress, Settings())
     given = named(state, "Deployment", "aaa-001")["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -405,10 +422,31 @@ def test_stateful_system_runs_as_statefulset_with_its_storage(state: desired.Des
     assert stateful["spec"]["serviceName"] == "aaa-002"
 
 
-def test_public_hostnames_are_published_by_an_internet_class_ingress(state: desired.DesiredState) -> None:
-    public = named(state, "Ingress", "aaa-002-public", "d-aaa-inet")
-    assert public["spec"]["ingressClassName"] == desired.PUBLIC_INGRESS_CLASS
-    assert [r["host"] for r in public["spec"]["rules"]] == ["aaa.example.gov.cn"]
+def test_public_hostnames_are_published_on_the_internet_gateway_with_tls(state: desired.DesiredState) -> None:
+    public = named(state, "HTTPRoute", "aaa-002-public", "d-aaa-inet")
+    assert public["spec"]["hostnames"] == ["aaa.example.gov.cn"]
+    [parent] = public["spec"]["parentRefs"]
+    assert (parent["namespace"], parent["name"], parent["sectionName"]) == (
+        "govcloud-ingress",
+        desired.PUBLIC_GATEWAY,
+        "aaa.example.gov.cn",
+    )
+    assert public["spec"]["rules"][0]["backendRefs"] == [
+        {"group": "", "kind": "Service", "name": "aaa-002", "port": 8080}
+    ]
+    gateway = named(state, "Gateway", desired.PUBLIC_GATEWAY, "govcloud-ingress")
+    assert gateway["spec"]["gatewayClassName"] == desired.PUBLIC_INGRESS_CLASS
+    listeners = {listener["name"]: listener for listener in gateway["spec"]["listeners"]}
+    https = listeners["aaa.example.gov.cn"]
+    assert (https["protocol"], https["port"], https["hostname"]) == ("HTTPS", 443, "aaa.example.gov.cn")
+    secret = https["tls"]["certificateRefs"][0]["name"]
+    certificate = named(state, "Certificate", secret, "govcloud-ingress")
+    assert certificate["spec"]["dnsNames"] == ["aaa.example.gov.cn"]
+    assert certificate["spec"]["issuerRef"]["name"] == CloudSettings().public_tls_issuer
+    # plain HTTP only takes routes from the platform namespace itself: the redirect to HTTPS
+    assert listeners["http"]["allowedRoutes"]["namespaces"] == {"from": "Same"}
+    redirect = named(state, "HTTPRoute", f"{desired.PUBLIC_GATEWAY}-https-redirect", "govcloud-ingress")
+    assert redirect["spec"]["rules"][0]["filters"][0]["requestRedirect"]["scheme"] == "https"
     ingress_policy = named(state, "NetworkPolicy", "aaa-002-ingress", "d-aaa-inet")
     sources = [peer for rule in ingress_policy["spec"]["ingress"] for peer in rule["from"]]
     assert {
@@ -453,13 +491,20 @@ def test_the_exchange_reaches_the_share_port_and_only_the_own_department_the_res
 
 
 def test_business_stage_routes_on_the_gateway_and_admits_the_declared_callers(state: desired.DesiredState) -> None:
-    route = named(state, "Ingress", "aaa-001-gateway", "d-aaa")
-    assert route["spec"]["ingressClassName"] == desired.GATEWAY_INGRESS_CLASS
-    assert [r["host"] for r in route["spec"]["rules"]] == [
-        "aaa-001.gateway.egov.internal",
-        "grpc-aaa-001.gateway.egov.internal",
-    ]
-    assert "tls" not in route["spec"]
+    route = named(state, "HTTPRoute", "aaa-001-gateway", "d-aaa")
+    second = named(state, "HTTPRoute", "aaa-001-gateway-grpc", "d-aaa")
+    assert route["spec"]["hostnames"] == ["aaa-001.gateway.egov.internal"]
+    assert second["spec"]["hostnames"] == ["grpc-aaa-001.gateway.egov.internal"]
+    assert second["spec"]["rules"][0]["backendRefs"][0]["port"] == 9090
+    for attached in (route, second):
+        [parent] = attached["spec"]["parentRefs"]
+        assert (parent["namespace"], parent["name"]) == ("govcloud-gateway", desired.COLLABORATION_GATEWAY)
+    gateway = named(state, "Gateway", desired.COLLABORATION_GATEWAY, "govcloud-gateway")
+    assert gateway["spec"]["gatewayClassName"] == desired.GATEWAY_INGRESS_CLASS
+    [listener] = gateway["spec"]["listeners"]
+    assert (listener["protocol"], listener["hostname"]) == ("HTTPS", "*.gateway.egov.internal")
+    wildcard = named(state, "Certificate", listener["tls"]["certificateRefs"][0]["name"], "govcloud-gateway")
+    assert wildcard["spec"]["dnsNames"] == ["*.gateway.egov.internal"]
     peers = [
         p for rule in named(state, "NetworkPolicy", "aaa-001-ingress", "d-aaa")["spec"]["ingress"] for p in rule["from"]
     ]

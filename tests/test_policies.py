@@ -189,14 +189,38 @@ def test_restricted_pods_without_ingress_isolation_are_rejected(stack: list[Mani
     assert [v.object for v in found] == ["Deployment/d-aaa/aaa-001"]
 
 
-def test_an_ingress_routing_to_the_restricted_service_is_rejected(stack: list[Manifest]) -> None:
-    route = find(stack, "Ingress", "aaa-001-gateway", "d-aaa")
-    route["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] = {
-        "name": "aaa-001-restricted",
-        "port": {"number": 8444},
-    }
+def test_a_route_to_the_restricted_service_is_rejected(stack: list[Manifest]) -> None:
+    route = find(stack, "HTTPRoute", "aaa-001-gateway", "d-aaa")
+    route["spec"]["rules"][0]["backendRefs"] = [{"name": "aaa-001-restricted", "port": 8444}]
     found = of(policies.RESTRICTED_DATA, stack)
-    assert {v.object for v in found} == {"Ingress/d-aaa/aaa-001-gateway"}
+    assert {v.object for v in found} == {"HTTPRoute/d-aaa/aaa-001-gateway"}
+
+
+def test_an_ingress_routing_to_the_restricted_service_is_rejected(stack: list[Manifest]) -> None:
+    ingress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "aaa-001-old", "namespace": "d-aaa", "labels": {desired.ZONE_KIND_LABEL: "dedicated"}},
+        "spec": {
+            "ingressClassName": desired.GATEWAY_INGRESS_CLASS,
+            "rules": [
+                {
+                    "host": "aaa-001.gateway.egov.internal",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "aaa-001-restricted", "port": {"number": 8444}}},
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+    found = of(policies.RESTRICTED_DATA, [*stack, ingress])
+    assert {v.object for v in found} == {"Ingress/d-aaa/aaa-001-old"}
     assert len(found) == 2  # the port (one object) and the Service (across objects)
 
 
@@ -212,31 +236,48 @@ def test_a_service_exposing_the_restricted_port_must_say_so_and_stay_inside(stac
 # --- no public ingress outside the Internet access zone ----------------------------------------------------
 
 
-def test_a_public_class_ingress_in_a_dedicated_zone_is_rejected(stack: list[Manifest]) -> None:
-    route = find(stack, "Ingress", "aaa-001-gateway", "d-aaa")
+def _attach_to_public_gateway(route: Manifest, gateway: str = desired.PUBLIC_GATEWAY) -> None:
+    route["spec"]["parentRefs"] = [
+        {"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "govcloud-ingress", "name": gateway}
+    ]
+
+
+def test_a_route_in_a_dedicated_zone_on_the_public_gateway_is_rejected(stack: list[Manifest]) -> None:
+    route = find(stack, "HTTPRoute", "aaa-001-gateway", "d-aaa")
     assert of(policies.PUBLIC_INGRESS, stack) == []  # the collaboration gateway is not public
-    route["spec"]["ingressClassName"] = desired.PUBLIC_INGRESS_CLASS
+    _attach_to_public_gateway(route)
     found = of(policies.PUBLIC_INGRESS, stack)
-    assert [v.object for v in found] == ["Ingress/d-aaa/aaa-001-gateway"] * 2  # its own label, and its namespace
+    assert [v.object for v in found] == ["HTTPRoute/d-aaa/aaa-001-gateway"]
 
 
-def test_an_ingress_without_a_class_counts_as_public(stack: list[Manifest]) -> None:
-    del find(stack, "Ingress", "aaa-001-gateway", "d-aaa")["spec"]["ingressClassName"]
-    assert of(policies.PUBLIC_INGRESS, stack)
+def test_a_route_to_a_gateway_outside_the_stack_counts_as_public_unless_it_is_the_collaboration_one(
+    stack: list[Manifest],
+) -> None:
+    # the departments stack does not hold the platform's Gateways: the collaboration gateway is known by name
+    departments_only = [m for m in stack if m["kind"] != "Gateway"]
+    assert of(policies.PUBLIC_INGRESS, departments_only) == []
+    _attach_to_public_gateway(find(departments_only, "HTTPRoute", "aaa-001-gateway", "d-aaa"), "elsewhere")
+    assert [v.object for v in of(policies.PUBLIC_INGRESS, departments_only)] == ["HTTPRoute/d-aaa/aaa-001-gateway"]
 
 
-def test_relabelling_does_not_hide_a_public_ingress_from_its_namespace(stack: list[Manifest]) -> None:
-    route = find(stack, "Ingress", "aaa-001-gateway", "d-aaa")
-    route["spec"]["ingressClassName"] = desired.PUBLIC_INGRESS_CLASS
-    route["metadata"]["labels"][desired.ZONE_KIND_LABEL] = "internet"
-    found = of(policies.PUBLIC_INGRESS, stack)
+def test_relabelling_does_not_hide_a_public_gateway_from_its_namespace(stack: list[Manifest]) -> None:
+    gateway = copy.deepcopy(find(stack, "Gateway", desired.PUBLIC_GATEWAY, "govcloud-ingress"))
+    gateway["metadata"]["namespace"] = "d-aaa"
+    assert gateway["metadata"]["labels"][desired.ZONE_KIND_LABEL] == "internet"
+    found = of(policies.PUBLIC_INGRESS, [*stack, gateway])
     assert len(found) == 1
     assert "namespace d-aaa" in found[0].message
 
 
-def test_the_public_ingress_in_the_internet_access_zone_is_accepted(stack: list[Manifest]) -> None:
-    public = find(stack, "Ingress", "aaa-002-public", "d-aaa-inet")
-    assert public["spec"]["ingressClassName"] == desired.PUBLIC_INGRESS_CLASS
+def test_a_public_gateway_labelled_outside_the_internet_zone_is_rejected(stack: list[Manifest]) -> None:
+    gateway = find(stack, "Gateway", desired.PUBLIC_GATEWAY, "govcloud-ingress")
+    gateway["metadata"]["labels"][desired.ZONE_KIND_LABEL] = "public"
+    assert [v.object for v in of(policies.PUBLIC_INGRESS, stack)] == ["Gateway/govcloud-ingress/internet"]
+
+
+def test_the_public_route_in_the_internet_access_zone_is_accepted(stack: list[Manifest]) -> None:
+    public = find(stack, "HTTPRoute", "aaa-002-public", "d-aaa-inet")
+    assert public["spec"]["parentRefs"][0]["namespace"] == "govcloud-ingress"
     assert of(policies.PUBLIC_INGRESS, stack) == []
 
 
@@ -362,7 +403,14 @@ def test_a_bare_pod_and_a_cronjob_are_checked_too() -> None:
     }
     for manifest in (pod, cron):
         found = {v.policy for v in policies.resource_violations(manifest)}
-        assert found == {policies.RESOURCES, policies.NON_ROOT, policies.READ_ONLY_ROOT, policies.PRIVILEGE}
+        # a bare pod and a CronJob run to completion: no probes required, but the image must be pinned
+        assert found == {
+            policies.RESOURCES,
+            policies.NON_ROOT,
+            policies.READ_ONLY_ROOT,
+            policies.PRIVILEGE,
+            policies.IMAGE_PINNED,
+        }
 
 
 # --- MLPS placement -------------------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def baseline(moved: tuple[Manifest, ...]) -> list[Manifest]:
     chosen = [
         m
         for m in moved
-        if m["kind"] == "IngressClass"
+        if m["kind"] == "GatewayClass"
         or m["metadata"].get("namespace", m["metadata"]["name"]) in wanted
         or (_label(m, desired.DEPARTMENT_LABEL) in departments)
     ]
@@ -175,11 +175,11 @@ def _restricted_rule_opened_to_another_department(objects: list[Manifest]) -> Ma
 
 def _route_to_restricted_service(objects: list[Manifest]) -> Manifest:
     service = _first(objects, lambda m: m["kind"] == "Service" and _label(m, desired.SHARING_LABEL))
-    ingress = _first(
-        objects, lambda m: m["kind"] == "Ingress" and m["metadata"]["namespace"] == service["metadata"]["namespace"]
+    route = _first(
+        objects, lambda m: m["kind"] == "HTTPRoute" and m["metadata"]["namespace"] == service["metadata"]["namespace"]
     )
-    ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] = service["metadata"]["name"]
-    return ingress
+    route["spec"]["rules"][0]["backendRefs"][0]["name"] = service["metadata"]["name"]
+    return route
 
 
 def _load_balancer_in_a_dedicated_zone(objects: list[Manifest]) -> Manifest:
@@ -188,13 +188,41 @@ def _load_balancer_in_a_dedicated_zone(objects: list[Manifest]) -> Manifest:
     return service
 
 
-def _public_ingress_class_outside_the_internet_zone(objects: list[Manifest]) -> Manifest:
-    ingress = _first(
+def _public_route_outside_the_internet_zone(objects: list[Manifest]) -> Manifest:
+    route = _first(
         objects,
-        lambda m: m["kind"] == "Ingress" and m["spec"]["ingressClassName"] == desired.GATEWAY_INGRESS_CLASS,
+        lambda m: (
+            m["kind"] == "HTTPRoute"
+            and m["spec"]["parentRefs"][0]["name"] == desired.COLLABORATION_GATEWAY
+            and m["metadata"]["namespace"].startswith("d-")
+        ),
     )
-    ingress["spec"]["ingressClassName"] = desired.PUBLIC_INGRESS_CLASS
-    return ingress
+    route["spec"]["parentRefs"] = [{"namespace": "govcloud-ingress", "name": desired.PUBLIC_GATEWAY}]
+    return route
+
+
+def _placeholder_image(objects: list[Manifest]) -> Manifest:
+    workload = _workload(objects)
+    _container(workload)["image"] = "registry.egov.internal/aaa/aaa-001:placeholder"
+    return workload
+
+
+def _tag_without_digest(objects: list[Manifest]) -> Manifest:
+    workload = _workload(objects)
+    _container(workload)["image"] = "registry.egov.internal/aaa/aaa-001:1.2.3"
+    return workload
+
+
+def _rehearsal_mark(objects: list[Manifest]) -> Manifest:
+    namespace = _first(objects, lambda m: m["kind"] == "Namespace")
+    namespace["metadata"].setdefault("annotations", {})[desired.NOT_DEPLOYABLE_ANNOTATION] = "rehearsal"
+    return namespace
+
+
+def _no_readiness_probe(objects: list[Manifest]) -> Manifest:
+    workload = _workload(objects)
+    del _container(workload)["readinessProbe"]
+    return workload
 
 
 def _no_limits(objects: list[Manifest]) -> Manifest:
@@ -261,12 +289,13 @@ VIOLATIONS: dict[str, tuple[str, Plant]] = {
         policies.RESTRICTED_DATA,
         _restricted_rule_opened_to_another_department,
     ),
-    "ingress-route-to-a-restricted-service": (policies.RESTRICTED_DATA, _route_to_restricted_service),
+    "route-to-a-restricted-service": (policies.RESTRICTED_DATA, _route_to_restricted_service),
     "load-balancer-in-a-dedicated-zone": (policies.PUBLIC_INGRESS, _load_balancer_in_a_dedicated_zone),
-    "public-ingress-outside-the-internet-zone": (
-        policies.PUBLIC_INGRESS,
-        _public_ingress_class_outside_the_internet_zone,
-    ),
+    "public-route-outside-the-internet-zone": (policies.PUBLIC_INGRESS, _public_route_outside_the_internet_zone),
+    "placeholder-image": (policies.IMAGE_PINNED, _placeholder_image),
+    "image-tag-without-digest": (policies.IMAGE_PINNED, _tag_without_digest),
+    "object-of-a-rehearsal-render": (policies.IMAGE_PINNED, _rehearsal_mark),
+    "container-without-readiness-probe": (policies.PROBES, _no_readiness_probe),
     "container-without-limits": (policies.RESOURCES, _no_limits),
     "container-as-root": (policies.NON_ROOT, _runs_as_root),
     "container-with-writable-root": (policies.READ_ONLY_ROOT, _writable_root),
@@ -289,7 +318,7 @@ def test_the_pack_has_one_policy_per_core_rule_and_a_planted_case_for_each() -> 
 
 
 def test_the_baseline_passes_every_policy(baseline: list[Manifest]) -> None:
-    assert {m["kind"] for m in baseline} >= {"Deployment", "Service", "Ingress", "NetworkPolicy", "RoleBinding"}
+    assert {m["kind"] for m in baseline} >= {"Deployment", "Service", "HTTPRoute", "NetworkPolicy", "RoleBinding"}
     reported = run_pack(baseline)
     assert {name: found for name, found in reported.items() if found} == {}
 

@@ -261,7 +261,11 @@ def test_platform_outputs_name_the_shared_services_and_fingerprint_the_objects(c
 
     def check(values: dict[str, Any]) -> None:
         assert values["namespaces"] == sorted(desired.PLATFORM_NAMESPACES.values())
-        assert values["ingressClasses"] == sorted([desired.PUBLIC_INGRESS_CLASS, desired.GATEWAY_INGRESS_CLASS])
+        assert values["ingressClasses"] == []  # routes are Gateway API now
+        assert values["gateways"] == [
+            f"govcloud-gateway/{desired.COLLABORATION_GATEWAY}",
+            f"govcloud-ingress/{desired.PUBLIC_GATEWAY}",
+        ]
         assert values["exchangeAddress"] == str(platform.exchange.address)
         assert values["gatewayAddress"] == str(platform.gateway.address)
         assert values["ingressAddress"] == str(platform.ingress.address)
@@ -375,8 +379,9 @@ def test_departments_stack_reads_the_platform_through_a_stack_reference(
             pulumi_program.names_of_kind(city.state.departments["GAJ"], "Namespace")
         )
         assert values["objectCount"] == len(result.manifests) == len(city.state.departments["GAJ"])
-        hosts = pulumi_program.hostnames_by_ingress_class(city.state.departments["GAJ"])
-        assert values["publicHostnames"] == hosts.get(desired.PUBLIC_INGRESS_CLASS, [])
+        hosts = pulumi_program.hostnames_by_route_class(city.state.departments["GAJ"])
+        assert values["publicHostnames"] == hosts[desired.PUBLIC_INGRESS_CLASS]
+        assert values["publicHostnames"]  # GAJ publishes a system on the Internet gateway
 
     return pulumi.Output.all(settled(result), pulumi.Output.all(**exported)).apply(lambda v: check(v[1]))
 
@@ -386,9 +391,9 @@ def test_departments_stack_reads_the_platform_through_a_stack_reference(
     [
         ({"platformDigest": "0" * 64}, "run `pulumi up` on the platform stack first"),
         ({"namespaces": ["govcloud-gateway"]}, "has not created the namespace"),
-        ({"ingressClasses": []}, "has not created the IngressClass"),
+        ({"gateways": [f"govcloud-gateway/{desired.COLLABORATION_GATEWAY}"]}, "has not created the Gateway"),
     ],
-    ids=["stale-digest", "missing-namespace", "missing-ingress-class"],
+    ids=["stale-digest", "missing-namespace", "missing-gateway"],
 )
 def test_departments_stack_refuses_a_platform_that_does_not_fit(
     city: City, session: Session, platform_outputs: dict[str, Any], change: dict[str, Any], message: str

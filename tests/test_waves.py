@@ -59,7 +59,10 @@ def system(
         depends_on=tuple(depends_on),
         consumes=tuple(consumes),
         owner=model.Contact(name="王磊", role="系统负责人", phone="0571-80000000"),
-        cloud=model.CloudPlacement(zone=f"Z{code.split('-', maxsplit=1)[0]}"),
+        cloud=model.CloudPlacement(
+            zone=f"Z{code.split('-', maxsplit=1)[0]}",
+            image=f"registry.city/{code.lower()}:1.0@sha256:{'a' * 64}",
+        ),
     )
 
 
@@ -535,6 +538,19 @@ def test_gates_are_evaluated_with_evidence() -> None:
     assert "MZJ-001" in evidence
     assert plans.evaluate_gate(gate(gate=kind.FLOWS_DECLARED, system="MZJ-001"), inv, tracking)[0]
     assert plans.evaluate_gate(gate(gate=kind.PLACEMENT_DECLARED, system="MZJ-001"), inv, tracking)[0]
+    for image, why in (
+        (None, "no image given"),
+        ("registry.city/mzj-001:1.0", "has no digest"),
+        ("registry.city/mzj-001:placeholder", "placeholder"),
+        (f"registry.city/mzj-001:latest@sha256:{'a' * 64}", "latest"),
+    ):
+        unpinned = inv.system_by_code["MZJ-001"]
+        assert unpinned.cloud is not None
+        moved = unpinned.model_copy(update={"cloud": unpinned.cloud.model_copy(update={"image": image})})
+        other = inv.model_copy(update={"systems": (moved, inv.system_by_code["GAJ-001"])})
+        ok, evidence = plans.evaluate_gate(gate(gate=kind.PLACEMENT_DECLARED, system="MZJ-001"), other, tracking)
+        assert not ok
+        assert why in evidence
     assert plans.evaluate_gate(gate(gate=kind.STAGE_DONE, system="XXX-001", stage=Stage.DATA), inv, tracking) == (
         False,
         "XXX-001 is not in the census",

@@ -28,9 +28,13 @@ class RenderRejected(GovcloudError):
         super().__init__(f"{len(self.problems)} problem(s) in the rendered objects; nothing written:\n{listing}")
 
 
-def desired_state(workspace: Workspace) -> desired.DesiredState:
-    """The desired state of every system with a plan (the plans read strictly)."""
-    return desired.desired_state(workspace.inventory, workspace.progress, workspace.settings)
+def desired_state(workspace: Workspace, *, rehearsal: bool = False) -> desired.DesiredState:
+    """The desired state of every system with a plan (the plans read strictly).
+
+    ``rehearsal`` (``render --allow-placeholders``): every object is marked not deployable.
+    """
+    state = desired.desired_state(workspace.inventory, workspace.progress, workspace.settings)
+    return desired.mark_not_deployable(state, manifest_files.REHEARSAL_REASON) if rehearsal else state
 
 
 def check_manifests(
@@ -39,14 +43,21 @@ def check_manifests(
     schemas: k8s_schema.KubernetesSchemas | shape_cache.ShapeCachedValidator,
     rules: policies.PlacementRules,
     advance: Callable[[int], None] | None = None,
+    allow_placeholders: bool = False,
 ) -> list[str]:
-    """Every schema problem and policy violation, as ``Kind/namespace/name: ...`` lines (empty when all pass)."""
+    """Every schema problem and policy violation, as ``Kind/namespace/name: ...`` lines (empty when all pass).
+
+    ``allow_placeholders`` tolerates placeholder images and the not-deployable mark (rehearsal renders).
+    """
     problems: list[str] = []
     for index, manifest in enumerate(manifests):
         check = schemas.check(manifest)
         name = desired.qualified_name(manifest)
         problems.extend(f"{name}: schema {schemas.version}: {p}" for p in check.problems)
-        problems.extend(v.render() for v in policies.resource_violations(manifest, rules=rules))
+        problems.extend(
+            v.render()
+            for v in policies.resource_violations(manifest, rules=rules, allow_placeholders=allow_placeholders)
+        )
         if advance is not None and index % 1000 == 999:
             advance(1000)
     problems.extend(v.render() for v in policies.stack_violations(manifests))
@@ -61,11 +72,14 @@ def check_rendered(
     *,
     schemas: k8s_schema.KubernetesSchemas | shape_cache.ShapeCachedValidator,
     advance: Callable[[int], None] | None = None,
+    allow_placeholders: bool = False,
 ) -> None:
     """Raise :class:`RenderRejected` with every schema problem and policy violation of ``manifests``."""
     rules = policies.PlacementRules.from_settings(workspace.settings.cloud)
     with collector.paused():
-        problems = check_manifests(manifests, schemas=schemas, rules=rules, advance=advance)
+        problems = check_manifests(
+            manifests, schemas=schemas, rules=rules, advance=advance, allow_placeholders=allow_placeholders
+        )
     if problems:
         raise RenderRejected(problems)
 
@@ -80,9 +94,9 @@ class WrittenFiles:
     removed: int
 
 
-def write_rendered(out: Path, state: desired.DesiredState) -> WrittenFiles:
+def write_rendered(out: Path, state: desired.DesiredState, *, rehearsal: bool = False) -> WrittenFiles:
     """Write the render's files into ``out`` (atomically; stale generated files removed)."""
     with collector.paused():
-        files = manifest_files.manifest_files(state)
+        files = manifest_files.manifest_files(state, rehearsal=rehearsal)
     written, unchanged, removed = manifest_files.write_files(out, files)
     return WrittenFiles(len(files), written, unchanged, removed)

@@ -54,6 +54,13 @@ def render(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="output format (YAML streams, one file per department)")
     ] = OutputFormat.YAML,
+    allow_placeholders: Annotated[
+        bool,
+        typer.Option(
+            "--allow-placeholders",
+            help="rehearsal only: accept placeholder images; every object and file is marked not deployable",
+        ),
+    ] = False,
 ) -> None:
     """Write the desired Kubernetes objects, validated (strict schemas) and policy-checked; exit 1 on any problem."""
     started = time.perf_counter()
@@ -64,7 +71,7 @@ def render(
     with common.err_console.status(f"reading and checking the plan files in {plans} (govcloud plan --check)"):
         progress = workspace.progress  # refuses plans failing the check
     with common.err_console.status(f"computing the desired state of {len(progress)} systems with a plan"):
-        state = rendering.desired_state(workspace)
+        state = rendering.desired_state(workspace, rehearsal=allow_placeholders)
     manifests = state.all()
     with rich.progress.Progress(
         rich.progress.TextColumn("{task.description}"),
@@ -76,10 +83,18 @@ def render(
         disable=not common.err_console.is_terminal,
     ) as bar:
         task = bar.add_task(f"validating (Kubernetes {schemas.version}) and checking policies", total=len(manifests))
-        rendering.check_rendered(workspace, manifests, schemas=schemas, advance=lambda n: bar.advance(task, n))
-    result = rendering.write_rendered(out, state)
+        rendering.check_rendered(
+            workspace,
+            manifests,
+            schemas=schemas,
+            advance=lambda n: bar.advance(task, n),
+            allow_placeholders=allow_placeholders,
+        )
+    result = rendering.write_rendered(out, state, rehearsal=allow_placeholders)
     files, written, unchanged, removed = result.files, result.written, result.unchanged, result.removed
     _summary(manifests, schemas.version, out, files, written, unchanged, removed, len(progress))
+    if allow_placeholders:
+        common.console.print("[bold red]NOT DEPLOYABLE[/]: rehearsal render; the policy pack refuses these objects")
     ledger_commands.record_run_quietly(
         kind=EntryKind.RUN_RENDER,
         summary={
@@ -90,6 +105,7 @@ def render(
             "files": {"written": written, "unchanged": unchanged, "removed": removed},
             "kubernetes_version": schemas.version,
             "systems_with_plan": len(progress),
+            "deployable": not allow_placeholders,
             "inventory_revision": network_runs.inventory_revision(inventory),
         },
         system=None,

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import ipaddress
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Final
 
 from govcloud.census.core import codes
 from govcloud.core import model
@@ -374,6 +376,76 @@ class ExampleCity:
         return frozenset(pairs)
 
 
+# --- workload facts: pinned images, probes, configuration, database decisions ------------------------------
+
+_DATABASE_FACTS: Final[Mapping[str, tuple[str, int, bool]]] = {
+    # census name → (image repository and tag, port, whether the programme's images run it on the cluster)
+    "Oracle 11g": ("oracle/database:11.2.0.4", 1521, False),
+    "MySQL 5.7": ("mysql:8.0.36", 3306, True),
+    "SQL Server 2012": ("mssql/server:2012", 1433, False),
+    "PostgreSQL 12": ("postgresql:12.18", 5432, True),
+    "DM8": ("dameng/dm8:8.1.3", 5236, True),
+    "KingbaseES V8": ("kingbase/kingbasees:v8r6", 54321, True),
+}
+"""Licensed engines (Oracle, SQL Server) stay on their hosts in the example; the others move."""
+_REGISTRY: Final = "registry.egov.internal"
+
+
+def _digest(seed: str) -> str:
+    return "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
+
+
+def _hashed(seed: str, modulo: int) -> int:
+    return int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16) % modulo
+
+
+def _with_workload_facts(system: model.System, zone: model.Zone | None) -> model.System:
+    """The system with a pinned image, a probe, configuration and a decision per database (when cloud-bound)."""
+    cloud = system.cloud
+    if cloud is None or system.classified:
+        return system
+    name = system.code.lower()
+    version = f"1.{_hashed(system.code + '/minor', 9)}.{_hashed(system.code + '/patch', 20)}"
+    image = f"{_REGISTRY}/{system.department.lower()}/{name}:{version}@{_digest(system.code + '/' + version)}"
+    probe = model.Probe(path="/healthz") if system.ports and system.ports[0].name in ("http", "https") else None
+    decisions: list[model.DatabasePlacement] = []
+    for index, database in enumerate(system.databases):
+        repository, port, movable = _DATABASE_FACTS.get(database, ("postgresql:12.18", 5432, True))
+        stays = not movable or zone is None or _hashed(f"{system.code}/{database}/stays", 4) == 0
+        if stays and zone is not None:
+            network = zone.ranges[0]
+            address = network.network_address + 200 + _hashed(system.code, 50) + index
+            decisions.append(
+                model.DatabasePlacement(
+                    name=database, engine=database, decision=model.DatabaseDecision.STAYS, port=port, address=address
+                )
+            )
+        else:
+            image_ref = f"{_REGISTRY}/platform/{repository}@{_digest(repository)}"
+            size = max(10.0, system.sizing.storage_gib or 50.0)
+            decisions.append(
+                model.DatabasePlacement(
+                    name=database,
+                    engine=database,
+                    decision=model.DatabaseDecision.MOVED,
+                    port=port,
+                    storage_gib=size,
+                    image=image_ref,
+                )
+            )
+    secrets = (f"{name}-db-credentials",) if decisions else ()
+    updated = cloud.model_copy(
+        update={
+            "image": image,
+            "probe": probe,
+            "config": {"TZ": "Asia/Shanghai", "LANG": "zh_CN.UTF-8"},
+            "secrets": secrets,
+            "databases": tuple(decisions),
+        }
+    )
+    return system.model_copy(update={"cloud": updated})
+
+
 def generate_city(*, systems: int = 320, seed: int = 7, entries_per_system: int | None = None) -> ExampleCity:
     """Generate a city with ``systems`` systems; see the module docstring for what is planted.
 
@@ -425,6 +497,11 @@ class _Generator:
         zones = self._zones(departments)
         systems = self._systems(departments, dept_info)
         catalogue, systems = self._catalogue(departments, dept_info, systems)
+        # Workload facts (images, probes, configuration, database decisions) are derived from hashes of the
+        # codes, not drawn from rng: adding them left every other drawn fact of the city as it was.
+        dedicated = {z.department: z for z in zones if z.department is not None}
+        systems = [_with_workload_facts(s, dedicated.get(s.department)) for s in systems]
+        departments = [d.model_copy(update={"image_pull_secret": f"{d.code.lower()}-registry"}) for d in departments]
         network = model.Network(
             zones=tuple(zones),
             management=model.Management(ranges=(ipaddress.IPv4Network("10.63.0.0/24"),)),
@@ -434,6 +511,7 @@ class _Generator:
                     zone="PUB",
                     address=ipaddress.IPv4Address("10.64.0.10"),
                     ports=(model.ServicePort(name="https", port=443),),
+                    image=f"{_REGISTRY}/platform/exchange:3.2.0@{_digest('platform/exchange:3.2.0')}",
                 ),
                 gateway=model.PlatformService(
                     name="业务协同网关",

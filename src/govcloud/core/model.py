@@ -247,6 +247,9 @@ class Department(Record):
         default=None, description="identity-provider group whose members administer this department's namespaces"
     )
     freeze_windows: tuple[FreezeWindow, ...] = ()
+    image_pull_secret: str | None = pydantic.Field(
+        default=None, description="existing Secret its pods pull images with (default: cloud.image_pull_secret)"
+    )
 
 
 class Zone(Record):
@@ -272,6 +275,12 @@ class PlatformService(Record):
         default=True,
         description="runs as pods in its platform namespace on the shared cloud; false: it runs elsewhere, at "
         "its address, and the NetworkPolicies reach it and admit it there",
+    )
+    image: str | None = pydantic.Field(
+        default=None,
+        description="on the cluster: govcloud runs it from this image (pinned by digest) as a Deployment and "
+        "Service in its platform namespace; absent: its pods are installed by other means (the gateway's are "
+        "the Gateway API implementation's proxies)",
     )
 
 
@@ -330,6 +339,65 @@ class Sizing(Record):
     replicas: Annotated[int, pydantic.Field(ge=1, le=100)] = 1
 
 
+class Probe(Record):
+    """How the cluster tells a system is alive and ready: an HTTP path, or a command; on a port.
+
+    Without one (or without path and command) the workload is probed from its first service port: httpGet on
+    ``/`` for a port whose name says HTTP (``http``, ``https``, ``web``, ...), tcpSocket otherwise.
+    """
+
+    path: Annotated[str, pydantic.StringConstraints(pattern=r"^/\S*$")] | None = pydantic.Field(
+        default=None, description="HTTP path answered with 2xx/3xx when healthy (httpGet)"
+    )
+    port: Port | None = pydantic.Field(default=None, description="port to probe (default: the first service port)")
+    command: tuple[NonEmpty, ...] = pydantic.Field(default=(), description="command run in the container (exec)")
+    initial_delay_seconds: Annotated[int, pydantic.Field(ge=0, le=3600)] = 10
+
+    @pydantic.model_validator(mode="after")
+    def _one_handler(self) -> Probe:
+        if self.path is not None and self.command:
+            raise ValueError("a probe has a path (httpGet) or a command (exec), not both")
+        return self
+
+
+class DatabaseDecision(enum.StrEnum):
+    """What happens to one of a system's databases when the system moves."""
+
+    MOVED = "moved"
+    """It moves onto the cluster with the system: a StatefulSet with a volume sized from the census."""
+    STAYS = "stays"
+    """It stays on its legacy host: the system reaches it at its census address, through a declared flow."""
+
+
+K8sName = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+
+
+class DatabasePlacement(Record):
+    """The decision for one database of :attr:`System.databases` (the name as the census lists it)."""
+
+    name: NonEmpty = pydantic.Field(description="as listed in the system's databases")
+    engine: NonEmpty = pydantic.Field(description="database engine and version, e.g. PostgreSQL 15, DM8")
+    decision: DatabaseDecision
+    port: Port = pydantic.Field(description="the port the database listens on")
+    storage_gib: Annotated[float, pydantic.Field(gt=0, le=1_000_000)] | None = pydantic.Field(
+        default=None, description="moved: the size of its volume"
+    )
+    image: str | None = pydantic.Field(default=None, description="moved: the database server image, pinned by digest")
+    address: ipaddress.IPv4Address | None = pydantic.Field(default=None, description="stays: its legacy host address")
+
+    @pydantic.model_validator(mode="after")
+    def _decision_fields(self) -> DatabasePlacement:
+        if self.decision is DatabaseDecision.MOVED:
+            missing = [f for f in ("storage_gib", "image") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"a moved database states {' and '.join(missing)}")
+            if self.address is not None:
+                raise ValueError("a moved database runs on the cluster: no legacy address")
+        elif self.address is None:
+            raise ValueError("a database that stays states its legacy host address")
+        return self
+
+
 class CloudPlacement(Record):
     """Where the system runs on the shared cloud; absent until it is planned to move."""
 
@@ -342,6 +410,18 @@ class CloudPlacement(Record):
     )
     writable_root: bool = pydantic.Field(
         default=False, description="the workload cannot run with a read-only root filesystem (stated exception)"
+    )
+    probe: Probe | None = pydantic.Field(
+        default=None, description="liveness and readiness probe (default: from the first service port)"
+    )
+    config: dict[Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str] = pydantic.Field(
+        default_factory=dict, description="non-secret settings, rendered into the system's ConfigMap as variables"
+    )
+    secrets: tuple[K8sName, ...] = pydantic.Field(
+        default=(), description="names of existing Secrets in its namespace, passed as variables (never values)"
+    )
+    databases: tuple[DatabasePlacement, ...] = pydantic.Field(
+        default=(), description="the decision for each database of the system's databases"
     )
 
 
@@ -633,3 +713,29 @@ class Inventory(pydantic.BaseModel):
 
 
 _INVENTORY_LOOKUPS = tuple(name for name, value in vars(Inventory).items() if isinstance(value, cached_property))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Finding the zone of an address
+
+
+class ZoneOfAddress:
+    """The zone whose ranges hold an address, by one dict lookup per distinct prefix length.
+
+    A province has thousands of zones; scanning them for every database address would cost millions of
+    containment tests, so the ranges are indexed by (prefix length, network) once.
+    """
+
+    def __init__(self, zones: Iterator[Zone] | tuple[Zone, ...]) -> None:
+        self._by_network: dict[tuple[int, ipaddress.IPv4Network], Zone] = {}
+        for zone in zones:
+            for network in zone.ranges:
+                self._by_network.setdefault((network.prefixlen, network), zone)
+        self._lengths = sorted({length for length, _ in self._by_network}, reverse=True)
+
+    def __call__(self, address: ipaddress.IPv4Address) -> Zone | None:
+        for length in self._lengths:
+            found = self._by_network.get((length, ipaddress.IPv4Network((address, length), strict=False)))
+            if found is not None:
+                return found
+        return None

@@ -173,6 +173,49 @@ class CloudSettings(_Section):
         default="gateway.egov.internal",
         description="DNS domain of the business collaboration gateway: a system's route is <system>.<domain>",
     )
+    image_pull_secret: str | None = pydantic.Field(
+        default=None,
+        description="existing Secret every namespace pulls images with (a department's own image_pull_secret wins)",
+    )
+    storage_classes: dict[Annotated[int, pydantic.Field(ge=1, le=4)], str] = pydantic.Field(
+        default_factory=lambda: {1: "standard", 2: "standard", 3: "encrypted-mlps3", 4: "encrypted-dedicated"},
+        description="StorageClass of a moved database's volume per MLPS level (level 3 and up: encrypted)",
+    )
+    default_storage_class: str = pydantic.Field(
+        default="standard", description="StorageClass of an ungraded system's database volumes"
+    )
+    public_gateway_controller: str = pydantic.Field(
+        default="gateway.envoyproxy.io/govcloud-internet",
+        description="controllerName of the Internet access zone's GatewayClass (an Envoy Gateway install of its own)",
+    )
+    collaboration_gateway_controller: str = pydantic.Field(
+        default="gateway.envoyproxy.io/govcloud-collaboration",
+        description="controllerName of the collaboration gateway's GatewayClass (a second, separate install)",
+    )
+    public_gateway_control_namespace: str = pydantic.Field(
+        default="envoy-gateway-internet",
+        description="namespace of the public gateway's controller: its proxies fetch their configuration there",
+    )
+    collaboration_gateway_control_namespace: str = pydantic.Field(
+        default="envoy-gateway-collaboration",
+        description="namespace of the collaboration gateway's controller",
+    )
+    gateway_control_port: Annotated[int, pydantic.Field(ge=1, le=65535)] = pydantic.Field(
+        default=18000, description="the controllers' configuration (xDS) port the proxies connect to"
+    )
+    public_tls_issuer: str = pydantic.Field(
+        default="govcloud-public",
+        description="cert-manager ClusterIssuer of the public hostnames' certificates (e.g. ACME or the city CA)",
+    )
+    collaboration_tls_issuer: str = pydantic.Field(
+        default="govcloud-internal-ca",
+        description="cert-manager ClusterIssuer of the collaboration gateway's wildcard certificate",
+    )
+    tls_secret: str | None = pydantic.Field(
+        default=None,
+        description="an existing TLS Secret (in govcloud-ingress and govcloud-gateway) used by every listener "
+        "instead of cert-manager Certificates",
+    )
 
 
 class WaveSettings(_Section):

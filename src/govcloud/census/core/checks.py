@@ -84,6 +84,7 @@ def check_inventory(parts: InventoryParts, *, today: dt.date) -> list[Finding]:
         check_intranet,
         check_isolation,
         check_private_networks,
+        check_workloads,
     ):
         findings.extend(rule(parts, today=today))
     return findings
@@ -671,6 +672,69 @@ def check_private_networks(parts: InventoryParts, *, today: dt.date) -> Iterator
 
 _L = TypeVar("_L")
 _R = TypeVar("_R")
+
+
+# --- workloads: configuration keys, secrets, database decisions ------------------------------------------
+
+CONFIG_RESERVED_PREFIX = "GOVCLOUD_"
+"""ConfigMap keys govcloud derives from the census (``cloud.config`` may not set them)."""
+
+
+def check_workloads(parts: InventoryParts, *, today: dt.date) -> Iterator[Finding]:
+    """A cloud-bound system's workload facts agree with its census.
+
+    Every database the census lists has exactly one decision (moved or stays) and every decision names a
+    listed database; a database that stays sits at an address inside a known extranet zone, off the cluster
+    platform's own addresses; ``cloud.config`` keys do not take the ``GOVCLOUD_`` ones the census fills in;
+    a Secret is named once. A placement's image is checked by the network stage's entry gate, not here, so
+    a census can be loaded (and rehearsed) before the images are built.
+    """
+    zone_of = model.ZoneOfAddress(parts.network.zones)
+    for s in parts.systems:
+        cloud = s.cloud
+        if cloud is None or s.classified:
+            continue
+        key = s.code
+        listed = set(s.databases)
+        decided: Counter[str] = Counter(d.name for d in cloud.databases)
+        for name in s.databases:
+            if decided[name] == 0:
+                yield Finding(
+                    "system",
+                    key,
+                    ("cloud", "databases"),
+                    f"database {name!r} (in databases) has no decision: "
+                    f"add {{name: {name}, decision: moved|stays, ...}}",
+                )
+        for i, database in enumerate(cloud.databases):
+            where = ("cloud", "databases", i)
+            if database.name not in listed:
+                yield Finding(
+                    "system", key, (*where, "name"), f"{database.name!r} is not in the system's databases list"
+                )
+            elif decided[database.name] > 1:
+                yield Finding("system", key, (*where, "name"), f"database {database.name!r} has more than one decision")
+            if database.address is not None and zone_of(database.address) is None:
+                yield Finding(
+                    "system",
+                    key,
+                    (*where, "address"),
+                    f"{database.address} is in no known zone of the 电子政务外网 (network.yaml): the flow to it "
+                    "could not be opened",
+                )
+        for name in sorted(cloud.config):
+            if name.startswith(CONFIG_RESERVED_PREFIX):
+                yield Finding(
+                    "system",
+                    key,
+                    ("cloud", "config", name),
+                    f"keys starting with {CONFIG_RESERVED_PREFIX} are filled in from the census",
+                )
+        seen: set[str] = set()
+        for i, secret in enumerate(cloud.secrets):
+            if secret in seen:
+                yield Finding("system", key, ("cloud", "secrets", i), f"duplicate Secret {secret!r}")
+            seen.add(secret)
 
 
 def _overlapping(

@@ -29,10 +29,10 @@ What an import replaces:
   rows if any file has a ``信息资源`` sheet (a sheet with headers and no rows lists none, so it removes
   them all). Departments are never removed by an import.
 - Fields the form does not carry are kept from the existing record with the same code: for a department
-  ``admin_group`` and ``freeze_windows``; for a system ``sizing``, ``ports``, ``consumes``, ``owner``,
-  ``contacts``, ``cloud``, ``disposition_override``, ``licence_allows_virtualisation`` and ``intranet_zone``
-  (dropped when the form says the system is not classified); a department's 业务专网 lists (less the
-  systems the forms removed or no longer carry on a 业务专网); for a catalogue
+  ``admin_group``, ``freeze_windows`` and ``image_pull_secret``; for a system ``sizing``, ``ports``,
+  ``consumes``, ``owner``, ``contacts``, ``cloud``, ``disposition_override``, ``licence_allows_virtualisation``
+  and ``intranet_zone`` (dropped when the form says the system is not classified); a department's 业务专网
+  lists (less the systems the forms removed or no longer carry on a 业务专网); for a catalogue
   entry ``classification_path``, ``system`` and the one of ``sharing.conditions``/``sharing.legal_basis``
   that the ``共享条件`` column does not hold (for 不予共享 it holds the legal basis). Two kept fields are
   dropped because the form overrules them: a system the form marks classified (涉密) loses its cloud
@@ -315,7 +315,7 @@ _EXTRA_FIELD_HEADERS: Mapping[str, Mapping[tuple[str, ...], str]] = {
 _REFERENCE_FIELDS = frozenset(
     {"depends_on", "consumes", "related", "parent", "system", "provider", "department", "cloud", "disposition_override"}
 )
-KEPT_DEPARTMENT_FIELDS = ("admin_group", "freeze_windows")
+KEPT_DEPARTMENT_FIELDS = ("admin_group", "freeze_windows", "image_pull_secret")
 KEPT_SYSTEM_FIELDS = (
     "sizing",
     "ports",

@@ -100,6 +100,14 @@ WHY_ANNOTATION: Final = PREFIX + "why"
 NAME_ANNOTATION: Final = PREFIX + "name"
 """The Chinese name of the department, zone or system an object belongs to."""
 IMAGE_PLACEHOLDER_ANNOTATION: Final = PREFIX + "image-placeholder"
+NOT_DEPLOYABLE_ANNOTATION: Final = PREFIX + "not-deployable"
+"""On every object of a rehearsal render (``govcloud render --allow-placeholders``): why it must not be applied."""
+DATABASE_LABEL: Final = PREFIX + "database"
+"""On a moved database's StatefulSet, pods and Service: the database's object name (``cgj-001-db-1``)."""
+DATABASE_OF_LABEL: Final = PREFIX + "database-of"
+"""On a moved database's objects: the system it belongs to (not ``/system``, so the system's selectors miss it)."""
+SERVICE_NAME_LABEL: Final = "kubernetes.io/service-name"
+"""Ties an EndpointSlice to its Service (the label Kubernetes' own controllers read)."""
 ZONE_RANGES_ANNOTATION: Final = PREFIX + "zone-ranges"
 """On Namespaces: the address ranges of the namespace's zone (comma-separated CIDRs), as the census states them."""
 
@@ -121,6 +129,16 @@ PUBLIC_INGRESS_CLASS: Final = "govcloud-internet"
 GATEWAY_INGRESS_CLASS: Final = "govcloud-collaboration"
 """IngressClass of the business collaboration gateway: reachable from the departments, never public."""
 INGRESS_CONTROLLER: Final = "k8s.io/ingress-nginx"
+"""Historical: the IngressClasses' controller before the routes moved to Gateway API (ingress-nginx is archived)."""
+GATEWAY_API: Final = "gateway.networking.k8s.io"
+GATEWAY_API_VERSION: Final = GATEWAY_API + "/v1"
+PUBLIC_GATEWAY: Final = "internet"
+"""The Internet access zone's Gateway (in ``govcloud-ingress``; ``internet-2``... past 63 public hostnames)."""
+COLLABORATION_GATEWAY: Final = "collaboration"
+"""The business collaboration gateway's Gateway (in ``govcloud-gateway``): one wildcard HTTPS listener."""
+MAX_PUBLIC_LISTENERS: Final = 63
+"""Gateway API allows 64 listeners per Gateway; one of the public Gateway's is the HTTP redirect."""
+CERT_MANAGER_VERSION: Final = "cert-manager.io/v1"
 
 PSA_LABELS: Final[Mapping[str, str]] = {
     "pod-security.kubernetes.io/enforce": "restricted",
@@ -367,12 +385,32 @@ class _Builder:
         internal.extend(settings.cloud.cluster_cidrs)
         self.internet_except = [str(n) for n in ipaddress.collapse_addresses(internal)]
         self._peer_cache: dict[flows.Endpoint, list[tuple[str, Manifest]]] = {}
+        public = sorted(
+            {
+                host
+                for system, _, _ in self.on_cluster.values()
+                if system.cloud is not None and system.ports
+                for host in system.cloud.public_hostnames
+            }
+        )
+        self.public_gateway_of: dict[str, str] = {
+            host: public_gateway_name(i // MAX_PUBLIC_LISTENERS) for i, host in enumerate(public)
+        }
 
     # -- platform ------------------------------------------------------------------------------------------
 
     def platform(self) -> Iterator[Manifest]:
-        yield _ingress_class(PUBLIC_INGRESS_CLASS, "the Internet access zone's ingress (互联网接入区): public")
-        yield _ingress_class(GATEWAY_INGRESS_CLASS, "the business collaboration gateway (业务协同网关): not public")
+        cloud = self.settings.cloud
+        yield _gateway_class(
+            PUBLIC_INGRESS_CLASS,
+            cloud.public_gateway_controller,
+            "the Internet access zone's ingress (互联网接入区): public",
+        )
+        yield _gateway_class(
+            GATEWAY_INGRESS_CLASS,
+            cloud.collaboration_gateway_controller,
+            "the business collaboration gateway (业务协同网关): not public",
+        )
         platform = self.inventory.network.platform
         for name in flows.PLATFORM_SERVICES:
             service: model.PlatformService = getattr(platform, name)
@@ -392,6 +430,141 @@ class _Builder:
             egress = self._egress_policy(f"{name}-egress", namespace.name, selector, labels, endpoint)
             if egress is not None:
                 yield egress
+            if service.image is not None:
+                yield from self._platform_workload(name, service, namespace)
+            if name == "ingress":
+                yield self._control_plane_egress(namespace, self.settings.cloud.public_gateway_control_namespace)
+                yield from self._public_gateways(namespace)
+            elif name == "gateway":
+                yield self._control_plane_egress(namespace, self.settings.cloud.collaboration_gateway_control_namespace)
+                yield from self._collaboration_gateway(namespace)
+
+    def _control_plane_egress(self, namespace: _Namespace, control: str) -> Manifest:
+        """The gateway proxies fetch their configuration from their own controller, and from nothing else."""
+        return _network_policy(
+            "control-plane",
+            namespace.name,
+            self._namespace_labels(namespace),
+            {PLATFORM_LABEL: namespace.platform or ""},
+            "Egress",
+            [
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: control}}}],
+                    "ports": [{"protocol": "TCP", "port": self.settings.cloud.gateway_control_port}],
+                }
+            ],
+            f"the {namespace.platform} proxies read their configuration from their controller in {control}",
+        )
+
+    def _platform_workload(
+        self, name: str, service: model.PlatformService, namespace: _Namespace
+    ) -> Iterator[Manifest]:
+        """A platform service govcloud runs itself (its census gives an image): Deployment and Service."""
+        assert service.image is not None
+        labels = {**MANAGED_BY, PLATFORM_LABEL: name, "app.kubernetes.io/name": name}
+        if namespace.zone is not None:
+            labels[ZONE_LABEL] = namespace.zone.code
+            labels[ZONE_KIND_LABEL] = ZONE_KIND_VALUES[namespace.zone.kind]
+        first = service.ports[0]
+        named_http = first.name in HTTP_PORT_NAMES and first.protocol is model.Protocol.TCP
+        scheme = "HTTPS" if first.name == "https" else "HTTP"
+        probe: Manifest = (
+            {"httpGet": {"path": "/", "port": first.port, "scheme": scheme}, "initialDelaySeconds": 10}
+            if named_http
+            else {"tcpSocket": {"port": first.port}, "initialDelaySeconds": 10}
+        )
+        container: Manifest = {
+            "name": CONTAINER_NAME,
+            "image": service.image,
+            "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol.value} for p in service.ports],
+            "resources": {"requests": dict(DEFAULT_LIMIT), "limits": dict(DEFAULT_LIMIT)},
+            "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
+            "livenessProbe": {**copy.deepcopy(probe), "periodSeconds": 20, "failureThreshold": 6},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "readOnlyRootFilesystem": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        }
+        pod_spec: Manifest = {
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": RUN_AS_USER,
+                "runAsGroup": RUN_AS_USER,
+                "fsGroup": RUN_AS_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
+        }
+        if self.settings.cloud.image_pull_secret is not None:
+            pod_spec["imagePullSecrets"] = [{"name": self.settings.cloud.image_pull_secret}]
+        annotations = {NAME_ANNOTATION: service.name}
+        yield {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": _metadata(name, namespace.name, labels, annotations),
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {PLATFORM_LABEL: name}},
+                "template": {"metadata": {"labels": dict(labels), "annotations": dict(annotations)}, "spec": pod_spec},
+            },
+        }
+        yield _service(name, namespace.name, labels, {PLATFORM_LABEL: name}, service.ports)
+
+    def _gateway_labels(self, namespace: _Namespace) -> dict[str, str]:
+        labels = {**MANAGED_BY, PLATFORM_LABEL: namespace.platform or ""}
+        if namespace.zone is not None:
+            labels[ZONE_LABEL] = namespace.zone.code
+            labels[ZONE_KIND_LABEL] = ZONE_KIND_VALUES[namespace.zone.kind]
+        return labels
+
+    def _public_gateways(self, namespace: _Namespace) -> Iterator[Manifest]:
+        """The Internet access zone's Gateways: an HTTPS listener per public hostname, TLS, HTTP redirected."""
+        labels = self._gateway_labels(namespace)
+        cloud = self.settings.cloud
+        hostnames = sorted(self.public_gateway_of)
+        chunks = [hostnames[i : i + MAX_PUBLIC_LISTENERS] for i in range(0, len(hostnames), MAX_PUBLIC_LISTENERS)]
+        for index, chunk in enumerate(chunks or [[]]):
+            gateway = public_gateway_name(index)
+            listeners: list[Manifest] = [
+                {
+                    "name": "http",
+                    "port": 80,
+                    "protocol": "HTTP",
+                    "allowedRoutes": {"namespaces": {"from": "Same"}},
+                }
+            ]
+            for host in chunk:
+                secret = cloud.tls_secret or tls_secret_name(host)
+                if cloud.tls_secret is None:
+                    yield _certificate(secret, namespace.name, labels, [host], cloud.public_tls_issuer)
+                listeners.append(
+                    _https_listener(
+                        host, host, secret, {ZONE_KIND_LABEL: ZONE_KIND_VALUES[model.ZoneKind.INTERNET_ACCESS]}
+                    )
+                )
+            yield _gateway(gateway, namespace.name, labels, PUBLIC_INGRESS_CLASS, listeners)
+            yield _redirect_route(f"{gateway}-https-redirect", namespace.name, labels, gateway)
+
+    def _collaboration_gateway(self, namespace: _Namespace) -> Iterator[Manifest]:
+        """The collaboration gateway: one wildcard HTTPS listener ``*.<gateway_domain>`` for every department."""
+        labels = self._gateway_labels(namespace)
+        cloud = self.settings.cloud
+        wildcard = f"*.{cloud.gateway_domain}"
+        secret = cloud.tls_secret or tls_secret_name(cloud.gateway_domain)
+        if cloud.tls_secret is None:
+            yield _certificate(secret, namespace.name, labels, [wildcard], cloud.collaboration_tls_issuer)
+        listener = _https_listener("https", wildcard, secret, {MANAGED_BY_KEY: MANAGED_BY[MANAGED_BY_KEY]})
+        # Only department namespaces attach routes here (the platform's own never publish through it).
+        listener["allowedRoutes"]["namespaces"]["selector"] = {
+            "matchExpressions": [{"key": DEPARTMENT_LABEL, "operator": "Exists"}]
+        }
+        yield _gateway(COLLABORATION_GATEWAY, namespace.name, labels, GATEWAY_INGRESS_CLASS, [listener])
 
     # -- departments ---------------------------------------------------------------------------------------
 
@@ -449,6 +622,8 @@ class _Builder:
         share = [p for p in data_ports if p.name == flows.SHARE_PORT.name]
         restricted = [p for p in data_ports if p.name == flows.RESTRICTED_PORT.name]
         yield self._workload(system, placement, namespace, labels, (*system.ports, *share, *restricted))
+        yield self._config_map(system, namespace, labels)
+        yield from self._databases(system, placement, namespace, labels)
         selector = {SYSTEM_LABEL: system.code}
         service_ports = (*system.ports, *share)
         if service_ports:
@@ -478,21 +653,38 @@ class _Builder:
         if egress is not None:
             yield egress
         if system.cloud.public_hostnames and system.ports:
-            yield _ingress(
+            parents = [
+                {
+                    "group": GATEWAY_API,
+                    "kind": "Gateway",
+                    "namespace": PLATFORM_NAMESPACES["ingress"],
+                    "name": self.public_gateway_of[host],
+                    "sectionName": host,
+                }
+                for host in sorted(set(system.cloud.public_hostnames))
+            ]
+            yield _http_route(
                 f"{name}-public",
                 namespace.name,
                 labels,
-                PUBLIC_INGRESS_CLASS,
-                [(host, name, system.ports[0].port) for host in system.cloud.public_hostnames],
-                tls_secret=f"{name}-tls",
+                parents,
+                sorted(set(system.cloud.public_hostnames)),
+                name,
+                system.ports[0].port,
             )
         if reached.has_reached(Stage.BUSINESS) and system.ports:
             domain = self.settings.cloud.gateway_domain
-            routes = [
-                (f"{name}.{domain}" if i == 0 else f"{port.name}-{name}.{domain}", name, port.port)
-                for i, port in enumerate(system.ports)
-            ]
-            yield _ingress(f"{name}-gateway", namespace.name, labels, GATEWAY_INGRESS_CLASS, routes, tls_secret=None)
+            parent = {
+                "group": GATEWAY_API,
+                "kind": "Gateway",
+                "namespace": PLATFORM_NAMESPACES["gateway"],
+                "name": COLLABORATION_GATEWAY,
+                "sectionName": "https",
+            }
+            for i, port in enumerate(system.ports):
+                host = f"{name}.{domain}" if i == 0 else f"{port.name}-{name}.{domain}"
+                route = f"{name}-gateway" if i == 0 else f"{name}-gateway-{port.name}"
+                yield _http_route(route, namespace.name, labels, [dict(parent)], [host], name, port.port)
 
     def _system_labels(self, system: model.System, stage: Stage, namespace: _Namespace) -> dict[str, str]:
         labels = {
@@ -550,6 +742,14 @@ class _Builder:
             container["ports"] = [
                 {"name": p.name, "containerPort": p.port, "protocol": p.protocol.value} for p in ports
             ]
+        probe = workload_probe(system)
+        if probe is not None:
+            container["readinessProbe"] = {**probe, "periodSeconds": 10, "failureThreshold": 3}
+            container["livenessProbe"] = {**copy.deepcopy(probe), "periodSeconds": 20, "failureThreshold": 6}
+        container["envFrom"] = [
+            {"configMapRef": {"name": config_map_name(system)}},
+            *({"secretRef": {"name": secret}} for secret in cloud.secrets),
+        ]
         pod_spec: Manifest = {
             "automountServiceAccountToken": False,
             "securityContext": {
@@ -562,6 +762,9 @@ class _Builder:
             "containers": [container],
             "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
         }
+        pull_secret = self._pull_secret(system.department)
+        if pull_secret is not None:
+            pod_spec["imagePullSecrets"] = [{"name": pull_secret}]
         if placement.pool is not None:
             pod_spec["nodeSelector"] = {NODE_POOL_LABEL: placement.pool}
             pod_spec["tolerations"] = [
@@ -592,6 +795,146 @@ class _Builder:
             "kind": kind,
             "metadata": _metadata(name, namespace.name, labels, annotations),
             "spec": spec,
+        }
+
+    def _pull_secret(self, department: str) -> str | None:
+        """The Secret a department's pods pull images with: its own, else the cloud's default, else none."""
+        found = self.inventory.department_by_code.get(department)
+        own = found.image_pull_secret if found is not None else None
+        return own or self.settings.cloud.image_pull_secret
+
+    def _config_map(self, system: model.System, namespace: _Namespace, labels: Mapping[str, str]) -> Manifest:
+        """The system's non-secret configuration: facts from the census, then its own ``cloud.config``.
+
+        The ``GOVCLOUD_*`` keys come from the census and win over ``cloud.config`` (a census check refuses
+        them there), so a workload always reads where it is and where its databases and dependencies are.
+        """
+        assert system.cloud is not None
+        data: dict[str, str] = dict(sorted(system.cloud.config.items()))
+        data.update(config_facts(system, self.inventory, self.namespace_of))
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": _metadata(config_map_name(system), namespace.name, labels, {}),
+            "data": data,
+        }
+
+    def _databases(
+        self, system: model.System, placement: Placement, namespace: _Namespace, labels: Mapping[str, str]
+    ) -> Iterator[Manifest]:
+        """Each database's objects: moved, a StatefulSet with its volume; staying, a Service at its address."""
+        assert system.cloud is not None
+        for index, database in enumerate(system.cloud.databases):
+            name = database_name(system, index)
+            port = model.ServicePort(name="db", port=database.port)
+            if database.decision is model.DatabaseDecision.STAYS:
+                assert database.address is not None
+                yield _external_service(name, namespace.name, labels, port)
+                yield _endpoint_slice(name, namespace.name, labels, database.address, port)
+                continue
+            db_labels = {k: v for k, v in labels.items() if k not in (SYSTEM_LABEL, "app.kubernetes.io/name")}
+            db_labels.update({"app.kubernetes.io/name": name, DATABASE_LABEL: name, DATABASE_OF_LABEL: system.code})
+            yield self._database_statefulset(system, database, name, placement, namespace, db_labels, port)
+            headless = _service(name, namespace.name, db_labels, {DATABASE_LABEL: name}, (port,))
+            headless["spec"]["clusterIP"] = "None"
+            yield headless
+            rule = {"ports": [{"protocol": "TCP", "port": database.port}]}
+            yield _network_policy(
+                f"{name}-ingress",
+                namespace.name,
+                db_labels,
+                {DATABASE_LABEL: name},
+                "Ingress",
+                [{"from": [{"podSelector": {"matchLabels": {SYSTEM_LABEL: system.code}}}], **copy.deepcopy(rule)}],
+                f"{system.code} uses its database {database.name} ({database.engine})",
+            )
+            yield _network_policy(
+                f"{name}-client",
+                namespace.name,
+                labels,
+                {SYSTEM_LABEL: system.code},
+                "Egress",
+                [{"to": [{"podSelector": {"matchLabels": {DATABASE_LABEL: name}}}], **rule}],
+                f"{system.code} uses its database {database.name} ({database.engine})",
+            )
+
+    def _database_statefulset(
+        self,
+        system: model.System,
+        database: model.DatabasePlacement,
+        name: str,
+        placement: Placement,
+        namespace: _Namespace,
+        labels: Mapping[str, str],
+        port: model.ServicePort,
+    ) -> Manifest:
+        assert database.image is not None
+        assert database.storage_gib is not None
+        cpu, cpu_limit, memory = _pod_resources(system)
+        probe: Manifest = {"tcpSocket": {"port": port.port}, "initialDelaySeconds": 15}
+        container: Manifest = {
+            "name": "database",
+            "image": database.image,
+            "ports": [{"name": port.name, "containerPort": port.port, "protocol": "TCP"}],
+            "resources": {
+                "requests": {"cpu": _cpu_text(cpu), "memory": _memory_text(memory)},
+                "limits": {"cpu": _cpu_text(cpu_limit), "memory": _memory_text(memory)},
+            },
+            "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
+            "livenessProbe": {**copy.deepcopy(probe), "periodSeconds": 20, "failureThreshold": 6},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "readOnlyRootFilesystem": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, {"name": "data", "mountPath": "/data"}],
+        }
+        pod_spec: Manifest = {
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": RUN_AS_USER,
+                "runAsGroup": RUN_AS_USER,
+                "fsGroup": RUN_AS_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
+        }
+        pull_secret = self._pull_secret(system.department)
+        if pull_secret is not None:
+            pod_spec["imagePullSecrets"] = [{"name": pull_secret}]
+        if placement.pool is not None:
+            pod_spec["nodeSelector"] = {NODE_POOL_LABEL: placement.pool}
+            pod_spec["tolerations"] = [
+                {"key": NODE_POOL_LABEL, "operator": "Equal", "value": placement.pool, "effect": "NoSchedule"}
+            ]
+        annotations = {NAME_ANNOTATION: f"{system.name}: {database.name} ({database.engine})"}
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": _metadata(name, namespace.name, labels, annotations),
+            "spec": {
+                "replicas": 1,
+                "serviceName": name,
+                "selector": {"matchLabels": {DATABASE_LABEL: name}},
+                "template": {
+                    "metadata": {"labels": dict(labels), "annotations": dict(annotations)},
+                    "spec": pod_spec,
+                },
+                "volumeClaimTemplates": [
+                    {
+                        "metadata": {"name": "data"},
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "storageClassName": storage_class(system, self.settings),
+                            "resources": {"requests": {"storage": _memory_text(_mebibytes(database.storage_gib))}},
+                        },
+                    }
+                ],
+            },
         }
 
     # -- namespaces and NetworkPolicies --------------------------------------------------------------------
@@ -779,6 +1122,10 @@ class _Builder:
         if kind is flows.EndpointKind.INTERNET:
             yield {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(self.internet_except)}}
             return
+        if kind is flows.EndpointKind.DATABASE:
+            # A database that stays on its legacy host: its census address, off the cluster.
+            yield from self._ip_blocks(self.resolver.addresses(endpoint).networks)
+            return
         # The management network reaches hosts (SSH on nodes and servers), never pods: flows.HOSTS endpoints,
         # which no pod is, so nothing opens in the cluster for it.
         return
@@ -795,6 +1142,139 @@ class _Builder:
             yield {"ipBlock": block}
 
 
+# --- workloads: probes, configuration, databases, rehearsal marks ------------------------------------------------
+
+HTTP_PORT_NAMES: Final = frozenset({"http", "https", "web", "http-alt", "http-api", "api", "rest"})
+"""Service port names that say HTTP: the default probe of such a port is an httpGet, of any other a tcpSocket."""
+
+
+def workload_probe(system: model.System) -> Manifest | None:
+    """The probe handler of a system's container, from ``cloud.probe`` or, by default, its first port.
+
+    None when the census gives neither a probe nor a port (the policy pack then refuses the workload).
+    """
+    stated = system.cloud.probe if system.cloud is not None else None
+    first = system.ports[0] if system.ports else None
+    delay = stated.initial_delay_seconds if stated is not None else 10
+    if stated is not None and stated.command:
+        return {"exec": {"command": list(stated.command)}, "initialDelaySeconds": delay}
+    port_number = stated.port if stated is not None and stated.port is not None else (first.port if first else None)
+    if port_number is None:
+        return None
+    named = next((p for p in system.ports if p.port == port_number), None)
+    if stated is not None and stated.path is not None:
+        scheme = "HTTPS" if named is not None and named.name == "https" else "HTTP"
+        return {"httpGet": {"path": stated.path, "port": port_number, "scheme": scheme}, "initialDelaySeconds": delay}
+    if named is not None and named.name in HTTP_PORT_NAMES and named.protocol is model.Protocol.TCP:
+        scheme = "HTTPS" if named.name == "https" else "HTTP"
+        return {"httpGet": {"path": "/", "port": port_number, "scheme": scheme}, "initialDelaySeconds": delay}
+    return {"tcpSocket": {"port": port_number}, "initialDelaySeconds": delay}
+
+
+def config_map_name(system: model.System) -> str:
+    return f"{object_name(system.code)}-config"
+
+
+def database_name(system: model.System, index: int) -> str:
+    """The object name of the ``index``-th database decision of a system (``cgj-001-db-1``)."""
+    return f"{object_name(system.code)}-db-{index + 1}"
+
+
+def moved_databases(system: model.System) -> tuple[model.DatabasePlacement, ...]:
+    if system.cloud is None:
+        return ()
+    return tuple(d for d in system.cloud.databases if d.decision is model.DatabaseDecision.MOVED)
+
+
+def storage_class(system: model.System, settings: Settings) -> str:
+    """The StorageClass of a system's database volumes: per MLPS level from settings, else the default."""
+    level = system.mlps_level
+    classes = settings.cloud.storage_classes
+    if level is not None and level in classes:
+        return classes[level]
+    return settings.cloud.default_storage_class
+
+
+CONFIG_PREFIX: Final = "GOVCLOUD_"
+"""Keys of a system's ConfigMap that come from the census; ``cloud.config`` may not use them."""
+
+
+def config_facts(system: model.System, inventory: model.Inventory, namespace_of: Mapping[str, str]) -> dict[str, str]:
+    """The ``GOVCLOUD_*`` variables of a system: who and where it is, its databases, the systems it calls."""
+    assert system.cloud is not None
+    exchange = inventory.network.platform.exchange
+    facts = {
+        "GOVCLOUD_SYSTEM": system.code,
+        "GOVCLOUD_DEPARTMENT": system.department,
+        "GOVCLOUD_ZONE": system.cloud.zone,
+        "GOVCLOUD_MLPS_LEVEL": str(system.mlps_level) if system.mlps_level is not None else "",
+        "GOVCLOUD_EXCHANGE": f"{exchange.address}:{exchange.ports[0].port}",
+    }
+    own_namespace = namespace_of.get(system.code, system_namespace(system, inventory))
+    for index, database in enumerate(system.cloud.databases):
+        key = f"GOVCLOUD_DB_{index + 1}"
+        facts[f"{key}_NAME"] = database.name
+        facts[f"{key}_ENGINE"] = database.engine
+        facts[f"{key}_HOST"] = f"{database_name(system, index)}.{own_namespace}.svc"
+        facts[f"{key}_PORT"] = str(database.port)
+    for code in system.depends_on:
+        target = inventory.system_by_code.get(code)
+        if target is None or not target.ports:
+            continue
+        where = namespace_of.get(code)
+        variable = CONFIG_PREFIX + "CALLS_" + code.replace("-", "_")
+        facts[variable] = (
+            f"{object_name(code)}.{where}.svc:{target.ports[0].port}" if where is not None else f"{code} (off-cluster)"
+        )
+    return facts
+
+
+def mark_not_deployable(state: DesiredState, reason: str) -> DesiredState:
+    """A copy of ``state`` where every object carries :data:`NOT_DEPLOYABLE_ANNOTATION` (rehearsal renders).
+
+    The policy pack refuses any object with the mark, so a rehearsal render applied by mistake goes nowhere.
+    """
+
+    def marked(manifest: Manifest) -> Manifest:
+        fresh = dict(manifest)
+        metadata = dict(fresh.get("metadata") or {})
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), NOT_DEPLOYABLE_ANNOTATION: reason}
+        fresh["metadata"] = metadata
+        return fresh
+
+    return DesiredState(
+        platform=tuple(marked(m) for m in state.platform),
+        departments={code: tuple(marked(m) for m in items) for code, items in state.departments.items()},
+    )
+
+
+def _external_service(name: str, namespace: str, labels: Mapping[str, str], port: model.ServicePort) -> Manifest:
+    """A Service without selector: its endpoints are an EndpointSlice naming an address off the cluster."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "type": "ClusterIP",
+            "ports": [{"name": port.name, "port": port.port, "targetPort": port.port, "protocol": port.protocol.value}],
+        },
+    }
+
+
+def _endpoint_slice(
+    name: str, namespace: str, labels: Mapping[str, str], address: Any, port: model.ServicePort
+) -> Manifest:
+    slice_labels = {**labels, SERVICE_NAME_LABEL: name, "endpointslice.kubernetes.io/managed-by": "govcloud.gov.cn"}
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": _metadata(name, namespace, slice_labels, {}),
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [str(address)], "conditions": {"ready": True}}],
+        "ports": [{"name": port.name, "port": port.port, "protocol": port.protocol.value}],
+    }
+
+
 # --- object builders ---------------------------------------------------------------------------------------------
 
 
@@ -808,12 +1288,107 @@ def _metadata(name: str, namespace: str | None, labels: Mapping[str, str], annot
     return metadata
 
 
-def _ingress_class(name: str, description: str) -> Manifest:
+MANAGED_BY_KEY: Final = "app.kubernetes.io/managed-by"
+
+
+def public_gateway_name(index: int) -> str:
+    """The ``index``-th public Gateway: ``internet``, then ``internet-2``, ..."""
+    return PUBLIC_GATEWAY if index == 0 else f"{PUBLIC_GATEWAY}-{index + 1}"
+
+
+def tls_secret_name(host: str) -> str:
+    """The Secret cert-manager writes a hostname's certificate to (``www-example-gov-cn-tls``)."""
+    slug = host.lower().replace("*.", "wildcard-").replace(".", "-")
+    return f"{slug[:59].strip('-')}-tls"
+
+
+def _gateway_class(name: str, controller: str, description: str) -> Manifest:
     return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "IngressClass",
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "GatewayClass",
         "metadata": _metadata(name, None, MANAGED_BY, {PREFIX + "description": description}),
-        "spec": {"controller": INGRESS_CONTROLLER},
+        "spec": {"controllerName": controller, "description": description},
+    }
+
+
+def _https_listener(name: str, hostname: str, secret: str, namespace_labels: Mapping[str, str]) -> Manifest:
+    return {
+        "name": name,
+        "hostname": hostname,
+        "port": 443,
+        "protocol": "HTTPS",
+        "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "group": "", "name": secret}]},
+        "allowedRoutes": {
+            "namespaces": {"from": "Selector", "selector": {"matchLabels": dict(namespace_labels)}},
+            "kinds": [{"group": GATEWAY_API, "kind": "HTTPRoute"}],
+        },
+    }
+
+
+def _gateway(
+    name: str, namespace: str, labels: Mapping[str, str], gateway_class: str, listeners: list[Manifest]
+) -> Manifest:
+    return {
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "Gateway",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {"gatewayClassName": gateway_class, "listeners": listeners},
+    }
+
+
+def _certificate(name: str, namespace: str, labels: Mapping[str, str], dns_names: list[str], issuer: str) -> Manifest:
+    """A cert-manager Certificate: the issuer writes the key pair to Secret ``name``; no key is ever rendered."""
+    return {
+        "apiVersion": CERT_MANAGER_VERSION,
+        "kind": "Certificate",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "secretName": name,
+            "dnsNames": list(dns_names),
+            "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer},
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+        },
+    }
+
+
+def _redirect_route(name: str, namespace: str, labels: Mapping[str, str], gateway: str) -> Manifest:
+    """Plain HTTP on the public Gateway answers only with a redirect to HTTPS."""
+    return {
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "HTTPRoute",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "parentRefs": [{"group": GATEWAY_API, "kind": "Gateway", "name": gateway, "sectionName": "http"}],
+            "rules": [
+                {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+            ],
+        },
+    }
+
+
+def _http_route(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    parents: list[Manifest],
+    hostnames: list[str],
+    service: str,
+    port: int,
+) -> Manifest:
+    return {
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "HTTPRoute",
+        "metadata": _metadata(name, namespace, labels, {}),
+        "spec": {
+            "parentRefs": parents,
+            "hostnames": hostnames,
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [{"group": "", "kind": "Service", "name": service, "port": port}],
+                }
+            ],
+        },
     }
 
 
@@ -882,43 +1457,6 @@ def _why(chosen: Iterable[flows.Flow]) -> str:
     return "\n".join(lines)
 
 
-def _ingress(
-    name: str,
-    namespace: str,
-    labels: Mapping[str, str],
-    ingress_class: str,
-    routes: Sequence[tuple[str, str, int]],
-    *,
-    tls_secret: str | None,
-) -> Manifest:
-    spec: Manifest = {
-        "ingressClassName": ingress_class,
-        "rules": [
-            {
-                "host": host,
-                "http": {
-                    "paths": [
-                        {
-                            "path": "/",
-                            "pathType": "Prefix",
-                            "backend": {"service": {"name": service, "port": {"number": port}}},
-                        }
-                    ]
-                },
-            }
-            for host, service, port in routes
-        ],
-    }
-    if tls_secret is not None:
-        spec["tls"] = [{"hosts": [host for host, _, _ in routes], "secretName": tls_secret}]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": _metadata(name, namespace, labels, {}),
-        "spec": spec,
-    }
-
-
 def _pod_resources(system: model.System) -> tuple[int, int, int]:
     """Per-pod CPU request and limit (millicores) and memory (MiB, request = limit)."""
     cpu = _millicores(system.sizing.cpu)
@@ -938,6 +1476,14 @@ def _resource_quota(namespace: _Namespace, systems: Sequence[model.System]) -> M
         if system.cloud is not None and system.cloud.stateful and system.sizing.storage_gib > 0:
             storage += _mebibytes(system.sizing.storage_gib) * system.sizing.replicas
             claims += system.sizing.replicas
+        for database in moved_databases(system):
+            # one pod each (a StatefulSet replaces its pod, no surge), the system's per-pod size, one volume
+            cpu_requests += cpu
+            cpu_limits += cpu_limit
+            memory += mem
+            pods += 1
+            storage += _mebibytes(database.storage_gib or 0)
+            claims += 1
     hard = {
         "requests.cpu": _cpu_text(cpu_requests),
         "limits.cpu": _cpu_text(cpu_limits),

@@ -19,7 +19,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from govcloud.cloud.core import desired
+from govcloud.cloud.core import desired, images
 from govcloud.core import model
 from govcloud.core.settings import CloudSettings
 from govcloud.network.core import flows
@@ -33,6 +33,8 @@ PRIVILEGE: Final = "container-no-privilege"
 MLPS_PLACEMENT: Final = "mlps-placement"
 RBAC_SCOPE: Final = "department-rbac-in-own-namespaces"
 DEFAULT_DENY: Final = "namespace-default-deny"
+IMAGE_PINNED: Final = "image-pinned-by-digest"
+PROBES: Final = "container-probes"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +82,15 @@ POLICIES: Final[tuple[PolicyInfo, ...]] = (
         DEFAULT_DENY,
         "Every department and platform namespace has a default-deny NetworkPolicy for ingress and egress.",
     ),
+    PolicyInfo(
+        IMAGE_PINNED,
+        "Every container image is pinned by digest (name[:tag]@sha256:<64 hex>): no placeholder, no tag without "
+        "a digest, no latest; no object marked not deployable (a rehearsal render with placeholders).",
+    ),
+    PolicyInfo(
+        PROBES,
+        "Every long-running container declares a readiness and a liveness probe (httpGet, tcpSocket, grpc or exec).",
+    ),
 )
 
 
@@ -109,6 +120,10 @@ class PlacementRules:
 
 DEFAULT_RULES: Final = PlacementRules()
 WORKLOAD_KINDS: Final = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"})
+COLLABORATION_GATEWAY_REF: Final = (desired.PLATFORM_NAMESPACES["gateway"], desired.COLLABORATION_GATEWAY)
+"""(namespace, name) of the collaboration gateway's Gateway, which department HTTPRoutes attach to."""
+ONE_SHOT_KINDS: Final = frozenset({"Job", "CronJob", "Pod"})
+"""Workloads that run to completion (or bare pods): no readiness or liveness probe required."""
 PUBLIC_SERVICE_TYPES: Final = frozenset({"LoadBalancer", "NodePort"})
 INTERNET_ZONE_KIND: Final = desired.ZONE_KIND_VALUES[model.ZoneKind.INTERNET_ACCESS]
 DEDICATED_ZONE_KIND: Final = desired.ZONE_KIND_VALUES[model.ZoneKind.DEDICATED]
@@ -216,17 +231,29 @@ def _is_gateway_api(manifest: Mapping[str, Any], kind: str) -> bool:
 # --- one object ---------------------------------------------------------------------------------------------
 
 
-def resource_violations(manifest: Mapping[str, Any], *, rules: PlacementRules = DEFAULT_RULES) -> list[Violation]:
-    """Every rule one object breaks on its own (see :data:`POLICIES`)."""
+def resource_violations(
+    manifest: Mapping[str, Any], *, rules: PlacementRules = DEFAULT_RULES, allow_placeholders: bool = False
+) -> list[Violation]:
+    """Every rule one object breaks on its own (see :data:`POLICIES`).
+
+    ``allow_placeholders`` (``govcloud render --allow-placeholders``, rehearsal only) tolerates placeholder
+    images and the not-deployable mark; the policy pack never passes it, so such objects never reach a cluster.
+    """
     found: list[Violation] = []
     name = desired.qualified_name(manifest)
 
     def add(policy: str, message: str) -> None:
         found.append(Violation(policy, name, message))
 
+    annotations = _map(_map(manifest.get("metadata")).get("annotations"))
+    if not allow_placeholders and desired.NOT_DEPLOYABLE_ANNOTATION in annotations:
+        add(IMAGE_PINNED, f"marked not deployable: {annotations[desired.NOT_DEPLOYABLE_ANNOTATION]}")
     template = pod_template(manifest)
     if template is not None:
         _check_containers(template, add)
+        _check_images(template, add, allow_placeholders=allow_placeholders)
+        if manifest.get("kind") not in ONE_SHOT_KINDS:
+            _check_probes(template, add)
         _check_placement(template, rules, add)
     kind = manifest.get("kind")
     labels = _labels(manifest)
@@ -299,6 +326,29 @@ def _check_containers(template: PodTemplate, add: Callable[[str, str], None]) ->
         dropped = [str(c) for c in _seq(_map(security.get("capabilities")).get("drop"))]
         if "ALL" not in dropped:
             add(PRIVILEGE, f"{who} does not drop ALL capabilities")
+
+
+def _check_images(template: PodTemplate, add: Callable[[str, str], None], *, allow_placeholders: bool) -> None:
+    for container in _containers(template.spec):
+        image = container.get("image")
+        reference = image if isinstance(image, str) else None
+        if allow_placeholders and reference is not None and images.is_placeholder(reference):
+            continue
+        problem = images.image_problem(reference)
+        if problem is not None:
+            add(IMAGE_PINNED, f"container {container.get('name', '?')}: {problem}")
+
+
+_PROBE_HANDLERS: Final = ("httpGet", "tcpSocket", "grpc", "exec")
+
+
+def _check_probes(template: PodTemplate, add: Callable[[str, str], None]) -> None:
+    for raw in _seq(template.spec.get("containers")):
+        container = _map(raw)
+        for probe in ("readinessProbe", "livenessProbe"):
+            handler = _map(container.get(probe))
+            if not any(key in handler for key in _PROBE_HANDLERS):
+                add(PROBES, f"container {container.get('name', '?')} declares no {probe}")
 
 
 def _level(labels: Mapping[str, Any]) -> int | None:
@@ -613,8 +663,11 @@ def _public_entries(
                 (str(_map(ref).get("namespace") or namespace), str(_map(ref).get("name")))
                 for ref in _seq(_map(manifest.get("spec")).get("parentRefs"))
             ]
-            # A parent that is not in the stack may be public: count it as public.
-            public = any(p in public_gateways or p not in known_gateways for p in parents)
+            # A parent that is not in the stack may be public: count it as public, except the collaboration
+            # gateway (the platform stack holds it; there, a public-class Gateway of that name is refused).
+            public = any(
+                p in public_gateways or (p not in known_gateways and p != COLLABORATION_GATEWAY_REF) for p in parents
+            )
             what = "an HTTPRoute on a public Gateway"
         else:
             continue

@@ -20,7 +20,8 @@ Verdicts are the same as ``kubernetes_validate.validate()``'s for every real kin
 - every problem is reported, not only the first one;
 - version numbers are compared numerically (``kubernetes-validate`` compares strings).
 
-Gateway API kinds (``gateway.networking.k8s.io``: Gateway, HTTPRoute) are CRDs, not in the official schemas.
+Gateway API kinds (``gateway.networking.k8s.io``: GatewayClass, Gateway, HTTPRoute) and cert-manager's Certificate
+(``cert-manager.io/v1``) are CRDs, not in the official schemas.
 They are validated against a small *partial* schema bundled here (:data:`GATEWAY_API_SCHEMAS`): the
 top-level object and ``metadata`` (the official ``ObjectMeta``) follow the strict setting, and the fields of
 ``spec`` that the programme uses are type-checked with their required fields, ranges and enums; unknown
@@ -471,13 +472,75 @@ _GATEWAY_SPEC: Final = {
     },
 }
 
+_GATEWAY_CLASS_SPEC: Final = {
+    "type": "object",
+    "required": ["controllerName"],
+    "properties": {
+        # the CRD's own limits: a domain-prefixed path for the controller, 64 characters of description
+        "controllerName": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 253,
+            "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+            r"\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$",
+        },
+        "description": {"type": "string", "maxLength": 64},
+        "parametersRef": {
+            "type": "object",
+            "required": ["group", "kind", "name"],
+            "properties": {
+                "group": {"type": "string"},
+                "kind": {"type": "string"},
+                "name": _NAME,
+                "namespace": {"type": "string"},
+            },
+        },
+    },
+}
+_CERTIFICATE_SPEC: Final = {
+    "type": "object",
+    "required": ["issuerRef", "secretName"],
+    "properties": {
+        "secretName": _NAME,
+        "issuerRef": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": _NAME, "kind": {"type": "string"}, "group": {"type": "string"}},
+        },
+        "dnsNames": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "ipAddresses": {"type": "array", "items": {"type": "string"}},
+        "uris": {"type": "array", "items": {"type": "string"}},
+        "emailAddresses": {"type": "array", "items": {"type": "string"}},
+        "commonName": {"type": "string", "maxLength": 64},
+        "duration": {"type": "string"},
+        "renewBefore": {"type": "string"},
+        "isCA": {"type": "boolean"},
+        "usages": {"type": "array", "items": {"type": "string"}},
+        "privateKey": {
+            "type": "object",
+            "properties": {
+                "algorithm": {"enum": ["RSA", "ECDSA", "Ed25519"]},
+                "encoding": {"enum": ["PKCS1", "PKCS8"]},
+                "rotationPolicy": {"enum": ["Never", "Always"]},
+                "size": {"type": "integer"},
+            },
+        },
+        "secretTemplate": {"type": "object", "properties": {"annotations": _STRING_MAP, "labels": _STRING_MAP}},
+        "subject": {"type": "object"},
+    },
+}
+
 GATEWAY_API_SCHEMAS: Final[Mapping[tuple[str, str], Mapping[str, Any]]] = {
+    ("gateway.networking.k8s.io/v1", "GatewayClass"): _GATEWAY_CLASS_SPEC,
+    ("gateway.networking.k8s.io/v1beta1", "GatewayClass"): _GATEWAY_CLASS_SPEC,
+    ("cert-manager.io/v1", "Certificate"): _CERTIFICATE_SPEC,
     ("gateway.networking.k8s.io/v1", "Gateway"): _GATEWAY_SPEC,
     ("gateway.networking.k8s.io/v1beta1", "Gateway"): _GATEWAY_SPEC,
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): _HTTP_ROUTE_SPEC,
     ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"): _HTTP_ROUTE_SPEC,
 }
-"""Partial ``spec`` schemas of the Gateway API kinds, keyed by (apiVersion, kind); see the module docstring."""
+"""Partial ``spec`` schemas of the CRD kinds govcloud renders (Gateway API, cert-manager's Certificate), keyed by
+(apiVersion, kind); see the module docstring."""
 
 
 def _bundled_schema(api_version: str, kind: str, spec: Mapping[str, Any], strict: bool) -> dict[str, Any]:

@@ -31,12 +31,29 @@ def department_file(code: str) -> str:
     return f"department-{code.lower()}.yaml"
 
 
-def manifest_files(state: desired.DesiredState) -> dict[str, str]:
-    """File name → YAML text, for every file of a render; deterministic."""
+REHEARSAL_HEADER: Final = (
+    "# NOT DEPLOYABLE: rehearsal render (--allow-placeholders); placeholder images, every object is marked "
+    f"{desired.NOT_DEPLOYABLE_ANNOTATION} and the policy pack refuses it.\n"
+)
+REHEARSAL_REASON: Final = "rehearsal render (govcloud render --allow-placeholders): placeholder images allowed"
+
+
+def manifest_files(state: desired.DesiredState, *, rehearsal: bool = False) -> dict[str, str]:
+    """File name → YAML text, for every file of a render; deterministic.
+
+    ``rehearsal``: each file says, right under the generated-file marker, that it is not deployable.
+    """
     files = {PLATFORM_FILE: dump_stream(state.platform)}
     for code in sorted(state.departments):
         files[department_file(code)] = dump_stream(state.departments[code])
+    if rehearsal:
+        files = {name: _rehearsal(text) for name, text in files.items()}
     return files
+
+
+def _rehearsal(text: str) -> str:
+    marker, _, rest = text.partition("\n")
+    return f"{marker}\n{REHEARSAL_HEADER}{rest}"
 
 
 def dump_stream(manifests: Iterable[Mapping[str, Any]]) -> str:

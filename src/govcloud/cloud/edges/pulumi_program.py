@@ -23,8 +23,9 @@ only *declares* them:
 The departments program reads the platform stack's outputs through a ``StackReference`` and refuses to go on
 (:class:`PlatformMismatchError`) unless the platform stack was last deployed from the same platform objects
 (``platformDigest``) and has created every platform namespace the department NetworkPolicies point at and
-every IngressClass the department Ingresses name. Every department object ``depends_on`` that verified
-reference, so nothing is created before the check passes; it also re-exports the platform's addresses.
+every IngressClass the department Ingresses name and every Gateway their HTTPRoutes attach to. Every
+department object ``depends_on`` that verified reference, so nothing is created before the check passes; it
+also re-exports the platform's addresses.
 
 Nothing here creates a resource at import time: the stacks' ``__main__.py`` call the ``run_*`` functions.
 """
@@ -62,6 +63,8 @@ COMPONENT_TYPE: Final = "govcloud:kubernetes:Objects"
 OUTPUT_PLATFORM_DIGEST: Final = "platformDigest"
 OUTPUT_NAMESPACES: Final = "namespaces"
 OUTPUT_INGRESS_CLASSES: Final = "ingressClasses"
+OUTPUT_GATEWAYS: Final = "gateways"
+"""The platform's Gateways as ``namespace/name``: the parents department HTTPRoutes attach to."""
 
 
 class PulumiProgramError(GovcloudError, ValueError):
@@ -143,6 +146,7 @@ KINDS: Final[Mapping[tuple[str, str], KindDeclaration]] = {
     ("v1", "Service"): KindDeclaration(k8s.core.v1.Service, namespaced=True),
     ("v1", "ServiceAccount"): KindDeclaration(k8s.core.v1.ServiceAccount, namespaced=True),
     ("v1", "ConfigMap"): KindDeclaration(k8s.core.v1.ConfigMap, namespaced=True),
+    ("discovery.k8s.io/v1", "EndpointSlice"): KindDeclaration(k8s.discovery.v1.EndpointSlice, namespaced=True),
     ("apps/v1", "Deployment"): KindDeclaration(k8s.apps.v1.Deployment, namespaced=True),
     ("apps/v1", "StatefulSet"): KindDeclaration(k8s.apps.v1.StatefulSet, namespaced=True),
     ("policy/v1", "PodDisruptionBudget"): KindDeclaration(k8s.policy.v1.PodDisruptionBudget, namespaced=True),
@@ -154,6 +158,9 @@ KINDS: Final[Mapping[tuple[str, str], KindDeclaration]] = {
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): KindDeclaration(k8s.rbac.v1.ClusterRole, namespaced=False),
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): KindDeclaration(
         k8s.rbac.v1.ClusterRoleBinding, namespaced=False
+    ),
+    ("cert-manager.io/v1", "Certificate"): KindDeclaration(
+        k8s.apiextensions.CustomResource, namespaced=True, custom=True
     ),
     **{
         (f"{_GATEWAY_GROUP}/{version}", kind): KindDeclaration(
@@ -290,6 +297,32 @@ def hostnames_by_ingress_class(manifests: Iterable[Manifest]) -> dict[str, list[
     return {cls: sorted(found) for cls, found in sorted(hosts.items())}
 
 
+_ROUTE_CLASS_OF_NAMESPACE: Final = {
+    desired.PLATFORM_NAMESPACES["ingress"]: desired.PUBLIC_INGRESS_CLASS,
+    desired.PLATFORM_NAMESPACES["gateway"]: desired.GATEWAY_INGRESS_CLASS,
+}
+
+
+def hostnames_by_route_class(manifests: Iterable[Manifest]) -> dict[str, list[str]]:
+    """Class (``govcloud-internet``, ``govcloud-collaboration``) → the hostnames routed through it.
+
+    Ingresses count under their IngressClass; HTTPRoutes under the class of the platform Gateway they attach
+    to (the public Gateways live in ``govcloud-ingress``, the collaboration gateway in ``govcloud-gateway``).
+    """
+    hosts: dict[str, set[str]] = {
+        cls: set(found) for cls, found in hostnames_by_ingress_class(manifests).items() if cls != "gateway-api"
+    }
+    for manifest in manifests:
+        if manifest.get("kind") != "HTTPRoute":
+            continue
+        spec = manifest.get("spec") or {}
+        for parent in spec.get("parentRefs") or ():
+            cls = _ROUTE_CLASS_OF_NAMESPACE.get(str(parent.get("namespace") or ""))
+            if cls is not None:
+                hosts.setdefault(cls, set()).update(str(h) for h in spec.get("hostnames") or ())
+    return {cls: sorted(found) for cls, found in sorted(hosts.items())}
+
+
 def ingress_classes_used(manifests: Iterable[Manifest]) -> set[str]:
     """The IngressClasses the Ingresses among ``manifests`` name."""
     return {
@@ -297,6 +330,19 @@ def ingress_classes_used(manifests: Iterable[Manifest]) -> set[str]:
         for m in manifests
         if m.get("kind") == "Ingress" and (m.get("spec") or {}).get("ingressClassName")
     }
+
+
+def gateways_used(manifests: Iterable[Manifest]) -> set[str]:
+    """The Gateways (``namespace/name``) the HTTPRoutes among ``manifests`` attach to."""
+    found: set[str] = set()
+    for manifest in manifests:
+        if manifest.get("kind") not in {"HTTPRoute", "GRPCRoute"}:
+            continue
+        own = str((manifest.get("metadata") or {}).get("namespace") or "")
+        for parent in (manifest.get("spec") or {}).get("parentRefs") or ():
+            if parent.get("kind", "Gateway") == "Gateway":
+                found.add(f"{parent.get('namespace') or own}/{parent['name']}")
+    return found
 
 
 def service_hostnames(manifests: Iterable[Manifest], *, cluster_domain: str = "cluster.local") -> list[str]:
@@ -341,6 +387,8 @@ class KubernetesObjects(pulumi.ComponentResource):
     """Names of the Namespaces declared here, read from the resources (so: once they exist)."""
     ingress_classes: pulumi.Output[list[str]]
     """Names of the IngressClasses declared here, read from the resources."""
+    gateways: pulumi.Output[list[str]]
+    """The Gateways declared here as ``namespace/name``, read from the resources."""
     object_count: pulumi.Output[int]
     counts_by_kind: pulumi.Output[dict[str, int]]
     resources: Mapping[str, pulumi.CustomResource]
@@ -367,12 +415,19 @@ class KubernetesObjects(pulumi.ComponentResource):
         self.ingress_classes = _created_names(
             resources[n] for n, m in zip(names, args.manifests, strict=True) if m.get("kind") == "IngressClass"
         )
+        gateway_names = [
+            resources[n].metadata.apply(lambda meta: f"{meta['namespace']}/{meta['name']}")  # type: ignore[attr-defined]
+            for n, m in zip(names, args.manifests, strict=True)
+            if m.get("kind") == "Gateway"
+        ]
+        self.gateways = pulumi.Output.all(*gateway_names).apply(lambda found: sorted(str(g) for g in found))
         self.object_count = pulumi.Output.from_input(len(args.manifests))
         self.counts_by_kind = pulumi.Output.from_input(counts_by_kind(args.manifests))
         self.register_outputs(
             {
                 "namespaces": self.namespaces,
                 "ingressClasses": self.ingress_classes,
+                "gateways": self.gateways,
                 "objectCount": self.object_count,
                 "countsByKind": self.counts_by_kind,
             }
@@ -558,6 +613,7 @@ def run_platform_program(config: StackConfig | None = None) -> ProgramResult:
     outputs: dict[str, Any] = {
         OUTPUT_NAMESPACES: component.namespaces,
         OUTPUT_INGRESS_CLASSES: component.ingress_classes,
+        OUTPUT_GATEWAYS: component.gateways,
         "platformServices": services,
         "exchangeAddress": services["exchange"]["address"],
         "gatewayAddress": services["gateway"]["address"],
@@ -587,6 +643,7 @@ def run_departments_program(config: StackConfig | None = None) -> ProgramResult:
             sorted(referenced_namespaces(manifests) & set(names_of_kind(platform_manifests, "Namespace")))
         ),
         ingress_classes=tuple(sorted(ingress_classes_used(manifests))),
+        gateways=tuple(sorted(gateways_used(manifests))),
     )
     platform_stack = config.platform_stack_name()
     reference = pulumi.StackReference(platform_stack)
@@ -600,7 +657,7 @@ def run_departments_program(config: StackConfig | None = None) -> ProgramResult:
             KubernetesObjectsArgs(state.departments[code], wait_for=[verified]),
             pulumi.ResourceOptions(providers=[provider]),
         )
-    hostnames = hostnames_by_ingress_class(manifests)
+    hostnames = hostnames_by_route_class(manifests)
     outputs: dict[str, Any] = {
         "departments": list(selected),
         OUTPUT_NAMESPACES: {code: component.namespaces for code, component in components.items()},
@@ -644,6 +701,8 @@ class PlatformRequirement:
     """Platform namespaces the department objects refer to (NetworkPolicy peers)."""
     ingress_classes: tuple[str, ...]
     """IngressClasses the department Ingresses name."""
+    gateways: tuple[str, ...] = ()
+    """Gateways (``namespace/name``) the department HTTPRoutes attach to."""
 
 
 def platform_problems(outputs: Mapping[str, Any], requirement: PlatformRequirement) -> list[str]:
@@ -660,6 +719,7 @@ def platform_problems(outputs: Mapping[str, Any], requirement: PlatformRequireme
     for key, wanted, what in (
         (OUTPUT_NAMESPACES, requirement.namespaces, "namespace"),
         (OUTPUT_INGRESS_CLASSES, requirement.ingress_classes, "IngressClass"),
+        (OUTPUT_GATEWAYS, requirement.gateways, "Gateway"),
     ):
         exported = outputs.get(key)
         have = {str(v) for v in exported} if isinstance(exported, list | tuple) else set()
@@ -673,7 +733,7 @@ def verify_platform_reference(
     reference: pulumi.StackReference, name: str, requirement: PlatformRequirement
 ) -> pulumi.Output[pulumi.StackReference]:
     """The reference itself, once its outputs pass :func:`platform_problems`; fails the program otherwise."""
-    keys = (OUTPUT_PLATFORM_DIGEST, OUTPUT_NAMESPACES, OUTPUT_INGRESS_CLASSES)
+    keys = (OUTPUT_PLATFORM_DIGEST, OUTPUT_NAMESPACES, OUTPUT_INGRESS_CLASSES, OUTPUT_GATEWAYS)
 
     def check(values: list[Any]) -> pulumi.StackReference:
         problems = platform_problems(dict(zip(keys, values, strict=True)), requirement)

@@ -39,7 +39,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from govcloud.core import model
-from govcloud.network.core.flows import INTRANET_MANAGEMENT, Endpoint, EndpointKind, Flow, FlowMatrix, Location
+from govcloud.network.core.flows import (
+    INTRANET_MANAGEMENT,
+    Endpoint,
+    EndpointKind,
+    Flow,
+    FlowMatrix,
+    Location,
+    staying_database,
+)
 from govcloud.planning.core.stages import Progress, ProgressMap, Stage
 
 TABLE = "govcloud"
@@ -154,6 +162,10 @@ class Resolver:
             return AddressSet(collapse(zone.ranges) if zone is not None else ())
         if kind is EndpointKind.MANAGEMENT:
             return AddressSet(self.intranet_management if endpoint == INTRANET_MANAGEMENT else self.management)
+        if kind is EndpointKind.DATABASE:
+            database = staying_database(endpoint, self.inventory)
+            address = database.address if database is not None else None
+            return AddressSet((ipaddress.IPv4Network(address),) if address is not None else ())
         return AddressSet(self.extranet, outside=True)
 
     def zones(self, endpoint: Endpoint) -> frozenset[str]:
@@ -170,6 +182,9 @@ class Resolver:
             return frozenset({service.zone}) if service is not None else frozenset()
         if kind in (EndpointKind.ZONE, EndpointKind.HOSTS):
             return frozenset({endpoint.name})
+        if kind is EndpointKind.DATABASE and self.locations is not None:
+            location = self.locations.get(endpoint)
+            return frozenset({location.zone}) if location is not None else frozenset()
         return frozenset()
 
     def _zone_of_system(self, code: str) -> model.Zone | None:

@@ -55,6 +55,8 @@ class EndpointKind(enum.StrEnum):
     MANAGEMENT = "management"
     HOSTS = "hosts"
     """The machines of one zone (legacy servers, routers, cluster nodes), reached only by management."""
+    DATABASE = "database"
+    """A database that stays on its legacy host (``<system code>/<database name>``), at its census address."""
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -229,6 +231,7 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
             flows.extend(_intranet_system_flows(system, inventory))
         else:
             flows.extend(_system_flows(system, system_progress, inventory))
+            flows.extend(_staying_database_flows(system))
     locations: dict[Endpoint, Location] = {
         system_endpoint(s.code): location_of_system(s, inventory, moved=_has_moved(progress, s.code))
         for s in inventory.systems
@@ -237,6 +240,7 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
     for name in PLATFORM_SERVICES:
         service: model.PlatformService = getattr(platform, name)
         locations[platform_endpoint(name)] = Location(service.zone, None)
+    locations.update(_staying_database_locations(inventory))
     # Sort on a plain tuple key: the dataclass's generated ordering compares enums field by field and cost
     # seconds on a province.
     unique = set(flows)
@@ -412,6 +416,56 @@ def _system_flows(system: model.System, progress: Progress, inventory: model.Inv
             Stage.BUSINESS,
             f"the plan declares calls from department {caller}",
         )
+
+
+# --- databases that stay on their legacy hosts ------------------------------------------------------------
+
+
+def database_endpoint(system: str, database: str) -> Endpoint:
+    """A database that stays on its legacy host, named by its system and its census name."""
+    return Endpoint(EndpointKind.DATABASE, f"{system}/{database}")
+
+
+def staying_database(endpoint: Endpoint, inventory: model.Inventory) -> model.DatabasePlacement | None:
+    """The census decision a :data:`EndpointKind.DATABASE` endpoint stands for (None when unknown)."""
+    code, _, name = endpoint.name.partition("/")
+    system = inventory.system_by_code.get(code)
+    if system is None or system.cloud is None:
+        return None
+    return next(
+        (d for d in system.cloud.databases if d.name == name and d.decision is model.DatabaseDecision.STAYS), None
+    )
+
+
+def _staying_database_flows(system: model.System) -> Iterator[Flow]:
+    """Network stage of S: S reaches each of its databases that stays on its legacy host, on its port."""
+    if system.cloud is None:
+        return
+    for database in system.cloud.databases:
+        if database.decision is model.DatabaseDecision.STAYS:
+            yield Flow(
+                system_endpoint(system.code),
+                database_endpoint(system.code, database.name),
+                database.port,
+                model.Protocol.TCP,
+                "db",
+                Stage.NETWORK,
+                f"{system.code} keeps its database {database.name} ({database.engine}) on its legacy host",
+            )
+
+
+def _staying_database_locations(inventory: model.Inventory) -> Iterator[tuple[Endpoint, Location]]:
+    """Where each staying database sits: the extranet zone whose ranges hold its address."""
+    zone_of = model.ZoneOfAddress(inventory.network.zones)
+    for system in inventory.systems:
+        if system.cloud is None or system.classified:
+            continue
+        for database in system.cloud.databases:
+            if database.decision is not model.DatabaseDecision.STAYS or database.address is None:
+                continue
+            zone = zone_of(database.address)
+            if zone is not None:
+                yield database_endpoint(system.code, database.name), Location(zone.code, system.department)
 
 
 def _flows(

@@ -25,7 +25,7 @@ import pydantic
 
 from govcloud import collector
 from govcloud.assessment.core.assessment import Assessment, Decision
-from govcloud.cloud.core import desired
+from govcloud.cloud.core import desired, images
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.network.core import flows
@@ -57,7 +57,8 @@ class GateKind(enum.StrEnum):
     FLOWS_DECLARED = "flows_declared"
     """Every system that ``system`` calls is in the census and declares the ports the flows open."""
     PLACEMENT_DECLARED = "placement_declared"
-    """``system`` has a cloud placement (``cloud.zone``) in the census."""
+    """``system`` has a cloud placement (``cloud.zone``), an image pinned by digest (``cloud.image``) and a
+    decision for each of its databases (``cloud.databases``)."""
     CALLERS_DECLARED = "callers_declared"
     """The plan of ``system`` names as callers every other department whose systems call it."""
     DEPENDENTS_REPOINTED = "dependents_repointed"
@@ -355,8 +356,7 @@ class _Builder:
                     objects=tuple(objects),
                 )
             )
-        databases = ", ".join(system.databases) if system.databases else "its data"
-        steps.append(Step(do=f"migrate {databases}: copy, then sync from the legacy system until the cut-over"))
+        steps.extend(self._database_steps(system, namespace))
         if system.consumes:
             consumed = _count(len(system.consumes), "catalogue entry", "catalogue entries")
             steps.append(Step(do=f"take the {consumed} it consumes through the exchange"))
@@ -377,6 +377,36 @@ class _Builder:
             steps=tuple(steps),
             rollback=rollback,
         )
+
+    def _database_steps(self, system: model.System, namespace: str) -> list[Step]:
+        """The data stage's database work, from each database's decision (moved or stays) in the census."""
+        decisions = system.cloud.databases if system.cloud is not None else ()
+        if not decisions:
+            databases = ", ".join(system.databases) if system.databases else "its data"
+            return [Step(do=f"migrate {databases}: copy, then sync from the legacy system until the cut-over")]
+        steps: list[Step] = []
+        storage = desired.storage_class(system, self.settings)
+        for index, database in enumerate(decisions):
+            name = desired.database_name(system, index)
+            if database.decision is model.DatabaseDecision.MOVED:
+                steps.append(
+                    Step(
+                        do=f"move {database.name} ({database.engine}) onto the cluster: a {database.storage_gib:g} GiB "
+                        f"volume of StorageClass {storage}; copy, then sync from the legacy host until the cut-over",
+                        run=f"pulumi -C {DEPARTMENTS_STACK} up",
+                        objects=(f"StatefulSet/{namespace}/{name}", f"Service/{namespace}/{name}"),
+                    )
+                )
+            else:
+                steps.append(
+                    Step(
+                        do=f"{database.name} ({database.engine}) stays on its legacy host {database.address}:"
+                        f"{database.port}; the system reaches it through Service {name} (the network stage opened "
+                        "the flow): check the connection from the cluster",
+                        objects=(f"Service/{namespace}/{name}", f"EndpointSlice/{namespace}/{name}"),
+                    )
+                )
+        return steps
 
     def _business(self, system: model.System, wave: waves.Wave, providers: Sequence[str]) -> StagePlan:
         namespace, name = self._names(system)
@@ -683,7 +713,14 @@ def evaluate_gate(
     if kind is GateKind.PLACEMENT_DECLARED:
         if system.cloud is None:
             return False, f"{system.code} has no cloud placement (cloud.zone) in the census"
-        return True, f"{system.code} is placed in zone {system.cloud.zone}"
+        problem = images.image_problem(system.cloud.image)
+        if problem is not None:
+            return False, f"{system.code} is placed in zone {system.cloud.zone}, but cloud.image: {problem}"
+        decided = {d.name for d in system.cloud.databases}
+        undecided = [name for name in system.databases if name not in decided]
+        if undecided:
+            return False, f"{system.code}: no decision (moved or stays) for database(s) {', '.join(undecided)}"
+        return True, f"{system.code} is placed in zone {system.cloud.zone}, image {system.cloud.image}"
     if kind is GateKind.DECOMMISSIONED:
         decommissioning = progress.get(gate.system)
         shutdown = decommissioning.decommission if decommissioning is not None else None
