@@ -40,6 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from govcloud.core import model
 from govcloud.planning.core.stages import Progress, ProgressMap, Stage
+from govcloud.sharing.core.grants import ExchangeGrant
 
 SHARE_PORT = model.SHARE_PORT
 """Where a system serves its shareable catalogue entries to the exchange (data stage)."""
@@ -131,6 +132,12 @@ class FlowMatrix:
     locations: Mapping[Endpoint, Location]
     zone_networks: Mapping[str, model.GovNetwork] = dataclasses.field(default_factory=dict)
     """Zone code → its network (both networks' zones)."""
+    grants: tuple[ExchangeGrant, ...] = ()
+    """The active sharing grants the exchange authorises (consumer system, resource), sorted."""
+
+    def exchange_authorises(self, consumer: str, resource: str) -> bool:
+        """Whether the exchange hands resource ``resource`` to system ``consumer`` (an active grant covers it)."""
+        return any(g.consumer == consumer and g.resource == resource for g in self.grants)
 
     def network_of(self, endpoint: Endpoint) -> model.GovNetwork | None:
         """The network an endpoint is on (the Internet counts with the extranet: the intranet never sees it)."""
@@ -217,9 +224,18 @@ def data_ports(system: model.System, inventory: model.Inventory) -> tuple[model.
     return tuple(ports)
 
 
-def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> FlowMatrix:
-    """Every allowed flow of the inventory given how far each system has got. Deterministic order."""
+def compute_flow_matrix(
+    inventory: model.Inventory, progress: ProgressMap, *, grants: Iterable[ExchangeGrant] = ()
+) -> FlowMatrix:
+    """Every allowed flow of the inventory given how far each system has got. Deterministic order.
+
+    ``grants``: the active sharing grants on the day the matrix is for (the caller evaluates expiry and
+    suspension, :func:`govcloud.sharing.core.grants.active_grants`); each opens its consumer's path to the
+    exchange for that resource.
+    """
+    active = tuple(sorted(grants))
     flows: list[Flow] = list(_baseline_flows(inventory))
+    flows.extend(_grant_flows(inventory, active))
     flows.extend(_intranet_baseline_flows(inventory))
     for system in inventory.systems:
         system_progress = progress.get(system.code)
@@ -241,7 +257,9 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
     # seconds on a province.
     unique = set(flows)
     ordered = sorted(unique, key=_flow_key)
-    return FlowMatrix(flows=tuple(ordered), locations=locations, zone_networks=dict(inventory.network_of_zone))
+    return FlowMatrix(
+        flows=tuple(ordered), locations=locations, zone_networks=dict(inventory.network_of_zone), grants=active
+    )
 
 
 def crossing_flows(matrix: FlowMatrix) -> tuple[Flow, ...]:
@@ -295,6 +313,29 @@ def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
                 None,
                 "management traffic comes only from the management network",
             )
+
+
+def _grant_flows(inventory: model.Inventory, grants: Iterable[ExchangeGrant]) -> Iterator[Flow]:
+    """A granted consumer's path through the exchange: it fetches the resource from the exchange's ports.
+
+    Its department zone reaches the exchange anyway (baseline: every department uses the platform, Art. 31);
+    this flow is the system-level, per-resource authorisation the exchange's list holds, so a grant that
+    expires or is suspended takes it away, and the matrix says why a consumer may fetch what it fetches.
+    """
+    systems = inventory.system_by_code
+    exchange = inventory.network.platform.exchange
+    for grant in grants:
+        consumer = systems.get(grant.consumer)
+        if consumer is None or consumer.classified:
+            continue  # the exchange is the extranet's: a classified system never reaches it
+        yield from _flows(
+            system_endpoint(grant.consumer),
+            platform_endpoint("exchange"),
+            exchange.ports,
+            Stage.DATA,
+            f"grant {grant.request}: {grant.consumer} uses {grant.resource} ({grant.sharing_type.value}) "
+            f"until {grant.expires.isoformat()}",
+        )
 
 
 def _intranet_baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
