@@ -37,6 +37,14 @@ def _context(inventory: Path) -> workflow.SharingContext:
     return workflow.load_context(inventory, loaded=common.load_inventory(inventory))
 
 
+def _table(*columns: str, title: str | None = None) -> rich.table.Table:
+    """A table whose cells fold rather than cut: request ids and resource codes must stay readable whole."""
+    table = rich.table.Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def _done(request: requests.SharingRequest) -> None:
     common.console.print(f"{request.id}: {request.state.value}", markup=False)
 
@@ -181,7 +189,7 @@ def dispute_command(
 @common.guarded
 def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
     """Every request with its state and deadlines."""
-    table = rich.table.Table("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
+    table = _table("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
     for request, answer_due, delivery_due in workflow.requests_with_deadlines(_context(inventory)):
         table.add_row(
             request.id,
@@ -200,7 +208,7 @@ def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -
 def overdue_command(on: OnOption = None, inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
     """Requests whose answer (Art. 21) or delivery (Art. 22) deadline has passed; exit 1 if any."""
     late = workflow.overdue(_context(inventory), on=_day(on))
-    table = rich.table.Table("due", "request", "provider", "requester", "resource", "missing", "working days late")
+    table = _table("due", "request", "provider", "requester", "resource", "missing", "working days late")
     for item in late:
         table.add_row(
             item.due.isoformat(),
@@ -235,7 +243,7 @@ def report_command(
     """Requests by state, answers late, median answer time, deliveries, unrequested entries: per department, city."""
     made = workflow.report(_context(inventory), on=_day(on))
     if report_format is ReportFormat.TABLE and out is None:
-        table = rich.table.Table(*sharing_report.COLUMNS, title=f"数据共享情况 {made.on.isoformat()}")
+        table = _table(*sharing_report.COLUMNS, title=f"数据共享情况 {made.on.isoformat()}")
         for row in sharing_report.rows(made):
             table.add_row(*sharing_report.row_cells(row))
         common.console.print(table)

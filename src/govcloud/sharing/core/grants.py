@@ -223,9 +223,9 @@ def _figures(
             delivered += 1
         if request.answer is None:
             continue
-        times.append(calendar.workdays_between(request.submitted_on, request.answer.on))
+        times.append(calendar.workdays_between(request.submitted_on, request.answer.date))
         due = requests.answer_due(request, entries[request.resource].sharing.type, settings, calendar)
-        if request.answer.on > due:
+        if request.answer.date > due:
             late += 1
     figures = DepartmentFigures(
         department=code,

@@ -68,7 +68,7 @@ class Extension(_Part):
     """The one extension of the answer deadline a 有条件共享 request may get."""
 
     days: Annotated[int, pydantic.Field(ge=1)]
-    on: dt.date
+    date: dt.date
     consented_by: NonEmpty = pydantic.Field(description="the 主管部门 that consented")
     reason: NonEmpty
     requester_notified: bool = True
@@ -76,25 +76,25 @@ class Extension(_Part):
 
 class Answer(_Part):
     granted: bool
-    on: dt.date
+    date: dt.date
     approved_by: NonEmpty = pydantic.Field(description="head of the provider's 工作机构 (Art. 20)")
     reasons: str | None = pydantic.Field(default=None, description="required for a refusal (Art. 21)")
     conditions: str | None = pydantic.Field(default=None, description="conditions of use of a 有条件共享 grant")
 
 
 class Delivery(_Part):
-    on: dt.date
+    date: dt.date
     method: DeliveryMethod
 
 
 class Suspension(_Part):
-    on: dt.date
+    date: dt.date
     reason: NonEmpty
     resumed_on: dt.date | None = None
 
 
 class DisputeStep(_Part):
-    on: dt.date
+    date: dt.date
     level: DisputeLevel
     note: NonEmpty
 
@@ -163,7 +163,7 @@ def delivery_due(request: SharingRequest, settings: SharingSettings, calendar: W
     """Art. 22: the last day of delivery, counted from a granting answer; None before one."""
     if request.answer is None or not request.answer.granted:
         return None
-    return calendar.add_workdays(request.answer.on, settings.delivery_days)
+    return calendar.add_workdays(request.answer.date, settings.delivery_days)
 
 
 # --- transitions ---------------------------------------------------------------------------------------------
@@ -227,19 +227,19 @@ def extend(
         )
     if request.extension is not None:
         raise TransitionRefused(
-            request.id, "extension", f"already extended on {request.extension.on.isoformat()}: once only"
+            request.id, "extension", f"already extended on {request.extension.date.isoformat()}: once only"
         )
     if not 1 <= days <= settings.max_extension_days:
         raise TransitionRefused(
             request.id, "extension.days", f"{days} working days; the 条例 allows 1 to {settings.max_extension_days}"
         )
-    _require_not_before(request, on, request.submitted_on, "extension.on")
+    _require_not_before(request, on, request.submitted_on, "extension.date")
     due = answer_due(request, entry.sharing.type, settings, calendar)
     if on > due:
         raise TransitionRefused(
-            request.id, "extension.on", f"the answer was due on {due.isoformat()}: too late to extend"
+            request.id, "extension.date", f"the answer was due on {due.isoformat()}: too late to extend"
         )
-    extension = Extension(days=days, on=on, consented_by=consented_by, reason=reason)
+    extension = Extension(days=days, date=on, consented_by=consented_by, reason=reason)
     return request.model_copy(update={"extension": extension})
 
 
@@ -255,7 +255,9 @@ def answer(
 ) -> SharingRequest:
     """Art. 21: yes or no. A refusal gives reasons; a 不予共享 resource is never granted."""
     _require_state(request, (RequestState.SUBMITTED,), "answer")
-    _require_not_before(request, on, request.extension.on if request.extension else request.submitted_on, "answer.on")
+    _require_not_before(
+        request, on, request.extension.date if request.extension else request.submitted_on, "answer.date"
+    )
     if granted and entry.sharing.type is model.SharingType.NOT_SHARED:
         raise TransitionRefused(
             request.id,
@@ -269,7 +271,7 @@ def answer(
     if granted and conditions is None:
         conditions = entry.sharing.conditions
     state = RequestState.GRANTED if granted else RequestState.REFUSED
-    made = Answer(granted=granted, on=on, approved_by=approved_by, reasons=reasons, conditions=conditions)
+    made = Answer(granted=granted, date=on, approved_by=approved_by, reasons=reasons, conditions=conditions)
     return request.model_copy(update={"answer": made, "state": state})
 
 
@@ -277,10 +279,10 @@ def deliver(request: SharingRequest, *, on: dt.date, method: DeliveryMethod | No
     """Art. 22: the provider delivers what it granted."""
     _require_state(request, (RequestState.GRANTED,), "deliver")
     assert request.answer is not None  # a granted request has its answer
-    _require_not_before(request, on, request.answer.on, "delivery.on")
+    _require_not_before(request, on, request.answer.date, "delivery.date")
     if on > request.use_until:
-        raise TransitionRefused(request.id, "delivery.on", f"the grant expired on {request.use_until.isoformat()}")
-    delivery = Delivery(on=on, method=method or request.method)
+        raise TransitionRefused(request.id, "delivery.date", f"the grant expired on {request.use_until.isoformat()}")
+    delivery = Delivery(date=on, method=method or request.method)
     return request.model_copy(update={"delivery": delivery, "state": RequestState.DELIVERED})
 
 
@@ -288,8 +290,8 @@ def suspend(request: SharingRequest, *, on: dt.date, reason: str) -> SharingRequ
     """Art. 25/27: misuse suspends a delivered grant until it is fixed."""
     _require_state(request, (RequestState.DELIVERED,), "suspend")
     assert request.delivery is not None
-    _require_not_before(request, on, request.delivery.on, "suspensions.on")
-    added = (*request.suspensions, Suspension(on=on, reason=reason))
+    _require_not_before(request, on, request.delivery.date, "suspensions.date")
+    added = (*request.suspensions, Suspension(date=on, reason=reason))
     return request.model_copy(update={"suspensions": added, "state": RequestState.SUSPENDED})
 
 
@@ -297,7 +299,7 @@ def resume(request: SharingRequest, *, on: dt.date) -> SharingRequest:
     """The misuse is fixed: the grant runs again (until its time limit)."""
     _require_state(request, (RequestState.SUSPENDED,), "resume")
     last = request.suspensions[-1]
-    _require_not_before(request, on, last.on, "suspensions.resumed_on")
+    _require_not_before(request, on, last.date, "suspensions.resumed_on")
     resumed = (*request.suspensions[:-1], last.model_copy(update={"resumed_on": on}))
     return request.model_copy(update={"suspensions": resumed, "state": RequestState.DELIVERED})
 
@@ -307,13 +309,13 @@ def dispute(request: SharingRequest, *, on: dt.date, note: str) -> SharingReques
     if request.state is RequestState.SUBMITTED:
         raise TransitionRefused(request.id, "disputes", "nothing to dispute before an answer")
     if request.disputes:
-        _require_not_before(request, on, request.disputes[-1].on, "disputes.on")
+        _require_not_before(request, on, request.disputes[-1].date, "disputes.date")
         position = DISPUTE_ORDER.index(request.disputes[-1].level) + 1
         if position >= len(DISPUTE_ORDER):
             raise TransitionRefused(request.id, "disputes", "already before 本级人民政府, the last step (Art. 28)")
     else:
         position = 0
-    step = DisputeStep(on=on, level=DISPUTE_ORDER[position], note=note)
+    step = DisputeStep(date=on, level=DISPUTE_ORDER[position], note=note)
     return request.model_copy(update={"disputes": (*request.disputes, step)})
 
 
@@ -325,5 +327,5 @@ def is_active_grant(request: SharingRequest, on: dt.date) -> bool:
     return (
         request.state is RequestState.DELIVERED
         and request.delivery is not None
-        and request.delivery.on <= on <= request.use_until
+        and request.delivery.date <= on <= request.use_until
     )
