@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyshacl
 import rdflib
+import yaml
 from rdflib.namespace import DCAT, DCTERMS, RDF
 from typer.testing import CliRunner
 
@@ -24,7 +25,9 @@ def share(inventory: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def submit(inventory: Path, resource: str = CONDITIONAL, on: str = "2025-09-26") -> tuple[int, str]:
+def submit(
+    inventory: Path, resource: str = CONDITIONAL, on: str = "2025-09-26", until: str = "2026-06-30"
+) -> tuple[int, str]:
     return share(
         inventory,
         "request",
@@ -39,7 +42,7 @@ def submit(inventory: Path, resource: str = CONDITIONAL, on: str = "2025-09-26")
         "--scenario",
         "联合执法",
         "--until",
-        "2026-06-30",
+        until,
         *BY,
         "--on",
         on,
@@ -146,6 +149,30 @@ def test_an_invalid_request_file_is_reported_with_its_line_and_field(inventory_c
     assert code == 1
     line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "邮寄" in text)
     assert f"SQ-2025-0001.yaml:{line}: method:" in output
+
+
+def test_render_lists_todays_active_grants_in_the_exchange_authorisation_configmap(
+    inventory_copy: Path, bundled_inventory: Path, tmp_path: Path
+) -> None:
+    assert submit(inventory_copy, until="2099-12-31")[0] == 0
+    for args in (
+        ("answer", "SQ-2025-0001", "grant", *BY, "--on", "2025-10-09"),
+        ("deliver", "SQ-2025-0001", "--on", "2025-10-10"),
+    ):
+        assert share(inventory_copy, *args)[0] == 0
+    out = tmp_path / "manifests"
+    plans = bundled_inventory.parent / "migrations_plan"
+    result = runner.invoke(
+        app, ["render", "--inventory", str(inventory_copy), "--plans", str(plans), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    documents = list(yaml.safe_load_all((out / "platform.yaml").read_text(encoding="utf-8")))
+    listed = [
+        d for d in documents if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "exchange-authorisations"
+    ]
+    assert len(listed) == 1
+    assert list(listed[0]["data"]) == ["CLB-001.10502704_0000145"]
+    assert "request=SQ-2025-0001" in listed[0]["data"]["CLB-001.10502704_0000145"]
 
 
 # --- DCAT-AP ------------------------------------------------------------------------------------------------

@@ -175,3 +175,18 @@ def requests_with_deadlines(
         )
         result.append((request, answer_due, requests.delivery_due(request, context.settings.sharing, context.calendar)))
     return result
+
+
+def grants_of_day(
+    root: Path, inventory: model.Inventory, *, on: dt.date | None = None
+) -> tuple[grants.ExchangeGrant, ...] | None:
+    """The active grants on ``on`` (today by default) for rendering; None when the city keeps no request files.
+
+    ``govcloud render`` and the platform stack pass them to the desired state, so the exchange's authorisation
+    list and the consumers' paths come from the same objects; an inventory without ``sharing/requests/``
+    renders exactly as before.
+    """
+    if not request_files.requests_dir(root).is_dir():
+        return None
+    found = request_files.load_requests(root).requests
+    return grants.active_grants(found, inventory, on=on or official_calendar.today())
