@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from govcloud.cloud.core import desired
 from govcloud.core import model
 from govcloud.core.settings import DeclaredCalendarYear, Settings, SharingSettings
-from govcloud.errors import RefusedError
+from govcloud.edges import inventory_files
+from govcloud.errors import InputError, RefusedError
 from govcloud.network.core import flows
-from govcloud.sharing.core import calendar, grants, requests
+from govcloud.sharing.core import calendar, consistency, grants, requests
 from govcloud.sharing.edges import official_calendar
 from test_desired import entry, sample_city
 
@@ -306,3 +308,48 @@ def test_a_grant_of_a_vanished_or_not_shared_entry_authorises_nothing() -> None:
     changed = inv.model_copy(update={"catalogue": tuple(secret if e.code == CONDITIONAL else e for e in inv.catalogue)})
     assert grants.active_grants([delivered], changed, on=dt.date(2025, 12, 1)) == ()
     assert isinstance(requests.TransitionRefused("x", "f", "m"), RefusedError)
+
+
+# --- catalogue consistency ----------------------------------------------------------------------------------
+
+
+def test_catalogue_findings_name_personal_information_one_source_and_consumption_without_grant() -> None:
+    inv, _ = sample_city()
+    personal = entry("300100/0004", "BBB-002", model.SharingType.UNCONDITIONAL).model_copy(
+        update={"data_items": (model.DataItem(name="救助对象姓名", type=model.DataItemType.C),), "name": "救助名册"}
+    )
+    twin = entry("300100/0005", "AAA-002", model.SharingType.CONDITIONAL).model_copy(update={"name": "救助名册"})
+    consumer = inv.system_by_code["AAA-003"].model_copy(update={"consumes": (CONDITIONAL,)})
+    changed = inv.model_copy(
+        update={
+            "catalogue": (*inv.catalogue, personal, twin),
+            "systems": tuple(consumer if s.code == "AAA-003" else s for s in inv.systems),
+        }
+    )
+    found = consistency.catalogue_findings(changed, ())
+    assert [(f.department, f.subject, f.rule) for f in found] == [
+        ("AAA", "300100/0005", "one-source"),
+        ("AAA", f"AAA-003 → {CONDITIONAL}", "consumes-without-grant"),
+        ("BBB", "300100/0004", "one-source"),
+        ("BBB", "300100/0004", "personal-unconditional"),
+    ]
+    active = grants.active_grants([granted_and_delivered(changed)], changed, on=dt.date(2025, 12, 1))
+    assert "consumes-without-grant" not in {f.rule for f in consistency.catalogue_findings(changed, active)}
+    assert consistency.catalogue_findings(inv, ()) == ()
+
+
+def test_not_shared_must_cite_a_law_regulation_or_state_council_decision(inventory_copy: Path) -> None:
+    path = next(
+        p for p in sorted((inventory_copy / "departments").glob("*.yaml")) if "legal_basis:" in p.read_text("utf-8")
+    )
+    text = path.read_text(encoding="utf-8")
+    basis_line = next(line for line in text.splitlines() if "legal_basis:" in line)
+    path.write_text(text.replace(basis_line, basis_line.split(":")[0] + ": 本局内部管理规定", 1), encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        inventory_files.load_inventory(inventory_copy)
+    assert [p.field.endswith("sharing.legal_basis") for p in refused.value.problems] == [True]
+    assert any("本局内部管理规定" in p.message for p in refused.value.problems)
+    path.write_text(
+        text.replace(basis_line, basis_line.split(":")[0] + ": 《国务院关于某事项的决定》第三条", 1), encoding="utf-8"
+    )
+    inventory_files.load_inventory(inventory_copy)  # a State Council decision is a basis

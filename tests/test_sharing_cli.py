@@ -89,6 +89,9 @@ def test_a_conditional_request_goes_from_submission_to_delivery_in_request_files
     provider = next(d for d in figures["departments"] if d["department"] == "CGJ")
     assert (provider["answered"], provider["answered_late"], provider["grants_delivered"]) == (1, 0, 1)
     assert figures["city"]["requests_by_state"] == {"已提供": 1}
+    rules = {f["rule"] for f in figures["findings"]}
+    assert "personal-unconditional" in rules  # the bundled city's 无条件共享 entries holding 公民身份号码
+    assert "consumes-without-grant" in rules  # its systems consume 有条件共享 entries nobody granted yet
     html_out = inventory_copy.parent / "report.html"
     code, _ = share(inventory_copy, "report", "--format", "html", "--out", str(html_out), "--on", "2025-12-01")
     assert code == 0

@@ -241,12 +241,18 @@ def report_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
 ) -> None:
     """Requests by state, answers late, median answer time, deliveries, unrequested entries: per department, city."""
-    made = workflow.report(_context(inventory), on=_day(on))
+    context = _context(inventory)
+    made = workflow.report(context, on=_day(on))
+    findings = workflow.findings(context, on=_day(on))
     if report_format is ReportFormat.TABLE and out is None:
         table = _table(*sharing_report.COLUMNS, title=f"数据共享情况 {made.on.isoformat()}")
         for row in sharing_report.rows(made):
             table.add_row(*sharing_report.row_cells(row))
         common.console.print(table)
+        listed = _table(*sharing_report.FINDING_COLUMNS, title=f"catalogue findings ({len(findings)})")
+        for finding in findings:
+            listed.add_row(*sharing_report.finding_cells(finding))
+        common.console.print(listed)
         return
     renderers = {
         ReportFormat.MARKDOWN: sharing_report.to_markdown,
@@ -254,7 +260,7 @@ def report_command(
         ReportFormat.HTML: sharing_report.to_html,
         ReportFormat.TABLE: sharing_report.to_markdown,
     }
-    text = renderers[report_format](made)
+    text = renderers[report_format](made, findings)
     if out is None:
         common.console.print(text, markup=False, end="")
     else:

@@ -16,7 +16,7 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files, settings_file
 from govcloud.errors import InputError, Problem
-from govcloud.sharing.core import grants, requests
+from govcloud.sharing.core import consistency, grants, requests
 from govcloud.sharing.core.calendar import WorkingCalendar
 from govcloud.sharing.edges import official_calendar, request_files
 
@@ -154,6 +154,12 @@ def report(context: SharingContext, *, on: dt.date) -> grants.SharingReport:
     return grants.sharing_report(
         context.requests, context.inventory, on=on, settings=context.settings.sharing, calendar=context.calendar
     )
+
+
+def findings(context: SharingContext, *, on: dt.date) -> tuple[consistency.CatalogueFinding, ...]:
+    """The catalogue's consistency findings, with the grants active on ``on``."""
+    active = grants.active_grants(context.requests, context.inventory, on=on)
+    return consistency.catalogue_findings(context.inventory, active, context.settings)
 
 
 def active_grants(context: SharingContext, *, on: dt.date) -> tuple[grants.ExchangeGrant, ...]:
