@@ -316,25 +316,30 @@ def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
 
 
 def _grant_flows(inventory: model.Inventory, grants: Iterable[ExchangeGrant]) -> Iterator[Flow]:
-    """A granted consumer's path through the exchange: it fetches the resource from the exchange's ports.
+    """A granted consumer's path through the exchange: it fetches its resources from the exchange's ports.
 
     Its department zone reaches the exchange anyway (baseline: every department uses the platform, Art. 31);
-    this flow is the system-level, per-resource authorisation the exchange's list holds, so a grant that
-    expires or is suspended takes it away, and the matrix says why a consumer may fetch what it fetches.
+    this flow is the system-level authorisation the exchange's list holds, one per consumer however many
+    resources it may fetch (the matrix's ``grants`` keep each one), so a grant that expires or is suspended
+    takes it away, and the matrix says why a consumer may fetch what it fetches.
     """
     systems = inventory.system_by_code
     exchange = inventory.network.platform.exchange
+    by_consumer: dict[str, list[ExchangeGrant]] = {}
     for grant in grants:
-        consumer = systems.get(grant.consumer)
+        by_consumer.setdefault(grant.consumer, []).append(grant)
+    for code, held in by_consumer.items():
+        consumer = systems.get(code)
         if consumer is None or consumer.classified:
             continue  # the exchange is the extranet's: a classified system never reaches it
+        listed = ", ".join(f"{g.request} ({g.resource} until {g.expires.isoformat()})" for g in held[:3])
+        more = f" and {len(held) - 3} more" if len(held) > 3 else ""
         yield from _flows(
-            system_endpoint(grant.consumer),
+            system_endpoint(code),
             platform_endpoint("exchange"),
             exchange.ports,
             Stage.DATA,
-            f"grant {grant.request}: {grant.consumer} uses {grant.resource} ({grant.sharing_type.value}) "
-            f"until {grant.expires.isoformat()}",
+            f"{code} holds {len(held)} active sharing grant{'s' if len(held) > 1 else ''}: {listed}{more}",
         )
 
 
