@@ -13,6 +13,7 @@ from govcloud.core.settings import DeclaredCalendarYear, Settings, SharingSettin
 from govcloud.edges import inventory_files
 from govcloud.errors import InputError, RefusedError
 from govcloud.network.core import flows
+from govcloud.planning.core.stages import Stage
 from govcloud.sharing.core import calendar, consistency, grants, requests
 from govcloud.sharing.edges import official_calendar
 from test_desired import entry, sample_city
@@ -238,31 +239,40 @@ def test_a_dispute_climbs_the_four_steps_of_article_28_and_no_further() -> None:
 
 def test_the_consumers_path_through_the_exchange_opens_on_delivery_and_closes_on_suspension_and_expiry() -> None:
     inv, progress = sample_city()
-    delivered = granted_and_delivered(inv).model_copy(update={"use_until": dt.date(2026, 3, 31)})
-    consumer = flows.system_endpoint("AAA-003")
+    # AAA-002 runs in the Internet access zone (public hostnames): no baseline path to the exchange
+    delivered = granted_and_delivered(inv).model_copy(
+        update={"use_until": dt.date(2026, 3, 31), "consumer": "AAA-002", "scope": ("AAA-002", "AAA-003")}
+    )
+    public = flows.system_endpoint("AAA-002")
+    exchange = flows.platform_endpoint("exchange")
 
     def matrix_on(day: dt.date, found: list[requests.SharingRequest]) -> flows.FlowMatrix:
         return flows.compute_flow_matrix(inv, progress, grants=grants.active_grants(found, inv, on=day))
 
-    def grant_flows(matrix: flows.FlowMatrix) -> list[flows.Flow]:
-        return [f for f in matrix.involving(consumer) if f.destination == flows.platform_endpoint("exchange")]
-
     answered_only = delivered.model_copy(update={"state": requests.RequestState.GRANTED, "delivery": None})
     before = matrix_on(dt.date(2025, 10, 30), [answered_only])
+    assert not before.allows(public, exchange, 443)
+    assert not before.exchange_authorises("AAA-002", CONDITIONAL)
     assert not before.exchange_authorises("AAA-003", CONDITIONAL)
-    assert grant_flows(before) == []
     during = matrix_on(dt.date(2025, 12, 1), [delivered])
+    assert during.allows(public, exchange, 443)
+    (opened,) = [f for f in during.involving(public) if f.destination == exchange]
+    assert opened.stage is Stage.DATA
+    assert "SQ-2025-0001" in opened.reason
+    # AAA-003 sits in its department's zone, which reaches the exchange anyway: the grant is the
+    # exchange's authorisation only, and only within the 使用范围
     assert during.exchange_authorises("AAA-003", CONDITIONAL)
-    assert not during.exchange_authorises("CCC-001", CONDITIONAL)  # outside the 使用范围
-    assert [f.port for f in grant_flows(during)] == [443]
-    assert "SQ-2025-0001" in grant_flows(during)[0].reason
+    assert not [f for f in during.involving(flows.system_endpoint("AAA-003")) if f.reason.startswith("AAA-003 holds")]
+    assert not during.exchange_authorises("CCC-001", CONDITIONAL)
     suspended = requests.suspend(delivered, on=dt.date(2025, 12, 2), reason="超范围使用")
-    assert not matrix_on(dt.date(2025, 12, 3), [suspended]).exchange_authorises("AAA-003", CONDITIONAL)
+    closed = matrix_on(dt.date(2025, 12, 3), [suspended])
+    assert not closed.allows(public, exchange, 443)
+    assert not closed.exchange_authorises("AAA-003", CONDITIONAL)
     resumed = requests.resume(suspended, on=dt.date(2025, 12, 10))
-    assert matrix_on(dt.date(2025, 12, 11), [resumed]).exchange_authorises("AAA-003", CONDITIONAL)
+    assert matrix_on(dt.date(2025, 12, 11), [resumed]).allows(public, exchange, 443)
     after = matrix_on(dt.date(2026, 4, 1), [resumed])
+    assert not after.allows(public, exchange, 443)
     assert not after.exchange_authorises("AAA-003", CONDITIONAL)
-    assert grant_flows(after) == []
 
 
 def test_the_exchange_authorisation_list_is_rendered_with_the_desired_state_and_empties_on_expiry() -> None:

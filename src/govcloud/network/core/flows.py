@@ -235,7 +235,6 @@ def compute_flow_matrix(
     """
     active = tuple(sorted(grants))
     flows: list[Flow] = list(_baseline_flows(inventory))
-    flows.extend(_grant_flows(inventory, active))
     flows.extend(_intranet_baseline_flows(inventory))
     for system in inventory.systems:
         system_progress = progress.get(system.code)
@@ -253,6 +252,7 @@ def compute_flow_matrix(
     for name in PLATFORM_SERVICES:
         service: model.PlatformService = getattr(platform, name)
         locations[platform_endpoint(name)] = Location(service.zone, None)
+    flows.extend(_grant_flows(inventory, active, locations))
     # Sort on a plain tuple key: the dataclass's generated ordering compares enums field by field and cost
     # seconds on a province.
     unique = set(flows)
@@ -315,16 +315,20 @@ def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
             )
 
 
-def _grant_flows(inventory: model.Inventory, grants: Iterable[ExchangeGrant]) -> Iterator[Flow]:
-    """A granted consumer's path through the exchange: it fetches its resources from the exchange's ports.
+def _grant_flows(
+    inventory: model.Inventory, grants: Iterable[ExchangeGrant], locations: Mapping[Endpoint, Location]
+) -> Iterator[Flow]:
+    """A granted consumer's network path to the exchange, where the baseline does not give it one already.
 
-    Its department zone reaches the exchange anyway (baseline: every department uses the platform, Art. 31);
-    this flow is the system-level authorisation the exchange's list holds, one per consumer however many
-    resources it may fetch (the matrix's ``grants`` keep each one), so a grant that expires or is suspended
-    takes it away, and the matrix says why a consumer may fetch what it fetches.
+    Every 专用网络区 reaches the exchange anyway (baseline: every department uses the platform's exchange,
+    Art. 31), so for a consumer sitting there the grant is the exchange's own authorisation only (the matrix's
+    ``grants``, rendered as the exchange's authorisation list). A consumer elsewhere (a system placed in the
+    Internet access zone, say) reaches the exchange only through a grant: one flow per consumer, citing its
+    requests, gone when they expire or are suspended.
     """
     systems = inventory.system_by_code
     exchange = inventory.network.platform.exchange
+    dedicated = {z.code for z in inventory.zones_of_kind(model.ZoneKind.DEDICATED)}
     by_consumer: dict[str, list[ExchangeGrant]] = {}
     for grant in grants:
         by_consumer.setdefault(grant.consumer, []).append(grant)
@@ -332,6 +336,9 @@ def _grant_flows(inventory: model.Inventory, grants: Iterable[ExchangeGrant]) ->
         consumer = systems.get(code)
         if consumer is None or consumer.classified:
             continue  # the exchange is the extranet's: a classified system never reaches it
+        location = locations.get(system_endpoint(code))
+        if location is None or location.zone in dedicated:
+            continue  # its zone reaches the exchange already; the authorisation list decides
         listed = ", ".join(f"{g.request} ({g.resource} until {g.expires.isoformat()})" for g in held[:3])
         more = f" and {len(held) - 3} more" if len(held) > 3 else ""
         yield from _flows(
