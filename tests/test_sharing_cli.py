@@ -6,22 +6,31 @@ import json
 from pathlib import Path
 
 import pyshacl
+import pytest
 import rdflib
 import yaml
 from rdflib.namespace import DCAT, DCTERMS, RDF
 from typer.testing import CliRunner
 
-from govcloud.cli import app
+from govcloud.cli import app, common
 from govcloud.sharing.edges import catalogue_export, request_files
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables wide enough that request ids and resource codes stay on one line (rich reads COLUMNS only once)."""
+    monkeypatch.setattr(common.console, "_width", 200)
+
+
 CONDITIONAL = "10502704/0000145"  # CGJ's 有条件共享 entry
 NOT_SHARED = "10202701/0000497"  # CGJ's 不予共享 entry
 BY = ["--by", "CLB 共享工作机构 负责人 赵一"]
 
 
 def share(inventory: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["share", *args, "--inventory", str(inventory)], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["share", *args, "--inventory", str(inventory)])
     return result.exit_code, result.output
 
 
