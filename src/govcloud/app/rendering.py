@@ -17,6 +17,7 @@ from govcloud.app.workspace import Workspace
 from govcloud.cloud.core import desired, policies
 from govcloud.cloud.edges import k8s_schema, manifest_files, shape_cache
 from govcloud.errors import GovcloudError
+from govcloud.sharing.edges import workflow
 
 
 class RenderRejected(GovcloudError):
@@ -33,7 +34,8 @@ def desired_state(workspace: Workspace, *, rehearsal: bool = False) -> desired.D
 
     ``rehearsal`` (``render --allow-placeholders``): every object is marked not deployable.
     """
-    state = desired.desired_state(workspace.inventory, workspace.progress, workspace.settings)
+    grants = workflow.grants_of_day(workspace.inventory_dir, workspace.inventory)  # None: no request files
+    state = desired.desired_state(workspace.inventory, workspace.progress, workspace.settings, grants=grants)
     return desired.mark_not_deployable(state, manifest_files.REHEARSAL_REASON) if rehearsal else state
 
 

@@ -9,6 +9,7 @@ import typer
 import govcloud
 from govcloud.cli import (
     assess_commands,
+    catalogue_commands,
     census_commands,
     diff_commands,
     inventory_commands,
@@ -16,6 +17,7 @@ from govcloud.cli import (
     network_commands,
     plan_commands,
     render_commands,
+    share_commands,
     status_commands,
 )
 
@@ -35,6 +37,8 @@ diff_commands.register(app)
 plan_commands.register(app)
 ledger_commands.register(app)
 status_commands.register(app)
+share_commands.register(app)
+catalogue_commands.register(app)
 
 
 def _show_version(value: bool) -> None:

@@ -331,6 +331,62 @@ class ReportSettings(_Section):
     embed_font: bool = pydantic.Field(default=True, description="embed a subset of the CJK font in the HTML report")
 
 
+class DeclaredCalendarYear(_Section):
+    """One year's working-day calendar as the State Council's holiday notice declares it (国务院办公厅放假通知).
+
+    For years the bundled official calendar does not know yet: every weekday is a working day except the
+    ``holidays``; every weekend day is a rest day except the ``workdays`` (调休 make-up working days).
+    """
+
+    year: Annotated[int, pydantic.Field(ge=2000, le=2100)]
+    holidays: tuple[dt.date, ...] = pydantic.Field(default=(), description="weekdays that are public holidays")
+    workdays: tuple[dt.date, ...] = pydantic.Field(default=(), description="weekend days that are make-up workdays")
+
+    @pydantic.model_validator(mode="after")
+    def _dates_in_year(self) -> DeclaredCalendarYear:
+        stray = [d for d in (*self.holidays, *self.workdays) if d.year != self.year]
+        if stray:
+            raise ValueError(f"dates outside {self.year}: " + ", ".join(d.isoformat() for d in stray))
+        return self
+
+
+class SharingSettings(_Section):
+    """Deadlines of the 政务数据共享条例 (国务院令第809号), in working days unless stated; provinces may differ."""
+
+    unconditional_answer_days: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(
+        default=1, description="Art. 21: a request for a 无条件共享 resource is answered within this many working days"
+    )
+    conditional_answer_days: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(
+        default=10, description="Art. 21: a request for a 有条件共享 resource is answered yes or no within this"
+    )
+    max_extension_days: Annotated[int, pydantic.Field(ge=0)] = pydantic.Field(
+        default=10, description="Art. 21: one extension of at most this many working days, with the 主管部门's consent"
+    )
+    delivery_days: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(
+        default=20, description="Art. 22: delivery within this many working days of the agreement"
+    )
+    catalogue_update_days: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(
+        default=10, description="Art. 17: a catalogue is updated within this after a change of law or duties"
+    )
+    catalogue_update_extension_days: Annotated[int, pydantic.Field(ge=0)] = pydantic.Field(
+        default=5, description="Art. 17: ... plus at most this with the 主管部门's consent"
+    )
+    publish_review_days: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(
+        default=2, description="Art. 17: the 主管部门 reviews and publishes an updated catalogue within this"
+    )
+    correction_days: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(
+        default=10, description="Art. 26: a 校核 request is checked, corrected and answered within this"
+    )
+    usage_record_years: Annotated[int, pydantic.Field(ge=1)] = pydantic.Field(
+        default=3, description="Art. 29: the requester keeps its usage records at least this many years"
+    )
+    calendar_years: tuple[DeclaredCalendarYear, ...] = pydantic.Field(
+        default=(),
+        description="working-day calendars of years the bundled official calendar does not know (a declared "
+        "year wins over the bundled one); a deadline in a year known to neither is refused, never guessed",
+    )
+
+
 class Settings(_Section):
     """Everything in ``inventory/settings.yaml``; every section optional."""
 
@@ -342,6 +398,7 @@ class Settings(_Section):
     orchestration: OrchestrationSettings = OrchestrationSettings()
     privacy: PrivacySettings = PrivacySettings()
     reports: ReportSettings = ReportSettings()
+    sharing: SharingSettings = SharingSettings()
 
 
 DEFAULT_SETTINGS = Settings()

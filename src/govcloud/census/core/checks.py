@@ -802,6 +802,23 @@ def _sharing_findings(e: model.CatalogueEntry) -> Iterator[Finding]:
             ("sharing", "legal_basis"),
             "不予共享 must cite its basis in law, administrative regulation or central policy",
         )
+    elif not _cites_sharing_ban_basis(sharing.legal_basis or ""):
+        yield Finding(
+            "catalogue",
+            e.code,
+            ("sharing", "legal_basis"),
+            "不予共享 must cite a 法律 (《…法》), 行政法规 (《…条例》) or 国务院决定 (政务数据共享条例 Art. 14), "
+            f"got {sharing.legal_basis!r}",
+        )
+
+
+_SHARING_BAN_BASIS = re.compile(r"《[^》]*(法|条例)》|国务院[^，。；]*决定")
+"""Art. 14 of the 政务数据共享条例: only a law, an administrative regulation or a State Council decision may
+forbid sharing; a basis is accepted when it cites one by title (《…法》, 《…条例》) or names a 国务院 decision."""
+
+
+def _cites_sharing_ban_basis(basis: str) -> bool:
+    return _SHARING_BAN_BASIS.search(basis) is not None
 
 
 def _duplicates(kind: str, field: str, keys: Iterable[str]) -> Iterator[Finding]:

@@ -74,6 +74,7 @@ from govcloud.core.settings import Settings
 from govcloud.errors import RefusedError
 from govcloud.network.core import firewall, flows
 from govcloud.planning.core.stages import Progress, ProgressMap, Stage
+from govcloud.sharing.core.grants import ExchangeGrant
 
 Manifest = dict[str, Any]
 """A plain JSON-compatible Kubernetes object (dicts, lists, strings, numbers, booleans)."""
@@ -322,8 +323,18 @@ def refusals(inventory: model.Inventory, progress: ProgressMap, settings: Settin
 # --- the computation -------------------------------------------------------------------------------------------
 
 
-def desired_state(inventory: model.Inventory, progress: ProgressMap, settings: Settings) -> DesiredState:
+def desired_state(
+    inventory: model.Inventory,
+    progress: ProgressMap,
+    settings: Settings,
+    *,
+    grants: Sequence[ExchangeGrant] | None = None,
+) -> DesiredState:
     """Every object of the shared cloud for ``inventory`` at ``progress``; deterministic order.
+
+    ``grants``: the active sharing grants of the day rendered (None: sharing requests are not rendered, no
+    authorisation list); they open their consumers' paths in the flow matrix and fill the exchange's
+    authorisation ConfigMap (:data:`EXCHANGE_AUTHORISATIONS`).
 
     Raises :class:`PlacementRefused` (a :class:`~govcloud.errors.RefusedError`) naming every system the MLPS
     rules refuse, all at once, before anything is built.
@@ -334,7 +345,7 @@ def desired_state(inventory: model.Inventory, progress: ProgressMap, settings: S
     # Millions of small acyclic dicts: the cyclic collector's rescans of them (and of the inventory) took
     # more time than building them on a province, so it is paused while building (nothing here makes cycles).
     with collector.paused():
-        builder = _Builder(inventory, progress, settings)
+        builder = _Builder(inventory, progress, settings, grants=grants)
         return DesiredState(platform=tuple(builder.platform()), departments=builder.departments())
 
 
@@ -349,11 +360,19 @@ class _Namespace:
 class _Builder:
     """Holds the indexes one computation needs (flows by source and destination, placements, hosts)."""
 
-    def __init__(self, inventory: model.Inventory, progress: ProgressMap, settings: Settings) -> None:
+    def __init__(
+        self,
+        inventory: model.Inventory,
+        progress: ProgressMap,
+        settings: Settings,
+        *,
+        grants: Sequence[ExchangeGrant] | None = None,
+    ) -> None:
         self.inventory = inventory
         self.progress = progress
         self.settings = settings
-        self.matrix = flows.compute_flow_matrix(inventory, progress)
+        self.grants = grants
+        self.matrix = flows.compute_flow_matrix(inventory, progress, grants=grants or ())
         self.by_destination: dict[flows.Endpoint, list[flows.Flow]] = defaultdict(list)
         self.by_source: dict[flows.Endpoint, list[flows.Flow]] = defaultdict(list)
         for flow in self.matrix.flows:
@@ -438,6 +457,8 @@ class _Builder:
             elif name == "gateway":
                 yield self._control_plane_egress(namespace, self.settings.cloud.collaboration_gateway_control_namespace)
                 yield from self._collaboration_gateway(namespace)
+            if name == "exchange" and self.grants is not None:
+                yield exchange_authorisations(namespace.name, self.matrix.grants)
 
     def _control_plane_egress(self, namespace: _Namespace, control: str) -> Manifest:
         """The gateway proxies fetch their configuration from their own controller, and from nothing else."""
@@ -1272,6 +1293,44 @@ def _endpoint_slice(
         "addressType": "IPv4",
         "endpoints": [{"addresses": [str(address)], "conditions": {"ready": True}}],
         "ports": [{"name": port.name, "port": port.port, "protocol": port.protocol.value}],
+    }
+
+
+# --- the exchange's authorisation list (data sharing grants) --------------------------------------------------
+
+EXCHANGE_AUTHORISATIONS: Final = "exchange-authorisations"
+"""ConfigMap in the exchange's namespace: which consumer system may fetch which resource, on what terms, until when."""
+
+
+def exchange_authorisations(namespace: str, grants: Sequence[ExchangeGrant]) -> Manifest:
+    """The exchange's authorisation list: one key per grant, ``<consumer>.<resource code>`` (``/`` as ``_``).
+
+    Each value is one line of ``key=value`` pairs (resource, consumer, request, type, conditions, expires), so
+    the exchange (and a reviewer) reads it without a parser; an expired or suspended grant is not rendered.
+    """
+    data: dict[str, str] = {}
+    for grant in grants:
+        key = f"{grant.consumer}.{grant.resource.replace('/', '_')}"
+        data[key] = "\n".join(
+            (
+                f"consumer={grant.consumer}",
+                f"resource={grant.resource}",
+                f"request={grant.request}",
+                f"type={grant.sharing_type.value}",
+                f"conditions={grant.conditions}",
+                f"expires={grant.expires.isoformat()}",
+            )
+        )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(
+            EXCHANGE_AUTHORISATIONS,
+            namespace,
+            {**MANAGED_BY, PLATFORM_LABEL: "exchange"},
+            {WHY_ANNOTATION: "active data-sharing grants (条例 Art. 21-22): the exchange serves only these"},
+        ),
+        "data": data,
     }
 
 

@@ -52,6 +52,7 @@ from govcloud.core import settings as core_settings
 from govcloud.edges import inventory_files, settings_file
 from govcloud.errors import GovcloudError, InputError
 from govcloud.planning.edges import plan_progress
+from govcloud.sharing.edges import workflow as sharing_workflow
 
 Manifest = Mapping[str, Any]
 
@@ -566,9 +567,12 @@ def load_desired_state(config: StackConfig) -> tuple[model.Inventory, core_setti
         loaded = inventory_files.load_inventory(config.inventory_dir)
         progress = plan_progress.load_progress(config.plans_dir, inventory=loaded.inventory)
         settings = load_settings(config.inventory_dir)
+        # the active sharing grants of today: the exchange's authorisation list (None: no request files)
+        sharing_grants = sharing_workflow.grants_of_day(config.inventory_dir, loaded.inventory)
     except InputError as exc:
         raise ProgramInputError(exc) from None
-    return loaded.inventory, settings, desired.desired_state(loaded.inventory, progress, settings)
+    state = desired.desired_state(loaded.inventory, progress, settings, grants=sharing_grants)
+    return loaded.inventory, settings, state
 
 
 def load_settings(root: Path) -> core_settings.Settings:

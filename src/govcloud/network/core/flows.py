@@ -40,6 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from govcloud.core import model
 from govcloud.planning.core.stages import Progress, ProgressMap, Stage
+from govcloud.sharing.core.grants import ExchangeGrant
 
 SHARE_PORT = model.SHARE_PORT
 """Where a system serves its shareable catalogue entries to the exchange (data stage)."""
@@ -133,6 +134,12 @@ class FlowMatrix:
     locations: Mapping[Endpoint, Location]
     zone_networks: Mapping[str, model.GovNetwork] = dataclasses.field(default_factory=dict)
     """Zone code → its network (both networks' zones)."""
+    grants: tuple[ExchangeGrant, ...] = ()
+    """The active sharing grants the exchange authorises (consumer system, resource), sorted."""
+
+    def exchange_authorises(self, consumer: str, resource: str) -> bool:
+        """Whether the exchange hands resource ``resource`` to system ``consumer`` (an active grant covers it)."""
+        return any(g.consumer == consumer and g.resource == resource for g in self.grants)
 
     def network_of(self, endpoint: Endpoint) -> model.GovNetwork | None:
         """The network an endpoint is on (the Internet counts with the extranet: the intranet never sees it)."""
@@ -219,8 +226,16 @@ def data_ports(system: model.System, inventory: model.Inventory) -> tuple[model.
     return tuple(ports)
 
 
-def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> FlowMatrix:
-    """Every allowed flow of the inventory given how far each system has got. Deterministic order."""
+def compute_flow_matrix(
+    inventory: model.Inventory, progress: ProgressMap, *, grants: Iterable[ExchangeGrant] = ()
+) -> FlowMatrix:
+    """Every allowed flow of the inventory given how far each system has got. Deterministic order.
+
+    ``grants``: the active sharing grants on the day the matrix is for (the caller evaluates expiry and
+    suspension, :func:`govcloud.sharing.core.grants.active_grants`); each opens its consumer's path to the
+    exchange for that resource.
+    """
+    active = tuple(sorted(grants))
     flows: list[Flow] = list(_baseline_flows(inventory))
     flows.extend(_intranet_baseline_flows(inventory))
     for system in inventory.systems:
@@ -241,11 +256,14 @@ def compute_flow_matrix(inventory: model.Inventory, progress: ProgressMap) -> Fl
         service: model.PlatformService = getattr(platform, name)
         locations[platform_endpoint(name)] = Location(service.zone, None)
     locations.update(_staying_database_locations(inventory))
+    flows.extend(_grant_flows(inventory, active, locations))
     # Sort on a plain tuple key: the dataclass's generated ordering compares enums field by field and cost
     # seconds on a province.
     unique = set(flows)
     ordered = sorted(unique, key=_flow_key)
-    return FlowMatrix(flows=tuple(ordered), locations=locations, zone_networks=dict(inventory.network_of_zone))
+    return FlowMatrix(
+        flows=tuple(ordered), locations=locations, zone_networks=dict(inventory.network_of_zone), grants=active
+    )
 
 
 def crossing_flows(matrix: FlowMatrix) -> tuple[Flow, ...]:
@@ -299,6 +317,41 @@ def _baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:
                 None,
                 "management traffic comes only from the management network",
             )
+
+
+def _grant_flows(
+    inventory: model.Inventory, grants: Iterable[ExchangeGrant], locations: Mapping[Endpoint, Location]
+) -> Iterator[Flow]:
+    """A granted consumer's network path to the exchange, where the baseline does not give it one already.
+
+    Every 专用网络区 reaches the exchange anyway (baseline: every department uses the platform's exchange,
+    Art. 31), so for a consumer sitting there the grant is the exchange's own authorisation only (the matrix's
+    ``grants``, rendered as the exchange's authorisation list). A consumer elsewhere (a system placed in the
+    Internet access zone, say) reaches the exchange only through a grant: one flow per consumer, citing its
+    requests, gone when they expire or are suspended.
+    """
+    systems = inventory.system_by_code
+    exchange = inventory.network.platform.exchange
+    dedicated = {z.code for z in inventory.zones_of_kind(model.ZoneKind.DEDICATED)}
+    by_consumer: dict[str, list[ExchangeGrant]] = {}
+    for grant in grants:
+        by_consumer.setdefault(grant.consumer, []).append(grant)
+    for code, held in by_consumer.items():
+        consumer = systems.get(code)
+        if consumer is None or consumer.classified:
+            continue  # the exchange is the extranet's: a classified system never reaches it
+        location = locations.get(system_endpoint(code))
+        if location is None or location.zone in dedicated:
+            continue  # its zone reaches the exchange already; the authorisation list decides
+        listed = ", ".join(f"{g.request} ({g.resource} until {g.expires.isoformat()})" for g in held[:3])
+        more = f" and {len(held) - 3} more" if len(held) > 3 else ""
+        yield from _flows(
+            system_endpoint(code),
+            platform_endpoint("exchange"),
+            exchange.ports,
+            Stage.DATA,
+            f"{code} holds {len(held)} active sharing grant{'s' if len(held) > 1 else ''}: {listed}{more}",
+        )
 
 
 def _intranet_baseline_flows(inventory: model.Inventory) -> Iterator[Flow]:

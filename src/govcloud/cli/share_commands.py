@@ -1,0 +1,268 @@
+"""``govcloud share ...``: sharing requests under the 政务数据共享条例, from request to delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import rich.table
+import typer
+
+from govcloud.cli import common
+from govcloud.edges import yamlio
+from govcloud.sharing.core import requests
+from govcloud.sharing.edges import official_calendar, sharing_report, workflow
+
+share_app = typer.Typer(help="Data-sharing requests (共享申请): request, answer, extend, deliver, and their deadlines.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(share_app, name="share")
+
+
+RequestArg = Annotated[str, typer.Argument(help="request id, e.g. SQ-2025-0001")]
+OnOption = Annotated[
+    dt.datetime | None, typer.Option("--on", formats=["%Y-%m-%d"], help="date of the step (default: today)")
+]
+ByOption = Annotated[str, typer.Option("--by", help="who approved the step (head of the 工作机构 / 主管部门)")]
+
+
+def _day(on: dt.datetime | None) -> dt.date:
+    return on.date() if on is not None else official_calendar.today()
+
+
+def _context(inventory: Path) -> workflow.SharingContext:
+    return workflow.load_context(inventory, loaded=common.load_inventory(inventory))
+
+
+def _table(*columns: str, title: str | None = None) -> rich.table.Table:
+    """A table whose cells fold rather than cut: request ids and resource codes must stay readable whole."""
+    table = rich.table.Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _done(request: requests.SharingRequest) -> None:
+    common.console.print(f"{request.id}: {request.state.value}", markup=False)
+
+
+@share_app.command("request")
+@common.guarded
+def request_command(
+    requester: Annotated[str, typer.Option("--requester", help="requesting department code")],
+    consumer: Annotated[str, typer.Option("--consumer", help="system that will use the data")],
+    resource: Annotated[str, typer.Option("--resource", help="catalogue resource code")],
+    basis: Annotated[str, typer.Option("--basis", help="使用依据")],
+    scenario: Annotated[str, typer.Option("--scenario", help="使用场景")],
+    use_until: Annotated[dt.datetime, typer.Option("--until", formats=["%Y-%m-%d"], help="使用时限 (last day)")],
+    approved_by: ByOption,
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="使用范围: systems (default: the consumer)")
+    ] = None,
+    method: Annotated[requests.DeliveryMethod, typer.Option("--method", help="共享方式")] = (
+        requests.DeliveryMethod.SERVICE
+    ),
+    request_id: Annotated[str | None, typer.Option("--id", help="request id (default: the next of the year)")] = None,
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
+    """File a request (Art. 20) as sharing/requests/<id>.yaml beside the inventory."""
+    made, path = workflow.submit(
+        _context(inventory),
+        requester=requester,
+        consumer=consumer,
+        resource=resource,
+        basis=basis,
+        scenario=scenario,
+        scope=tuple(scope or ()),
+        method=method,
+        use_until=use_until.date(),
+        approved_by=approved_by,
+        on=_day(on),
+        request_id=request_id,
+    )
+    common.console.print(f"{made.id}: {made.state.value} ({path})", markup=False)
+
+
+class Decision(enum.StrEnum):
+    GRANT = "grant"
+    REFUSE = "refuse"
+
+
+@share_app.command("answer")
+@common.guarded
+def answer_command(
+    request_id: RequestArg,
+    decision: Annotated[Decision, typer.Argument(help="grant or refuse")],
+    approved_by: ByOption,
+    reasons: Annotated[str | None, typer.Option("--reasons", help="a refusal's reasons (required)")] = None,
+    conditions: Annotated[str | None, typer.Option("--conditions", help="conditions of a 有条件共享 grant")] = None,
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
+    """Answer a request (Art. 21): grant it, or refuse it with reasons."""
+    _done(
+        workflow.answer(
+            _context(inventory),
+            request_id,
+            granted=decision is Decision.GRANT,
+            on=_day(on),
+            approved_by=approved_by,
+            reasons=reasons,
+            conditions=conditions,
+        )
+    )
+
+
+@share_app.command("extend")
+@common.guarded
+def extend_command(
+    request_id: RequestArg,
+    days: Annotated[int, typer.Option("--days", help="working days (at most sharing.max_extension_days)")],
+    consented_by: Annotated[str, typer.Option("--consented-by", help="the 主管部门 that consented")],
+    reason: Annotated[str, typer.Option("--reason")],
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
+    """Extend the answer deadline of a 有条件共享 request once (Art. 21)."""
+    _done(
+        workflow.extend(
+            _context(inventory), request_id, days=days, on=_day(on), consented_by=consented_by, reason=reason
+        )
+    )
+
+
+@share_app.command("deliver")
+@common.guarded
+def deliver_command(
+    request_id: RequestArg,
+    method: Annotated[requests.DeliveryMethod | None, typer.Option("--method", help="as asked by default")] = None,
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
+    """Record the delivery of a granted request (Art. 22): the exchange opens the consumer's path."""
+    day = _day(on)
+    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.deliver(r, on=day, method=method)))
+
+
+@share_app.command("suspend")
+@common.guarded
+def suspend_command(
+    request_id: RequestArg,
+    reason: Annotated[str, typer.Option("--reason", help="the misuse (Art. 25, 27)")],
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
+    """Suspend a delivered grant until the misuse is fixed: the exchange closes the path."""
+    day = _day(on)
+    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.suspend(r, on=day, reason=reason)))
+
+
+@share_app.command("resume")
+@common.guarded
+def resume_command(
+    request_id: RequestArg, on: OnOption = None, inventory: common.InventoryOption = common.DEFAULT_INVENTORY
+) -> None:
+    """Resume a suspended grant once the misuse is fixed."""
+    day = _day(on)
+    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.resume(r, on=day)))
+
+
+@share_app.command("dispute")
+@common.guarded
+def dispute_command(
+    request_id: RequestArg,
+    note: Annotated[str, typer.Option("--note", help="what is disputed")],
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
+    """Take a dispute one step up (Art. 28): 协商 → 本级主管部门 → 共同上级主管部门 → 本级人民政府."""
+    day = _day(on)
+    changed = workflow.step(_context(inventory), request_id, lambda r, _e: requests.dispute(r, on=day, note=note))
+    common.console.print(f"{changed.id}: dispute at {changed.disputes[-1].level.value}", markup=False)
+
+
+@share_app.command("list")
+@common.guarded
+def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
+    """Every request with its state and deadlines."""
+    table = _table("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
+    for request, answer_due, delivery_due in workflow.requests_with_deadlines(_context(inventory)):
+        table.add_row(
+            request.id,
+            request.requester,
+            request.consumer,
+            request.resource,
+            request.state.value,
+            answer_due.isoformat() if answer_due else "",
+            delivery_due.isoformat() if delivery_due else "",
+        )
+    common.console.print(table)
+
+
+@share_app.command("overdue")
+@common.guarded
+def overdue_command(on: OnOption = None, inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
+    """Requests whose answer (Art. 21) or delivery (Art. 22) deadline has passed; exit 1 if any."""
+    late = workflow.overdue(_context(inventory), on=_day(on))
+    table = _table("due", "request", "provider", "requester", "resource", "missing", "working days late")
+    for item in late:
+        table.add_row(
+            item.due.isoformat(),
+            item.request,
+            item.provider,
+            item.requester,
+            item.resource,
+            item.what,
+            str(item.working_days_late),
+        )
+    if late:
+        common.console.print(table)
+        raise typer.Exit(1)
+    common.console.print("[green]ok[/]: no deadline missed")
+
+
+class ReportFormat(enum.StrEnum):
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    JSON = "json"
+    HTML = "html"
+
+
+@share_app.command("report")
+@common.guarded
+def report_command(
+    report_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.TABLE,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of the terminal")] = None,
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
+    """Requests by state, answers late, median answer time, deliveries, unrequested entries: per department, city."""
+    context = _context(inventory)
+    made = workflow.report(context, on=_day(on))
+    findings = workflow.findings(context, on=_day(on))
+    if report_format is ReportFormat.TABLE and out is None:
+        table = _table(*sharing_report.COLUMNS, title=f"数据共享情况 {made.on.isoformat()}")
+        for row in sharing_report.rows(made):
+            table.add_row(*sharing_report.row_cells(row))
+        common.console.print(table)
+        listed = _table(*sharing_report.FINDING_COLUMNS, title=f"catalogue findings ({len(findings)})")
+        for finding in findings:
+            listed.add_row(*sharing_report.finding_cells(finding))
+        common.console.print(listed)
+        return
+    renderers = {
+        ReportFormat.MARKDOWN: sharing_report.to_markdown,
+        ReportFormat.JSON: sharing_report.to_json,
+        ReportFormat.HTML: sharing_report.to_html,
+        ReportFormat.TABLE: sharing_report.to_markdown,
+    }
+    text = renderers[report_format](made, findings)
+    if out is None:
+        common.console.print(text, markup=False, end="")
+    else:
+        yamlio.write_atomic(out, text)
+        common.console.print(f"wrote {out}", markup=False)

@@ -1,0 +1,241 @@
+"""Active grants, overdue deadlines and the figures of the sharing report. Pure.
+
+An active grant is what the exchange platform authorises: the flow matrix and the exchange's authorisation
+list take them as input. Every date is passed in (``on``: today by default at the edge), never read here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from govcloud.core import model
+from govcloud.core.settings import SharingSettings
+from govcloud.sharing.core import requests
+from govcloud.sharing.core.calendar import WorkingCalendar
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class ExchangeGrant:
+    """One consumer system's authorisation on the exchange to use one resource, until ``expires`` (inclusive)."""
+
+    consumer: str
+    resource: str
+    request: str
+    provider_system: str | None
+    sharing_type: model.SharingType
+    conditions: str
+    expires: dt.date
+
+
+def active_grants(
+    found: Iterable[requests.SharingRequest], inventory: model.Inventory, *, on: dt.date
+) -> tuple[ExchangeGrant, ...]:
+    """The grants active on ``on``: one per system of each active request's 使用范围 (scope), sorted."""
+    entries = inventory.entry_by_code
+    result: list[ExchangeGrant] = []
+    for request in found:
+        entry = entries.get(request.resource)
+        if entry is None or entry.sharing.type is model.SharingType.NOT_SHARED:
+            continue  # a grant of a 不予共享 or vanished entry authorises nothing
+        if not requests.is_active_grant(request, on):
+            continue
+        assert request.answer is not None
+        conditions = request.answer.conditions or entry.sharing.conditions or "无条件"
+        for consumer in request.scope:
+            result.append(
+                ExchangeGrant(
+                    consumer=consumer,
+                    resource=entry.code,
+                    request=request.id,
+                    provider_system=entry.system,
+                    sharing_type=entry.sharing.type,
+                    conditions=conditions,
+                    expires=request.use_until,
+                )
+            )
+    return tuple(sorted(result))
+
+
+def ungranted_consumption(inventory: model.Inventory, grants: Iterable[ExchangeGrant]) -> tuple[tuple[str, str], ...]:
+    """(system, resource) pairs where a system ``consumes`` a 有条件共享 entry of another department without a grant."""
+    granted = {(g.consumer, g.resource) for g in grants}
+    entries = inventory.entry_by_code
+    missing: list[tuple[str, str]] = []
+    for system in inventory.systems:
+        for code in system.consumes:
+            entry = entries.get(code)
+            if entry is None or entry.sharing.type is not model.SharingType.CONDITIONAL:
+                continue
+            if entry.provider == system.department:
+                continue
+            if (system.code, code) not in granted:
+                missing.append((system.code, code))
+    return tuple(sorted(missing))
+
+
+# --- deadlines -----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Overdue:
+    """A request whose provider missed a deadline and has still not acted."""
+
+    due: dt.date
+    request: str
+    provider: str
+    requester: str
+    resource: str
+    what: str
+    """``answer`` (Art. 21) or ``delivery`` (Art. 22)."""
+    working_days_late: int
+
+
+def overdue(
+    found: Sequence[requests.SharingRequest],
+    inventory: model.Inventory,
+    *,
+    on: dt.date,
+    settings: SharingSettings,
+    calendar: WorkingCalendar,
+) -> tuple[Overdue, ...]:
+    """Requests not answered or not delivered by their deadline, as of ``on``; oldest deadline first."""
+    entries = inventory.entry_by_code
+    late: list[Overdue] = []
+    for request in found:
+        entry = entries.get(request.resource)
+        if entry is None:
+            continue
+        if request.state is requests.RequestState.SUBMITTED:
+            due = requests.answer_due(request, entry.sharing.type, settings, calendar)
+            what = "answer"
+        elif request.state is requests.RequestState.GRANTED:
+            found_due = requests.delivery_due(request, settings, calendar)
+            if found_due is None:
+                continue
+            due, what = found_due, "delivery"
+        else:
+            continue
+        if on > due:
+            days = calendar.workdays_between(due, on)
+            late.append(Overdue(due, request.id, entry.provider, request.requester, entry.code, what, days))
+    return tuple(sorted(late))
+
+
+# --- the report ----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class DepartmentFigures:
+    department: str
+    name: str
+    requests_by_state: Mapping[str, int]
+    answered: int
+    answered_late: int
+    median_answer_workdays: float | None
+    grants_delivered: int
+    entries: int
+    entries_never_requested: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SharingReport:
+    """Figures per providing department and city-wide (the ``city`` row sums every department)."""
+
+    on: dt.date
+    departments: tuple[DepartmentFigures, ...]
+    city: DepartmentFigures
+    never_requested: tuple[str, ...]
+    """Codes of shareable catalogue entries nobody has requested."""
+
+
+def sharing_report(
+    found: Sequence[requests.SharingRequest],
+    inventory: model.Inventory,
+    *,
+    on: dt.date,
+    settings: SharingSettings,
+    calendar: WorkingCalendar,
+) -> SharingReport:
+    """Requests by state, answers late, median answer time, deliveries and unrequested entries, as of ``on``."""
+    entries = inventory.entry_by_code
+    by_provider: dict[str, list[requests.SharingRequest]] = defaultdict(list)
+    for request in found:
+        entry = entries.get(request.resource)
+        if entry is not None:
+            by_provider[entry.provider].append(request)
+    requested = {r.resource for r in found}
+    shareable = [e for e in inventory.catalogue if e.sharing.type is not model.SharingType.NOT_SHARED]
+    never = tuple(sorted(e.code for e in shareable if e.code not in requested))
+    never_by_department = Counter(entries[c].provider for c in never)
+    entries_by_department = Counter(e.provider for e in shareable)
+    rows = []
+    all_times: list[int] = []
+    for department in sorted(inventory.departments, key=lambda d: d.code):
+        row, times = _figures(
+            department.code,
+            department.name,
+            by_provider.get(department.code, []),
+            entries,
+            settings,
+            calendar,
+            entries_by_department[department.code],
+            never_by_department[department.code],
+        )
+        rows.append(row)
+        all_times.extend(times)
+    states: Counter[str] = Counter()
+    for row in rows:
+        states.update(row.requests_by_state)
+    city = DepartmentFigures(
+        department="*",
+        name=inventory.city.name,
+        requests_by_state=dict(sorted(states.items())),
+        answered=sum(r.answered for r in rows),
+        answered_late=sum(r.answered_late for r in rows),
+        median_answer_workdays=statistics.median(all_times) if all_times else None,
+        grants_delivered=sum(r.grants_delivered for r in rows),
+        entries=len(shareable),
+        entries_never_requested=len(never),
+    )
+    return SharingReport(on=on, departments=tuple(rows), city=city, never_requested=never)
+
+
+def _figures(
+    code: str,
+    name: str,
+    found: Sequence[requests.SharingRequest],
+    entries: Mapping[str, model.CatalogueEntry],
+    settings: SharingSettings,
+    calendar: WorkingCalendar,
+    entry_count: int,
+    never_count: int,
+) -> tuple[DepartmentFigures, list[int]]:
+    states = Counter(r.state.value for r in found)
+    times: list[int] = []
+    late = 0
+    delivered = 0
+    for request in found:
+        if request.delivery is not None:
+            delivered += 1
+        if request.answer is None:
+            continue
+        times.append(calendar.workdays_between(request.submitted_on, request.answer.date))
+        due = requests.answer_due(request, entries[request.resource].sharing.type, settings, calendar)
+        if request.answer.date > due:
+            late += 1
+    figures = DepartmentFigures(
+        department=code,
+        name=name,
+        requests_by_state=dict(sorted(states.items())),
+        answered=len(times),
+        answered_late=late,
+        median_answer_workdays=statistics.median(times) if times else None,
+        grants_delivered=delivered,
+        entries=entry_count,
+        entries_never_requested=never_count,
+    )
+    return figures, times

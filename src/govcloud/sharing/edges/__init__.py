@@ -1,0 +1,1 @@
+"""Files, the official calendar and the exports of data sharing."""

@@ -1,0 +1,49 @@
+"""The official working-day calendar: the State Council's holiday notices as the ``chinesecalendar`` package has them.
+
+Edge (the package is data that changes every year). Years it does not know are taken from
+``settings.sharing.calendar_years``; a year declared there wins over the package's, so a province can correct
+or anticipate a notice. Any other year is refused by the core's calendar when a deadline reaches it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import chinese_calendar
+
+from govcloud.core.settings import SharingSettings
+from govcloud.sharing.core.calendar import DeclaredYear, WorkingCalendar
+
+
+def known_official_years() -> range:
+    """The years the installed ``chinesecalendar`` knows."""
+    years = sorted({day.year for day in chinese_calendar.holidays})
+    return range(years[0], years[-1] + 1)
+
+
+def official_years() -> dict[int, DeclaredYear]:
+    """Every year of the official calendar: its weekday holidays and its weekend make-up workdays."""
+    holidays: dict[int, set[dt.date]] = {year: set() for year in known_official_years()}
+    workdays: dict[int, set[dt.date]] = {year: set() for year in holidays}
+    for day in chinese_calendar.holidays:
+        if day.weekday() < 5:
+            holidays[day.year].add(day)
+    for day in chinese_calendar.workdays:
+        if day.weekday() >= 5:
+            workdays[day.year].add(day)
+    return {year: DeclaredYear(frozenset(holidays[year]), frozenset(workdays[year])) for year in holidays}
+
+
+def working_calendar(settings: SharingSettings) -> WorkingCalendar:
+    """The official calendar's years, overridden and extended by the years declared in settings."""
+    years = official_years()
+    for declared in settings.calendar_years:
+        years[declared.year] = DeclaredYear(
+            holidays=frozenset(declared.holidays), workdays=frozenset(declared.workdays)
+        )
+    return WorkingCalendar(years)
+
+
+def today() -> dt.date:
+    """The date deadlines and expiry are evaluated against when the user gives none."""
+    return dt.date.today()

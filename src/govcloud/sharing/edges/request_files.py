@@ -1,0 +1,136 @@
+"""Sharing request files: ``sharing/requests/<id>.yaml`` beside ``inventory/``, one request per file.
+
+Edge. Reading checks every file and reports every problem at once (file, line, field); writing a transition
+rewrites the file with ruamel's round trip, so comments and key order a person added survive, and writes
+atomically: a refused transition writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from govcloud.core import model
+from govcloud.edges import inventory_files, yamlio
+from govcloud.errors import InputError, Problem
+from govcloud.sharing.core import requests
+
+REQUESTS_DIR = Path("sharing") / "requests"
+
+
+def requests_dir(inventory_root: Path) -> Path:
+    """Where the requests of the inventory at ``inventory_root`` live: beside it, not inside it."""
+    return inventory_root.resolve().parent / REQUESTS_DIR
+
+
+def request_path(inventory_root: Path, request_id: str) -> Path:
+    return requests_dir(inventory_root) / f"{request_id}.yaml"
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedRequests:
+    requests: tuple[requests.SharingRequest, ...]
+    paths: Mapping[str, Path]
+
+
+def load_requests(inventory_root: Path) -> LoadedRequests:
+    """Every request file, checked; :class:`InputError` with every problem of every file."""
+    folder = requests_dir(inventory_root)
+    found: list[requests.SharingRequest] = []
+    paths: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = yamlio.read_fast(text)
+        except yamlio.YamlSyntaxError as exc:
+            problems.append(Problem(str(path), exc.line, "", str(exc)))
+            continue
+        try:
+            request = requests.SharingRequest.model_validate(data)
+        except pydantic.ValidationError as exc:
+            problems.extend(inventory_files.validation_problems(path, text, exc))
+            continue
+        if request.id != path.stem:
+            problems.append(
+                Problem(str(path), yamlio.line_of(text, ("id",)), "id", f"{request.id} in a file named {path.name}")
+            )
+            continue
+        found.append(request)
+        paths[request.id] = path
+    if problems:
+        raise InputError(problems, "invalid sharing requests")
+    return LoadedRequests(tuple(found), paths)
+
+
+def render_request(request: requests.SharingRequest, previous_text: str | None = None) -> str:
+    """The request as YAML; with ``previous_text``, that document updated in place (comments kept)."""
+    plain = request.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    if previous_text is None:
+        return yamlio.dump_roundtrip(plain)
+    document = yamlio.load_roundtrip(previous_text)
+    _merge(document, plain)
+    return yamlio.dump_roundtrip(document)
+
+
+def _merge(target: Any, plain: Mapping[str, Any]) -> None:
+    for key in [k for k in target if k not in plain]:
+        del target[key]
+    for key, value in plain.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        elif target.get(key) != value:
+            target[key] = value
+
+
+def refusal_problem(path: Path, text: str | None, refused: requests.TransitionRefused) -> Problem:
+    """A refused transition as a problem naming the request file, the field's line and the field."""
+    line = yamlio.line_of(text, tuple(refused.field.split("."))) if text is not None else None
+    return Problem(str(path), line, refused.field, refused.message)
+
+
+def create_request(inventory_root: Path, request: requests.SharingRequest, inventory: model.Inventory) -> Path:
+    """Check and write a new request; refuses an existing id or an invalid request, writing nothing."""
+    path = request_path(inventory_root, request.id)
+    if path.exists():
+        raise InputError([Problem(str(path), 1, "id", f"request {request.id} exists already")], "refused")
+    try:
+        requests.check_new_request(request, inventory.entry_by_code.get(request.resource), inventory)
+    except requests.TransitionRefused as refused:
+        raise InputError([Problem(str(path), None, refused.field, refused.message)], "refused") from None
+    yamlio.write_atomic(path, render_request(request))
+    return path
+
+
+def transition(
+    inventory_root: Path,
+    request_id: str,
+    step: Callable[[requests.SharingRequest], requests.SharingRequest],
+) -> requests.SharingRequest:
+    """Apply ``step`` to request ``request_id`` and write the result; a refused step writes nothing."""
+    loaded = load_requests(inventory_root)
+    path = loaded.paths.get(request_id)
+    if path is None:
+        where = request_path(inventory_root, request_id)
+        raise InputError([Problem(str(where), None, "id", f"no request {request_id}")], "refused")
+    text = path.read_text(encoding="utf-8")
+    current = next(r for r in loaded.requests if r.id == request_id)
+    try:
+        changed = step(current)
+    except requests.TransitionRefused as refused:
+        raise InputError([refusal_problem(path, text, refused)], "refused") from None
+    yamlio.write_atomic(path, render_request(changed, text))
+    return changed
+
+
+def next_request_id(inventory_root: Path, on: dt.date) -> str:
+    """The next free ``SQ-<year>-<n>`` of ``on``'s year."""
+    prefix = f"SQ-{on.year}-"
+    folder = requests_dir(inventory_root)
+    used = [int(p.stem[len(prefix) :]) for p in folder.glob(f"{prefix}*.yaml")] if folder.is_dir() else []
+    return f"{prefix}{max(used, default=0) + 1:04d}"

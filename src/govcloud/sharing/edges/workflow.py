@@ -1,0 +1,198 @@
+"""The sharing commands' work: load what a step needs, apply the core's transition, write the request file.
+
+Edge. The CLI parses options and prints; everything between is here, so it moves into an application layer
+unchanged. Every step loads the inventory, its settings and the calendar, refuses bad input naming the
+request file and field, and writes nothing when refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from govcloud.core import model
+from govcloud.core.settings import Settings
+from govcloud.edges import inventory_files, settings_file
+from govcloud.errors import InputError, Problem
+from govcloud.sharing.core import consistency, grants, requests
+from govcloud.sharing.core.calendar import WorkingCalendar
+from govcloud.sharing.edges import official_calendar, request_files
+
+
+@dataclasses.dataclass(frozen=True)
+class SharingContext:
+    """What every sharing step reads: the inventory, its settings, the calendar and the requests."""
+
+    root: Path
+    inventory: model.Inventory
+    settings: Settings
+    calendar: WorkingCalendar
+    requests: tuple[requests.SharingRequest, ...]
+
+
+def load_context(
+    root: Path, *, loaded: inventory_files.LoadedInventory | None = None, with_requests: bool = True
+) -> SharingContext:
+    inventory = (loaded or inventory_files.load_inventory(root)).inventory
+    settings = settings_file.load_settings(root)
+    found = request_files.load_requests(root).requests if with_requests else ()
+    return SharingContext(root, inventory, settings, official_calendar.working_calendar(settings.sharing), found)
+
+
+def _entry_of(context: SharingContext, request_id: str) -> model.CatalogueEntry:
+    request = next((r for r in context.requests if r.id == request_id), None)
+    path = request_files.request_path(context.root, request_id)
+    if request is None:
+        raise InputError([Problem(str(path), None, "id", f"no request {request_id}")], "refused")
+    entry = context.inventory.entry_by_code.get(request.resource)
+    if entry is None:
+        raise InputError([Problem(str(path), None, "resource", f"no catalogue entry {request.resource}")], "refused")
+    return entry
+
+
+def submit(
+    context: SharingContext,
+    *,
+    requester: str,
+    consumer: str,
+    resource: str,
+    basis: str,
+    scenario: str,
+    scope: tuple[str, ...],
+    method: requests.DeliveryMethod,
+    use_until: dt.date,
+    approved_by: str,
+    on: dt.date,
+    request_id: str | None = None,
+) -> tuple[requests.SharingRequest, Path]:
+    """Art. 20: file a new request (its id the next free one of the year unless given)."""
+    chosen = request_id or request_files.next_request_id(context.root, on)
+    data = {
+        "id": chosen,
+        "requester": requester,
+        "consumer": consumer,
+        "resource": resource,
+        "basis": basis,
+        "scenario": scenario,
+        "scope": scope or (consumer,),
+        "method": method,
+        "use_until": use_until,
+        "approved_by": approved_by,
+        "submitted_on": on,
+    }
+    path = request_files.request_path(context.root, chosen)
+    try:
+        request = requests.SharingRequest.model_validate(data)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise InputError([Problem(str(path), None, "", str(exc))], "refused") from None
+    return request, request_files.create_request(context.root, request, context.inventory)
+
+
+def step(
+    context: SharingContext,
+    request_id: str,
+    change: Callable[[requests.SharingRequest, model.CatalogueEntry], requests.SharingRequest],
+) -> requests.SharingRequest:
+    """Apply one transition to a request file (refused: nothing written)."""
+    entry = _entry_of(context, request_id)
+    return request_files.transition(context.root, request_id, lambda request: change(request, entry))
+
+
+def answer(
+    context: SharingContext,
+    request_id: str,
+    *,
+    granted: bool,
+    on: dt.date,
+    approved_by: str,
+    reasons: str | None,
+    conditions: str | None,
+) -> requests.SharingRequest:
+    return step(
+        context,
+        request_id,
+        lambda request, entry: requests.answer(
+            request,
+            entry=entry,
+            granted=granted,
+            on=on,
+            approved_by=approved_by,
+            reasons=reasons,
+            conditions=conditions,
+        ),
+    )
+
+
+def extend(
+    context: SharingContext, request_id: str, *, days: int, on: dt.date, consented_by: str, reason: str
+) -> requests.SharingRequest:
+    return step(
+        context,
+        request_id,
+        lambda request, entry: requests.extend(
+            request,
+            entry=entry,
+            days=days,
+            on=on,
+            consented_by=consented_by,
+            reason=reason,
+            settings=context.settings.sharing,
+            calendar=context.calendar,
+        ),
+    )
+
+
+def overdue(context: SharingContext, *, on: dt.date) -> tuple[grants.Overdue, ...]:
+    return grants.overdue(
+        context.requests, context.inventory, on=on, settings=context.settings.sharing, calendar=context.calendar
+    )
+
+
+def report(context: SharingContext, *, on: dt.date) -> grants.SharingReport:
+    return grants.sharing_report(
+        context.requests, context.inventory, on=on, settings=context.settings.sharing, calendar=context.calendar
+    )
+
+
+def findings(context: SharingContext, *, on: dt.date) -> tuple[consistency.CatalogueFinding, ...]:
+    """The catalogue's consistency findings, with the grants active on ``on``."""
+    active = grants.active_grants(context.requests, context.inventory, on=on)
+    return consistency.catalogue_findings(context.inventory, active, context.settings)
+
+
+def active_grants(context: SharingContext, *, on: dt.date) -> tuple[grants.ExchangeGrant, ...]:
+    return grants.active_grants(context.requests, context.inventory, on=on)
+
+
+def requests_with_deadlines(
+    context: SharingContext,
+) -> list[tuple[requests.SharingRequest, dt.date | None, dt.date | None]]:
+    """Each request with its answer deadline and (once granted) its delivery deadline."""
+    entries = context.inventory.entry_by_code
+    result: list[tuple[requests.SharingRequest, dt.date | None, dt.date | None]] = []
+    for request in context.requests:
+        entry = entries.get(request.resource)
+        answer_due = (
+            requests.answer_due(request, entry.sharing.type, context.settings.sharing, context.calendar)
+            if entry is not None
+            else None
+        )
+        result.append((request, answer_due, requests.delivery_due(request, context.settings.sharing, context.calendar)))
+    return result
+
+
+def grants_of_day(
+    root: Path, inventory: model.Inventory, *, on: dt.date | None = None
+) -> tuple[grants.ExchangeGrant, ...] | None:
+    """The active grants on ``on`` (today by default) for rendering; None when the city keeps no request files.
+
+    ``govcloud render`` and the platform stack pass them to the desired state, so the exchange's authorisation
+    list and the consumers' paths come from the same objects; an inventory without ``sharing/requests/``
+    renders exactly as before.
+    """
+    if not request_files.requests_dir(root).is_dir():
+        return None
+    found = request_files.load_requests(root).requests
+    return grants.active_grants(found, inventory, on=on or official_calendar.today())
