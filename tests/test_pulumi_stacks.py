@@ -25,6 +25,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from typer.testing import CliRunner
 
+from govcloud.app import stacks as app_stacks
 from govcloud.cli import app
 from govcloud.cloud.core import desired
 from govcloud.cloud.edges import pulumi_program
@@ -182,7 +183,7 @@ def platform_outputs(city: City) -> dict[str, Any]:
 
     @pulumi.runtime.test
     def run() -> pulumi.Output[None]:
-        result = pulumi_program.run_platform_program(city.config())
+        result = app_stacks.run_platform_program(city.config())
         return pulumi.Output.all(**result.outputs).apply(captured.update)
 
     run()
@@ -241,7 +242,7 @@ def rendered_departments(city: City, codes: list[str] | None = None) -> list[dic
 
 @pulumi.runtime.test
 def test_platform_program_declares_exactly_the_rendered_platform_objects(city: City, session: Session) -> Any:
-    result = pulumi_program.run_platform_program(city.config())
+    result = app_stacks.run_platform_program(city.config())
 
     def check(_: Any) -> None:
         declared = [args.inputs for args in session.kubernetes_objects()]
@@ -253,7 +254,7 @@ def test_platform_program_declares_exactly_the_rendered_platform_objects(city: C
 
 @pulumi.runtime.test
 def test_platform_outputs_name_the_shared_services_and_fingerprint_the_objects(city: City, session: Session) -> Any:
-    result = pulumi_program.run_platform_program(city.config())
+    result = app_stacks.run_platform_program(city.config())
     exported = session.exported()
     assert set(exported) == set(result.outputs)
     inventory = inventory_files.load_inventory(city.inventory).inventory
@@ -286,7 +287,7 @@ def test_departments_program_declares_exactly_the_rendered_department_objects(
     city: City, session: Session, platform_outputs: dict[str, Any]
 ) -> Any:
     session.mocks.stack_outputs = platform_outputs
-    result = pulumi_program.run_departments_program(city.config())
+    result = app_stacks.run_departments_program(city.config())
 
     def check(_: Any) -> None:
         declared = [args.inputs for args in session.kubernetes_objects()]
@@ -306,7 +307,7 @@ def test_resource_names_are_unique_deterministic_and_children_use_the_explicit_p
 ) -> Any:
     session.mocks.stack_outputs = platform_outputs
     selected = ("CZJ", "GAJ", "JYJ", "MZJ")
-    result = pulumi_program.run_departments_program(city.config(departments=selected))
+    result = app_stacks.run_departments_program(city.config(departments=selected))
 
     def check(_: Any) -> None:
         objects = session.kubernetes_objects()
@@ -331,7 +332,7 @@ def test_namespaced_objects_depend_on_their_namespace_and_on_the_verified_platfo
     city: City, session: Session, platform_outputs: dict[str, Any]
 ) -> Any:
     session.mocks.stack_outputs = platform_outputs
-    result = pulumi_program.run_departments_program(city.config(departments=("GAJ", "MZJ")))
+    result = app_stacks.run_departments_program(city.config(departments=("GAJ", "MZJ")))
 
     def check(_: Any) -> None:
         registrations = session.monitor.registrations
@@ -362,7 +363,7 @@ def test_departments_stack_reads_the_platform_through_a_stack_reference(
     city: City, session: Session, platform_outputs: dict[str, Any]
 ) -> Any:
     session.mocks.stack_outputs = platform_outputs
-    result = pulumi_program.run_departments_program(city.config(departments=("GAJ",)))
+    result = app_stacks.run_departments_program(city.config(departments=("GAJ",)))
     exported = session.exported()
 
     def check(values: dict[str, Any]) -> None:
@@ -402,7 +403,7 @@ def test_departments_stack_refuses_a_platform_that_does_not_fit(
 
     @pulumi.runtime.test
     def program() -> Any:
-        return pulumi_program.run_departments_program(city.config(departments=("GAJ",))).outputs["platformDigest"]
+        return app_stacks.run_departments_program(city.config(departments=("GAJ",))).outputs["platformDigest"]
 
     with pytest.raises(ValueError, match=message) as raised:
         program()

@@ -24,6 +24,7 @@ from pulumi.runtime import settings as pulumi_settings
 from typer.testing import CliRunner
 
 from govcloud.app import network as app_network
+from govcloud.app import stacks as app_stacks
 from govcloud.cli import app
 from govcloud.cloud.edges import pulumi_policy_pack, pulumi_program
 from govcloud.edges import inventory_files, yamlio
@@ -128,8 +129,8 @@ def mocks() -> Iterator[_Mocks]:
 
 
 PROGRAMS: dict[str, Callable[[pulumi_program.StackConfig], pulumi_program.ProgramResult]] = {
-    "platform": pulumi_program.run_platform_program,
-    "departments": pulumi_program.run_departments_program,
+    "platform": app_stacks.run_platform_program,
+    "departments": app_stacks.run_departments_program,
 }
 
 
@@ -159,7 +160,7 @@ def test_the_platform_program_declares_from_the_clean_copy(workspace: Workspace,
     config = pulumi_program.StackConfig(
         inventory_dir=workspace.inventory, plans_dir=workspace.plans, kubeconfig_path="/etc/govcloud/kubeconfig"
     )
-    result = pulumi_program.run_platform_program(config)
+    result = app_stacks.run_platform_program(config)
     assert result.manifests
 
 
@@ -167,10 +168,10 @@ def test_the_platform_program_declares_from_the_clean_copy(workspace: Workspace,
 
 
 def test_the_policy_pack_inputs_refuse_a_plan_that_fails_the_check(workspace: Workspace) -> None:
-    assert pulumi_policy_pack.pack_inputs(workspace.inventory, workspace.plans).mlps3_node_pool
+    assert app_stacks.policy_pack_rules(workspace.inventory, workspace.plans).mlps3_node_pool
     expected = workspace.break_plan()
     with pytest.raises(pulumi_policy_pack.PackInputError) as raised:
-        pulumi_policy_pack.pack_inputs(workspace.inventory, workspace.plans)
+        app_stacks.policy_pack_rules(workspace.inventory, workspace.plans)
     assert expected in str(raised.value)
 
 

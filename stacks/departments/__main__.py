@@ -1,5 +1,5 @@
 """Pulumi program of a departments stack: every object comes from govcloud's desired state."""
 
-from govcloud.cloud.edges import pulumi_program
+from govcloud.app import stacks
 
-pulumi_program.run_departments_program()
+stacks.run_departments_program()

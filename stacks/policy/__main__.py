@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+from govcloud.app import stacks
 from govcloud.cloud.edges import pulumi_policy_pack
 
 here = Path(__file__).resolve().parent
@@ -19,6 +20,6 @@ plans = Path(os.environ.get("GOVCLOUD_PLANS") or here / "../../migrations_plan")
 
 PolicyPack(
     name=pulumi_policy_pack.PACK_NAME,
-    policies=list(pulumi_policy_pack.stack_policies(pulumi_policy_pack.pack_inputs(inventory, plans))),
+    policies=list(pulumi_policy_pack.stack_policies(stacks.policy_pack_rules(inventory, plans))),
     enforcement_level=EnforcementLevel.MANDATORY,
 )

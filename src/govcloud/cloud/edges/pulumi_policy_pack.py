@@ -16,9 +16,9 @@ Pulumi hands resources over as read-only proxies with every number a float; :fun
 back into the plain manifest ``govcloud render`` would write (integral floats become ints), so the core sees
 the same input in both places.
 
-The pack's inputs (:func:`pack_inputs`: the placement defaults from the census's settings) are read only after
-the plan files pass the same strict read as every other provisioning entry point, so the pack refuses to start
-on plans that fail ``govcloud plan --check``.
+The pack's inputs (:func:`govcloud.app.stacks.policy_pack_rules`: the placement defaults from the census's
+settings) are read only after the plan files pass the same strict read as every other provisioning entry
+point, so the pack refuses to start on plans that fail ``govcloud plan --check``.
 
 This module constructs the policies only. The ``PolicyPack`` itself (which starts a gRPC server and never
 returns) is constructed in ``stacks/policy/__main__.py`` alone, so importing this module is harmless.
@@ -192,21 +192,3 @@ class PackInputError(GovcloudError, ValueError):
     def __init__(self, error: InputError) -> None:
         self.problems = error.problems
         super().__init__(f"policy pack {PACK_NAME}: {error.summary}:\n{error.render()}")
-
-
-def pack_inputs(inventory_dir: Path, plans_dir: Path) -> policies.PlacementRules:
-    """The pack's inputs, read as every provisioning entry point reads them: the placement rules.
-
-    The plans go through the one strict read (:func:`govcloud.planning.edges.plan_progress.load_progress`), so a
-    preview never passes the programme's policies while the plans it was computed from fail ``govcloud plan
-    --check``: the pack does not start and names each file, line and problem.
-    """
-    from govcloud.edges import inventory_files
-    from govcloud.planning.edges import plan_progress
-
-    try:
-        inventory = inventory_files.load_inventory(inventory_dir).inventory
-        plan_progress.load_progress(plans_dir, inventory=inventory)
-        return rules_from_inventory(inventory_dir)
-    except InputError as exc:
-        raise PackInputError(exc) from None

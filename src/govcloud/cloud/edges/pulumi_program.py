@@ -15,8 +15,9 @@ only *declares* them:
   rather than left to the engine;
 - every namespaced object ``depends_on`` the Namespace it lives in when the same stack declares it;
 - :func:`run_platform_program` and :func:`run_departments_program` read the stack configuration
-  (:class:`StackConfig`, the one place that reads Pulumi config), load the inventory and plan progress,
-  compute the desired state, declare it through an explicit Kubernetes provider and export outputs. Plan
+  (:class:`StackConfig`, the one place that reads Pulumi config), get their inputs from the application
+  layer (:func:`govcloud.app.stacks.stack_inputs`: the workspace, the strict plan read, the day's grants,
+  the desired state), declare them through an explicit Kubernetes provider and export outputs. Plan
   files that fail ``govcloud plan --check`` stop the program before anything is declared
   (:class:`ProgramInputError`, naming each file, line and problem).
 
@@ -27,7 +28,7 @@ every IngressClass the department Ingresses name and every Gateway their HTTPRou
 department object ``depends_on`` that verified reference, so nothing is created before the check passes; it
 also re-exports the platform's addresses.
 
-Nothing here creates a resource at import time: the stacks' ``__main__.py`` call the ``run_*`` functions.
+Nothing here creates a resource at import time: the stacks' ``__main__.py`` call ``govcloud.app.stacks``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import inspect
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -49,10 +50,8 @@ import govcloud
 from govcloud.cloud.core import desired
 from govcloud.core import model
 from govcloud.core import settings as core_settings
-from govcloud.edges import inventory_files, settings_file
+from govcloud.edges import settings_file
 from govcloud.errors import GovcloudError, InputError
-from govcloud.planning.edges import plan_progress
-from govcloud.sharing.edges import workflow as sharing_workflow
 
 Manifest = Mapping[str, Any]
 
@@ -557,22 +556,17 @@ class ProgramResult:
     outputs: Mapping[str, Any]
 
 
-def load_desired_state(config: StackConfig) -> tuple[model.Inventory, core_settings.Settings, desired.DesiredState]:
-    """Load the inventory, settings and plan progress the config names, and compute the desired state.
+@dataclasses.dataclass(frozen=True)
+class StackInputs:
+    """What a stack declares from: the inventory, its settings and the desired state the app computed."""
 
-    The plans are read strictly: plans that fail ``govcloud plan --check`` stop the program before it declares
-    anything, with every problem (file, line, field) in the error (:class:`ProgramInputError`).
-    """
-    try:
-        loaded = inventory_files.load_inventory(config.inventory_dir)
-        progress = plan_progress.load_progress(config.plans_dir, inventory=loaded.inventory)
-        settings = load_settings(config.inventory_dir)
-        # the active sharing grants of today: the exchange's authorisation list (None: no request files)
-        sharing_grants = sharing_workflow.grants_of_day(config.inventory_dir, loaded.inventory)
-    except InputError as exc:
-        raise ProgramInputError(exc) from None
-    state = desired.desired_state(loaded.inventory, progress, settings, grants=sharing_grants)
-    return loaded.inventory, settings, state
+    inventory: model.Inventory
+    settings: core_settings.Settings
+    state: desired.DesiredState
+
+
+StackInputsLoader = Callable[["StackConfig"], StackInputs]
+"""Reads a stack's inputs (``govcloud.app.stacks.stack_inputs``: the workspace, the strict plan read, grants)."""
 
 
 def load_settings(root: Path) -> core_settings.Settings:
@@ -604,10 +598,15 @@ def platform_services(inventory: model.Inventory, settings: core_settings.Settin
     return services
 
 
-def run_platform_program(config: StackConfig | None = None) -> ProgramResult:
-    """``stacks/platform``: declare the shared platform's objects and export what department stacks need."""
+def run_platform_program(inputs_of: StackInputsLoader, config: StackConfig | None = None) -> ProgramResult:
+    """``stacks/platform``: declare the shared platform's objects and export what department stacks need.
+
+    ``inputs_of`` reads the inputs (the application layer's :func:`govcloud.app.stacks.stack_inputs`); this
+    module only declares them.
+    """
     config = config or StackConfig.from_pulumi()
-    inventory, settings, state = load_desired_state(config)
+    inputs = inputs_of(config)
+    inventory, settings, state = inputs.inventory, inputs.settings, inputs.state
     manifests = tuple(state.platform)
     provider = kubernetes_provider(config)
     component = KubernetesObjects(
@@ -632,10 +631,10 @@ def run_platform_program(config: StackConfig | None = None) -> ProgramResult:
     return ProgramResult({"platform": component}, manifests, outputs)
 
 
-def run_departments_program(config: StackConfig | None = None) -> ProgramResult:
+def run_departments_program(inputs_of: StackInputsLoader, config: StackConfig | None = None) -> ProgramResult:
     """``stacks/departments``: declare the selected departments' objects, after checking the platform stack."""
     config = config or StackConfig.from_pulumi()
-    _, _, state = load_desired_state(config)
+    state = inputs_of(config).state
     selected = select_departments(state, config.departments)
     manifests = tuple(m for code in selected for m in state.departments[code])
     resource_names(manifests)  # unique across the whole stack, not only per department
