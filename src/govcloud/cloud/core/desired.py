@@ -501,29 +501,11 @@ class _Builder:
             "resources": {"requests": dict(DEFAULT_LIMIT), "limits": dict(DEFAULT_LIMIT)},
             "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
             "livenessProbe": {**copy.deepcopy(probe), "periodSeconds": 20, "failureThreshold": 6},
-            "securityContext": {
-                "runAsNonRoot": True,
-                "readOnlyRootFilesystem": True,
-                "allowPrivilegeEscalation": False,
-                "capabilities": {"drop": ["ALL"]},
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": restricted_container_security(read_only_root=True),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         }
-        pod_spec: Manifest = {
-            "automountServiceAccountToken": False,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": RUN_AS_USER,
-                "runAsGroup": RUN_AS_USER,
-                "fsGroup": RUN_AS_USER,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "containers": [container],
-            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
-        }
-        if self.settings.cloud.image_pull_secret is not None:
-            pod_spec["imagePullSecrets"] = [{"name": self.settings.cloud.image_pull_secret}]
+        pod_spec = restricted_pod_spec(container)
+        place_pod(pod_spec, pull_secret=self.settings.cloud.image_pull_secret, pool=None)
         annotations = {NAME_ANNOTATION: service.name}
         yield {
             "apiVersion": "apps/v1",
@@ -750,13 +732,7 @@ class _Builder:
                 "requests": {"cpu": _cpu_text(cpu_request), "memory": _memory_text(memory)},
                 "limits": {"cpu": _cpu_text(cpu_request * CPU_LIMIT_FACTOR), "memory": _memory_text(memory)},
             },
-            "securityContext": {
-                "runAsNonRoot": True,
-                "readOnlyRootFilesystem": not cloud.writable_root,
-                "allowPrivilegeEscalation": False,
-                "capabilities": {"drop": ["ALL"]},
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": restricted_container_security(read_only_root=not cloud.writable_root),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         }
         if ports:
@@ -771,26 +747,8 @@ class _Builder:
             {"configMapRef": {"name": config_map_name(system)}},
             *({"secretRef": {"name": secret}} for secret in cloud.secrets),
         ]
-        pod_spec: Manifest = {
-            "automountServiceAccountToken": False,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": RUN_AS_USER,
-                "runAsGroup": RUN_AS_USER,
-                "fsGroup": RUN_AS_USER,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "containers": [container],
-            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
-        }
-        pull_secret = self._pull_secret(system.department)
-        if pull_secret is not None:
-            pod_spec["imagePullSecrets"] = [{"name": pull_secret}]
-        if placement.pool is not None:
-            pod_spec["nodeSelector"] = {NODE_POOL_LABEL: placement.pool}
-            pod_spec["tolerations"] = [
-                {"key": NODE_POOL_LABEL, "operator": "Equal", "value": placement.pool, "effect": "NoSchedule"}
-            ]
+        pod_spec = restricted_pod_spec(container)
+        place_pod(pod_spec, pull_secret=self._pull_secret(system.department), pool=placement.pool)
         template = {"metadata": {"labels": dict(labels), "annotations": dict(annotations)}, "spec": pod_spec}
         spec: Manifest = {
             "replicas": sizing.replicas,
@@ -903,35 +861,11 @@ class _Builder:
             },
             "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
             "livenessProbe": {**copy.deepcopy(probe), "periodSeconds": 20, "failureThreshold": 6},
-            "securityContext": {
-                "runAsNonRoot": True,
-                "readOnlyRootFilesystem": True,
-                "allowPrivilegeEscalation": False,
-                "capabilities": {"drop": ["ALL"]},
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": restricted_container_security(read_only_root=True),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, {"name": "data", "mountPath": "/data"}],
         }
-        pod_spec: Manifest = {
-            "automountServiceAccountToken": False,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": RUN_AS_USER,
-                "runAsGroup": RUN_AS_USER,
-                "fsGroup": RUN_AS_USER,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "containers": [container],
-            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
-        }
-        pull_secret = self._pull_secret(system.department)
-        if pull_secret is not None:
-            pod_spec["imagePullSecrets"] = [{"name": pull_secret}]
-        if placement.pool is not None:
-            pod_spec["nodeSelector"] = {NODE_POOL_LABEL: placement.pool}
-            pod_spec["tolerations"] = [
-                {"key": NODE_POOL_LABEL, "operator": "Equal", "value": placement.pool, "effect": "NoSchedule"}
-            ]
+        pod_spec = restricted_pod_spec(container)
+        place_pod(pod_spec, pull_secret=self._pull_secret(system.department), pool=placement.pool)
         annotations = {NAME_ANNOTATION: f"{system.name}: {database.name} ({database.engine})"}
         return {
             "apiVersion": "apps/v1",
@@ -1161,6 +1095,45 @@ class _Builder:
             if inside:
                 block["except"] = inside
             yield {"ipBlock": block}
+
+
+# --- the restricted pod every workload runs in (systems, moved databases, platform services) ---------------------
+
+
+def restricted_container_security(*, read_only_root: bool) -> Manifest:
+    """A container's securityContext under Pod Security ``restricted``: non-root, no privilege, no capabilities."""
+    return {
+        "runAsNonRoot": True,
+        "readOnlyRootFilesystem": read_only_root,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def restricted_pod_spec(container: Manifest) -> Manifest:
+    """The pod around one container: no service account token, a fixed non-root user, a bounded /tmp."""
+    return {
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUN_AS_USER,
+            "runAsGroup": RUN_AS_USER,
+            "fsGroup": RUN_AS_USER,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}],
+    }
+
+
+def place_pod(pod_spec: Manifest, *, pull_secret: str | None, pool: str | None) -> None:
+    """Add the image pull secret and, for a dedicated node pool, its selector and toleration to ``pod_spec``."""
+    if pull_secret is not None:
+        pod_spec["imagePullSecrets"] = [{"name": pull_secret}]
+    if pool is not None:
+        pod_spec["nodeSelector"] = {NODE_POOL_LABEL: pool}
+        pod_spec["tolerations"] = [{"key": NODE_POOL_LABEL, "operator": "Equal", "value": pool, "effect": "NoSchedule"}]
 
 
 # --- workloads: probes, configuration, databases, rehearsal marks ------------------------------------------------
