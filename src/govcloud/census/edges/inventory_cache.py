@@ -7,9 +7,9 @@ that one file (its validated records, its own problems with their lines, what co
 it while the file's bytes are unchanged. The cross-record checks always run again over the whole census, so a
 warm load finds exactly what a cold one finds.
 
-Where: ``.govcloud/cache/inventory/`` of the git working tree holding the inventory (the nearest directory
-above it with a ``.git``); an inventory outside a working tree is not cached. One file per input file, named
-after its path; ``.govcloud/`` is local state, never committed: it holds a ``.gitignore`` of ``*``.
+Where: ``.govcloud/cache/inventory/<inventory>/`` of the git working tree holding the inventory (the nearest
+directory above it with a ``.git``; ``<inventory>`` a hash of the inventory's path in the tree); an inventory
+outside a working tree is not cached. One file per input file, named after its path; ``.govcloud/`` is local state, never committed: it holds a ``.gitignore`` of ``*``.
 
 Never trusted: an entry is used only when its header names this format, the current *schema version*, the
 input's relative path and the SHA-256 of the input's bytes, and the payload's keyed BLAKE2b MAC checks out under a
@@ -89,7 +89,9 @@ def cache_directory(inventory_root: Path) -> Path | None:
     resolved = inventory_root.resolve()
     for candidate in (resolved, *resolved.parents):
         if (candidate / ".git").exists():
-            return candidate / CACHE_DIR
+            # one directory per inventory of the tree, so loading one never prunes another's entries
+            where = resolved.relative_to(candidate).as_posix()
+            return candidate / CACHE_DIR / hashlib.sha256(where.encode()).hexdigest()[:16]
     return None
 
 
@@ -273,7 +275,7 @@ class InventoryCache:
             if not self.directory.is_dir():
                 self.directory.mkdir(parents=True)
                 # the directory ignores itself (as .pytest_cache does): no repository needs a .gitignore line
-                (self.directory.parents[1] / ".gitignore").write_text("# govcloud's local cache\n*\n")
+                (self.directory.parents[2] / ".gitignore").write_text("# govcloud's local cache\n*\n")
             target = self._entry_path(relative)
             temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
             temporary.write_bytes(header + mac + payload)
