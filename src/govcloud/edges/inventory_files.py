@@ -50,12 +50,27 @@ class Source:
     path: tuple[str | int, ...]
 
 
+def _text_of(raw: bytes) -> str:
+    """The text ``Path.read_text(encoding="utf-8")`` gives: UTF-8, with universal newlines."""
+    text = raw.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+class _Texts(dict[Path, str]):
+    """Files' texts by path, read on first use: a warm load needs them only to give a problem its line."""
+
+    def __missing__(self, path: Path) -> str:
+        text = _text_of(path.read_bytes())
+        self[path] = text
+        return text
+
+
 @dataclasses.dataclass
 class SourceMap:
     """Record (kind, key) → every place it was read from (more than one when it is duplicated)."""
 
     places: dict[tuple[str, str], list[Source]] = dataclasses.field(default_factory=dict)
-    texts: dict[Path, str] = dataclasses.field(default_factory=dict)
+    texts: dict[Path, str] = dataclasses.field(default_factory=_Texts)
 
     def add(self, kind: str, key: str, source: Source) -> None:
         self.places.setdefault((kind, key), []).append(source)
@@ -406,20 +421,24 @@ class _FileReader:
         required: bool,
     ) -> _T | None:
         """``parse(path, data, text)`` of the file's top-level mapping, or None when the file is unusable."""
-        text = self._text(path, required=required)
+        raw = self._bytes(path, required=required)
         name = self.cache.relative(path) if self.cache is not None else path.name
-        if text is None:
+        if raw is None:
             self.inputs.append(f"{name}\0-")
             return None
-        self.sources.texts[path] = text
         digest = ""
         if self.cache is not None:
-            digest = inventory_cache.content_digest(text.encode("utf-8"))
+            digest = inventory_cache.content_digest(raw)
             self.inputs.append(f"{name}\0{digest}")
             cached = self.cache.get(path, digest)
             if isinstance(cached, _FileResult):
+                # the text is not even decoded: SourceMap.texts reads it only if a line is ever asked for
                 self._report(path, cached.problems)
                 return cast("_T | None", cached.value)
+        text = self._decode(path, raw)
+        if text is None:
+            return None
+        self.sources.texts[path] = text
         file_problems: list[Problem] = []
         data = _parse_mapping(path, text, file_problems)
         value = parse(path, data, text, file_problems) if data is not None else None
@@ -433,18 +452,22 @@ class _FileReader:
         display = _display(path)
         self.problems.extend(Problem(display, line, field, message) for line, field, message in file_problems)
 
-    def _text(self, path: Path, *, required: bool) -> str | None:
+    def _bytes(self, path: Path, *, required: bool) -> bytes | None:
         if not path.exists():
             if required:
                 self.problems.append(Problem(_display(path), None, "", "file is missing"))
             return None
         try:
-            return path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            self.problems.append(Problem(_display(path), None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
-            return None
+            return path.read_bytes()
         except OSError as exc:
             self.problems.append(Problem(_display(path), None, "", f"cannot be read: {exc.strerror or exc}"))
+            return None
+
+    def _decode(self, path: Path, raw: bytes) -> str | None:
+        try:
+            return _text_of(raw)
+        except UnicodeDecodeError as exc:
+            self.problems.append(Problem(_display(path), None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
             return None
 
 

@@ -9,14 +9,17 @@ warm load finds exactly what a cold one finds.
 
 Where: ``.govcloud/cache/inventory/<inventory>/`` of the git working tree holding the inventory (the nearest
 directory above it with a ``.git``; ``<inventory>`` a hash of the inventory's path in the tree); an inventory
-outside a working tree is not cached. One file per input file, named after its path; ``.govcloud/`` is local state, never committed: it holds a ``.gitignore`` of ``*``.
+outside a working tree is not cached. One file per input file, named after its path; ``.govcloud/`` is local
+state, never committed: it holds a ``.gitignore`` of ``*``.
 
 Never trusted: an entry is used only when its header names this format, the current *schema version*, the
-input's relative path and the SHA-256 of the input's bytes, and the payload's keyed BLAKE2b MAC checks out under a
-key kept outside the tree (``$XDG_CACHE_HOME/govcloud/inventory-cache.key``, created 0600 on first use). The
-schema version is derived, not maintained: a hash of the source of every module whose code decides what a file
-yields (the model, the reader, YAML parsing, this module) plus the Python and pydantic versions, so any change
-to the model invalidates every entry without anyone remembering to. An entry that is corrupt, truncated, stale,
+input's relative path and the BLAKE2b digest of the input's bytes, and the payload's keyed BLAKE2b MAC checks
+out under a key kept outside the tree (``$XDG_CACHE_HOME/govcloud/inventory-cache.key``, created 0600 on first
+use). The schema version is derived, not maintained: a hash of the source of ``govcloud/core``,
+``govcloud/census``, ``govcloud/edges`` (model, census rules, readers, YAML parsing, this module) plus the
+Python and pydantic versions, so any change to the model invalidates every entry without anyone remembering.
+The result of the cross-record checks is kept too, keyed by every input's digest and the date: an unchanged
+census skips them. An entry that is corrupt, truncated, stale,
 of another version or written with another key (a ``.govcloud/`` copied from elsewhere) is ignored and
 rewritten; the MAC also means a planted file is never unpickled. Any failure to write the cache only costs
 speed. ``GOVCLOUD_NO_CACHE=1`` (``govcloud --no-cache``) turns the cache off for the paranoid.
