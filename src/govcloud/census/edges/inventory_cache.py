@@ -276,7 +276,11 @@ class InventoryCache:
         mac = self._mac(header, payload)
         try:
             if not self.directory.is_dir():
-                self.directory.mkdir(parents=True)
+                # Level by level below the working tree, never the tree itself: a tree deleted meanwhile (a
+                # test's, while a background writer still runs) must stay deleted, so the writer just stops.
+                for level in (self.directory.parents[2], self.directory.parents[1], self.directory.parents[0]):
+                    level.mkdir(exist_ok=True)  # no parents=True: fails once the working tree is gone
+                self.directory.mkdir(exist_ok=True)
                 # the directory ignores itself (as .pytest_cache does): no repository needs a .gitignore line
                 (self.directory.parents[2] / ".gitignore").write_text("# govcloud's local cache\n*\n")
             target = self._entry_path(relative)
