@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
 import govcloud
+from govcloud.census.edges import inventory_cache
 from govcloud.cli import (
     assess_commands,
     catalogue_commands,
@@ -52,9 +54,20 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="show the version and exit")
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            envvar=inventory_cache.NO_CACHE_ENV,
+            help="read and validate every inventory file again, ignoring .govcloud/cache/ (and not writing it)",
+        ),
+    ] = False,
 ) -> None:
     """Census, assessment, staged migration plans and provisioning for a city's e-government cloud."""
+    if no_cache:
+        os.environ[inventory_cache.NO_CACHE_ENV] = "1"  # also for the Pulumi programs and hooks it starts
 
 
 def main() -> None:
+    inventory_cache.write_in_background = True  # this process ends with the command (see the module)
     app()

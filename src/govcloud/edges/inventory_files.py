@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pydantic
 
 from govcloud import collector
 from govcloud.census.core import checks
+from govcloud.census.edges import inventory_cache
 from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
@@ -47,12 +50,27 @@ class Source:
     path: tuple[str | int, ...]
 
 
+def _text_of(raw: bytes) -> str:
+    """The text ``Path.read_text(encoding="utf-8")`` gives: UTF-8, with universal newlines."""
+    text = raw.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+class _Texts(dict[Path, str]):
+    """Files' texts by path, read on first use: a warm load needs them only to give a problem its line."""
+
+    def __missing__(self, path: Path) -> str:
+        text = _text_of(path.read_bytes())
+        self[path] = text
+        return text
+
+
 @dataclasses.dataclass
 class SourceMap:
     """Record (kind, key) → every place it was read from (more than one when it is duplicated)."""
 
     places: dict[tuple[str, str], list[Source]] = dataclasses.field(default_factory=dict)
-    texts: dict[Path, str] = dataclasses.field(default_factory=dict)
+    texts: dict[Path, str] = dataclasses.field(default_factory=_Texts)
 
     def add(self, kind: str, key: str, source: Source) -> None:
         self.places.setdefault((kind, key), []).append(source)
@@ -84,12 +102,28 @@ def load_inventory(
     *,
     today: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    use_cache: bool | None = None,
 ) -> LoadedInventory:
-    """Read and check every file under ``root``; raise :class:`InputError` with every problem found."""
+    """Read and check every file under ``root``; raise :class:`InputError` with every problem found.
+
+    What each file yields on its own is reused from :mod:`govcloud.census.edges.inventory_cache` while the
+    file's bytes are unchanged (``use_cache``: None follows ``GOVCLOUD_NO_CACHE``; False never reads nor
+    writes it); the cross-record checks always run over the whole census, so the result equals a cold load.
+    """
     # Loading allocates millions of acyclic objects; the cyclic collector would rescan all of them again and
     # again (measured: 5x slower on a province). Nothing here makes cycles, so pause it while loading.
     with collector.paused():
-        return _load_inventory(root, today=today, progress=progress)
+        cache = inventory_cache.InventoryCache.open(root) if use_cache is not False and root.is_dir() else None
+        try:
+            loaded = _load_inventory(root, today=today, progress=progress, cache=cache)
+        finally:
+            if cache is not None:
+                cache.flush()
+        # The inventory lives as long as the command: move its millions of objects out of the collector's
+        # sight, or the first collection after the pause scans them all (measured 1.5-2 s on a province).
+        # They hold no cycles, so reference counting still frees them when the inventory is dropped.
+        gc.freeze()
+        return loaded
 
 
 def _load_inventory(
@@ -97,16 +131,18 @@ def _load_inventory(
     *,
     today: dt.date | None,
     progress: Callable[[int, int], None] | None,
+    cache: inventory_cache.InventoryCache | None = None,
 ) -> LoadedInventory:
     today = today or dt.date.today()
     problems: list[Problem] = []
     sources = SourceMap()
     if not root.is_dir():
         raise InputError([Problem(str(root), None, "", "inventory directory does not exist")], "no inventory")
+    reader = _FileReader(problems, sources, cache)
 
-    city = _read_model(root / CITY_FILE, model.CityFile, problems, sources, required=True)
-    network = _read_model(root / NETWORK_FILE, model.Network, problems, sources, required=True)
-    hosts_file = _read_model(root / HOSTS_FILE, model.HostsFile, problems, sources, required=False)
+    city = reader.read(root / CITY_FILE, functools.partial(_read_model, cls=model.CityFile), required=True)
+    network = reader.read(root / NETWORK_FILE, functools.partial(_read_model, cls=model.Network), required=True)
+    hosts_file = reader.read(root / HOSTS_FILE, functools.partial(_read_model, cls=model.HostsFile), required=False)
 
     # No department files is a valid, empty census: a city starts there and imports its first forms.
     department_paths = sorted((root / DEPARTMENTS_DIR).glob("*.yaml"))
@@ -116,7 +152,13 @@ def _load_inventory(
     private_networks: list[model.PrivateNetwork] = []
     unreadable = _UnreadableCodes()
     for index, path in enumerate(department_paths):
-        loaded = _read_department(path, problems, sources, unreadable)
+        loaded = reader.read(path, _read_department, required=True)
+        if loaded is None:
+            # Not YAML: its department is the file's name (a rule of the layout); its records are unknowable.
+            unreadable.departments.add(path.stem)
+            unreadable.whole_files = True
+        else:
+            unreadable.add(loaded.unreadable)
         if progress is not None:
             progress(index + 1, len(department_paths))
         if loaded is None:
@@ -196,7 +238,8 @@ def _load_inventory(
         unreadable=unreadable.freeze(),
         private_networks=tuple(private_networks),
     )
-    problems.extend(sources.problem_for(f, root) for f in checks.check_inventory(parts, today=today))
+    findings = _cross_record_findings(parts, today=today, cache=cache, inputs=reader.inputs)
+    problems.extend(sources.problem_for(f, root) for f in findings)
     if problems or city is None:
         raise InputError(problems, "the inventory has problems")
     inventory = model.Inventory(
@@ -300,6 +343,12 @@ class _UnreadableCodes:
             whole_files=self.whole_files,
         )
 
+    def add(self, other: _UnreadableCodes) -> None:
+        self.departments |= other.departments
+        self.systems |= other.systems
+        self.catalogue |= other.catalogue
+        self.whole_files = self.whole_files or other.whole_files
+
 
 @dataclasses.dataclass(frozen=True)
 class _DepartmentRead:
@@ -309,22 +358,125 @@ class _DepartmentRead:
     systems: list[tuple[int, model.System]]
     catalogue: list[tuple[int, model.CatalogueEntry]]
     private_networks: list[tuple[int, model.PrivateNetwork]] = dataclasses.field(default_factory=list)
+    unreadable: _UnreadableCodes = dataclasses.field(default_factory=_UnreadableCodes)
 
 
-def _read_department(
-    path: Path, problems: list[Problem], sources: SourceMap, unreadable: _UnreadableCodes
-) -> _DepartmentRead | None:
-    data = _read_data(path, problems, sources, required=True)
-    if data is None:
-        # Not YAML: its department is the file's name (a rule of the layout); its records are unknowable.
-        unreadable.departments.add(path.stem)
-        unreadable.whole_files = True
-        return None
+_T = TypeVar("_T")
+
+_CHECKS_ENTRY = "<cross-record checks>"
+
+
+def _cross_record_findings(
+    parts: checks.InventoryParts,
+    *,
+    today: dt.date,
+    cache: inventory_cache.InventoryCache | None,
+    inputs: Sequence[str],
+) -> Sequence[checks.Finding]:
+    """The cross-record findings; reused when every input and the date are as when they were last computed.
+
+    The findings are a function of the files' contents, their names and ``today`` (the code's version is in
+    every entry's header), so an unchanged census skips the checks; one changed file runs all of them again.
+    """
+    if cache is None:
+        return list(checks.check_inventory(parts, today=today))
+    key = inventory_cache.combined_digest([today.isoformat(), *inputs])
+    cached = cache.get_named(_CHECKS_ENTRY, key)
+    if isinstance(cached, list) and all(isinstance(finding, checks.Finding) for finding in cached):
+        return cached
+    findings = list(checks.check_inventory(parts, today=today))
+    cache.put_named(_CHECKS_ENTRY, key, findings)
+    return findings
+
+
+_FileProblem = tuple[int | None, str, str]
+"""A problem of one file on its own, without the file's name: (line, field, message)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _FileResult:
+    """What one file yields on its own (the unit the cache keeps): its value and its own problems."""
+
+    value: Any
+    problems: tuple[_FileProblem, ...]
+
+
+class _FileReader:
+    """Reads one file at a time into the shared problems and sources, through the cache when there is one."""
+
+    def __init__(
+        self, problems: list[Problem], sources: SourceMap, cache: inventory_cache.InventoryCache | None
+    ) -> None:
+        self.problems = problems
+        self.sources = sources
+        self.cache = cache
+        self.inputs: list[str] = []
+        """Every file read, with the digest of its text ("-" when missing or unreadable), in reading order."""
+
+    def read(
+        self,
+        path: Path,
+        parse: Callable[[Path, dict[Any, Any], str, list[Problem]], _T | None],
+        *,
+        required: bool,
+    ) -> _T | None:
+        """``parse(path, data, text)`` of the file's top-level mapping, or None when the file is unusable."""
+        raw = self._bytes(path, required=required)
+        name = self.cache.relative(path) if self.cache is not None else path.name
+        if raw is None:
+            self.inputs.append(f"{name}\0-")
+            return None
+        digest = ""
+        if self.cache is not None:
+            digest = inventory_cache.content_digest(raw)
+            self.inputs.append(f"{name}\0{digest}")
+            cached = self.cache.get(path, digest)
+            if isinstance(cached, _FileResult):
+                # the text is not even decoded: SourceMap.texts reads it only if a line is ever asked for
+                self._report(path, cached.problems)
+                return cast("_T | None", cached.value)
+        text = self._decode(path, raw)
+        if text is None:
+            return None
+        self.sources.texts[path] = text
+        file_problems: list[Problem] = []
+        data = _parse_mapping(path, text, file_problems)
+        value = parse(path, data, text, file_problems) if data is not None else None
+        result = _FileResult(value, tuple((p.line, p.field, p.message) for p in file_problems))
+        if self.cache is not None:
+            self.cache.put(path, digest, result)
+        self.problems.extend(file_problems)
+        return value
+
+    def _report(self, path: Path, file_problems: Iterable[_FileProblem]) -> None:
+        display = _display(path)
+        self.problems.extend(Problem(display, line, field, message) for line, field, message in file_problems)
+
+    def _bytes(self, path: Path, *, required: bool) -> bytes | None:
+        if not path.exists():
+            if required:
+                self.problems.append(Problem(_display(path), None, "", "file is missing"))
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            self.problems.append(Problem(_display(path), None, "", f"cannot be read: {exc.strerror or exc}"))
+            return None
+
+    def _decode(self, path: Path, raw: bytes) -> str | None:
+        try:
+            return _text_of(raw)
+        except UnicodeDecodeError as exc:
+            self.problems.append(Problem(_display(path), None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+            return None
+
+
+def _read_department(path: Path, data: dict[Any, Any], text: str, problems: list[Problem]) -> _DepartmentRead:
     try:
         whole = model.DepartmentFile.model_validate(data)
     except pydantic.ValidationError as exc:
-        problems.extend(validation_problems(path, sources.texts[path], exc))
-        return _salvage_department(path, data, unreadable)
+        problems.extend(validation_problems(path, text, exc))
+        return _salvage_department(path, data)
     return _DepartmentRead(
         whole.department,
         list(enumerate(whole.systems)),
@@ -333,8 +485,9 @@ def _read_department(
     )
 
 
-def _salvage_department(path: Path, data: dict[Any, Any], unreadable: _UnreadableCodes) -> _DepartmentRead:
+def _salvage_department(path: Path, data: dict[Any, Any]) -> _DepartmentRead:
     """The records of an invalid department file that are valid on their own (errors are already reported)."""
+    unreadable = _UnreadableCodes()
     department = _valid_or_none(model.Department, data.get("department"))
     if department is None:
         unreadable.departments.add(_raw_code(data.get("department")) or path.stem)
@@ -357,7 +510,7 @@ def _salvage_department(path: Path, data: dict[Any, Any], unreadable: _Unreadabl
         private = _valid_or_none(model.PrivateNetwork, raw)
         if private is not None:
             private_networks.append((i, private))
-    return _DepartmentRead(department, systems, catalogue, private_networks)
+    return _DepartmentRead(department, systems, catalogue, private_networks, unreadable)
 
 
 def _valid_or_none(cls: type[_M], raw: Any) -> _M | None:
@@ -376,35 +529,19 @@ def _raw_code(raw: Any) -> str | None:
     return code.strip() if isinstance(code, str) else None
 
 
-def _read_model(path: Path, cls: type[_M], problems: list[Problem], sources: SourceMap, *, required: bool) -> _M | None:
-    data = _read_data(path, problems, sources, required=required)
-    if data is None:
-        return None
+def _read_model(path: Path, data: dict[Any, Any], text: str, problems: list[Problem], *, cls: type[_M]) -> _M | None:
     try:
         return cls.model_validate(data)
     except pydantic.ValidationError as exc:
-        problems.extend(validation_problems(path, sources.texts[path], exc))
+        problems.extend(validation_problems(path, text, exc))
         return None
 
 
-def _read_data(path: Path, problems: list[Problem], sources: SourceMap, *, required: bool) -> dict[Any, Any] | None:
-    """A file's top-level mapping; None (with the problem recorded) when it is missing or not a YAML mapping.
+def _parse_mapping(path: Path, text: str, problems: list[Problem]) -> dict[Any, Any] | None:
+    """A file's top-level mapping; None (with the problem recorded) when it is not a YAML mapping.
 
     A repeated key is reported but does not stop the file from being checked further.
     """
-    if not path.exists():
-        if required:
-            problems.append(Problem(_display(path), None, "", "file is missing"))
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(_display(path), None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
-        return None
-    except OSError as exc:
-        problems.append(Problem(_display(path), None, "", f"cannot be read: {exc.strerror or exc}"))
-        return None
-    sources.texts[path] = text
     try:
         data, duplicates = yamlio.read_document(text)
     except yamlio.YamlSyntaxError as exc:
