@@ -20,10 +20,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# Node.js runs the validators generated from the Gateway API and cert-manager CRDs (govcloud render checks
+# custom resources against them); Debian's nodejs and npm unless a Node.js with npm is already there
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing system packages: nodejs npm"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+# the CRD schema packages, exactly as package-lock.json pins them (integrity-checked)
+npm ci --prefix src/govcloud/cloud/edges/crd_validator --no-audit --no-fund --loglevel=error
 echo "installed: $(.venv/bin/govcloud --version 2>/dev/null || echo govcloud)"

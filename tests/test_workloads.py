@@ -27,7 +27,7 @@ from govcloud.assessment.core import assess
 from govcloud.census.core import checks
 from govcloud.cli import app
 from govcloud.cloud.core import desired, images, netpol_eval, policies
-from govcloud.cloud.edges import pulumi_policy_pack, pulumi_program
+from govcloud.cloud.edges import k8s_schema, pulumi_policy_pack, pulumi_program
 from govcloud.core import example, model
 from govcloud.core.settings import CloudSettings, Settings
 from govcloud.edges import inventory_files
@@ -621,6 +621,35 @@ def test_a_platform_service_with_an_image_runs_as_a_probed_workload_its_policies
     assert [v for m in state.all() for v in policies.resource_violations(m)] == []
     without = desired.desired_state(inv, progress, Settings())
     assert not [m for m in objects(without, "Deployment") if m["metadata"]["namespace"] == "govcloud-exchange"]
+
+
+def test_an_exchange_and_gateway_off_the_cluster_are_services_at_their_census_addresses() -> None:
+    inv, progress = _database_city()
+    platform = inv.network.platform
+    off = {name: getattr(platform, name).model_copy(update={"on_cluster": False}) for name in flows.PLATFORM_SERVICES}
+    network = inv.network.model_copy(update={"platform": platform.model_copy(update=off)})
+    state = desired.desired_state(inv.model_copy(update={"network": network}), progress, Settings())
+    schemas = k8s_schema.shared_schemas("1.30", True)
+    for name in desired.OFF_CLUSTER_SERVICE_NAMES:
+        namespace = desired.PLATFORM_NAMESPACES[name]
+        census: model.PlatformService = off[name]
+        service = named(state, "Service", name, namespace)
+        assert "selector" not in service["spec"]  # no pods of its own: the EndpointSlice says where it is
+        assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [(p.name, p.port) for p in census.ports]
+        endpoints = named(state, "EndpointSlice", name, namespace)
+        assert endpoints["metadata"]["labels"]["kubernetes.io/service-name"] == name
+        assert endpoints["endpoints"] == [{"addresses": [str(census.address)], "conditions": {"ready": True}}]
+        assert [(p["name"], p["port"]) for p in endpoints["ports"]] == [(p.name, p.port) for p in census.ports]
+        assert not objects(state, "Deployment", namespace)
+        assert named(state, "NetworkPolicy", "default-deny", namespace)
+        assert schemas.validate(service) == []
+        assert schemas.validate(endpoints) == []
+    # the public ingress off the cluster is an address the firewall admits, nothing the cluster names
+    assert not objects(state, None, desired.PLATFORM_NAMESPACES["ingress"])
+    assert [v for m in state.all() for v in policies.resource_violations(m)] == []
+    assert list(policies.stack_violations(state.all())) == []
+    on = desired.desired_state(inv, progress, Settings())
+    assert not objects(on, "EndpointSlice", desired.PLATFORM_NAMESPACES["exchange"])
 
 
 def test_the_data_stage_steps_follow_each_database_decision() -> None:

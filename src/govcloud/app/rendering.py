@@ -15,7 +15,7 @@ from typing import Any
 from govcloud import collector
 from govcloud.app.workspace import Workspace
 from govcloud.cloud.core import desired, policies
-from govcloud.cloud.edges import k8s_schema, manifest_files, shape_cache
+from govcloud.cloud.edges import crd_schemas, k8s_schema, manifest_files, shape_cache
 from govcloud.errors import GovcloudError
 from govcloud.sharing.edges import workflow
 
@@ -44,18 +44,25 @@ def check_manifests(
     *,
     schemas: k8s_schema.KubernetesSchemas | shape_cache.ShapeCachedValidator,
     rules: policies.PlacementRules,
+    crds: crd_schemas.CrdValidator | None = None,
     advance: Callable[[int], None] | None = None,
     allow_placeholders: bool = False,
 ) -> list[str]:
     """Every schema problem and policy violation, as ``Kind/namespace/name: ...`` lines (empty when all pass).
 
+    ``crds`` checks the custom resources (Gateway API, cert-manager) against their complete CRD schemas too, in
+    one batch; without it they get only the partial schema of :mod:`k8s_schema`.
     ``allow_placeholders`` tolerates placeholder images and the not-deployable mark (rehearsal renders).
     """
     problems: list[str] = []
+    custom = [m for m in manifests if crds is not None and crds.knows(m)]
+    crd_problems = dict(zip(map(id, custom), crds.validate(custom), strict=True)) if crds is not None else {}
     for index, manifest in enumerate(manifests):
         check = schemas.check(manifest)
         name = desired.qualified_name(manifest)
         problems.extend(f"{name}: schema {schemas.version}: {p}" for p in check.problems)
+        if crds is not None:
+            problems.extend(f"{name}: CRD schema ({crds.label}): {p}" for p in crd_problems.get(id(manifest), ()))
         problems.extend(
             v.render()
             for v in policies.resource_violations(manifest, rules=rules, allow_placeholders=allow_placeholders)
@@ -73,6 +80,7 @@ def check_rendered(
     manifests: Sequence[Mapping[str, Any]],
     *,
     schemas: k8s_schema.KubernetesSchemas | shape_cache.ShapeCachedValidator,
+    crds: crd_schemas.CrdValidator | None = None,
     advance: Callable[[int], None] | None = None,
     allow_placeholders: bool = False,
 ) -> None:
@@ -80,7 +88,7 @@ def check_rendered(
     rules = policies.PlacementRules.from_settings(workspace.settings.cloud)
     with collector.paused():
         problems = check_manifests(
-            manifests, schemas=schemas, rules=rules, advance=advance, allow_placeholders=allow_placeholders
+            manifests, schemas=schemas, crds=crds, rules=rules, advance=advance, allow_placeholders=allow_placeholders
         )
     if problems:
         raise RenderRejected(problems)

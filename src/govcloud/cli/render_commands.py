@@ -22,7 +22,7 @@ import typer
 from govcloud.app import rendering
 from govcloud.app.workspace import Workspace
 from govcloud.cli import common, ledger_commands
-from govcloud.cloud.edges import k8s_schema, shape_cache
+from govcloud.cloud.edges import crd_schemas, k8s_schema, shape_cache
 from govcloud.network.edges import network_runs
 from govcloud.orchestration.core.entries import EntryKind
 
@@ -31,6 +31,11 @@ DEFAULT_VERSION: Final = "1.30"
 
 class OutputFormat(enum.StrEnum):
     YAML = "yaml"
+
+
+class CrdSchemaCoverage(enum.StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
 
 
 def register(app: typer.Typer) -> None:
@@ -61,10 +66,19 @@ def render(
             help="rehearsal only: accept placeholder images; every object and file is marked not deployable",
         ),
     ] = False,
+    crd_schemas_wanted: Annotated[
+        CrdSchemaCoverage,
+        typer.Option(
+            "--crd-schemas",
+            help="custom resources (Gateway API, cert-manager): 'complete' = their upstream CRD schemas "
+            "(needs Node.js and scripts/install.sh); 'partial' = only the fields govcloud uses, type-checked",
+        ),
+    ] = CrdSchemaCoverage.COMPLETE,
 ) -> None:
     """Write the desired Kubernetes objects, validated (strict schemas) and policy-checked; exit 1 on any problem."""
     started = time.perf_counter()
     schemas = shape_cache.ShapeCachedValidator(k8s_schema.shared_schemas(kubernetes_version, True))  # fails fast
+    crds = crd_schemas.require() if crd_schemas_wanted is CrdSchemaCoverage.COMPLETE else None  # fails fast
     workspace = Workspace(inventory_dir=inventory, plans_dir=plans, loader=common.load_inventory)
     workspace.load_inventory()
     workspace.load_settings()
@@ -87,12 +101,19 @@ def render(
             workspace,
             manifests,
             schemas=schemas,
+            crds=crds,
             advance=lambda n: bar.advance(task, n),
             allow_placeholders=allow_placeholders,
         )
     result = rendering.write_rendered(out, state, rehearsal=allow_placeholders)
     files, written, unchanged, removed = result.files, result.written, result.unchanged, result.removed
     _summary(manifests, schemas.version, out, files, written, unchanged, removed, len(progress))
+    if crds is None:
+        common.err_console.print(
+            "[yellow]warning[/]: custom resources checked against the partial schemas only (--crd-schemas partial)"
+        )
+    else:
+        common.console.print(f"custom resources valid against their CRD schemas ({crds.label})")
     if allow_placeholders:
         common.console.print("[bold red]NOT DEPLOYABLE[/]: rehearsal render; the policy pack refuses these objects")
     ledger_commands.record_run_quietly(
@@ -104,6 +125,7 @@ def render(
             "objects": len(manifests),
             "files": {"written": written, "unchanged": unchanged, "removed": removed},
             "kubernetes_version": schemas.version,
+            "crd_schemas": crds.label if crds is not None else "partial",
             "systems_with_plan": len(progress),
             "deployable": not allow_placeholders,
             "inventory_revision": network_runs.inventory_revision(inventory),

@@ -140,6 +140,9 @@ COLLABORATION_GATEWAY: Final = "collaboration"
 MAX_PUBLIC_LISTENERS: Final = 63
 """Gateway API allows 64 listeners per Gateway; one of the public Gateway's is the HTTP redirect."""
 CERT_MANAGER_VERSION: Final = "cert-manager.io/v1"
+OFF_CLUSTER_SERVICE_NAMES: Final = ("exchange", "gateway")
+"""Platform services that keep an in-cluster Service at their census address when they run off the cluster (the
+systems call them by name); the public ingress off the cluster is only an address the firewall admits."""
 
 PSA_LABELS: Final[Mapping[str, str]] = {
     "pod-security.kubernetes.io/enforce": "restricted",
@@ -433,10 +436,12 @@ class _Builder:
         platform = self.inventory.network.platform
         for name in flows.PLATFORM_SERVICES:
             service: model.PlatformService = getattr(platform, name)
-            if not service.on_cluster:
-                continue  # it runs elsewhere: the departments' policies reach it at its address
             zone = self.inventory.zone_by_code.get(service.zone)
             namespace = _Namespace(PLATFORM_NAMESPACES[name], None, zone, platform=name)
+            if not service.on_cluster:
+                if name in OFF_CLUSTER_SERVICE_NAMES:
+                    yield from self._off_cluster_platform_service(name, service, namespace)
+                continue  # it runs elsewhere: the departments' policies reach it at its address
             yield self._namespace(namespace, mlps=None, annotations={NAME_ANNOTATION: service.name})
             yield self._default_deny(namespace)
             yield from self._zone_outbound(namespace)
@@ -459,6 +464,20 @@ class _Builder:
                 yield from self._collaboration_gateway(namespace)
             if name == "exchange" and self.grants is not None:
                 yield exchange_authorisations(namespace.name, self.matrix.grants)
+
+    def _off_cluster_platform_service(
+        self, name: str, service: model.PlatformService, namespace: _Namespace
+    ) -> Iterator[Manifest]:
+        """An exchange or gateway off the cluster keeps its in-cluster name (``exchange.govcloud-exchange``).
+
+        A selector-less Service whose EndpointSlice is its census address. Its namespace runs no pods; the
+        departments' egress policies admit the address itself (a Service's traffic is policed after DNAT).
+        """
+        yield self._namespace(namespace, mlps=None, annotations={NAME_ANNOTATION: service.name})
+        yield self._default_deny(namespace)
+        labels = {**MANAGED_BY, PLATFORM_LABEL: name}
+        yield _external_service(name, namespace.name, labels, service.ports)
+        yield _endpoint_slice(name, namespace.name, labels, service.address, service.ports)
 
     def _control_plane_egress(self, namespace: _Namespace, control: str) -> Manifest:
         """The gateway proxies fetch their configuration from their own controller, and from nothing else."""
@@ -808,8 +827,8 @@ class _Builder:
             port = model.ServicePort(name="db", port=database.port)
             if database.decision is model.DatabaseDecision.STAYS:
                 assert database.address is not None
-                yield _external_service(name, namespace.name, labels, port)
-                yield _endpoint_slice(name, namespace.name, labels, database.address, port)
+                yield _external_service(name, namespace.name, labels, (port,))
+                yield _endpoint_slice(name, namespace.name, labels, database.address, (port,))
                 continue
             db_labels = {k: v for k, v in labels.items() if k not in (SYSTEM_LABEL, "app.kubernetes.io/name")}
             db_labels.update({"app.kubernetes.io/name": name, DATABASE_LABEL: name, DATABASE_OF_LABEL: system.code})
@@ -1242,7 +1261,9 @@ def mark_not_deployable(state: DesiredState, reason: str) -> DesiredState:
     )
 
 
-def _external_service(name: str, namespace: str, labels: Mapping[str, str], port: model.ServicePort) -> Manifest:
+def _external_service(
+    name: str, namespace: str, labels: Mapping[str, str], ports: Sequence[model.ServicePort]
+) -> Manifest:
     """A Service without selector: its endpoints are an EndpointSlice naming an address off the cluster."""
     return {
         "apiVersion": "v1",
@@ -1250,13 +1271,16 @@ def _external_service(name: str, namespace: str, labels: Mapping[str, str], port
         "metadata": _metadata(name, namespace, labels, {}),
         "spec": {
             "type": "ClusterIP",
-            "ports": [{"name": port.name, "port": port.port, "targetPort": port.port, "protocol": port.protocol.value}],
+            "ports": [
+                {"name": port.name, "port": port.port, "targetPort": port.port, "protocol": port.protocol.value}
+                for port in ports
+            ],
         },
     }
 
 
 def _endpoint_slice(
-    name: str, namespace: str, labels: Mapping[str, str], address: Any, port: model.ServicePort
+    name: str, namespace: str, labels: Mapping[str, str], address: Any, ports: Sequence[model.ServicePort]
 ) -> Manifest:
     slice_labels = {**labels, SERVICE_NAME_LABEL: name, "endpointslice.kubernetes.io/managed-by": "govcloud.gov.cn"}
     return {
@@ -1265,7 +1289,7 @@ def _endpoint_slice(
         "metadata": _metadata(name, namespace, slice_labels, {}),
         "addressType": "IPv4",
         "endpoints": [{"addresses": [str(address)], "conditions": {"ready": True}}],
-        "ports": [{"name": port.name, "port": port.port, "protocol": port.protocol.value}],
+        "ports": [{"name": port.name, "port": port.port, "protocol": port.protocol.value} for port in ports],
     }
 
 
