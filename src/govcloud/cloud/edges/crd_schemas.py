@@ -163,4 +163,3 @@ def _render_path(pointer: str) -> str:
         else:
             text += ("." if text else "") + part
     return text or "(root)"
-
