@@ -33,8 +33,8 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import yamlio
 from govcloud.errors import InputError
-from govcloud.planning.core import waves
-from govcloud.planning.edges import department_plan_files, plan_files, plan_progress
+from govcloud.planning.core import plan_view, waves
+from govcloud.planning.edges import department_plan_files, plan_files
 from govcloud.reporting.core import figures as reports
 from govcloud.reporting.core.labels import Lang
 from govcloud.reporting.edges import fonts, render
@@ -126,9 +126,9 @@ def plan_command(
             raise InputError(list(checked.problems), "the plan files have problems")
         _say(output, f"[green]ok[/]: {plans_dir}: {len(checked.files)} plan files match the inventory")
         _say(output, checked.ledger_verdict)
-        tracking = plan_progress.tracking_map(checked.files)
-        _show_unbaselined(planning.unbaselined_waves(workspace, tracking, today=_started_by(today)), output=output)
-        _show_unmet(planning.unmet_gates(workspace, files=checked.files), output)
+        progress = checked.plans.lenient().progress if checked.plans is not None else {}
+        _show_unbaselined(planning.unbaselined_waves(workspace, progress, today=_started_by(today)), output=output)
+        _show_unmet(planning.unmet_gates(workspace, plans=checked.plans), output)
         return
     planned = planning.plan(workspace, today=_day(today), started_by=_started_by(today))
     payload: dict[str, Any] = {}
@@ -258,16 +258,22 @@ def show_freeze(wave_plan: waves.WavePlan, *, written: bool) -> None:
         console.print(f"  [yellow]order[/]: {message}", soft_wrap=True)
 
 
-def _show_unmet(unmet: Sequence[plan_files.UnmetGate], output: PlanFormat) -> None:
-    """Gates of started stages that do not hold yet: shown as advice, they do not fail the check."""
-    if not unmet:
-        return
-    _say(output, f"[yellow]{len(unmet)} gate(s) of started stages do not hold yet[/] (advice, not errors):")
+def _show_unmet(advice: plan_view.GateAdvice, output: PlanFormat) -> None:
+    """Gates of started stages that do not hold yet (advice, they do not fail the check), and unreadable gates."""
     console = common.err_console if output is PlanFormat.JSON else common.console
-    for item in unmet[:_LIST_LIMIT]:
-        console.print(f"  {item.file}: {item.render()}", markup=False, soft_wrap=True)
-    if len(unmet) > _LIST_LIMIT:
-        console.print(f"  … {len(unmet) - _LIST_LIMIT} more")
+    unmet = advice.unmet
+    if unmet:
+        _say(output, f"[yellow]{len(unmet)} gate(s) of started stages do not hold yet[/] (advice, not errors):")
+        for item in unmet[:_LIST_LIMIT]:
+            console.print(f"  {item.file}: {item.render()}", markup=False, soft_wrap=True)
+        if len(unmet) > _LIST_LIMIT:
+            console.print(f"  … {len(unmet) - _LIST_LIMIT} more")
+    if advice.problems:
+        _say(output, f"[yellow]{len(advice.problems)} gate(s) of started stages cannot be read[/]:")
+        for problem in advice.problems[:_LIST_LIMIT]:
+            console.print(f"  {problem.problem().render()}", markup=False, soft_wrap=True)
+        if len(advice.problems) > _LIST_LIMIT:
+            console.print(f"  … {len(advice.problems) - _LIST_LIMIT} more")
 
 
 def _say(output: PlanFormat, message: str) -> None:

@@ -450,7 +450,7 @@ def adopt(
 
     The plans are read strictly (the whole ``plan --check``): statuses from broken plan files are never adopted.
     """
-    tracking = plan_progress.load_tracking(plans_dir, strict=True, inventory=census)
+    tracking = plan_progress.load_progress(plans_dir, inventory=census)
     departments = _departments_of(plans_dir)
     count = 0
 
@@ -524,7 +524,7 @@ def ledger_backed_problems(plans_dir: Path, ledger_path: Path) -> tuple[list[Pro
                 f"{item.state.actor}); govcloud ledger replay writes the ledger's status",
             )
         )
-    tracking = plan_progress.load_tracking(plans_dir, strict=False)
+    tracking = plan_progress.load_progress_leniently(plans_dir)
     started = {c for c, t in tracking.items() if any(s is not StageStatus.PENDING for s in t.statuses.values())}
     unbacked = sorted(c for c in started if not any((c, s.value) in states for s in STAGE_ORDER))
     verdict = f"ledger {ledger_path}: {len(states)} stage(s) recorded, {len(found)} plan status(es) disagree"

@@ -24,7 +24,7 @@ from govcloud import collector
 from govcloud.assessment.core.assessment import AssessmentCounts
 from govcloud.core import model
 from govcloud.orchestration.core import status
-from govcloud.planning.core import consolidation, plans, waves
+from govcloud.planning.core import consolidation, stages, waves
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 
 DISPOSITION_ORDER = tuple(model.Disposition)
@@ -152,7 +152,7 @@ def compute_report(
     inventory: model.Inventory,
     dispositions: Mapping[str, model.Disposition],
     wave_plan: waves.WavePlan,
-    tracking: plans.TrackingMap,
+    tracking: stages.ProgressMap,
     *,
     today: dt.date,
     assessment_counts: AssessmentCounts | None = None,
@@ -170,7 +170,7 @@ def _compute_report(
     inventory: model.Inventory,
     dispositions: Mapping[str, model.Disposition],
     wave_plan: waves.WavePlan,
-    tracking: plans.TrackingMap,
+    tracking: stages.ProgressMap,
     *,
     today: dt.date,
     networks: consolidation.Consolidation | None = None,
