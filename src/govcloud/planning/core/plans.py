@@ -625,17 +625,7 @@ class Dependents:
 
     @classmethod
     def of_inventory(cls, inventory: model.Inventory) -> Dependents:
-        found: dict[str, set[str]] = {}
-        entries = inventory.entry_by_code
-        for system in inventory.systems:
-            for provider in system.depends_on:
-                if provider != system.code:
-                    found.setdefault(provider, set()).add(system.code)
-            for code in system.consumes:
-                entry = entries.get(code)
-                if entry is not None and entry.system is not None and entry.system != system.code:
-                    found.setdefault(entry.system, set()).add(system.code)
-        return cls({code: tuple(sorted(callers)) for code, callers in found.items()})
+        return cls(inventory.callers_by_provider)
 
 
 def evaluate_gate(
