@@ -150,7 +150,7 @@ def test_the_policies_are_decisions_over_the_same_problems(tmp_path: Path, city:
 
 
 def test_without_the_inventory_only_what_stops_reading_is_a_problem(tmp_path: Path, city: example.ExampleCity) -> None:
-    _, other = _mixed_plans(tmp_path / "plans", city)
+    _mixed_plans(tmp_path / "plans", city)
     _write(tmp_path / "plans", "LIST.yaml", "- not a plan\n")
     problems = plan_progress.read_plans(tmp_path / "plans").problems
     assert {(Path(p.path).name, p.kind) for p in problems} == {
@@ -173,7 +173,8 @@ def test_the_view_carries_each_part_with_its_source_line(tmp_path: Path, city: e
     assert (view.wave, view.owner.name if view.owner else None) == (2, "赵涛")
     assert (data.status, data.target_start) == (stages.StageStatus.IN_PROGRESS, dt.date(2027, 3, 1))
     (gate,) = data.entry_gates
-    assert gate.gate is not None and gate.gate.gate is plans.GateKind.STAGE_DONE
+    assert gate.gate is not None
+    assert gate.gate.gate is plans.GateKind.STAGE_DONE
     (step,) = data.steps
     assert (step.do, step.run) == ("publish the catalogue", "govcloud catalogue")
     lines = text.splitlines()
@@ -194,7 +195,8 @@ def test_a_misspelt_status_reads_as_started_so_a_wave_stays_frozen(tmp_path: Pat
     _write(tmp_path / "plans", f"{code}.yaml", misspelt)
     _write(tmp_path / "plans", f"{other}.yaml", pending(other).replace("stage: data", "stage: dta\n    status: done"))
     progress = plan_progress.load_progress_leniently(tmp_path / "plans")
-    assert progress[code].started() and progress[code].reached is None
+    assert progress[code].started()
+    assert progress[code].reached is None
     assert progress[other].started()  # a stage whose name cannot be read, done: may have started
 
 

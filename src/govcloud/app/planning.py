@@ -15,7 +15,7 @@ from pathlib import Path
 from govcloud import collector
 from govcloud.app.workspace import Workspace
 from govcloud.assessment.core import assess as assessing
-from govcloud.assessment.core.assessment import Assessment, Confirmation, count_assessment
+from govcloud.assessment.core.assessment import Assessment, AssessmentCounts, Confirmation, count_assessment
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.errors import Problem
@@ -47,6 +47,11 @@ def assess_inventory(
     """
     with collector.paused():
         return assessing.assess_inventory(inventory, settings, today=today, confirmations=confirmations)
+
+
+def counts(assessment: Assessment) -> AssessmentCounts:
+    """The counts ``assess``, ``run`` and the report show (the one source: ``count_assessment``)."""
+    return count_assessment(assessment)
 
 
 def assess(workspace: Workspace, *, today: dt.date | None) -> Assessment:
@@ -167,6 +172,11 @@ class WrittenPlans:
 
     systems: plan_files.WriteReport
     departments: department_plan_files.DepartmentWriteReport
+
+
+def departments_dir(plans_dir: Path) -> Path:
+    """Where the department plans (业务专网 consolidation) are written."""
+    return plans_dir / department_plan_files.DEPARTMENTS_DIR
 
 
 def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:

@@ -26,18 +26,16 @@ import typer
 
 from govcloud import collector
 from govcloud.app import documents, planning
+from govcloud.app import reports as reports_app
 from govcloud.app.workspace import Workspace
-from govcloud.assessment.core.assessment import count_assessment
 from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import yamlio
 from govcloud.errors import InputError
 from govcloud.planning.core import plan_view, waves
 from govcloud.planning.edges import department_plan_files, plan_files
-from govcloud.reporting.core import figures as reports
 from govcloud.reporting.core.labels import Lang
-from govcloud.reporting.edges import fonts, render
+from govcloud.reporting.edges import fonts
 
 PlansOption = Annotated[Path, typer.Option("--plans", "-p", help="plan files directory", show_default=True)]
 DEFAULT_PLANS = Path("migrations_plan")
@@ -160,7 +158,7 @@ def plan_command(
 def show_department_report(report: department_plan_files.DepartmentWriteReport, plans_dir: Path) -> None:
     console = common.console
     console.print(
-        f"[green]wrote[/] {plans_dir / department_plan_files.DEPARTMENTS_DIR}: {len(report.created)} created, "
+        f"[green]wrote[/] {planning.departments_dir(plans_dir)}: {len(report.created)} created, "
         f"{len(report.updated)} updated, {report.unchanged} unchanged department plans (业务专网)"
     )
     for conflict in report.conflicts:
@@ -399,27 +397,12 @@ def _percent(part: float, whole: float) -> str:
 # govcloud report
 
 
-def render_report(
-    report: reports.Report, output: ReportFormat, *, lang: Lang = Lang.ZH, font: fonts.FontSource | None = None
-) -> str:
-    """The report as text (the table format prints rich tables instead: see :func:`print_report_tables`)."""
-    if output is ReportFormat.HTML:
-        return render.render_html(report, lang, font=font)
-    if output is ReportFormat.JSON:
-        return render.render_json(report)
-    return render.render_markdown(report, lang)
-
-
-def report_language(lang: Lang | None, settings: Settings) -> Lang:
-    return lang if lang is not None else Lang(settings.reports.language)
-
-
 def report_font(settings: Settings) -> fonts.FontSource | None:
     """The CJK font to embed in HTML, with a warning on stderr when the machine has none."""
-    font = fonts.font_to_embed(settings.reports)
-    if font is None and settings.reports.embed_font:
-        common.err_console.print(f"[yellow]warning[/]: {fonts.NO_FONT_WARNING}", highlight=False)
-    return font
+    choice = reports_app.font_for_html(settings)
+    if choice.warning is not None:
+        common.err_console.print(f"[yellow]warning[/]: {choice.warning}", highlight=False)
+    return choice.font
 
 
 @common.guarded
@@ -438,18 +421,18 @@ def report_command(
     """The programme's figures and what the counts hide, city-wide and per department (zh-CN; --lang en)."""
     workspace = _workspace(inventory, plans_dir, quiet=out is None, ledger=ledger)
     settings = workspace.settings
-    language = report_language(lang, settings)
+    language = reports_app.language(lang, settings)
     report = planning.report(workspace, today=_day(today))
     if output is ReportFormat.TABLE:
-        for table in render.render_terminal(report, language):
+        for table in reports_app.terminal_tables(report, language):
             common.console.print(table)
         return
     font = report_font(settings) if output is ReportFormat.HTML else None
-    text = render_report(report, output, lang=language, font=font)
+    text = reports_app.render_text(report, reports_app.TextFormat(output.value), lang=language, font=font)
     if out is None:
         typer.echo(text, nl=False)
         return
-    yamlio.write_atomic(out, text)
+    reports_app.write_text(out, text)
     common.err_console.print(f"[green]wrote[/] {out}")
 
 
@@ -487,7 +470,7 @@ def run_command(
     began = time.perf_counter()
     with common.err_console.status("assessing"):
         assessment = planning.assess(workspace, today=day)
-    totals = count_assessment(assessment)
+    totals = planning.counts(assessment)
     step(
         "assess",
         began,
@@ -530,12 +513,10 @@ def run_command(
     began = time.perf_counter()
     report = planning.build_report(planned, plans_dir, today=day)
     settings = workspace.settings
-    with yamlio.staged_writes() as pending:
-        language = report_language(lang, settings)
-        pending[reports_dir / "report.html"] = render.render_html(report, language, font=report_font(settings))
-        pending[reports_dir / "report.md"] = render.render_markdown(report, language)
-    step("report", began, f"{reports_dir / 'report.html'}, {reports_dir / 'report.md'}")
+    language = reports_app.language(lang, settings)
+    files = reports_app.write_reports(report, reports_dir, lang=language, font=report_font(settings))
+    step("report", began, f"{files.html}, {files.markdown}")
 
-    for table in render.render_terminal(report, language):
+    for table in reports_app.terminal_tables(report, language):
         console.print(table)
     console.print(f"done in {time.perf_counter() - started:.1f} s")
