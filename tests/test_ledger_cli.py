@@ -1,0 +1,75 @@
+"""``govcloud ledger log|export|allowed-signers`` and the key refusal, through typer's CliRunner.
+
+The ledger commands now call :mod:`govcloud.app.orchestration`; these pin what a user sees: the log's
+"what" column, the export's columns (JSON and CSV) and its file, the allowed-signers file, and a signed
+command without a key refused before anything is written. Real keys (ssh-keygen), a real SQLite ledger.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from govcloud.app import orchestration
+from govcloud.cli import common
+from ledger_team import Programme, make_programme
+
+SYSTEM = "CGJ-006"
+
+
+@pytest.fixture
+def programme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Programme:
+    made = make_programme(tmp_path)
+    monkeypatch.chdir(made.root)
+    monkeypatch.delenv(orchestration.SIGNING_KEY_ENV, raising=False)
+    started = made.cli("advance", SYSTEM, "network", "--to", "in_progress", key="lead")
+    assert started.exit_code == 0, started.output
+    return made
+
+
+def test_the_log_says_who_moved_what(programme: Programme, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common.console, "width", 200)  # the table's columns unclipped
+    result = programme.cli("ledger", "log", "--system", SYSTEM)
+    assert result.exit_code == 0, result.output
+    assert "stage.transition" in result.output
+    assert "pending → in_progress" in result.output
+    assert "lead.cgj" in result.output
+    assert "1 entries" in result.output
+
+
+def test_the_export_has_every_column_in_json_and_csv(programme: Programme, tmp_path: Path) -> None:
+    as_json = programme.cli("ledger", "export", "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    (entry,) = json.loads(as_json.output)
+    assert set(orchestration.EXPORT_COLUMNS) <= set(entry)
+    assert (entry["system"], entry["payload"]["to"]) == (SYSTEM, "in_progress")
+    out = tmp_path / "ledger.csv"
+    as_csv = programme.cli("ledger", "export", "--format", "csv", "--out", str(out))
+    assert as_csv.exit_code == 0, as_csv.output
+    assert f"wrote 1 entries to {out}" in as_csv.output
+    (row,) = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert list(row) == list(orchestration.EXPORT_COLUMNS)
+    assert json.loads(row["payload"])["to"] == "in_progress"
+    assert row["hash"] == entry["hash"]
+
+
+def test_the_allowed_signers_file_lists_every_key(programme: Programme, tmp_path: Path) -> None:
+    out = tmp_path / "allowed_signers"
+    result = programme.cli("ledger", "allowed-signers", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "wrote 5 keys" in result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 5
+    assert all(line.startswith(("lead.cgj ", "lead.gaj ", "po.wang ", "sec.chen ", "ops.liu ")) for line in lines)
+
+
+def test_a_signed_entry_without_a_key_is_refused_and_nothing_is_written(programme: Programme) -> None:
+    before = json.loads(programme.cli("ledger", "export").output)
+    refused = programme.cli("ledger", "confirm", SYSTEM, "--disposition", "下线", "--reason", "x")
+    assert refused.exit_code == 1
+    assert "must be signed" in refused.output
+    assert json.loads(programme.cli("ledger", "export").output) == before
