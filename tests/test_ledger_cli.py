@@ -16,6 +16,8 @@ import pytest
 
 from govcloud.app import orchestration
 from govcloud.cli import common
+from govcloud.edges import yamlio
+from govcloud.orchestration.edges import advance as advancing
 from ledger_team import Programme, make_programme
 
 SYSTEM = "CGJ-006"
@@ -73,3 +75,23 @@ def test_a_signed_entry_without_a_key_is_refused_and_nothing_is_written(programm
     assert refused.exit_code == 1
     assert "must be signed" in refused.output
     assert json.loads(programme.cli("ledger", "export").output) == before
+
+
+def test_a_status_disagreeing_with_the_ledger_points_at_its_stage_where_it_is(programme: Programme) -> None:
+    """The line is the stage's own in the file, even when the file lists its stages in another order."""
+    path = programme.plans / f"{SYSTEM}.yaml"
+    data = yamlio.load_roundtrip(path.read_text(encoding="utf-8"))
+    stages = data["stages"]
+    network = stages.pop(0)
+    network["status"] = "pending"  # the ledger says in_progress
+    stages.append(network)
+    path.write_text(yamlio.dump_roundtrip(data), encoding="utf-8")
+    problems, _ = advancing.ledger_backed_problems(programme.plans, programme.ledger)
+    (problem,) = problems
+    index = len(stages) - 1
+    assert problem.field == f"stages.{index}.status"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert problem.line is not None
+    assert lines[problem.line - 1].strip() == "status: pending"
+    assert "stage: network" in "\n".join(lines[: problem.line])  # after the network stage's own start
+    assert "disagrees with the ledger: in_progress" in problem.message

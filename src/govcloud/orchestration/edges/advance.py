@@ -27,7 +27,7 @@ from govcloud.orchestration.core import roster as roster_rules
 from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.core.entries import Draft, Entry, EntryKind, Evidence
 from govcloud.orchestration.edges import sshsig, status_cache, store
-from govcloud.planning.core import plans
+from govcloud.planning.core import plan_view, plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 from govcloud.planning.edges import plan_files, plan_progress
 
@@ -489,15 +489,9 @@ def adopt(
 
 
 def _departments_of(plans_dir: Path) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in plan_progress.plan_paths(plans_dir):
-        try:
-            data = yamlio.read_fast(path.read_text(encoding="utf-8"))
-        except (yamlio.YamlSyntaxError, UnicodeDecodeError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get("system"), str) and isinstance(data.get("department"), str):
-            found[data["system"]] = data["department"]
-    return found
+    """System → the department its plan file names (files that cannot be read, or name none, left out)."""
+    views = plan_progress.read_plans(plans_dir).views
+    return {code: view.department for code, view in views.items() if view.department is not None}
 
 
 def ledger_backed_problems(plans_dir: Path, ledger_path: Path) -> tuple[list[Problem], str]:
@@ -510,21 +504,27 @@ def ledger_backed_problems(plans_dir: Path, ledger_path: Path) -> tuple[list[Pro
     with store.open_ledger(ledger_path, create=False) as ledger:
         states = ledger.states()
     found = disagreements(plans_dir, states)
+    plan_set = plan_progress.read_plans(plans_dir)  # the one reader: where each stage's status is, and progress
     problems = []
     for item in found:
-        text = Path(item.plan_file).read_text(encoding="utf-8") if Path(item.plan_file).exists() else ""
-        index = next((i for i, s in enumerate(STAGE_ORDER) if s is item.stage), 0)
-        line = yamlio.line_of(text, ("stages", index, "status")) if text else None
+        view = plan_set.views.get(item.system)
+        block = view.stage(item.stage) if view is not None else None
+        if view is not None and block is not None:
+            where: tuple[str | int, ...] = (*block.where, "status")
+            line = view.line(where)
+        else:  # the file cannot be read: its stage is where the order puts it
+            where = ("stages", next((i for i, s in enumerate(STAGE_ORDER) if s is item.stage), 0), "status")
+            line = None
         problems.append(
             Problem(
                 item.plan_file,
                 line,
-                f"stages.{index}.status",
+                plan_view.field_of(where),
                 f"{item.plan_status} disagrees with the ledger: {item.state.status.value} (entry {item.state.seq} by "
                 f"{item.state.actor}); govcloud ledger replay writes the ledger's status",
             )
         )
-    tracking = plan_progress.load_progress_leniently(plans_dir)
+    tracking = plan_set.lenient().progress
     started = {c for c, t in tracking.items() if any(s is not StageStatus.PENDING for s in t.statuses.values())}
     unbacked = sorted(c for c in started if not any((c, s.value) in states for s in STAGE_ORDER))
     verdict = f"ledger {ledger_path}: {len(states)} stage(s) recorded, {len(found)} plan status(es) disagree"
