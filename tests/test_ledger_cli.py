@@ -95,3 +95,14 @@ def test_a_status_disagreeing_with_the_ledger_points_at_its_stage_where_it_is(pr
     assert lines[problem.line - 1].strip() == "status: pending"
     assert "stage: network" in "\n".join(lines[: problem.line])  # after the network stage's own start
     assert "disagrees with the ledger: in_progress" in problem.message
+
+
+def test_advance_on_a_plan_file_that_is_not_utf8_is_an_error_with_no_traceback(programme: Programme) -> None:
+    path = programme.plans / f"{SYSTEM}.yaml"
+    path.write_bytes(path.read_bytes().replace("网络通".encode(), "网络通".encode("gbk"), 1))
+    before = json.loads(programme.cli("ledger", "export").output)
+    result = programme.cli("advance", SYSTEM, "network", "--to", "done", key="lead")
+    assert result.exit_code == 1
+    assert "not UTF-8 text" in result.output
+    assert "Traceback" not in result.output
+    assert json.loads(programme.cli("ledger", "export").output) == before  # nothing written

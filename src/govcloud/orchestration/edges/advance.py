@@ -74,44 +74,55 @@ class StageFile:
 
 
 def read_stage_plan(plans_dir: Path, system: str, stage: Stage) -> StageFile:
-    """The stage's plan (gates, dates) from ``migrations_plan/<CODE>.yaml``; an input error if it cannot be read."""
+    """The stage's plan (gates, dates) from ``migrations_plan/<CODE>.yaml``; an input error if it cannot be read.
+
+    Read by the one plan reader (:func:`govcloud.planning.edges.plan_progress.read_plan_file`,
+    :func:`govcloud.planning.core.plan_view.parse_plan`): a file that is not UTF-8 or not YAML, a gate that
+    cannot be read or a missing date is an :class:`InputError` naming its line, never a traceback.
+    """
     path = plan_files.plan_path(plans_dir, system)
     if not path.is_file():
         raise InputError(
             [Problem(str(path), None, "", f"no plan file for {system} (govcloud plan --write)")], "no plan"
         )
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yamlio.read_fast(text)
-    except yamlio.YamlSyntaxError as exc:
-        raise InputError([Problem(str(path), exc.line, "", str(exc))], "the plan file has problems") from None
-    raw_stages = data.get("stages") if isinstance(data, dict) else None
-    if not isinstance(raw_stages, list):
+    plan_file = plan_progress.read_plan_file(path)
+    if plan_file.unreadable is not None:
+        found = plan_file.unreadable
+        raise InputError([Problem(str(path), found.line, found.field, found.message)], "the plan file has problems")
+    text, data = plan_file.text, plan_file.data
+    view = plan_view.parse_plan(
+        data, path=str(path), file_name=path.name, lines=lambda where: yamlio.line_of(text, where)
+    ).view
+    if view is None or not isinstance(data.get("stages"), list):
         raise InputError([Problem(str(path), 1, "stages", "not a migration plan: no stages")], "not a migration plan")
-    for index, raw in enumerate(raw_stages):
-        if isinstance(raw, dict) and raw.get("stage") == stage.value:
-            try:
-                stage_plan = plans.StagePlan.model_validate(
-                    {
-                        k: raw[k]
-                        for k in ("stage", "target_start", "target_end", "entry_gates", "exit_gates")
-                        if k in raw
-                    }
-                    | {"status": raw.get("status", "pending")}
-                )
-            except ValueError as exc:
-                line = yamlio.line_of(text, ("stages", index))
-                raise InputError(
-                    [Problem(str(path), line, f"stages.{index}", str(exc))], "the plan file has problems"
-                ) from None
-            owner = data.get("owner")
-            return StageFile(
-                path,
-                stage_plan,
-                str(data.get("department", "")),
-                str(owner.get("name")) if isinstance(owner, dict) and owner.get("name") else None,
-            )
-    raise InputError([Problem(str(path), 1, "stages", f"no {stage.value} stage")], "the plan file has problems")
+    block = view.stage(stage)
+    if block is None:
+        raise InputError([Problem(str(path), 1, "stages", f"no {stage.value} stage")], "the plan file has problems")
+    problems: list[Problem] = []
+
+    def problem(where: tuple[str | int, ...], message: str) -> None:
+        problems.append(Problem(str(path), view.line(where), plan_view.field_of(where), message))
+
+    if block.status is None:
+        problem((*block.where, "status"), "the status cannot be read (govcloud plan --check says why)")
+    for key, value in (("target_start", block.target_start), ("target_end", block.target_end)):
+        if value is None:
+            problem((*block.where, key), f"the {stage.value} stage needs a {key} date (YYYY-MM-DD)")
+    for gate in (*block.entry_gates, *block.exit_gates):
+        if gate.gate is None:
+            problem(gate.where, "this gate cannot be read (govcloud plan --check says why)")
+    if problems or block.status is None or block.target_start is None or block.target_end is None:
+        raise InputError(problems, "the plan file has problems")
+    stage_plan = plans.StagePlan(
+        stage=stage,
+        status=block.status,
+        target_start=block.target_start,
+        target_end=block.target_end,
+        entry_gates=tuple(g.gate for g in block.entry_gates if g.gate is not None),
+        exit_gates=tuple(g.gate for g in block.exit_gates if g.gate is not None),
+    )
+    owner = view.owner.name if view.owner is not None and view.owner.name else None
+    return StageFile(path, stage_plan, view.department or "", owner)
 
 
 # ---------------------------------------------------------------------------------------------------------

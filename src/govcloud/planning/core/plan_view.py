@@ -334,8 +334,10 @@ def _steps(value: Any, where: Where) -> tuple[StepView, ...]:
 def _owner(value: Any) -> plans.Owner | None:
     if not isinstance(value, dict):
         return None
+    # what can be read of it: its text fields (a phone written as a bare number is not text; plan --check says so)
+    fields = {k: v for k, v in value.items() if k in plan_checks.OWNER_KEYS and isinstance(v, str)}
     try:
-        return plans.Owner.model_validate({k: v for k, v in value.items() if k in plan_checks.OWNER_KEYS})
+        return plans.Owner.model_validate(fields)
     except (pydantic.ValidationError, ValueError, TypeError):
         return None
 
