@@ -248,10 +248,10 @@ def _view(data: Any, *, path: str, lines: LineLookup) -> PlanView | None:
             continue
         stage = _enum(Stage, raw.get("stage"))
         if stage is None or stage in seen:
-            unnamed.append(_block(raw, ("stages", index), None, plan_checks.STAGE_KEYS))
+            unnamed.append(_block(raw, ("stages", index), None, plan_checks.STAGE_KEYS, end_key="target_end"))
             continue
         seen.add(stage)
-        blocks.append(_block(raw, ("stages", index), stage, plan_checks.STAGE_KEYS))
+        blocks.append(_block(raw, ("stages", index), stage, plan_checks.STAGE_KEYS, end_key="target_end"))
     decommission = data.get("decommission")
     wave = data.get("wave")
     disposition = data.get("disposition")
@@ -269,7 +269,7 @@ def _view(data: Any, *, path: str, lines: LineLookup) -> PlanView | None:
         owner=_owner(data.get("owner")),
         stages=tuple(blocks),
         decommission=(
-            _block(decommission, ("decommission",), None, plan_checks.DECOMMISSION_KEYS)
+            _block(decommission, ("decommission",), None, plan_checks.DECOMMISSION_KEYS, end_key="target_date")
             if isinstance(decommission, dict)
             else None
         ),
@@ -278,14 +278,16 @@ def _view(data: Any, *, path: str, lines: LineLookup) -> PlanView | None:
     )
 
 
-def _block(raw: Mapping[Any, Any], where: Where, stage: Stage | None, known: Sequence[str]) -> BlockView:
+def _block(
+    raw: Mapping[Any, Any], where: Where, stage: Stage | None, known: Sequence[str], *, end_key: str
+) -> BlockView:
     callers = raw.get("callers")
     return BlockView(
         where=where,
         stage=stage,
         status=_status(raw, known),
         target_start=_date(raw.get("target_start")),
-        target_end=_date(raw.get("target_end" if stage is not None else "target_date")),
+        target_end=_date(raw.get(end_key)),
         callers=tuple(str(c) for c in callers) if stage is Stage.BUSINESS and isinstance(callers, list) else None,
         entry_gates=_gates(raw.get("entry_gates"), (*where, "entry_gates")),
         exit_gates=_gates(raw.get("exit_gates"), (*where, "exit_gates")),
