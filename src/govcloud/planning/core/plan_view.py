@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -88,10 +89,21 @@ def field_of(where: Where) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class GateView:
-    """A gate as written: the gate when it can be read (else None), and where it is."""
+    """A gate as written and where it is; :attr:`gate` is it read (None when it cannot be).
+
+    Read on first use: reading every gate of a province costs more than the rest of the view (provisioning
+    and reports never look at them).
+    """
 
     where: Where
-    gate: plans.Gate | None
+    raw: Any = dataclasses.field(repr=False, compare=False)
+
+    @functools.cached_property
+    def gate(self) -> plans.Gate | None:
+        try:
+            return plans.Gate.model_validate(self.raw)
+        except (pydantic.ValidationError, ValueError, TypeError):
+            return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,9 +134,20 @@ class BlockView:
     """The stage's target dates (a decommission's ``target_date`` is its ``target_end``)."""
     callers: tuple[str, ...] | None
     """The business stage's ``callers`` (None when absent or not a list)."""
-    entry_gates: tuple[GateView, ...]
-    exit_gates: tuple[GateView, ...]
-    steps: tuple[StepView, ...]
+    raw: Mapping[Any, Any] = dataclasses.field(repr=False, compare=False)
+    """The block as parsed: its gates and steps are read from it on first use."""
+
+    @functools.cached_property
+    def entry_gates(self) -> tuple[GateView, ...]:
+        return _gates(self.raw.get("entry_gates"), (*self.where, "entry_gates"))
+
+    @functools.cached_property
+    def exit_gates(self) -> tuple[GateView, ...]:
+        return _gates(self.raw.get("exit_gates"), (*self.where, "exit_gates"))
+
+    @functools.cached_property
+    def steps(self) -> tuple[StepView, ...]:
+        return _steps(self.raw.get("steps"), (*self.where, "steps"))
 
     @property
     def name(self) -> str:
@@ -289,9 +312,7 @@ def _block(
         target_start=_date(raw.get("target_start")),
         target_end=_date(raw.get(end_key)),
         callers=tuple(str(c) for c in callers) if stage is Stage.BUSINESS and isinstance(callers, list) else None,
-        entry_gates=_gates(raw.get("entry_gates"), (*where, "entry_gates")),
-        exit_gates=_gates(raw.get("exit_gates"), (*where, "exit_gates")),
-        steps=_steps(raw.get("steps"), (*where, "steps")),
+        raw=raw,
     )
 
 
@@ -306,14 +327,7 @@ def _status(block: Mapping[Any, Any], known: Sequence[str]) -> StageStatus | Non
 
 
 def _gates(value: Any, where: Where) -> tuple[GateView, ...]:
-    found = []
-    for index, raw in enumerate(value if isinstance(value, list) else ()):
-        try:
-            gate: plans.Gate | None = plans.Gate.model_validate(raw)
-        except (pydantic.ValidationError, ValueError, TypeError):
-            gate = None
-        found.append(GateView((*where, index), gate))
-    return tuple(found)
+    return tuple(GateView((*where, index), raw) for index, raw in enumerate(value if isinstance(value, list) else ()))
 
 
 def _steps(value: Any, where: Where) -> tuple[StepView, ...]:
