@@ -406,7 +406,7 @@ def everything_moved() -> tuple[Settings, tuple[Manifest, ...]]:
     loaded = inventory_files.load_inventory(BUNDLED_INVENTORY).inventory
     settings = pulumi_program.load_settings(BUNDLED_INVENTORY)
     placed = [s for s in loaded.systems if s.cloud is not None and not s.classified and (s.mlps_level or 0) <= 3]
-    progress = {s.code: Progress.at(Stage.BUSINESS, ("GAJ", "MZJ")) for s in placed}
+    progress = {s.code: Progress.at(Stage.BUSINESS, business_callers=("GAJ", "MZJ")) for s in placed}
     return settings, desired.desired_state(loaded, progress, settings).all()
 
 
