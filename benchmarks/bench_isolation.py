@@ -110,9 +110,9 @@ def main() -> int:
         whole_s, all_findings = _best(args.repeat, lambda: checks.check_inventory(parts, today=today))
         sweep_s, swept = _best(args.repeat, lambda: _sweep_overlaps(parts))
         naive_s, naive = _best(1, lambda: _naive_overlaps(parts))
-        classified = {s.code: Progress(Stage.NETWORK) for s in inventory.systems if s.classified}
+        classified = {s.code: Progress.at(Stage.NETWORK) for s in inventory.systems if s.classified}
         extranet = dict(
-            list({s.code: Progress(Stage.NETWORK) for s in inventory.systems if not s.classified}.items())[
+            list({s.code: Progress.at(Stage.NETWORK) for s in inventory.systems if not s.classified}.items())[
                 : len(classified)
             ]
         )

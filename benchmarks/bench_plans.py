@@ -38,7 +38,7 @@ from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files
 from govcloud.planning.core import baseline as baselines
 from govcloud.planning.core import waves
-from govcloud.planning.edges import plan_files, plan_progress
+from govcloud.planning.edges import plan_progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported: find bench_load
 import bench_load  # the shared province generator of the benchmarks
@@ -86,10 +86,10 @@ def main() -> int:
     steps: dict[str, Callable[[], object]] = {
         "floor: CSafeLoader parse of every plan file": lambda: parse_only(files),
         "lenient read (parse + statuses; the old provisioning read)": lambda: len(
-            plan_progress.load_tracking(PLANS, strict=False)
+            plan_progress.load_progress_leniently(PLANS)
         ),
         "plan --check (check_plans: parse + every rule + baseline)": lambda: len(
-            plan_files.check_plans(PLANS, inventory)
+            plan_progress.check_plans(PLANS, inventory)
         ),
         "strict read (load_progress: what render and Pulumi pay)": lambda: len(
             plan_progress.load_progress(PLANS, inventory=inventory)
@@ -105,7 +105,7 @@ def main() -> int:
 
     settings = Settings()
     assessment = assess.assess_inventory(inventory, settings, today=None)
-    tracking = plan_progress.load_tracking(PLANS, strict=False)
+    tracking = plan_progress.load_progress_leniently(PLANS)
     first = min((t.wave for t in tracking.values() if t.wave is not None), default=1)
     detected = baselines.detect_started_waves(
         {c: t for c, t in tracking.items() if t.wave == first}, today=settings.waves.start, settings=settings.waves

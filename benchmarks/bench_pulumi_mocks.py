@@ -56,7 +56,10 @@ class _EchoMocks(pulumi.runtime.Mocks):
 def desired_objects(systems: int) -> tuple[Manifest, ...]:
     city = example.generate_city(systems=systems).inventory
     placed = [s for s in city.systems if s.cloud is not None and not s.classified and (s.mlps_level or 0) <= 3]
-    progress = {s.code: stages.Progress(STAGES[i % 3], ("GAJ",) if i % 3 == 2 else ()) for i, s in enumerate(placed)}
+    progress = {
+        s.code: stages.Progress.at(STAGES[i % 3], business_callers=("GAJ",) if i % 3 == 2 else ())
+        for i, s in enumerate(placed)
+    }
     return desired.desired_state(city, progress, DEFAULT_SETTINGS).all()
 
 

@@ -55,12 +55,12 @@ def synthetic_progress(inventory: model.Inventory, settings: Settings, seed: int
         if roll < 0.1:
             continue
         if roll < 0.4:
-            progress[system.code] = stages.Progress(stages.Stage.NETWORK)
+            progress[system.code] = stages.Progress.at(stages.Stage.NETWORK)
         elif roll < 0.7:
-            progress[system.code] = stages.Progress(stages.Stage.DATA)
+            progress[system.code] = stages.Progress.at(stages.Stage.DATA)
         else:
             callers = tuple(sorted(set(rng.sample(departments, k=min(2, len(departments))))))
-            progress[system.code] = stages.Progress(stages.Stage.BUSINESS, business_callers=callers)
+            progress[system.code] = stages.Progress.at(stages.Stage.BUSINESS, business_callers=callers)
     return progress
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from govcloud.app import planning
 from govcloud.core import model
 from govcloud.edges import inventory_files, settings_file, yamlio
-from govcloud.planning.core import plans
+from govcloud.planning.core import plans, stages
 from govcloud.planning.core.stages import Stage, StageStatus
 
 BUSINESS = 2
@@ -68,10 +68,10 @@ def _started(data: Any) -> bool:
 
 
 def _gates_hold(
-    data: Any, marks: tuple[StageStatus, ...], chosen: dict[str, plans.Tracking], inventory: model.Inventory
+    data: Any, marks: tuple[StageStatus, ...], chosen: dict[str, stages.Progress], inventory: model.Inventory
 ) -> bool:
     """Whether every entry gate of a started stage and every exit gate of a finished one holds."""
-    tracking = {**chosen, data["system"]: plans.Tracking(dict(zip(Stage, marks, strict=True)))}
+    tracking = {**chosen, data["system"]: stages.Progress(dict(zip(Stage, marks, strict=True)))}
     for stage, status in zip(data["stages"], marks, strict=True):
         kinds = {PENDING: (), GOING: ("entry_gates",), DONE: ("entry_gates", "exit_gates")}[status]
         for kind in kinds:
@@ -93,7 +93,7 @@ def main(plans_dir: Path, inventory_dir: Path) -> int:
     inventory = inventory_files.load_inventory(inventory_dir).inventory
     wave_one = _wave_one(plans_dir)
     started = [path.name for path, data in wave_one if _started(data)]
-    chosen: dict[str, plans.Tracking] = {}
+    chosen: dict[str, stages.Progress] = {}
     if started:
         print(f"{plans_dir}: wave 1 already shows progress ({', '.join(started)}): wave 1 unchanged")
     else:
@@ -110,7 +110,7 @@ def main(plans_dir: Path, inventory_dir: Path) -> int:
 
 
 def _seed_wave_one(
-    wave_one: list[tuple[Path, Any]], inventory: model.Inventory, chosen: dict[str, plans.Tracking]
+    wave_one: list[tuple[Path, Any]], inventory: model.Inventory, chosen: dict[str, stages.Progress]
 ) -> None:
     picks: list[tuple[Path, Any, tuple[StageStatus, ...]]] = []
     by_callers = sorted(wave_one, key=lambda item: (-len(item[1]["stages"][2].get("callers") or ()), item[0].name))
@@ -122,7 +122,7 @@ def _seed_wave_one(
             if marks is BUSINESS_MARKS and not data["stages"][2].get("callers"):
                 continue
             if _gates_hold(data, marks, chosen, inventory):
-                chosen[data["system"]] = plans.Tracking(dict(zip(Stage, marks, strict=True)))
+                chosen[data["system"]] = stages.Progress(dict(zip(Stage, marks, strict=True)))
                 picks.append((path, data, marks))
                 taken += 1
     with yamlio.staged_writes() as pending:
@@ -144,7 +144,7 @@ def _intranet_plans(plans_dir: Path) -> list[tuple[Path, Any]]:
     return found
 
 
-def _seed_intranet(plans_dir: Path, inventory: model.Inventory, chosen: dict[str, plans.Tracking]) -> None:
+def _seed_intranet(plans_dir: Path, inventory: model.Inventory, chosen: dict[str, stages.Progress]) -> None:
     """Classified systems moved onto the intranet: network done for a few, in progress for one."""
     picks: list[tuple[Path, Any, StageStatus]] = []
     for path, data in _intranet_plans(plans_dir):
@@ -152,7 +152,7 @@ def _seed_intranet(plans_dir: Path, inventory: model.Inventory, chosen: dict[str
         status = DONE if done < INTRANET_DONE else GOING
         if status is GOING and len(picks) >= INTRANET_DONE + INTRANET_GOING:
             break
-        tracking = {**chosen, data["system"]: plans.Tracking({Stage.NETWORK: status})}
+        tracking = {**chosen, data["system"]: stages.Progress({Stage.NETWORK: status})}
         (stage,) = data["stages"]
         kinds = ("entry_gates", "exit_gates") if status is DONE else ("entry_gates",)
         gates = [plans.Gate.model_validate(dict(raw)) for kind in kinds for raw in stage.get(kind) or ()]

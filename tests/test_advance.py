@@ -242,7 +242,7 @@ def test_plan_check_says_statuses_are_not_yet_ledger_backed_then_adopt_backs_the
     started = {k for k, v in states.items() if v.status is not transitions.LedgerStatus.PENDING}
     in_plans = {
         (code, stage.value)
-        for code, tracking in plan_progress.load_tracking(p.plans, strict=False).items()
+        for code, tracking in plan_progress.load_progress_leniently(p.plans).items()
         for stage, status in tracking.statuses.items()
         if status is not StageStatus.PENDING
     }

@@ -32,7 +32,7 @@ from govcloud.core.settings import Settings, WaveSettings
 from govcloud.edges import inventory_files, settings_file, yamlio
 from govcloud.errors import InputError
 from govcloud.planning.core import baseline as baselines
-from govcloud.planning.core import plans, waves
+from govcloud.planning.core import plans, stages, waves
 from govcloud.planning.edges import baseline_file, plan_progress
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ class Workspace:
         return found
 
     def started(self) -> set[str]:
-        return {code for code, t in plan_progress.load_tracking(self.plans, strict=False).items() if t.started()}
+        return {code for code, t in plan_progress.load_progress_leniently(self.plans).items() if t.started()}
 
     def retirable(self, codes: set[str]) -> list[str]:
         """Those of ``codes`` a 下线 takes out of the waves, sorted: the planner would hold (暂缓) any other.
@@ -363,9 +363,9 @@ def test_frozen_waves_keep_their_systems_and_dates_and_take_no_other_system() ->
 
 def test_a_wave_has_started_by_progress_or_by_date_and_finished_when_all_are_done() -> None:
     settings = WaveSettings(start=dt.date(2027, 1, 4), length_days=28)
-    pending = plans.Tracking(statuses={}, wave=1)
-    going = plans.Tracking(statuses={plans.Stage.NETWORK: plans.StageStatus.IN_PROGRESS}, wave=2)
-    done = plans.Tracking(statuses=dict.fromkeys(plans.STAGE_ORDER, plans.StageStatus.DONE), wave=3)
+    pending = stages.Progress(statuses={}, wave=1)
+    going = stages.Progress(statuses={plans.Stage.NETWORK: plans.StageStatus.IN_PROGRESS}, wave=2)
+    done = stages.Progress(statuses=dict.fromkeys(plans.STAGE_ORDER, plans.StageStatus.DONE), wave=3)
     tracking = {"A-1": pending, "B-1": going, "C-1": done}
     early = baselines.detect_started_waves(tracking, today=dt.date(2026, 12, 1), settings=settings)
     assert sorted(early) == [2, 3]

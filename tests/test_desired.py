@@ -193,11 +193,11 @@ def sample_city() -> tuple[model.Inventory, dict[str, Progress]]:
         ],
     )
     progress = {
-        "AAA-001": Progress(Stage.BUSINESS, business_callers=("CCC",)),
-        "AAA-002": Progress(Stage.NETWORK),
-        "AAA-003": Progress(Stage.DATA),
-        "BBB-001": Progress(Stage.DATA),
-        "CCC-001": Progress(Stage.NETWORK),
+        "AAA-001": Progress.at(Stage.BUSINESS, business_callers=("CCC",)),
+        "AAA-002": Progress.at(Stage.NETWORK),
+        "AAA-003": Progress.at(Stage.DATA),
+        "BBB-001": Progress.at(Stage.DATA),
+        "CCC-001": Progress.at(Stage.NETWORK),
     }
     return inv, progress
 
@@ -403,7 +403,7 @@ def test_image_from_the_placement_or_a_placeholder_derived_from_the_code() -> No
     inv = inventory(
         [department("AAA")], [system("AAA-001", image="registry.city/aaa/app:1.2"), system("AAA-002", image=None)]
     )
-    progress = {"AAA-001": Progress(Stage.NETWORK), "AAA-002": Progress(Stage.NETWORK)}
+    progress = {"AAA-001": Progress.at(Stage.NETWORK), "AAA-002": Progress.at(Stage.NETWORK)}
     state = desired.desired_state(inv, progress, Settings())
     given = named(state, "Deployment", "aaa-001")["spec"]["template"]["spec"]["containers"][0]["image"]
     derived = named(state, "Deployment", "aaa-002")
@@ -577,7 +577,7 @@ def test_a_dependency_still_on_legacy_servers_is_reached_at_its_hosts() -> None:
         [system("AAA-001", depends_on=("BBB-001",)), system("BBB-001")],
         hosts=[host],
     )
-    state = desired.desired_state(inv, {"AAA-001": Progress(Stage.NETWORK)}, Settings())
+    state = desired.desired_state(inv, {"AAA-001": Progress.at(Stage.NETWORK)}, Settings())
     egress = named(state, "NetworkPolicy", "aaa-001-egress", "d-aaa")["spec"]["egress"]
     assert egress == [{"to": [{"ipBlock": {"cidr": "10.80.1.5/32"}}], "ports": [{"protocol": "TCP", "port": 8080}]}]
 
@@ -621,24 +621,24 @@ def test_level_3_runs_on_the_mlps3_pool_by_node_selector_and_toleration(state: d
 def test_level_3_pool_name_comes_from_settings() -> None:
     inv = inventory([department("AAA")], [system("AAA-001", mlps=3)])
     settings = Settings(cloud=CloudSettings(mlps3_node_pool="dengbao3"))
-    state = desired.desired_state(inv, {"AAA-001": Progress(Stage.NETWORK)}, settings)
+    state = desired.desired_state(inv, {"AAA-001": Progress.at(Stage.NETWORK)}, settings)
     assert _pod(state, "aaa-001")["nodeSelector"] == {desired.NODE_POOL_LABEL: "dengbao3"}
 
 
 def test_level_4_is_refused_without_a_declared_dedicated_pool() -> None:
     inv = inventory([department("AAA")], [system("AAA-004", mlps=4, node_pool="secure4")])
     with pytest.raises(RefusedError, match=r"AAA-004: MLPS level 4 needs a dedicated resource pool"):
-        desired.desired_state(inv, {"AAA-004": Progress(Stage.NETWORK)}, Settings())
+        desired.desired_state(inv, {"AAA-004": Progress.at(Stage.NETWORK)}, Settings())
 
 
 def test_level_4_runs_on_the_declared_dedicated_pool_it_names() -> None:
     inv = inventory([department("AAA")], [system("AAA-004", mlps=4, node_pool="secure4")])
     settings = Settings(cloud=CloudSettings(dedicated_pools=("secure4",)))
-    state = desired.desired_state(inv, {"AAA-004": Progress(Stage.NETWORK)}, settings)
+    state = desired.desired_state(inv, {"AAA-004": Progress.at(Stage.NETWORK)}, settings)
     assert _pod(state, "aaa-004")["nodeSelector"] == {desired.NODE_POOL_LABEL: "secure4"}
     other = inventory([department("AAA")], [system("AAA-004", mlps=4, node_pool="general")])
     with pytest.raises(RefusedError, match=r"AAA-004: MLPS level 4 must run on a declared dedicated pool"):
-        desired.desired_state(other, {"AAA-004": Progress(Stage.NETWORK)}, settings)
+        desired.desired_state(other, {"AAA-004": Progress.at(Stage.NETWORK)}, settings)
 
 
 def test_every_refused_system_is_named_at_once() -> None:
@@ -651,7 +651,7 @@ def test_every_refused_system_is_named_at_once() -> None:
             system("BBB-001", mlps=3),
         ],
     )
-    progress = {code: Progress(Stage.NETWORK) for code in ("AAA-005", "AAA-004", "BBB-009", "BBB-001")}
+    progress = {code: Progress.at(Stage.NETWORK) for code in ("AAA-005", "AAA-004", "BBB-009", "BBB-001")}
     with pytest.raises(desired.PlacementRefused) as caught:
         desired.desired_state(inv, progress, Settings())
     # BBB-009 is classified without a cloud placement: its network stage is on the intranet, nothing to refuse
@@ -665,14 +665,14 @@ def test_a_classified_system_with_a_cloud_placement_is_refused_once_it_progresse
     placed = system("BBB-009", mlps=None).model_copy(update={"classified": True})
     inv = inventory([department("BBB")], [placed])
     with pytest.raises(desired.PlacementRefused) as caught:
-        desired.desired_state(inv, {"BBB-009": Progress(Stage.NETWORK)}, Settings())
+        desired.desired_state(inv, {"BBB-009": Progress.at(Stage.NETWORK)}, Settings())
     assert "BBB-009: classified (涉密) systems never go to the shared cloud" in str(caught.value)
 
 
 def test_a_classified_system_in_its_intranet_stage_gets_no_kubernetes_object() -> None:
     inv = inventory([department("BBB")], [system("BBB-009", classified=True, mlps=None), system("BBB-001")])
     state = desired.desired_state(
-        inv, {"BBB-009": Progress(Stage.NETWORK), "BBB-001": Progress(Stage.NETWORK)}, Settings()
+        inv, {"BBB-009": Progress.at(Stage.NETWORK), "BBB-001": Progress.at(Stage.NETWORK)}, Settings()
     )
     names = [str(m["metadata"].get("name", "")) + str(m["metadata"].get("namespace", "")) for m in state.all()]
     assert any("bbb-001" in name for name in names)  # the extranet system is provisioned ...
@@ -681,7 +681,7 @@ def test_a_classified_system_in_its_intranet_stage_gets_no_kubernetes_object() -
 
 def test_a_level_5_system_with_no_progress_is_not_provisioned_and_not_refused() -> None:
     inv = inventory([department("AAA")], [system("AAA-005", mlps=5), system("AAA-001")])
-    state = desired.desired_state(inv, {"AAA-001": Progress(Stage.NETWORK)}, Settings())
+    state = desired.desired_state(inv, {"AAA-001": Progress.at(Stage.NETWORK)}, Settings())
     assert "aaa-005" not in {m["metadata"]["name"] for m in objects(state, "Deployment")}
 
 
@@ -689,7 +689,7 @@ def test_a_level_above_the_clouds_rating_is_refused() -> None:
     inv = inventory([department("AAA")], [system("AAA-003", mlps=3)])
     settings = Settings(cloud=CloudSettings(mlps_level=2))
     with pytest.raises(RefusedError, match=r"AAA-003: MLPS level 3 is above the cloud's own rating"):
-        desired.desired_state(inv, {"AAA-003": Progress(Stage.NETWORK)}, settings)
+        desired.desired_state(inv, {"AAA-003": Progress.at(Stage.NETWORK)}, settings)
 
 
 # --- order and identity -----------------------------------------------------------------------------------------
@@ -727,7 +727,7 @@ def test_a_system_port_that_takes_a_data_stage_port_is_refused() -> None:
     inv = inventory(
         [department("AAA")], [system("AAA-001", ports=(("alt", 8444),)), system("AAA-002", ports=(("share", 9000),))]
     )
-    progress = {"AAA-001": Progress(Stage.NETWORK), "AAA-002": Progress(Stage.NETWORK)}
+    progress = {"AAA-001": Progress.at(Stage.NETWORK), "AAA-002": Progress.at(Stage.NETWORK)}
     with pytest.raises(desired.PlacementRefused) as caught:
         desired.desired_state(inv, progress, Settings())
     assert [r.system for r in caught.value.refusals] == ["AAA-001", "AAA-002"]
@@ -748,6 +748,6 @@ def test_the_cloud_host_role_labels_nodes_with_the_keys_the_workloads_select() -
     assert f"`{desired.NODE_POOL_LABEL}`" in readme
     assert "govcloud/node-pool" not in readme
     inv = inventory([department("AAA")], [system("AAA-001", mlps=3)])
-    pod = _pod(desired.desired_state(inv, {"AAA-001": Progress(Stage.NETWORK)}, Settings()), "aaa-001")
+    pod = _pod(desired.desired_state(inv, {"AAA-001": Progress.at(Stage.NETWORK)}, Settings()), "aaa-001")
     assert pod["nodeSelector"] == {desired.NODE_POOL_LABEL: "mlps3"}
     assert pod["tolerations"][0]["key"] == desired.NODE_POOL_LABEL

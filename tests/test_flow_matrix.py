@@ -71,7 +71,7 @@ def test_a_system_that_has_not_moved_runs_in_its_department_s_zone_whatever_its_
         [department("AAA"), department("BBB")],
         [system("AAA-001", depends_on=("BBB-001",)), system("BBB-001", zone="INET", ports=(("api", 8000),))],
     )
-    before = {"AAA-001": Progress(Stage.NETWORK)}
+    before = {"AAA-001": Progress.at(Stage.NETWORK)}
     matrix = flows.compute_flow_matrix(inv, before)
     callee = flows.system_endpoint("BBB-001")
     assert matrix.locations[callee].zone == "DZ-BBB"
@@ -85,7 +85,7 @@ def test_a_system_that_has_not_moved_runs_in_its_department_s_zone_whatever_its_
         {"to": [{"ipBlock": {"cidr": "10.80.1.0/24"}}], "ports": [{"protocol": "TCP", "port": 8000}]}
     ]
     # once it has moved it is its pods in the Internet access zone's namespace
-    after = {**before, "BBB-001": Progress(Stage.NETWORK)}
+    after = {**before, "BBB-001": Progress.at(Stage.NETWORK)}
     moved = flows.compute_flow_matrix(inv, after)
     assert moved.locations[callee].zone == "INET"
     state = desired.desired_state(inv, after, Settings())

@@ -30,9 +30,9 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files, settings_file, yamlio
 from govcloud.network.core import firewall, flows
-from govcloud.planning.core import consolidation, plans
+from govcloud.planning.core import consolidation, plans, stages
 from govcloud.planning.core.stages import Stage, StageStatus
-from govcloud.planning.edges import department_plan_files, plan_files, plan_progress
+from govcloud.planning.edges import department_plan_files, plan_progress
 from govcloud.reporting.core import labels
 from govcloud.reporting.edges import render
 from test_inventory_check import Copy, _problems
@@ -439,7 +439,7 @@ def test_plan_check_refuses_a_cloud_stage_in_an_intranet_plan(tmp_path: Path, bu
     text = path.read_text(encoding="utf-8")
     text = text.replace("  - stage: network\n", "  - stage: data\n    status: pending\n  - stage: network\n", 1)
     path.write_text(text, encoding="utf-8")
-    problems = plan_files.check_plans(plans_dir, bundled)
+    problems = plan_progress.check_plans(plans_dir, bundled)
     assert [(p.line, p.field) for p in problems] == [(yamlio.line_of(text, ("stages", 0, "stage")), "stages.0.stage")]
     assert "only its network stage" in problems[0].message
 
@@ -507,9 +507,9 @@ def test_a_retired_member_counts_as_left_through_its_decommission(confirmed: pla
         for p in planned.inventory.private_networks
     }
     code, members = next((k, v) for k, v in retiring.items() if v)
-    tracking = {m: plans.Tracking({}, decommission=StageStatus.DONE) for m in members}
+    tracking = {m: stages.Progress({}, decommission=StageStatus.DONE) for m in members}
     for other in planned.inventory.private_network_by_code[code].systems:
-        tracking.setdefault(other, plans.Tracking({Stage.NETWORK: StageStatus.DONE}))
+        tracking.setdefault(other, stages.Progress({Stage.NETWORK: StageStatus.DONE}))
     built = consolidation.build_department_plans(planned.inventory, planned.wave_plan, tracking, planned.settings)
     network = _network(built, code)
     decommission = network.decommission

@@ -103,7 +103,7 @@ def cities(draw: st.DrawFn) -> tuple[model.Inventory, dict[str, Progress]]:
         stage = draw(st.sampled_from(STAGES))
         if stage is not None:
             callers = draw(st.lists(st.sampled_from(codes), max_size=2, unique=True))
-            progress[code] = Progress(stage, business_callers=tuple(callers))
+            progress[code] = Progress.at(stage, business_callers=tuple(callers))
     city = inventory([department(c) for c in codes], systems, catalogue, hosts)
     off = draw(st.lists(st.sampled_from(["exchange", "gateway"]), max_size=2, unique=True))
     return (_off_cluster(city, off) if off else city), progress

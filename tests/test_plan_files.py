@@ -111,7 +111,7 @@ def _set_line(text: str, path: tuple[str | int, ...], new_line: str) -> str:
 
 
 def test_written_plans_pass_check_and_feed_the_progress_reader(written: Path, city: example.ExampleCity) -> None:
-    assert plan_files.check_plans(written, city.inventory) == []
+    assert plan_progress.check_plans(written, city.inventory) == []
     progress = plan_progress.load_progress(written, inventory=city.inventory)
     assert len(progress) == len(list(written.glob("*.yaml")))
     assert all(p.reached is None for p in progress.values())
@@ -163,7 +163,7 @@ def test_hand_edit_and_comment_survive_regeneration_and_the_edit_is_reported(
         f"{code} stages.2.target_end: kept your 2099-02-10, generated {new_end.isoformat()}"
     ]
     assert code in report.updated
-    assert plan_files.check_plans(written, city.inventory) == []
+    assert plan_progress.check_plans(written, city.inventory) == []
     assert plan_progress.load_progress(written, inventory=city.inventory)[code].reached is Stage.NETWORK
 
     # a third run keeps the edit and says so again, but writes nothing new
@@ -350,7 +350,7 @@ def test_check_reports_each_error_at_its_line(
     edit(data)
     text = yamlio.dump_roundtrip(data)
     path.write_text(text, encoding="utf-8")
-    problems = plan_files.check_plans(written, city.inventory)
+    problems = plan_progress.check_plans(written, city.inventory)
     assert len(problems) == 1, [p.render() for p in problems]
     [problem] = problems
     assert problem.path.endswith(path.name)
@@ -365,7 +365,7 @@ def test_check_reports_plans_of_unknown_systems_and_misnamed_files(written: Path
     path = _migration(written)
     path.rename(written / "AAA-000.yaml")
     problems = {
-        (Path(p.path).name, p.line, p.field): p.message for p in plan_files.check_plans(written, city.inventory)
+        (Path(p.path).name, p.line, p.field): p.message for p in plan_progress.check_plans(written, city.inventory)
     }
     assert problems == {
         ("AAA-000.yaml", 4, "system"): f"file is named AAA-000.yaml but plans {path.stem}; name it {path.stem}.yaml",
@@ -375,7 +375,7 @@ def test_check_reports_plans_of_unknown_systems_and_misnamed_files(written: Path
 
 def test_check_reports_yaml_syntax_errors(written: Path, city: example.ExampleCity) -> None:
     (written / "BAD-001.yaml").write_text("system: BAD-001\nstages: [\n", encoding="utf-8")
-    [problem] = plan_files.check_plans(written, city.inventory)
+    [problem] = plan_progress.check_plans(written, city.inventory)
     assert problem.path.endswith("BAD-001.yaml")
     assert problem.line is not None
     assert "YAML syntax" in problem.message
@@ -392,7 +392,7 @@ def test_check_decommission_plans(written: Path, city: example.ExampleCity) -> N
     data["decommission"]["status"] = "gone"
     text = yamlio.dump_roundtrip(data)
     path.write_text(text, encoding="utf-8")
-    problems = {(p.field, p.line) for p in plan_files.check_plans(written, city.inventory)}
+    problems = {(p.field, p.line) for p in plan_progress.check_plans(written, city.inventory)}
     assert problems == {
         ("decommission.status", yamlio.line_of(text, ("decommission", "status"))),
         ("decommission.dependents.0.system", yamlio.line_of(text, ("decommission", "dependents", 0, "system"))),
@@ -407,7 +407,7 @@ def test_tracking_reads_statuses_and_callers(written: Path) -> None:
     text = _set_line(text, ("stages", 0, "status"), "    status: done")
     text = _set_line(text, ("stages", 1, "status"), "    status: in_progress")
     path.write_text(text, encoding="utf-8")
-    tracking = plan_files.load_tracking(written)[path.stem]
+    tracking = plan_progress.load_progress_leniently(written)[path.stem]
     assert tracking.status(Stage.NETWORK) is plans.StageStatus.DONE
     assert tracking.status(Stage.DATA) is plans.StageStatus.IN_PROGRESS
     assert tracking.status(Stage.BUSINESS) is plans.StageStatus.PENDING
@@ -521,7 +521,7 @@ def test_an_unknown_key_at_any_level_is_an_error_at_its_line_with_the_closest_ke
     edit(data)
     text = yamlio.dump_roundtrip(data)
     path.write_text(text, encoding="utf-8")
-    problems = plan_files.check_plans(written, city.inventory)
+    problems = plan_progress.check_plans(written, city.inventory)
     assert [p.field for p in problems if p.field == ".".join(map(str, where))], [p.render() for p in problems]
     [problem] = [p for p in problems if p.field == ".".join(map(str, where))]
     assert problem.path.endswith(path.name)
@@ -535,7 +535,7 @@ def test_the_statsu_typo_no_longer_passes_as_a_pending_stage(written: Path, city
     path = _migration(written)
     text = _set_line(path.read_text(encoding="utf-8"), ("stages", 0, "status"), "    statsu: in_progress")
     path.write_text(text, encoding="utf-8")
-    problems = [p.render() for p in plan_files.check_plans(written, city.inventory)]
+    problems = [p.render() for p in plan_progress.check_plans(written, city.inventory)]
     line = yamlio.line_of(text, ("stages", 0, "statsu"))
     assert _line(text, line or 0) == "    statsu: in_progress"
     assert f"{path.name}:{line}: stages.0.statsu: unknown key 'statsu' in a stage: did you mean 'status'?" in " ".join(
@@ -573,7 +573,7 @@ def test_a_bad_value_is_an_error_at_its_line(
     edit(data)
     text = yamlio.dump_roundtrip(data)
     path.write_text(text, encoding="utf-8")
-    problems = [p for p in plan_files.check_plans(written, city.inventory) if p.field == ".".join(map(str, where))]
+    problems = [p for p in plan_progress.check_plans(written, city.inventory) if p.field == ".".join(map(str, where))]
     assert len(problems) == 1, problems
     assert problems[0].line == yamlio.line_of(text, where)
     assert message in problems[0].message
@@ -585,7 +585,7 @@ def test_a_plan_whose_department_disagrees_with_the_census_is_named(written: Pat
     other = next(d.code for d in city.inventory.departments if d.code != data["department"])
     data["department"] = other
     path.write_text(yamlio.dump_roundtrip(data), encoding="utf-8")
-    [problem] = plan_files.check_plans(written, city.inventory)
+    [problem] = plan_progress.check_plans(written, city.inventory)
     assert problem.field == "department"
     assert f"the census puts {path.stem} in" in problem.message
 
@@ -598,7 +598,7 @@ def test_every_problem_of_every_file_is_reported_at_once(written: Path, city: ex
         edit(data)
         path.write_text(yamlio.dump_roundtrip(data), encoding="utf-8")
     (written / "NOPE-001.yaml").write_text("system: NOPE-001\nstages: []\n", encoding="utf-8")
-    found = {(Path(p.path).name, p.field) for p in plan_files.check_plans(written, city.inventory)}
+    found = {(Path(p.path).name, p.field) for p in plan_progress.check_plans(written, city.inventory)}
     assert found == {
         (first.name, "stages.2.caller"),
         (second.name, "ower"),

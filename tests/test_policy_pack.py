@@ -103,7 +103,7 @@ def _everything_moved(inventory_dir: Path) -> tuple[Manifest, ...]:
     """The bundled inventory with every system the MLPS rules allow at the business stage."""
     inventory = inventory_files.load_inventory(inventory_dir).inventory
     placed = [s for s in inventory.systems if s.cloud is not None and not s.classified and (s.mlps_level or 0) <= 3]
-    progress = {s.code: stages.Progress(stages.Stage.BUSINESS, ("GAJ", "MZJ")) for s in placed}
+    progress = {s.code: stages.Progress.at(stages.Stage.BUSINESS, business_callers=("GAJ", "MZJ")) for s in placed}
     state = desired.desired_state(inventory, progress, pulumi_program.load_settings(inventory_dir))
     return state.all()
 

@@ -48,7 +48,7 @@ def constructed_progress(inventory: model.Inventory) -> dict[str, Progress]:
         if stage is None:
             continue
         callers = tuple(departments[(index + k) % len(departments)] for k in (1, 2)) if stage is Stage.BUSINESS else ()
-        progress[system.code] = Progress(stage, business_callers=callers)
+        progress[system.code] = Progress.at(stage, business_callers=callers)
     return progress
 
 

@@ -13,7 +13,7 @@ import pytest
 from govcloud.assessment.core.assessment import Decision
 from govcloud.core import model
 from govcloud.core.settings import WaveSettings
-from govcloud.planning.core import plans, waves
+from govcloud.planning.core import stages, waves
 from govcloud.planning.core.stages import Stage, StageStatus
 from govcloud.reporting.core import figures as reports
 from govcloud.reporting.core import labels
@@ -87,10 +87,10 @@ def small_report() -> reports.Report:
     wave_plan = waves.plan_waves(inv, assessed, WaveSettings())
     done, going, pending = StageStatus.DONE, StageStatus.IN_PROGRESS, StageStatus.PENDING
     tracking = {
-        "GAJ-001": plans.Tracking({Stage.NETWORK: done, Stage.DATA: done, Stage.BUSINESS: done}),
-        "MZJ-001": plans.Tracking({Stage.NETWORK: done, Stage.DATA: going, Stage.BUSINESS: pending}),
-        "MZJ-002": plans.Tracking({}, decommission=done),
-        "GAJ-002": plans.Tracking({}, decommission=pending),
+        "GAJ-001": stages.Progress({Stage.NETWORK: done, Stage.DATA: done, Stage.BUSINESS: done}),
+        "MZJ-001": stages.Progress({Stage.NETWORK: done, Stage.DATA: going, Stage.BUSINESS: pending}),
+        "MZJ-002": stages.Progress({}, decommission=done),
+        "GAJ-002": stages.Progress({}, decommission=pending),
     }
     dispositions = {code: a.decision.disposition for code, a in assessed.systems.items()}
     return reports.compute_report(inv, dispositions, wave_plan, tracking, today=TODAY)

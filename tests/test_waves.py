@@ -12,7 +12,7 @@ import pytest
 from govcloud.assessment.core.assessment import Assessment, Decision, DuplicateFinding, Proposal, SystemAssessment
 from govcloud.core import model
 from govcloud.core.settings import Settings, WaveSettings
-from govcloud.planning.core import plans, waves
+from govcloud.planning.core import plans, stages, waves
 from govcloud.planning.core.stages import Stage
 
 D = model.Disposition
@@ -511,8 +511,10 @@ def test_gates_are_evaluated_with_evidence() -> None:
         catalogue=[entry("30100400/0000002", "MZJ-001", published=False)],
     )
     tracking = {
-        "GAJ-001": plans.Tracking(statuses={Stage.NETWORK: plans.StageStatus.DONE, Stage.DATA: plans.StageStatus.DONE}),
-        "MZJ-001": plans.Tracking(statuses={Stage.NETWORK: plans.StageStatus.IN_PROGRESS}),
+        "GAJ-001": stages.Progress(
+            statuses={Stage.NETWORK: plans.StageStatus.DONE, Stage.DATA: plans.StageStatus.DONE}
+        ),
+        "MZJ-001": stages.Progress(statuses={Stage.NETWORK: plans.StageStatus.IN_PROGRESS}),
     }
     gate = plans.Gate
     kind = plans.GateKind
@@ -569,4 +571,4 @@ def test_gates_are_evaluated_with_evidence() -> None:
 )
 def test_statuses_in_order(statuses: dict[Stage, str], problem: str | None) -> None:
     found = plans.statuses_in_order({k: plans.StageStatus(v) for k, v in statuses.items()})
-    assert (found[0] if found else None) == problem
+    assert (found[0].message if found else None) == problem

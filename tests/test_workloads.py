@@ -81,7 +81,7 @@ def test_placeholders_tags_without_digest_and_latest_are_refused(reference: str 
 
 def test_the_policy_refuses_a_placeholder_unless_the_render_is_a_rehearsal() -> None:
     inv = inventory([department("AAA")], [system("AAA-001", image=None), system("AAA-002", image="aaa/app:1.0")])
-    progress = {"AAA-001": Progress(Stage.NETWORK), "AAA-002": Progress(Stage.NETWORK)}
+    progress = {"AAA-001": Progress.at(Stage.NETWORK), "AAA-002": Progress.at(Stage.NETWORK)}
     state = desired.desired_state(inv, progress, Settings())
     placeholder = named(state, "Deployment", "aaa-001", "d-aaa")
     tag_only = named(state, "Deployment", "aaa-002", "d-aaa")
@@ -95,7 +95,7 @@ def test_the_policy_refuses_a_placeholder_unless_the_render_is_a_rehearsal() -> 
 
 def test_a_rehearsal_marks_every_object_and_the_mark_is_refused_outside_a_rehearsal() -> None:
     inv = inventory([department("AAA")], [system("AAA-001", image=None)])
-    state = desired.desired_state(inv, {"AAA-001": Progress(Stage.NETWORK)}, Settings())
+    state = desired.desired_state(inv, {"AAA-001": Progress.at(Stage.NETWORK)}, Settings())
     marked = desired.mark_not_deployable(state, "rehearsal")
     assert all(m["metadata"]["annotations"][desired.NOT_DEPLOYABLE_ANNOTATION] == "rehearsal" for m in marked.all())
     assert all(desired.NOT_DEPLOYABLE_ANNOTATION not in (m["metadata"].get("annotations") or {}) for m in state.all())
@@ -134,7 +134,7 @@ def test_probes_default_to_http_for_http_named_ports_and_tcp_otherwise() -> None
             _with_cloud(system("AAA-004"), probe=model.Probe(command=("/bin/check", "--ready"))),
         ],
     )
-    progress = {code: Progress(Stage.NETWORK) for code in ("AAA-001", "AAA-002", "AAA-003", "AAA-004")}
+    progress = {code: Progress.at(Stage.NETWORK) for code in ("AAA-001", "AAA-002", "AAA-003", "AAA-004")}
     state = desired.desired_state(inv, progress, Settings())
     first = _container(state, "aaa-001")
     assert first["readinessProbe"]["httpGet"] == {"path": "/", "port": 8442, "scheme": "HTTPS"}
@@ -148,7 +148,7 @@ def test_probes_default_to_http_for_http_named_ports_and_tcp_otherwise() -> None
 def test_a_workload_without_probe_or_port_is_refused_by_the_probe_policy() -> None:
     bare = _with_cloud(system("AAA-001", ports=()), probe=None)
     state = desired.desired_state(
-        inventory([department("AAA")], [bare]), {"AAA-001": Progress(Stage.NETWORK)}, Settings()
+        inventory([department("AAA")], [bare]), {"AAA-001": Progress.at(Stage.NETWORK)}, Settings()
     )
     container = _container(state, "aaa-001")
     assert "readinessProbe" not in container
@@ -167,7 +167,7 @@ def test_a_probe_states_a_path_or_a_command_not_both() -> None:
 def test_the_config_map_holds_census_facts_and_the_stated_settings() -> None:
     caller = _with_cloud(system("AAA-001", depends_on=("BBB-001",)), config={"TZ": "Asia/Shanghai"})
     inv = inventory([department("AAA"), department("BBB")], [caller, system("BBB-001")])
-    progress = {"AAA-001": Progress(Stage.NETWORK), "BBB-001": Progress(Stage.NETWORK)}
+    progress = {"AAA-001": Progress.at(Stage.NETWORK), "BBB-001": Progress.at(Stage.NETWORK)}
     state = desired.desired_state(inv, progress, Settings())
     config = named(state, "ConfigMap", "aaa-001-config", "d-aaa")["data"]
     assert config["TZ"] == "Asia/Shanghai"
@@ -181,7 +181,7 @@ def test_the_config_map_holds_census_facts_and_the_stated_settings() -> None:
 def test_secrets_are_referenced_by_name_and_no_secret_data_is_rendered() -> None:
     with_secret = _with_cloud(system("AAA-001"), secrets=("aaa-001-db-credentials",))
     inv = inventory([department("AAA")], [with_secret])
-    state = desired.desired_state(inv, {"AAA-001": Progress(Stage.DATA)}, Settings())
+    state = desired.desired_state(inv, {"AAA-001": Progress.at(Stage.DATA)}, Settings())
     assert {"secretRef": {"name": "aaa-001-db-credentials"}} in _container(state, "aaa-001")["envFrom"]
     assert_no_secret_data(state.all())
 
@@ -213,7 +213,7 @@ def _walk(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, .
 def test_pull_secrets_come_from_the_department_else_the_cloud_setting() -> None:
     own = department("AAA").model_copy(update={"image_pull_secret": "aaa-registry"})
     inv = inventory([own, department("BBB")], [system("AAA-001"), system("BBB-001")])
-    progress = {"AAA-001": Progress(Stage.NETWORK), "BBB-001": Progress(Stage.NETWORK)}
+    progress = {"AAA-001": Progress.at(Stage.NETWORK), "BBB-001": Progress.at(Stage.NETWORK)}
 
     def pull(state: desired.DesiredState, name: str, namespace: str) -> Any:
         return named(state, "Deployment", name, namespace)["spec"]["template"]["spec"].get("imagePullSecrets")
@@ -248,7 +248,7 @@ STAYS = model.DatabasePlacement(
 def _database_city(mlps: int | None = 3) -> tuple[model.Inventory, dict[str, Progress]]:
     base = system("AAA-001", mlps=mlps).model_copy(update={"databases": ("PostgreSQL 12", "Oracle 11g")})
     inv = inventory([department("AAA")], [_with_cloud(base, databases=(MOVED, STAYS)), system("AAA-002")])
-    return inv, {"AAA-001": Progress(Stage.NETWORK), "AAA-002": Progress(Stage.NETWORK)}
+    return inv, {"AAA-001": Progress.at(Stage.NETWORK), "AAA-002": Progress.at(Stage.NETWORK)}
 
 
 def test_a_moved_database_is_a_statefulset_with_a_sized_volume_of_its_level_s_storage_class() -> None:
@@ -406,7 +406,7 @@ def everything_moved() -> tuple[Settings, tuple[Manifest, ...]]:
     loaded = inventory_files.load_inventory(BUNDLED_INVENTORY).inventory
     settings = pulumi_program.load_settings(BUNDLED_INVENTORY)
     placed = [s for s in loaded.systems if s.cloud is not None and not s.classified and (s.mlps_level or 0) <= 3]
-    progress = {s.code: Progress(Stage.BUSINESS, ("GAJ", "MZJ")) for s in placed}
+    progress = {s.code: Progress.at(Stage.BUSINESS, business_callers=("GAJ", "MZJ")) for s in placed}
     return settings, desired.desired_state(loaded, progress, settings).all()
 
 
@@ -582,7 +582,7 @@ def test_the_policy_pack_rejects_a_placeholder_image_declared_by_the_program(moc
     inv = inventory(
         [department("AAA")], [system("AAA-001", image=None), system("AAA-002", image=pinned_image("AAA-002"))]
     )
-    progress = {"AAA-001": Progress(Stage.NETWORK), "AAA-002": Progress(Stage.NETWORK)}
+    progress = {"AAA-001": Progress.at(Stage.NETWORK), "AAA-002": Progress.at(Stage.NETWORK)}
     manifests = desired.desired_state(inv, progress, Settings()).departments["AAA"]
     component = pulumi_program.KubernetesObjects("department-aaa", pulumi_program.KubernetesObjectsArgs(manifests))
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from govcloud import collector
 from govcloud.app.workspace import Workspace
 from govcloud.assessment.core import assess as assessing
-from govcloud.assessment.core.assessment import Assessment, Confirmation, count_assessment
+from govcloud.assessment.core.assessment import Assessment, AssessmentCounts, Confirmation, count_assessment
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.errors import Problem
@@ -23,7 +23,7 @@ from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.edges import advance as advancing
 from govcloud.orchestration.edges import status_cache, store
 from govcloud.planning.core import baseline as baselines
-from govcloud.planning.core import consolidation, plans, waves
+from govcloud.planning.core import consolidation, plan_view, plans, stages, waves
 from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress
 from govcloud.reporting.core import figures as reports
 
@@ -47,6 +47,11 @@ def assess_inventory(
     """
     with collector.paused():
         return assessing.assess_inventory(inventory, settings, today=today, confirmations=confirmations)
+
+
+def counts(assessment: Assessment) -> AssessmentCounts:
+    """The counts ``assess``, ``run`` and the report show (the one source: ``count_assessment``)."""
+    return count_assessment(assessment)
 
 
 def assess(workspace: Workspace, *, today: dt.date | None) -> Assessment:
@@ -104,7 +109,7 @@ def frozen_waves(plans_dir: Path, settings: Settings, *, today: dt.date) -> wave
     a misread baseline would un-freeze started waves.
     """
     recorded = baseline_file.load_baseline(plans_dir)
-    tracking = plan_files.load_tracking(plans_dir)
+    tracking = plan_progress.load_progress_leniently(plans_dir)
     detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
     return baselines.freeze_of(recorded, detected)
 
@@ -148,7 +153,7 @@ def record_baseline(workspace: Workspace, *, today: dt.date) -> BaselineRecord:
     """Freeze the waves started by ``today`` into ``baseline.yaml``; plans failing ``plan --check`` are refused."""
     workspace.load_inventory()  # every census problem first
     settings = workspace.settings
-    tracking = plan_progress.load_tracking(workspace.plans_dir, strict=True, inventory=workspace.inventory)
+    tracking = plan_progress.load_progress(workspace.plans_dir, inventory=workspace.inventory)
     recorded = baseline_file.load_baseline(workspace.plans_dir)
     detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
     baseline, changes = baselines.update_baseline(recorded, detected, tracking, today=today)
@@ -167,6 +172,11 @@ class WrittenPlans:
 
     systems: plan_files.WriteReport
     departments: department_plan_files.DepartmentWriteReport
+
+
+def departments_dir(plans_dir: Path) -> Path:
+    """Where the department plans (业务专网 consolidation) are written."""
+    return plans_dir / department_plan_files.DEPARTMENTS_DIR
 
 
 def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
@@ -193,32 +203,33 @@ def write_plans(planned: Planned, plans_dir: Path) -> WrittenPlans:
 class PlanCheck:
     """``plan --check``: every problem of the plan files (system and department plans, against the ledger).
 
-    ``ledger_verdict`` says whether the statuses are ledger-backed; ``files`` are the plan files read (empty
-    when the check read them itself after a write).
+    ``ledger_verdict`` says whether the statuses are ledger-backed; ``plans`` are the plan files as read for
+    the check (their views give the progress and the gate advice without reading them again).
     """
 
     problems: tuple[Problem, ...]
     ledger_verdict: str
-    files: tuple[plan_progress.PlanFile, ...] = ()
+    plans: plan_progress.PlanSet | None = None
+
+    @property
+    def files(self) -> tuple[plan_progress.PlanFile, ...]:
+        return self.plans.files if self.plans is not None else ()
 
 
 def check_plans(workspace: Workspace, *, reread: bool = False) -> PlanCheck:
     """Every problem of the plan files; ``reread`` after a write (the workspace's parsed files are stale then)."""
-    files: tuple[plan_progress.PlanFile, ...] = ()
-    if reread:
-        problems = plan_files.check_plans(workspace.plans_dir, workspace.inventory)
-    else:
-        files = tuple(workspace.plan_files)
-        problems = plan_files.check_plans(workspace.plans_dir, workspace.inventory, files=files)
+    files = None if reread else workspace.plan_files
+    plan_set = plan_progress.read_plans(workspace.plans_dir, inventory=workspace.inventory, files=files)
+    problems = plan_set.check()
     problems += department_plan_files.check_department_plans(workspace.plans_dir, workspace.inventory)
     # the same ledger every other command finds: $GOVCLOUD_LEDGER, else orchestration.ledger in settings
     ledger_problems, verdict = advancing.ledger_backed_problems(workspace.plans_dir, workspace.ledger_path)
-    return PlanCheck(tuple(problems) + tuple(ledger_problems), verdict, files)
+    return PlanCheck(tuple(problems) + tuple(ledger_problems), verdict, plan_set)
 
 
 def check_plan_files(workspace: Workspace) -> list[Problem]:
     """The plan files' own problems, as ``run`` checks them after writing (the ledger is not consulted)."""
-    problems = plan_files.check_plans(workspace.plans_dir, workspace.inventory)
+    problems = plan_progress.check_plans(workspace.plans_dir, workspace.inventory)
     return problems + department_plan_files.check_department_plans(workspace.plans_dir, workspace.inventory)
 
 
@@ -229,19 +240,21 @@ class UnbaselinedWaves:
     waves: tuple[baselines.FrozenWave, ...]
 
 
-def unbaselined_waves(workspace: Workspace, tracking: plans.TrackingMap, *, today: dt.date) -> UnbaselinedWaves:
+def unbaselined_waves(workspace: Workspace, progress: stages.ProgressMap, *, today: dt.date) -> UnbaselinedWaves:
     recorded = baseline_file.load_baseline(workspace.plans_dir)
-    detected = baselines.detect_started_waves(tracking, today=today, settings=workspace.settings.waves)
+    detected = baselines.detect_started_waves(progress, today=today, settings=workspace.settings.waves)
     return UnbaselinedWaves(
         tuple(wave for number, wave in detected.items() if recorded is None or number not in recorded.waves)
     )
 
 
-def unmet_gates(
-    workspace: Workspace, *, files: Sequence[plan_progress.PlanFile] | None = None
-) -> list[plan_files.UnmetGate]:
-    """Gates of started stages that do not hold yet: advice, they do not fail the check."""
-    return plan_files.unmet_gates(workspace.plans_dir, workspace.inventory, files=files)
+def unmet_gates(workspace: Workspace, *, plans: plan_progress.PlanSet | None = None) -> plan_view.GateAdvice:
+    """Gates of started stages that do not hold yet (advice, they do not fail the check), and unreadable gates.
+
+    ``plans``: the plan files already read for the check (read again when not given, e.g. after a write).
+    """
+    plan_set = plans if plans is not None else plan_progress.read_plans(workspace.plans_dir)
+    return plan_set.unmet_gates(workspace.inventory)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -252,7 +265,7 @@ def build_report(
     planned: Planned, plans_dir: Path, *, today: dt.date | None, ledger: Path | None = None
 ) -> reports.Report:
     """The programme's figures and what the counts hide, with the progress section from the ledger."""
-    tracking = plan_files.load_tracking(plans_dir)
+    tracking = plan_progress.load_progress_leniently(plans_dir)
     day = today or dt.date.today()
     networks = consolidation.consolidation(
         planned.inventory, planned.wave_plan, tracking, department_plan_files.load_network_statuses(plans_dir)

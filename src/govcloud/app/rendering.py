@@ -17,6 +17,7 @@ from govcloud.app.workspace import Workspace
 from govcloud.cloud.core import desired, policies
 from govcloud.cloud.edges import crd_schemas, k8s_schema, manifest_files, shape_cache
 from govcloud.errors import GovcloudError
+from govcloud.network.edges import network_runs
 from govcloud.sharing.edges import workflow
 
 
@@ -110,3 +111,39 @@ def write_rendered(out: Path, state: desired.DesiredState, *, rehearsal: bool = 
         files = manifest_files.manifest_files(state, rehearsal=rehearsal)
     written, unchanged, removed = manifest_files.write_files(out, files)
     return WrittenFiles(len(files), written, unchanged, removed)
+
+
+def schema_validator(kubernetes_version: str) -> shape_cache.ShapeCachedValidator:
+    """The strict validator of one Kubernetes version's schemas (fails fast on a version it does not ship)."""
+    return shape_cache.ShapeCachedValidator(k8s_schema.shared_schemas(kubernetes_version, True))
+
+
+def crd_validator(*, complete: bool) -> crd_schemas.CrdValidator | None:
+    """The complete CRD schemas' validator (refuses, naming the install command, when missing); ``None`` for partial."""
+    return crd_schemas.require() if complete else None
+
+
+def run_summary(
+    *,
+    inventory_dir: Path,
+    out: Path,
+    objects: int,
+    written: WrittenFiles,
+    kubernetes_version: str,
+    systems_with_plan: int,
+    deployable: bool,
+    crd_schemas: str = "partial",
+) -> dict[str, object]:
+    """The ``run.render`` record of the ledger: what was written, for which Kubernetes, from which census."""
+    return {
+        "command": "render",
+        "ok": True,
+        "out": str(out),
+        "objects": objects,
+        "files": {"written": written.written, "unchanged": written.unchanged, "removed": written.removed},
+        "kubernetes_version": kubernetes_version,
+        "crd_schemas": crd_schemas,
+        "systems_with_plan": systems_with_plan,
+        "deployable": deployable,
+        "inventory_revision": network_runs.inventory_revision(inventory_dir),
+    }

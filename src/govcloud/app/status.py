@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -47,3 +48,52 @@ def compute_status(
     )
     rows = status.build_rows(inputs.plans, states, today=today)
     return rows, inputs, states, backed
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusReport:
+    """``govcloud status``: the rows chosen (those shown with their gates), the roll-ups and where they came from."""
+
+    total: int
+    """Every stage row, before the filters."""
+    chosen: int
+    """The rows the filters kept (the roll-ups count these)."""
+    shown: list[status.StatusRow]
+    """The first ``limit`` chosen rows (all with ``limit`` None), each with the gates of its next move."""
+    by_wave: list[status.Rollup]
+    by_department: list[status.Rollup]
+    ledger_backed: bool
+    source: str
+
+
+def status_report(
+    *,
+    inventory: Path,
+    plans_dir: Path,
+    ledger: Path,
+    today: dt.date,
+    wave: int | None = None,
+    department: str | None = None,
+    late: bool = False,
+    blocked: bool = False,
+    limit: int | None = None,
+    on_inventory_load: Callable[[], None] | None = None,
+) -> StatusReport:
+    """The rows the filters keep, the gates of the ``limit`` first, and the roll-ups by wave and department."""
+    rows, inputs, states, backed = compute_status(
+        inventory=inventory, plans_dir=plans_dir, ledger=ledger, today=today, on_inventory_load=on_inventory_load
+    )
+    chosen = status.select(rows, wave=wave, department=department, late=late, blocked=blocked)
+    shown = chosen if limit is None else chosen[:limit]
+    facts = status_cache.read_facts(status_cache.cache_path_for(ledger), status.gate_systems(shown, inputs.plans))
+    shown = status.with_gates(shown, inputs.plans, facts, states)
+    source = f"ledger {ledger}" if backed else "plan files only: not yet ledger-backed (govcloud ledger adopt)"
+    return StatusReport(
+        total=len(rows),
+        chosen=len(chosen),
+        shown=list(shown),
+        by_wave=list(status.rollups(chosen, by="wave", today=today)),
+        by_department=list(status.rollups(chosen, by="department", today=today)),
+        ledger_backed=backed,
+        source=source,
+    )

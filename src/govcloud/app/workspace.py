@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from govcloud.assessment.core.assessment import Confirmation
+from govcloud.census.edges import inventory_cache
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files, settings_file
@@ -28,8 +29,28 @@ LEDGER_ENV = "GOVCLOUD_LEDGER"
 DEFAULT_INVENTORY = Path("inventory")
 DEFAULT_PLANS = Path("migrations_plan")
 
+NO_CACHE_ENV = inventory_cache.NO_CACHE_ENV
+"""Set (to 1) to read and validate every inventory file again, ignoring and not writing the cache."""
+
 InventoryLoader = Callable[[Path], inventory_files.LoadedInventory]
 """How the inventory is loaded: :func:`govcloud.edges.inventory_files.load_inventory`, or the CLI's with a bar."""
+
+
+def load_inventory(
+    root: Path, *, progress: Callable[[int, int], None] | None = None
+) -> inventory_files.LoadedInventory:
+    """The inventory of ``root``, checked (every problem at once); ``progress(done, total)`` as files are read."""
+    return inventory_files.load_inventory(root, progress=progress)
+
+
+def disable_inventory_cache() -> None:
+    """``--no-cache``: this process, and the Pulumi programs and hooks it starts, read every file again."""
+    os.environ[NO_CACHE_ENV] = "1"
+
+
+def write_inventory_cache_in_background() -> None:
+    """For a process that ends with its command: the cache is written by a background thread."""
+    inventory_cache.write_in_background = True
 
 
 def ledger_path(inventory_dir: Path, ledger: Path | None) -> Path:

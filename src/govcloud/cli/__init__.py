@@ -1,14 +1,13 @@
-"""The ``govcloud`` command line. Edge: each command parses options, calls the core, renders the result."""
+"""The ``govcloud`` command line. Entry point: each command parses options, calls the application layer, prints."""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
 import govcloud
-from govcloud.census.edges import inventory_cache
+from govcloud.app import workspace
 from govcloud.cli import (
     assess_commands,
     catalogue_commands,
@@ -58,16 +57,16 @@ def _root(
         bool,
         typer.Option(
             "--no-cache",
-            envvar=inventory_cache.NO_CACHE_ENV,
+            envvar=workspace.NO_CACHE_ENV,
             help="read and validate every inventory file again, ignoring .govcloud/cache/ (and not writing it)",
         ),
     ] = False,
 ) -> None:
     """Census, assessment, staged migration plans and provisioning for a city's e-government cloud."""
     if no_cache:
-        os.environ[inventory_cache.NO_CACHE_ENV] = "1"  # also for the Pulumi programs and hooks it starts
+        workspace.disable_inventory_cache()  # also for the Pulumi programs and hooks it starts
 
 
 def main() -> None:
-    inventory_cache.write_in_background = True  # this process ends with the command (see the module)
+    workspace.write_inventory_cache_in_background()  # this process ends with the command
     app()

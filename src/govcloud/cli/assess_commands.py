@@ -21,7 +21,6 @@ from govcloud.assessment.core.assessment import (
     Assessment,
     SystemAssessment,
     ZombieCriterion,
-    count_assessment,
 )
 from govcloud.cli import common
 from govcloud.core import model
@@ -202,7 +201,7 @@ class _Section:
 
 def _print_tables(inventory: model.Inventory, result: Assessment) -> None:
     console = common.console
-    totals = count_assessment(result)
+    totals = planning.counts(result)
     console.print(f"assessed {totals.systems} systems as of {_iso(result.reference_date)}: {totals.summary()}")
     console.print(totals.proposals_summary())
     for section in _sections(inventory, result, list(result.systems)):
@@ -251,7 +250,7 @@ def render_markdown(inventory: model.Inventory, result: Assessment, *, codes: Se
         f"{len(codes)} systems, as of {_iso(result.reference_date)}.",
     ]
     if len(codes) == len(result.systems):
-        totals = count_assessment(result)
+        totals = planning.counts(result)
         lines += ["", f"Assessed {totals.systems} systems: {totals.summary()}.", "", totals.proposals_summary() + "."]
     for section in _sections(inventory, result, codes):
         lines += ["", f"## {section.title} ({len(section.rows)})", ""]

@@ -1,4 +1,7 @@
-"""``govcloud census ...`` (forms template, import, export, summary) and ``govcloud schema``. Edge (CLI)."""
+"""``govcloud census ...`` (forms template, import, export, summary) and ``govcloud schema``. Entry point (CLI).
+
+Options and printing only: the use cases are :mod:`govcloud.app.census`, the counts :mod:`govcloud.app.documents`.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,10 @@ import rich.console
 import rich.table
 import typer
 
+from govcloud.app import census as census_use
 from govcloud.app import documents
-from govcloud.census.edges import census_forms, json_schema
+from govcloud.census.edges import census_forms
 from govcloud.cli import common
-from govcloud.edges import settings_file
 
 census_app = typer.Typer(
     name="census",
@@ -41,7 +44,7 @@ FormOut = Annotated[Path, typer.Option("--out", "-o", help="the .xlsx file to wr
 @common.guarded
 def template(out: FormOut) -> None:
     """Write a blank census form: sheets 部门, 系统, 信息资源 with drop-downs on enumerated columns."""
-    census_forms.write_template(out)
+    census_use.write_template(out)
     common.console.print(f"wrote the census form template to {out}")
 
 
@@ -60,10 +63,9 @@ def import_forms(
     Rows that are not records (合计, 填表说明, signatures, notes under the table) and columns that hold no
     census field (序号, 备注, settings' census_forms.ignored_columns) are skipped, one notice line each.
     """
-    settings = settings_file.load_settings(inventory)
     try:
-        report = census_forms.import_forms(files, inventory, dry_run=dry_run, form_settings=settings.census_forms)
-    except census_forms.FormsRejected as exc:
+        report = census_use.import_forms(files, inventory, dry_run=dry_run)
+    except census_use.FormsRejected as exc:
         print_notices(exc.notices, console=common.err_console)
         raise
     print_notices(report.notices, console=common.console)
@@ -100,7 +102,7 @@ def export_forms(
 ) -> None:
     """Write the inventory (or one department) as a census form; importing it back gives the same inventory."""
     loaded = common.load_inventory(inventory)
-    rows = census_forms.export_forms(loaded.inventory, out, department=department)
+    rows = census_use.export_forms(loaded.inventory, out, department=department)
     common.console.print(f"wrote {rows} rows to {out}")
 
 
@@ -125,7 +127,7 @@ def write_schema(
     out: Annotated[Path, typer.Option("--out", "-o", help="directory to write the JSON Schemas to")],
 ) -> None:
     """Write JSON Schemas of the inventory files (and a README on hooking them into VS Code's YAML extension)."""
-    written = json_schema.write_schemas(out, json_schema.inventory_schema_models())
+    written = census_use.write_schemas(out)
     common.console.print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
 
 

@@ -16,6 +16,7 @@ import rich.console
 import rich.progress
 import typer
 
+from govcloud.app import workspace
 from govcloud.edges import inventory_files
 from govcloud.errors import GovcloudError, InputError
 
@@ -52,7 +53,7 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
 def load_inventory(root: Path, *, quiet: bool = False) -> inventory_files.LoadedInventory:
     """Load and check the inventory, with a progress bar on a terminal."""
     if quiet or not err_console.is_terminal:
-        return inventory_files.load_inventory(root)
+        return workspace.load_inventory(root)
     with rich.progress.Progress(
         rich.progress.TextColumn("loading {task.description}"),
         rich.progress.BarColumn(),
@@ -66,4 +67,4 @@ def load_inventory(root: Path, *, quiet: bool = False) -> inventory_files.Loaded
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return inventory_files.load_inventory(root, progress=advance)
+        return workspace.load_inventory(root, progress=advance)

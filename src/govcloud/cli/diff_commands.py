@@ -9,11 +9,8 @@ from typing import Annotated
 import rich.progress
 import typer
 
-from govcloud.audit.core import diff
-from govcloud.audit.edges import diff_report, history
-from govcloud.cli import common, ledger_commands
-from govcloud.core.settings import Settings
-from govcloud.edges import settings_file
+from govcloud.app import audit as audit_app
+from govcloud.cli import common
 
 
 class DiffFormat(enum.StrEnum):
@@ -22,10 +19,7 @@ class DiffFormat(enum.StrEnum):
     JSON = "json"
 
 
-class MinRisk(enum.StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
+MinRisk = audit_app.Risk
 
 
 def register(app: typer.Typer) -> None:
@@ -56,26 +50,24 @@ def diff_command(
 
     Each change is attributed to the commit that made it (hash, author, date, message, signature status).
     """
-    settings = settings_file.load_settings(inventory) if inventory.is_dir() else None
     with rich.progress.Progress(console=common.err_console, transient=True) as bar:
         task = bar.add_task("reading revisions", total=None)
-        audit = history.audit_range(
-            inventory,
-            plans_dir,
-            base,
-            target,
-            settings=settings or Settings(),
-            ledger=ledger_commands.ledger_path(inventory, ledger),
+        found = audit_app.diff_range(
+            inventory=inventory,
+            plans_dir=plans_dir,
+            base=base,
+            target=target,
+            ledger=ledger,
             each_commit=each_commit,
+            min_risk=min_risk,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    changes = audit.at_least(diff.Risk[min_risk.name])
     if output is DiffFormat.JSON:
-        typer.echo(diff_report.render_json(audit, changes), nl=False)
+        typer.echo(found.json(), nl=False)
     elif output is DiffFormat.MARKDOWN:
-        typer.echo(diff_report.render_markdown(audit, changes), nl=False)
+        typer.echo(found.markdown(), nl=False)
     else:
-        for part in diff_report.render_table(audit, changes):
+        for part in found.table():
             common.console.print(part, soft_wrap=False)
-    if fail_on is not None and audit.at_least(diff.Risk[fail_on.name]):
+    if fail_on is not None and found.fails(fail_on):
         raise typer.Exit(3)

@@ -7,10 +7,8 @@ from typing import Annotated
 
 import typer
 
+from govcloud.app import census as census_use
 from govcloud.cli import common
-from govcloud.core import example
-from govcloud.edges import inventory_files
-from govcloud.orchestration.edges import people_file
 
 
 def register(app: typer.Typer) -> None:
@@ -21,17 +19,15 @@ def register(app: typer.Typer) -> None:
 @common.guarded
 def check(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
     """Load every inventory file and report ALL problems (file:line: field: message); exit 1 if any."""
-    loaded = common.load_inventory(inventory)
-    inv = loaded.inventory
-    # the roster is optional (hand-kept, see README); when present it is checked like the rest
-    roster = people_file.load_roster(inventory, departments=inv.department_by_code.keys(), required=False)
+    checked = census_use.check_inventory(inventory, loader=common.load_inventory)
+    loaded, inv = checked.loaded, checked.loaded.inventory
     common.console.print(
         f"[green]ok[/]: {inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
         f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones"
         + (f" (+{len(inv.intranet_zones)} on the 电子政务内网)" if inv.intranet_zones else "")
         + (f", {len(inv.private_networks)} 业务专网" if inv.private_networks else "")
         + f", {len(inv.hosts)} hosts in {loaded.files} files"
-        + (f"; roster: {len(roster.people)} people" if roster.people else "; no roster (people.yaml)")
+        + (f"; roster: {checked.people} people" if checked.people else "; no roster (people.yaml)")
     )
 
 
@@ -49,9 +45,8 @@ def make_example(
 ) -> None:
     """Generate a realistic fictional city (or province) with planted zombies, duplicates and blockers."""
     with common.err_console.status(f"generating {systems} systems"):
-        city = example.generate_city(systems=systems, seed=seed, entries_per_system=entries_per_system)
-        count = inventory_files.write_inventory(out, city.inventory)
-    inv = city.inventory
+        written = census_use.write_example(out, systems=systems, seed=seed, entries_per_system=entries_per_system)
+    count, inv = written.files, written.inventory
     common.console.print(
         f"wrote {count} files to {out}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
         f"{len(inv.catalogue)} catalogue entries"

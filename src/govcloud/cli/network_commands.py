@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,17 +15,10 @@ import typer
 from govcloud.app import network as app_network
 from govcloud.app.workspace import Workspace
 from govcloud.cli import common, ledger_commands
-from govcloud.errors import ToolError
 from govcloud.network.edges import network_runs
 from govcloud.orchestration.core.entries import EntryKind
 
-
-class Part(enum.StrEnum):
-    """Which playbooks ``apply`` and ``check`` run when no system is named."""
-
-    ALL = "all"
-    ZONES = "zones"
-    HOSTS = "hosts"
+Part = app_network.NetworkPart
 
 
 LimitOption = Annotated[
@@ -131,41 +122,29 @@ def _run(
 ) -> None:
     workspace = Workspace(inventory_dir=inventory, plans_dir=plans, loader=common.load_inventory)
     app_network.preflight(workspace, system=system)  # every census and plan problem, before Ansible starts
-    extravars: dict[str, str] = {}
-    if system is not None:
-        playbooks = [network_runs.SYSTEM_NETWORK_STAGE]
-        extravars["system"] = system
-    else:
-        playbooks = {
-            Part.ALL: [network_runs.NETWORK_ZONES, network_runs.CLOUD_HOSTS],
-            Part.ZONES: [network_runs.NETWORK_ZONES],
-            Part.HOSTS: [network_runs.CLOUD_HOSTS],
-        }[only]
     progress = _Progress(check=check)
     with rich.live.Live(progress.render(), console=common.err_console, transient=True, auto_refresh=False) as live:
         progress.live = live
-        result = network_runs.run_playbooks(
-            command=f"network {command}" + (f" --system {system}" if system else ""),
-            playbooks=playbooks,
-            inventory_dir=inventory,
-            plans_dir=plans,
+        run = app_network.run_network(
+            command=command,
             check=check,
             limit=limit,
-            extravars=extravars,
+            system=system,
+            inventory_dir=inventory,
+            plans_dir=plans,
+            summary=summary,
+            only=only,
             extra_inventories=extra_inventory,
             playbooks_dir=playbooks_dir,
             on_event=progress.handle,
         )
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = summary or Path(".govcloud") / "runs" / f"network-{command}-{stamp}.json"
-    network_runs.write_summary(path, result)
-    _print_summary(result, path)
+    _print_summary(run.summary, run.path)
     ledger_commands.record_run_quietly(
-        kind=EntryKind.RUN_NETWORK, summary=result.to_json(), system=system, inventory=inventory
+        kind=EntryKind.RUN_NETWORK, summary=run.summary.to_json(), system=system, inventory=inventory
     )
-    if not result.ok:
-        failed = next(r for r in result.runs if not r.ok)
-        raise ToolError(f"{failed.playbook} failed ({failed.status}, rc {failed.rc})", returncode=failed.rc)
+    error = run.error()
+    if error is not None:
+        raise error
 
 
 class _Progress:

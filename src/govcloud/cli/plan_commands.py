@@ -26,18 +26,16 @@ import typer
 
 from govcloud import collector
 from govcloud.app import documents, planning
+from govcloud.app import reports as reports_app
 from govcloud.app.workspace import Workspace
-from govcloud.assessment.core.assessment import count_assessment
 from govcloud.cli import common
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import yamlio
 from govcloud.errors import InputError
-from govcloud.planning.core import waves
-from govcloud.planning.edges import department_plan_files, plan_files, plan_progress
-from govcloud.reporting.core import figures as reports
+from govcloud.planning.core import plan_view, waves
+from govcloud.planning.edges import department_plan_files, plan_files
 from govcloud.reporting.core.labels import Lang
-from govcloud.reporting.edges import fonts, render
+from govcloud.reporting.edges import fonts
 
 PlansOption = Annotated[Path, typer.Option("--plans", "-p", help="plan files directory", show_default=True)]
 DEFAULT_PLANS = Path("migrations_plan")
@@ -126,9 +124,9 @@ def plan_command(
             raise InputError(list(checked.problems), "the plan files have problems")
         _say(output, f"[green]ok[/]: {plans_dir}: {len(checked.files)} plan files match the inventory")
         _say(output, checked.ledger_verdict)
-        tracking = plan_progress.tracking_map(checked.files)
-        _show_unbaselined(planning.unbaselined_waves(workspace, tracking, today=_started_by(today)), output=output)
-        _show_unmet(planning.unmet_gates(workspace, files=checked.files), output)
+        progress = checked.plans.lenient().progress if checked.plans is not None else {}
+        _show_unbaselined(planning.unbaselined_waves(workspace, progress, today=_started_by(today)), output=output)
+        _show_unmet(planning.unmet_gates(workspace, plans=checked.plans), output)
         return
     planned = planning.plan(workspace, today=_day(today), started_by=_started_by(today))
     payload: dict[str, Any] = {}
@@ -160,7 +158,7 @@ def plan_command(
 def show_department_report(report: department_plan_files.DepartmentWriteReport, plans_dir: Path) -> None:
     console = common.console
     console.print(
-        f"[green]wrote[/] {plans_dir / department_plan_files.DEPARTMENTS_DIR}: {len(report.created)} created, "
+        f"[green]wrote[/] {planning.departments_dir(plans_dir)}: {len(report.created)} created, "
         f"{len(report.updated)} updated, {report.unchanged} unchanged department plans (业务专网)"
     )
     for conflict in report.conflicts:
@@ -258,16 +256,22 @@ def show_freeze(wave_plan: waves.WavePlan, *, written: bool) -> None:
         console.print(f"  [yellow]order[/]: {message}", soft_wrap=True)
 
 
-def _show_unmet(unmet: Sequence[plan_files.UnmetGate], output: PlanFormat) -> None:
-    """Gates of started stages that do not hold yet: shown as advice, they do not fail the check."""
-    if not unmet:
-        return
-    _say(output, f"[yellow]{len(unmet)} gate(s) of started stages do not hold yet[/] (advice, not errors):")
+def _show_unmet(advice: plan_view.GateAdvice, output: PlanFormat) -> None:
+    """Gates of started stages that do not hold yet (advice, they do not fail the check), and unreadable gates."""
     console = common.err_console if output is PlanFormat.JSON else common.console
-    for item in unmet[:_LIST_LIMIT]:
-        console.print(f"  {item.file}: {item.render()}", markup=False, soft_wrap=True)
-    if len(unmet) > _LIST_LIMIT:
-        console.print(f"  … {len(unmet) - _LIST_LIMIT} more")
+    unmet = advice.unmet
+    if unmet:
+        _say(output, f"[yellow]{len(unmet)} gate(s) of started stages do not hold yet[/] (advice, not errors):")
+        for item in unmet[:_LIST_LIMIT]:
+            console.print(f"  {item.file}: {item.render()}", markup=False, soft_wrap=True)
+        if len(unmet) > _LIST_LIMIT:
+            console.print(f"  … {len(unmet) - _LIST_LIMIT} more")
+    if advice.problems:
+        _say(output, f"[yellow]{len(advice.problems)} gate(s) of started stages cannot be read[/]:")
+        for problem in advice.problems[:_LIST_LIMIT]:
+            console.print(f"  {problem.problem().render()}", markup=False, soft_wrap=True)
+        if len(advice.problems) > _LIST_LIMIT:
+            console.print(f"  … {len(advice.problems) - _LIST_LIMIT} more")
 
 
 def _say(output: PlanFormat, message: str) -> None:
@@ -393,27 +397,12 @@ def _percent(part: float, whole: float) -> str:
 # govcloud report
 
 
-def render_report(
-    report: reports.Report, output: ReportFormat, *, lang: Lang = Lang.ZH, font: fonts.FontSource | None = None
-) -> str:
-    """The report as text (the table format prints rich tables instead: see :func:`print_report_tables`)."""
-    if output is ReportFormat.HTML:
-        return render.render_html(report, lang, font=font)
-    if output is ReportFormat.JSON:
-        return render.render_json(report)
-    return render.render_markdown(report, lang)
-
-
-def report_language(lang: Lang | None, settings: Settings) -> Lang:
-    return lang if lang is not None else Lang(settings.reports.language)
-
-
 def report_font(settings: Settings) -> fonts.FontSource | None:
     """The CJK font to embed in HTML, with a warning on stderr when the machine has none."""
-    font = fonts.font_to_embed(settings.reports)
-    if font is None and settings.reports.embed_font:
-        common.err_console.print(f"[yellow]warning[/]: {fonts.NO_FONT_WARNING}", highlight=False)
-    return font
+    choice = reports_app.font_for_html(settings)
+    if choice.warning is not None:
+        common.err_console.print(f"[yellow]warning[/]: {choice.warning}", highlight=False)
+    return choice.font
 
 
 @common.guarded
@@ -432,18 +421,18 @@ def report_command(
     """The programme's figures and what the counts hide, city-wide and per department (zh-CN; --lang en)."""
     workspace = _workspace(inventory, plans_dir, quiet=out is None, ledger=ledger)
     settings = workspace.settings
-    language = report_language(lang, settings)
+    language = reports_app.language(lang, settings)
     report = planning.report(workspace, today=_day(today))
     if output is ReportFormat.TABLE:
-        for table in render.render_terminal(report, language):
+        for table in reports_app.terminal_tables(report, language):
             common.console.print(table)
         return
     font = report_font(settings) if output is ReportFormat.HTML else None
-    text = render_report(report, output, lang=language, font=font)
+    text = reports_app.render_text(report, reports_app.TextFormat(output.value), lang=language, font=font)
     if out is None:
         typer.echo(text, nl=False)
         return
-    yamlio.write_atomic(out, text)
+    reports_app.write_text(out, text)
     common.err_console.print(f"[green]wrote[/] {out}")
 
 
@@ -481,7 +470,7 @@ def run_command(
     began = time.perf_counter()
     with common.err_console.status("assessing"):
         assessment = planning.assess(workspace, today=day)
-    totals = count_assessment(assessment)
+    totals = planning.counts(assessment)
     step(
         "assess",
         began,
@@ -524,12 +513,10 @@ def run_command(
     began = time.perf_counter()
     report = planning.build_report(planned, plans_dir, today=day)
     settings = workspace.settings
-    with yamlio.staged_writes() as pending:
-        language = report_language(lang, settings)
-        pending[reports_dir / "report.html"] = render.render_html(report, language, font=report_font(settings))
-        pending[reports_dir / "report.md"] = render.render_markdown(report, language)
-    step("report", began, f"{reports_dir / 'report.html'}, {reports_dir / 'report.md'}")
+    language = reports_app.language(lang, settings)
+    files = reports_app.write_reports(report, reports_dir, lang=language, font=report_font(settings))
+    step("report", began, f"{files.html}, {files.markdown}")
 
-    for table in render.render_terminal(report, language):
+    for table in reports_app.terminal_tables(report, language):
         console.print(table)
     console.print(f"done in {time.perf_counter() - started:.1f} s")

@@ -3,7 +3,7 @@
 Options, progress and the summary table only: the use case is :mod:`govcloud.app.rendering` (plans failing
 ``plan --check`` refused, every schema problem and policy violation at once, nothing written then), the
 files :mod:`govcloud.cloud.edges.manifest_files` (layout, marker, atomic writes, stale files removed) and
-the validator :mod:`govcloud.cloud.edges.shape_cache`.
+the validator :mod:`govcloud.cloud.edges.shape_cache` (through :func:`govcloud.app.rendering.schema_validator`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import typer
 from govcloud.app import rendering
 from govcloud.app.workspace import Workspace
 from govcloud.cli import common, ledger_commands
-from govcloud.cloud.edges import crd_schemas, k8s_schema, shape_cache
-from govcloud.network.edges import network_runs
 from govcloud.orchestration.core.entries import EntryKind
 
 DEFAULT_VERSION: Final = "1.30"
@@ -77,8 +75,8 @@ def render(
 ) -> None:
     """Write the desired Kubernetes objects, validated (strict schemas) and policy-checked; exit 1 on any problem."""
     started = time.perf_counter()
-    schemas = shape_cache.ShapeCachedValidator(k8s_schema.shared_schemas(kubernetes_version, True))  # fails fast
-    crds = crd_schemas.require() if crd_schemas_wanted is CrdSchemaCoverage.COMPLETE else None  # fails fast
+    schemas = rendering.schema_validator(kubernetes_version)  # fails fast
+    crds = rendering.crd_validator(complete=crd_schemas_wanted is CrdSchemaCoverage.COMPLETE)  # fails fast
     workspace = Workspace(inventory_dir=inventory, plans_dir=plans, loader=common.load_inventory)
     workspace.load_inventory()
     workspace.load_settings()
@@ -118,18 +116,16 @@ def render(
         common.console.print("[bold red]NOT DEPLOYABLE[/]: rehearsal render; the policy pack refuses these objects")
     ledger_commands.record_run_quietly(
         kind=EntryKind.RUN_RENDER,
-        summary={
-            "command": "render",
-            "ok": True,
-            "out": str(out),
-            "objects": len(manifests),
-            "files": {"written": written, "unchanged": unchanged, "removed": removed},
-            "kubernetes_version": schemas.version,
-            "crd_schemas": crds.label if crds is not None else "partial",
-            "systems_with_plan": len(progress),
-            "deployable": not allow_placeholders,
-            "inventory_revision": network_runs.inventory_revision(inventory),
-        },
+        summary=rendering.run_summary(
+            inventory_dir=inventory,
+            out=out,
+            objects=len(manifests),
+            written=result,
+            kubernetes_version=schemas.version,
+            systems_with_plan=len(progress),
+            deployable=not allow_placeholders,
+            crd_schemas=crds.label if crds is not None else "partial",
+        ),
         system=None,
         inventory=inventory,
     )

@@ -16,7 +16,6 @@ from govcloud.app import documents
 from govcloud.app import status as status_view
 from govcloud.cli import common, ledger_commands
 from govcloud.orchestration.core import status
-from govcloud.orchestration.edges import status_cache
 
 
 class StatusFormat(enum.StrEnum):
@@ -47,24 +46,24 @@ def status_command(
     """Per system and stage: status, planned and actual dates, owner, who signed, gates, days late; roll-ups."""
     day = today.date() if today is not None else dt.datetime.now(dt.UTC).date()
     path = ledger_commands.ledger_path(inventory, ledger)
-    rows, inputs, states, backed = status_view.compute_status(
+    found = status_view.status_report(
         inventory=inventory,
         plans_dir=plans_dir,
         ledger=path,
         today=day,
+        wave=wave,
+        department=department,
+        late=late,
+        blocked=blocked,
+        limit=None if output is StatusFormat.JSON else limit,
         on_inventory_load=lambda: (
             common.err_console.print("census changed: reading the inventory once", style="dim")
             if common.err_console.is_terminal
             else None
         ),
     )
-    chosen = status.select(rows, wave=wave, department=department, late=late, blocked=blocked)
-    shown = chosen if output is StatusFormat.JSON else chosen[:limit]
-    facts = status_cache.read_facts(status_cache.cache_path_for(path), status.gate_systems(shown, inputs.plans))
-    shown = status.with_gates(shown, inputs.plans, facts, states)
-    waves = status.rollups(chosen, by="wave", today=day)
-    departments = status.rollups(chosen, by="department", today=day)
-    source = f"ledger {path}" if backed else "plan files only: not yet ledger-backed (govcloud ledger adopt)"
+    shown, waves, departments, source = found.shown, found.by_wave, found.by_department, found.source
+    backed = found.ledger_backed
     if output is StatusFormat.JSON:
         payload = documents.status_document(
             today=day, source=source, ledger_backed=backed, rows=shown, by_wave=waves, by_department=departments
@@ -72,10 +71,10 @@ def status_command(
         typer.echo(json.dumps(payload, ensure_ascii=False))  # compact: the C encoder, for 36,000+ rows
         return
     if output is StatusFormat.MARKDOWN:
-        typer.echo(render_markdown(shown, waves, departments, total=len(chosen), source=source, today=day))
+        typer.echo(render_markdown(shown, waves, departments, total=found.chosen, source=source, today=day))
         return
     console = common.console
-    console.print(f"{len(chosen)} stage(s) of {len(rows)}; {source}; today {day}", highlight=False)
+    console.print(f"{found.chosen} stage(s) of {found.total}; {source}; today {day}", highlight=False)
     # a province has hundreds of waves: the terminal gets the first ones, like the departments and rows
     console.print(_rollup_table("wave", waves[:limit]))
     if len(waves) > limit:
@@ -85,8 +84,8 @@ def status_command(
         if len(departments) > limit:
             console.print(f"… {len(departments) - limit} more departments (--department, or --format json)")
     console.print(_rows_table(shown))
-    if len(chosen) > len(shown):
-        console.print(f"… {len(chosen) - len(shown)} more rows (--limit, or --format json for all)", highlight=False)
+    if found.chosen > len(shown):
+        console.print(f"… {found.chosen - len(shown)} more rows (--limit, or --format json for all)", highlight=False)
 
 
 def _dates(start: Any, end: Any) -> str:

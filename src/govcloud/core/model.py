@@ -8,6 +8,7 @@ YAML. Cross-record rules (references, sharing rules, dates) live in :mod:`govclo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import ipaddress
@@ -601,6 +602,18 @@ class CityFile(Record):
 INVENTORY_KIND = Literal["department", "system", "catalogue", "zone", "host", "private_network"]
 
 
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One system calling another: declared (``depends_on``), through consumed catalogue entries, or both."""
+
+    caller: str
+    provider: str
+    declared: bool
+    """The caller lists the provider in ``depends_on``."""
+    entries: tuple[str, ...]
+    """The provider's catalogue entries the caller consumes (resource codes, in the caller's order)."""
+
+
 class Inventory(pydantic.BaseModel):
     """The whole census, cross-referenced. Build it through the loader, which checks it."""
 
@@ -658,6 +671,41 @@ class Inventory(pydantic.BaseModel):
 
     def zones_of_kind(self, kind: ZoneKind) -> Iterator[Zone]:
         return (z for z in self.network.zones if z.kind is kind)
+
+    # -- who calls whom ----------------------------------------------------------------------------------
+    @cached_property
+    def calls(self) -> tuple[Call, ...]:
+        """Every caller → provider pair once: a declared call (``depends_on``), consumed entries, or both.
+
+        The one computation of "who calls whom": the dependency graph, the dependents of the assessment and
+        the gates, and the report's cross-department pairs all read it. A system never calls itself; an entry
+        with no ``system`` names no provider; a provider may be absent from the census (the checks report it).
+        Pairs come in census order, each system's declared calls first, then its consumed entries' providers.
+        """
+        entries = self.entry_by_code
+        found: list[Call] = []
+        for system in self.systems:
+            pairs: dict[str, tuple[bool, list[str]]] = {}
+            for provider in system.depends_on:
+                if provider != system.code:
+                    pairs.setdefault(provider, (True, []))
+            for code in system.consumes:
+                entry = entries.get(code)
+                if entry is None or entry.system is None or entry.system == system.code:
+                    continue
+                pairs.setdefault(entry.system, (False, []))[1].append(code)
+            found.extend(
+                Call(system.code, provider, declared, tuple(codes)) for provider, (declared, codes) in pairs.items()
+            )
+        return tuple(found)
+
+    @cached_property
+    def callers_by_provider(self) -> Mapping[str, tuple[str, ...]]:
+        """Provider system code → the systems that call it or consume its entries, sorted (absent: none)."""
+        found: dict[str, set[str]] = {}
+        for call in self.calls:
+            found.setdefault(call.provider, set()).add(call.caller)
+        return {code: tuple(sorted(callers)) for code, callers in found.items()}
 
     # -- the intranet and private networks --------------------------------------------------------------
     @cached_property

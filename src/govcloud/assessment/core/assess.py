@@ -214,17 +214,7 @@ def find_zombie_findings(system: model.System, settings: ZombieSettings, *, toda
 
 def dependents_of(inventory: model.Inventory) -> dict[str, tuple[str, ...]]:
     """System → the systems that depend on it (``depends_on``, or consuming one of its catalogue entries)."""
-    entries = inventory.entry_by_code
-    found: dict[str, set[str]] = {}
-    for system in inventory.systems:
-        providers = set(system.depends_on)
-        for code in system.consumes:
-            entry = entries.get(code)
-            if entry is not None and entry.system is not None:
-                providers.add(entry.system)
-        for provider in providers - {system.code}:
-            found.setdefault(provider, set()).add(system.code)
-    return {code: tuple(sorted(codes)) for code, codes in found.items()}
+    return dict(inventory.callers_by_provider)
 
 
 def weigh_zombie(

@@ -411,7 +411,7 @@ def with_network_stage(progress: ProgressMap, code: str) -> dict[str, Progress]:
     updated = dict(progress)
     current = updated.get(code)
     if current is None or current.reached is None:
-        updated[code] = Progress(reached=Stage.NETWORK, business_callers=current.business_callers if current else ())
+        updated[code] = Progress.at(Stage.NETWORK, business_callers=current.business_callers if current else ())
     return updated
 
 

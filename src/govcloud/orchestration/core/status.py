@@ -21,7 +21,7 @@ from typing import Any
 
 from govcloud.core import model
 from govcloud.orchestration.core import transitions
-from govcloud.planning.core import plans
+from govcloud.planning.core import plans, stages
 from govcloud.planning.core.stages import Stage, StageStatus
 
 
@@ -119,7 +119,7 @@ class SystemFacts:
 def system_facts(inventory: model.Inventory) -> dict[str, SystemFacts]:
     """The census facts of every system, with the census gates evaluated by the planning core."""
     dependents = plans.Dependents.of_inventory(inventory)
-    empty: plans.TrackingMap = {}
+    empty: stages.ProgressMap = {}
     found: dict[str, SystemFacts] = {}
     for system in inventory.systems:
         code = system.code

@@ -19,7 +19,7 @@ from govcloud.core import model
 from govcloud.core.settings import OrchestrationSettings
 from govcloud.orchestration.core import roster as roster_rules
 from govcloud.orchestration.core.entries import Entry, EntryKind
-from govcloud.planning.core import plans
+from govcloud.planning.core import plans, stages
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 
 
@@ -200,7 +200,7 @@ def order_problems(request: Request, statuses: Mapping[Stage, StageStatus]) -> l
     after = dict(statuses)
     before = after.get(request.stage, StageStatus.PENDING)
     after[request.stage] = plan_status_of(request.to, before)
-    return [f"stage order: {m}" for m in plans.statuses_in_order(after)]
+    return [f"stage order: {order.message}" for order in plans.statuses_in_order(after)]
 
 
 def needs(request: Request, settings: OrchestrationSettings) -> list[roster_rules.Need]:
@@ -283,7 +283,7 @@ def evaluate_gates(
     return results
 
 
-def overlay_tracking(tracking: plans.TrackingMap, states: Mapping[StageKey, StageState]) -> dict[str, plans.Tracking]:
+def overlay_progress(tracking: stages.ProgressMap, states: Mapping[StageKey, StageState]) -> dict[str, stages.Progress]:
     """The plan files' tracking with each stage's status replaced by what the ledger says it must be."""
     merged = dict(tracking)
     by_system: dict[str, dict[Stage, StageStatus]] = {}
@@ -292,7 +292,7 @@ def overlay_tracking(tracking: plans.TrackingMap, states: Mapping[StageKey, Stag
     for system, statuses in by_system.items():
         base = merged.get(system)
         if base is None:
-            merged[system] = plans.Tracking(statuses=statuses)
+            merged[system] = stages.Progress(statuses=statuses)
         else:
             merged[system] = dataclasses.replace(base, statuses={**base.statuses, **statuses})
     return merged

@@ -27,7 +27,7 @@ from govcloud.orchestration.core import roster as roster_rules
 from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.core.entries import Draft, Entry, EntryKind, Evidence
 from govcloud.orchestration.edges import sshsig, status_cache, store
-from govcloud.planning.core import plans
+from govcloud.planning.core import plan_view, plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 from govcloud.planning.edges import plan_files, plan_progress
 
@@ -74,44 +74,55 @@ class StageFile:
 
 
 def read_stage_plan(plans_dir: Path, system: str, stage: Stage) -> StageFile:
-    """The stage's plan (gates, dates) from ``migrations_plan/<CODE>.yaml``; an input error if it cannot be read."""
+    """The stage's plan (gates, dates) from ``migrations_plan/<CODE>.yaml``; an input error if it cannot be read.
+
+    Read by the one plan reader (:func:`govcloud.planning.edges.plan_progress.read_plan_file`,
+    :func:`govcloud.planning.core.plan_view.parse_plan`): a file that is not UTF-8 or not YAML, a gate that
+    cannot be read or a missing date is an :class:`InputError` naming its line, never a traceback.
+    """
     path = plan_files.plan_path(plans_dir, system)
     if not path.is_file():
         raise InputError(
             [Problem(str(path), None, "", f"no plan file for {system} (govcloud plan --write)")], "no plan"
         )
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yamlio.read_fast(text)
-    except yamlio.YamlSyntaxError as exc:
-        raise InputError([Problem(str(path), exc.line, "", str(exc))], "the plan file has problems") from None
-    raw_stages = data.get("stages") if isinstance(data, dict) else None
-    if not isinstance(raw_stages, list):
+    plan_file = plan_progress.read_plan_file(path)
+    if plan_file.unreadable is not None:
+        found = plan_file.unreadable
+        raise InputError([Problem(str(path), found.line, found.field, found.message)], "the plan file has problems")
+    text, data = plan_file.text, plan_file.data
+    view = plan_view.parse_plan(
+        data, path=str(path), file_name=path.name, lines=lambda where: yamlio.line_of(text, where)
+    ).view
+    if view is None or not isinstance(data.get("stages"), list):
         raise InputError([Problem(str(path), 1, "stages", "not a migration plan: no stages")], "not a migration plan")
-    for index, raw in enumerate(raw_stages):
-        if isinstance(raw, dict) and raw.get("stage") == stage.value:
-            try:
-                stage_plan = plans.StagePlan.model_validate(
-                    {
-                        k: raw[k]
-                        for k in ("stage", "target_start", "target_end", "entry_gates", "exit_gates")
-                        if k in raw
-                    }
-                    | {"status": raw.get("status", "pending")}
-                )
-            except ValueError as exc:
-                line = yamlio.line_of(text, ("stages", index))
-                raise InputError(
-                    [Problem(str(path), line, f"stages.{index}", str(exc))], "the plan file has problems"
-                ) from None
-            owner = data.get("owner")
-            return StageFile(
-                path,
-                stage_plan,
-                str(data.get("department", "")),
-                str(owner.get("name")) if isinstance(owner, dict) and owner.get("name") else None,
-            )
-    raise InputError([Problem(str(path), 1, "stages", f"no {stage.value} stage")], "the plan file has problems")
+    block = view.stage(stage)
+    if block is None:
+        raise InputError([Problem(str(path), 1, "stages", f"no {stage.value} stage")], "the plan file has problems")
+    problems: list[Problem] = []
+
+    def problem(where: tuple[str | int, ...], message: str) -> None:
+        problems.append(Problem(str(path), view.line(where), plan_view.field_of(where), message))
+
+    if block.status is None:
+        problem((*block.where, "status"), "the status cannot be read (govcloud plan --check says why)")
+    for key, value in (("target_start", block.target_start), ("target_end", block.target_end)):
+        if value is None:
+            problem((*block.where, key), f"the {stage.value} stage needs a {key} date (YYYY-MM-DD)")
+    for gate in (*block.entry_gates, *block.exit_gates):
+        if gate.gate is None:
+            problem(gate.where, "this gate cannot be read (govcloud plan --check says why)")
+    if problems or block.status is None or block.target_start is None or block.target_end is None:
+        raise InputError(problems, "the plan file has problems")
+    stage_plan = plans.StagePlan(
+        stage=stage,
+        status=block.status,
+        target_start=block.target_start,
+        target_end=block.target_end,
+        entry_gates=tuple(g.gate for g in block.entry_gates if g.gate is not None),
+        exit_gates=tuple(g.gate for g in block.exit_gates if g.gate is not None),
+    )
+    owner = view.owner.name if view.owner is not None and view.owner.name else None
+    return StageFile(path, stage_plan, view.department or "", owner)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -450,7 +461,7 @@ def adopt(
 
     The plans are read strictly (the whole ``plan --check``): statuses from broken plan files are never adopted.
     """
-    tracking = plan_progress.load_tracking(plans_dir, strict=True, inventory=census)
+    tracking = plan_progress.load_progress(plans_dir, inventory=census)
     departments = _departments_of(plans_dir)
     count = 0
 
@@ -489,15 +500,9 @@ def adopt(
 
 
 def _departments_of(plans_dir: Path) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in plan_progress.plan_paths(plans_dir):
-        try:
-            data = yamlio.read_fast(path.read_text(encoding="utf-8"))
-        except (yamlio.YamlSyntaxError, UnicodeDecodeError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get("system"), str) and isinstance(data.get("department"), str):
-            found[data["system"]] = data["department"]
-    return found
+    """System → the department its plan file names (files that cannot be read, or name none, left out)."""
+    views = plan_progress.read_plans(plans_dir).views
+    return {code: view.department for code, view in views.items() if view.department is not None}
 
 
 def ledger_backed_problems(plans_dir: Path, ledger_path: Path) -> tuple[list[Problem], str]:
@@ -510,21 +515,27 @@ def ledger_backed_problems(plans_dir: Path, ledger_path: Path) -> tuple[list[Pro
     with store.open_ledger(ledger_path, create=False) as ledger:
         states = ledger.states()
     found = disagreements(plans_dir, states)
+    plan_set = plan_progress.read_plans(plans_dir)  # the one reader: where each stage's status is, and progress
     problems = []
     for item in found:
-        text = Path(item.plan_file).read_text(encoding="utf-8") if Path(item.plan_file).exists() else ""
-        index = next((i for i, s in enumerate(STAGE_ORDER) if s is item.stage), 0)
-        line = yamlio.line_of(text, ("stages", index, "status")) if text else None
+        view = plan_set.views.get(item.system)
+        block = view.stage(item.stage) if view is not None else None
+        if view is not None and block is not None:
+            where: tuple[str | int, ...] = (*block.where, "status")
+            line = view.line(where)
+        else:  # the file cannot be read: its stage is where the order puts it
+            where = ("stages", next((i for i, s in enumerate(STAGE_ORDER) if s is item.stage), 0), "status")
+            line = None
         problems.append(
             Problem(
                 item.plan_file,
                 line,
-                f"stages.{index}.status",
+                plan_view.field_of(where),
                 f"{item.plan_status} disagrees with the ledger: {item.state.status.value} (entry {item.state.seq} by "
                 f"{item.state.actor}); govcloud ledger replay writes the ledger's status",
             )
         )
-    tracking = plan_progress.load_tracking(plans_dir, strict=False)
+    tracking = plan_set.lenient().progress
     started = {c for c, t in tracking.items() if any(s is not StageStatus.PENDING for s in t.statuses.values())}
     unbacked = sorted(c for c in started if not any((c, s.value) in states for s in STAGE_ORDER))
     verdict = f"ledger {ledger_path}: {len(states)} stage(s) recorded, {len(found)} plan status(es) disagree"

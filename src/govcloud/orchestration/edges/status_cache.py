@@ -24,13 +24,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from govcloud.edges import inventory_files, yamlio
+from govcloud.edges import inventory_files
 from govcloud.orchestration.core import status
-from govcloud.planning.core import plans
+from govcloud.planning.core import plan_view
 from govcloud.planning.core.stages import Stage, StageStatus
+from govcloud.planning.edges import plan_progress
 
 CACHE_NAME = "status-cache.sqlite"
-_VERSION = "2"
+_VERSION = "3"  # 3: plan facts read by the one plan reader
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS plan_files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, facts TEXT);
 CREATE TABLE IF NOT EXISTS system_facts (code TEXT PRIMARY KEY, facts TEXT NOT NULL);
@@ -196,51 +197,42 @@ def _plan_facts(db: sqlite3.Connection, plans_dir: Path) -> tuple[list[status.Pl
 def _read_plan(path: Path) -> dict[str, Any] | None:
     """The facts of one migration plan file as JSON data; None for decommissions and unreadable files.
 
-    ``plan --check`` reports unreadable files; status skips them.
+    Read by the one plan reader (:mod:`govcloud.planning.edges.plan_progress`, :mod:`govcloud.planning.core.plan_view`).
+    A file with a stage whose name or status cannot be read (an invalid value, a misspelt ``status`` key) is
+    skipped as a whole rather than shown as pending: ``plan --check`` reports it, status does not guess.
     """
     try:
-        data = yamlio.read_fast(path.read_text(encoding="utf-8"))
-    except (yamlio.YamlSyntaxError, UnicodeDecodeError, OSError):
+        plan_file = plan_progress.read_plan_file(path)
+    except OSError:
         return None
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("system"), str)
-        or not isinstance(data.get("stages"), list)
-    ):
+    data = plan_file.data
+    if plan_file.unreadable is not None or not isinstance(data, dict) or not isinstance(data.get("stages"), list):
         return None
-    owner = data.get("owner")
-    stages = []
-    callers: list[str] = []
-    for raw in data["stages"]:
-        if not isinstance(raw, dict):
-            continue
-        try:
-            stage = Stage(str(raw.get("stage")))
-            plan_status = StageStatus(str(raw.get("status", "pending")))
-        except ValueError:
-            return None
-        if stage is Stage.BUSINESS and isinstance(raw.get("callers"), list):
-            callers = [str(c) for c in raw["callers"]]
-        stages.append(
-            {
-                "stage": stage.value,
-                "status": plan_status.value,
-                "target_start": _date(raw.get("target_start")),
-                "target_end": _date(raw.get("target_end")),
-                "gates": json.dumps(
-                    {"entry": _gates(raw.get("entry_gates")), "exit": _gates(raw.get("exit_gates"))},
-                    ensure_ascii=False,
-                ),
-            }
-        )
+    view = plan_view.parse_plan(data, path=plan_file.shown, file_name=path.name).view
+    if view is None or view.unnamed or any(block.status is None for block in view.stages):
+        return None
+    stages = [
+        {
+            "stage": block.stage.value,
+            "status": block.status.value,
+            "target_start": _date(block.target_start),
+            "target_end": _date(block.target_end),
+            "gates": json.dumps(
+                {"entry": _gates(block.entry_gates), "exit": _gates(block.exit_gates)}, ensure_ascii=False
+            ),
+        }
+        for block in view.stages
+        if block.stage is not None and block.status is not None
+    ]
+    business = view.stage(Stage.BUSINESS)
     return {
-        "system": data["system"],
-        "name": str(data.get("name", "")),
-        "department": str(data.get("department", "")),
-        "wave": data.get("wave") if isinstance(data.get("wave"), int) else None,
-        "owner": str(owner.get("name")) if isinstance(owner, dict) and owner.get("name") else None,
+        "system": view.system,
+        "name": view.name or "",
+        "department": view.department or "",
+        "wave": view.wave,
+        "owner": view.owner.name if view.owner is not None and view.owner.name else None,
         "stages": stages,
-        "callers": callers,
+        "callers": list(business.callers or ()) if business is not None else [],
     }
 
 
@@ -252,14 +244,9 @@ def _date(value: Any) -> str | None:
     return None
 
 
-def _gates(value: Any) -> list[dict[str, Any]]:
-    found = []
-    for raw in value if isinstance(value, list) else ():
-        try:
-            found.append(plans.Gate.model_validate(raw).model_dump(mode="json", exclude_none=True))
-        except (ValueError, TypeError):
-            continue  # plan --check reports it
-    return found
+def _gates(gates: Iterable[plan_view.GateView]) -> list[dict[str, Any]]:
+    """The gates that can be read (plan --check reports the others), as JSON data."""
+    return [g.gate.model_dump(mode="json", exclude_none=True) for g in gates if g.gate is not None]
 
 
 # value → member, built once: Enum(value) costs a few µs a call, and a province has 60,000 stages

@@ -34,7 +34,7 @@ from typing import Any
 
 from govcloud.core import model
 from govcloud.core.settings import WaveSettings
-from govcloud.planning.core import plans, waves
+from govcloud.planning.core import stages, waves
 from govcloud.planning.core.plan_checks import Finding, Where, unknown_key_message
 from govcloud.planning.core.stages import STAGE_ORDER, StageStatus
 
@@ -78,7 +78,7 @@ class Baseline:
 
 
 def detect_started_waves(
-    tracking: plans.TrackingMap, *, today: dt.date, settings: WaveSettings
+    tracking: stages.ProgressMap, *, today: dt.date, settings: WaveSettings
 ) -> dict[int, FrozenWave]:
     """Every wave (as the plan files name them) that has started by ``today``, with its systems and state."""
     members: dict[int, list[str]] = {}
@@ -110,13 +110,13 @@ def detect_started_waves(
     return found
 
 
-def wave_state(systems: Sequence[str], tracking: plans.TrackingMap) -> WaveState:
+def wave_state(systems: Sequence[str], tracking: stages.ProgressMap) -> WaveState:
     """Finished when every system is done or retired; a system without a plan file counts as not finished."""
     done = all(code in tracking and tracking[code].finished() for code in systems)
     return WaveState.FINISHED if systems and done else WaveState.STARTED
 
 
-def _dates(number: int, records: Sequence[plans.Tracking], settings: WaveSettings) -> tuple[dt.date, dt.date]:
+def _dates(number: int, records: Sequence[stages.Progress], settings: WaveSettings) -> tuple[dt.date, dt.date]:
     """The wave's dates as its plan files record them (the earliest start, the latest end), else the settings'."""
     default_start, default_end = waves.wave_dates(settings, number)
     starts = [r.wave_start for r in records if r.wave_start is not None]
@@ -124,7 +124,7 @@ def _dates(number: int, records: Sequence[plans.Tracking], settings: WaveSetting
     return (min(starts) if starts else default_start), (max(ends) if ends else default_end)
 
 
-def _progress_of(code: str, record: plans.Tracking) -> str:
+def _progress_of(code: str, record: stages.Progress) -> str:
     started = [f"{s.value} {record.status(s).value}" for s in STAGE_ORDER if record.status(s) != StageStatus.PENDING]
     if record.decommission is not None and record.decommission is not StageStatus.PENDING:
         started.append(f"decommission {record.decommission.value}")
@@ -170,7 +170,7 @@ class BaselineChange:
 
 
 def update_baseline(
-    old: Baseline | None, detected: Mapping[int, FrozenWave], tracking: plans.TrackingMap, *, today: dt.date
+    old: Baseline | None, detected: Mapping[int, FrozenWave], tracking: stages.ProgressMap, *, today: dt.date
 ) -> tuple[Baseline, tuple[BaselineChange, ...]]:
     """The baseline after freezing every started wave: recorded waves keep their systems, new ones are added.
 
@@ -312,7 +312,7 @@ class Disagreement:
 
 
 def disagreements(
-    baseline: Baseline, tracking: plans.TrackingMap, *, inventory: model.Inventory, baseline_name: str
+    baseline: Baseline, tracking: stages.ProgressMap, *, inventory: model.Inventory, baseline_name: str
 ) -> list[Disagreement]:
     """Every plan file whose wave disagrees with the baseline, and every baseline entry without its system.
 

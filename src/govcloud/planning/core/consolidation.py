@@ -13,7 +13,7 @@ the last one has left, the plan holds the network's decommission: gates that pro
 the steps (lines terminated with the operator, routes withdrawn, addresses released, the census updated,
 equipment retired) and the rollback. A network whose decommission status is ``done`` is retired.
 
-The statuses come from the system plans (:class:`~govcloud.planning.core.plans.Tracking`) and, for the
+The statuses come from the system plans (:class:`~govcloud.planning.core.stages.Progress`) and, for the
 networks' own decommissions, from the department plans (``migrations_plan/departments/<DEPT>.yaml``).
 """
 
@@ -28,7 +28,7 @@ import pydantic
 
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.planning.core import plans, waves
+from govcloud.planning.core import plans, stages, waves
 from govcloud.planning.core.stages import Stage, StageStatus
 
 
@@ -119,7 +119,7 @@ NetworkStatuses = Mapping[str, StageStatus]
 def build_department_plans(
     inventory: model.Inventory,
     wave_plan: waves.WavePlan,
-    tracking: plans.TrackingMap,
+    tracking: stages.ProgressMap,
     settings: Settings,
 ) -> tuple[DepartmentPlan, ...]:
     """A plan for every department that lists a 业务专网, sorted by department code."""
@@ -144,7 +144,7 @@ def build_department_plans(
 def consolidation(
     inventory: model.Inventory,
     wave_plan: waves.WavePlan,
-    tracking: plans.TrackingMap,
+    tracking: stages.ProgressMap,
     network_statuses: NetworkStatuses,
 ) -> Consolidation:
     """Every 业务专网's state: retired when its decommission is done, empty when all its systems left, else live."""
@@ -158,7 +158,7 @@ def consolidation(
     return Consolidation(states=states, departments={p.code: p.department for p in inventory.private_networks})
 
 
-def _member(code: str, inventory: model.Inventory, wave_plan: waves.WavePlan, tracking: plans.TrackingMap) -> Member:
+def _member(code: str, inventory: model.Inventory, wave_plan: waves.WavePlan, tracking: stages.ProgressMap) -> Member:
     found = tracking.get(code)
     if code in wave_plan.placements:
         start, end = wave_plan.stage_window(code, Stage.NETWORK)
@@ -192,7 +192,7 @@ def _network_plan(
     private: model.PrivateNetwork,
     inventory: model.Inventory,
     wave_plan: waves.WavePlan,
-    tracking: plans.TrackingMap,
+    tracking: stages.ProgressMap,
     settings: Settings,
 ) -> PrivateNetworkPlan:
     members = tuple(_member(code, inventory, wave_plan, tracking) for code in private.systems)

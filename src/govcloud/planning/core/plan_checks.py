@@ -301,7 +301,7 @@ class _Checker:
         if not isinstance(code, str):
             self.problem(("system",), "a plan file names its system (system: CODE)")
             return
-        kind = data.get("kind", _kind_of(data))
+        kind = data.get("kind", kind_of(data))
         migration = kind == plans.PlanKind.MIGRATION.value
         intranet = kind == plans.PlanKind.INTRANET.value
         if kind in {k.value for k in plans.PlanKind}:
@@ -477,12 +477,11 @@ class _Checker:
         missing = [s.value for s in STAGE_ORDER if s not in seen]
         if missing and not unknown:  # an unknown stage is most likely the missing one, misspelt
             self.problem(("stages",), f"missing stage(s): {', '.join(missing)}")
-        for message in plans.statuses_in_order(statuses):
-            later = message.split(" ", 1)[0]
+        for order in plans.statuses_in_order(statuses):
             index = next(
-                (i for i, raw in enumerate(raw_stages) if isinstance(raw, dict) and raw.get("stage") == later), 0
+                (i for i, raw in enumerate(raw_stages) if isinstance(raw, dict) and raw.get("stage") == order.stage), 0
             )
-            self.problem(("stages", index, "status"), f"statuses out of order: {message}")
+            self.problem(("stages", index, "status"), f"statuses out of order: {order.message}")
 
     def decommission(self, data: Mapping[str, Any]) -> None:
         block = data.get("decommission")
@@ -534,7 +533,7 @@ class _Checker:
             self.texts(data_block["entries"], (*where, "data", "entries"))
 
 
-def _kind_of(data: Mapping[str, Any]) -> str:
+def kind_of(data: Mapping[str, Any]) -> str:
     return plans.PlanKind.DECOMMISSION.value if "decommission" in data else plans.PlanKind.MIGRATION.value
 
 

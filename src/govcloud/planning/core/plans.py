@@ -30,7 +30,7 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.network.core import flows
 from govcloud.planning.core import waves
-from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
+from govcloud.planning.core.stages import STAGE_ORDER, ProgressMap, Stage, StageStatus
 
 NETWORK_ZONES_PLAYBOOK = "playbooks/network_zones.yml"
 SYSTEM_STAGE_PLAYBOOK = "playbooks/system_network_stage.yml"
@@ -614,43 +614,7 @@ def _owner(system: model.System) -> Owner | None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Progress as the plan files record it, and gates
-
-
-@dataclasses.dataclass(frozen=True)
-class Tracking:
-    """What a plan file records about one system's progress: its stage statuses and business callers."""
-
-    statuses: Mapping[Stage, StageStatus]
-    callers: tuple[str, ...] = ()
-    decommission: StageStatus | None = None
-    wave: int | None = None
-    """The wave a migration plan names (None for a decommission, or when the file names none)."""
-    wave_start: dt.date | None = None
-    wave_end: dt.date | None = None
-    unreadable: bool = False
-    """A status could not be read (an invalid value, or a misspelt ``status`` key): it may not be pending."""
-
-    def finished(self) -> bool:
-        """Every stage done, or the system retired (its decommission done)."""
-        if self.decommission is not None:
-            return self.decommission is StageStatus.DONE
-        return all(self.status(stage) is StageStatus.DONE for stage in STAGE_ORDER)
-
-    def started(self) -> bool:
-        """Any stage (or the decommission) is no longer pending, or may not be (a status that cannot be read)."""
-        if self.unreadable:
-            return True
-        if self.decommission is not None and self.decommission is not StageStatus.PENDING:
-            return True
-        return any(status is not StageStatus.PENDING for status in self.statuses.values())
-
-    def status(self, stage: Stage) -> StageStatus:
-        return self.statuses.get(stage, StageStatus.PENDING)
-
-
-TrackingMap = Mapping[str, Tracking]
-"""System code → what its plan file records; a system without a plan file is absent."""
+# Gates, evaluated over the progress the plan files record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -661,23 +625,13 @@ class Dependents:
 
     @classmethod
     def of_inventory(cls, inventory: model.Inventory) -> Dependents:
-        found: dict[str, set[str]] = {}
-        entries = inventory.entry_by_code
-        for system in inventory.systems:
-            for provider in system.depends_on:
-                if provider != system.code:
-                    found.setdefault(provider, set()).add(system.code)
-            for code in system.consumes:
-                entry = entries.get(code)
-                if entry is not None and entry.system is not None and entry.system != system.code:
-                    found.setdefault(entry.system, set()).add(system.code)
-        return cls({code: tuple(sorted(callers)) for code, callers in found.items()})
+        return cls(inventory.callers_by_provider)
 
 
 def evaluate_gate(
     gate: Gate,
     inventory: model.Inventory,
-    progress: TrackingMap,
+    progress: ProgressMap,
     *,
     dependents: Dependents | None = None,
 ) -> tuple[bool, str]:
@@ -732,7 +686,7 @@ def evaluate_gate(
     if kind is GateKind.CALLERS_DECLARED:
         needed = sorted({inventory.system_by_code[c].department for c in callers} - {system.department})
         tracking = progress.get(system.code)
-        declared = set(tracking.callers) if tracking is not None else set()
+        declared = set(tracking.business_callers) if tracking is not None else set()
         missing = [d for d in needed if d not in declared]
         if missing:
             return False, f"callers missing from the plan: {', '.join(missing)}"
@@ -764,14 +718,22 @@ def _listed(codes: Iterable[str], limit: int = 5) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def statuses_in_order(statuses: Mapping[Stage, StageStatus]) -> list[str]:
+@dataclasses.dataclass(frozen=True)
+class OrderProblem:
+    """A stage that started before the one before it: the stage, and what is wrong."""
+
+    stage: Stage
+    message: str
+
+
+def statuses_in_order(statuses: Mapping[Stage, StageStatus]) -> list[OrderProblem]:
     """What is wrong with the order of stage statuses: a stage started before the one before it."""
-    problems: list[str] = []
+    problems: list[OrderProblem] = []
     for earlier, later in itertools.pairwise(STAGE_ORDER):
         before = statuses.get(earlier, StageStatus.PENDING)
         after = statuses.get(later, StageStatus.PENDING)
         if before is StageStatus.PENDING and after is not StageStatus.PENDING:
-            problems.append(f"{later.value} is {after.value} while {earlier.value} is pending")
+            problems.append(OrderProblem(later, f"{later.value} is {after.value} while {earlier.value} is pending"))
         elif after is StageStatus.DONE and before is not StageStatus.DONE:
-            problems.append(f"{later.value} is done while {earlier.value} is {before.value}")
+            problems.append(OrderProblem(later, f"{later.value} is done while {earlier.value} is {before.value}"))
     return problems

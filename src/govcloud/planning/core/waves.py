@@ -284,19 +284,9 @@ def build_dependency_graph(inventory: model.Inventory) -> nx.DiGraph:
     graph = nx.DiGraph()
     graph.add_nodes_from(s.code for s in inventory.systems)
     known = inventory.system_by_code
-    entries = inventory.entry_by_code
-    for system in inventory.systems:
-        for provider in system.depends_on:
-            if provider in known and provider != system.code:
-                graph.add_edge(system.code, provider, declared=True, entries=[])
-        for code in system.consumes:
-            entry = entries.get(code)
-            if entry is None or entry.system is None or entry.system == system.code or entry.system not in known:
-                continue
-            if graph.has_edge(system.code, entry.system):
-                graph.edges[system.code, entry.system]["entries"].append(code)
-            else:
-                graph.add_edge(system.code, entry.system, declared=False, entries=[code])
+    for call in inventory.calls:
+        if call.provider in known:
+            graph.add_edge(call.caller, call.provider, declared=call.declared, entries=list(call.entries))
     return graph
 
 

@@ -42,9 +42,9 @@ from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import yamlio
 from govcloud.errors import Problem
-from govcloud.planning.core import consolidation, plans, waves
+from govcloud.planning.core import consolidation, stages, waves
 from govcloud.planning.core.stages import StageStatus
-from govcloud.planning.edges import plan_files
+from govcloud.planning.edges import plan_files, plan_progress
 
 DEPARTMENTS_DIR = "departments"
 HEADER = (
@@ -347,5 +347,5 @@ def plans_for(
     inventory: model.Inventory, wave_plan: waves.WavePlan, plans_dir: Path, settings: Settings
 ) -> tuple[consolidation.DepartmentPlan, ...]:
     """The department plans for the current statuses of the system plans in ``plans_dir``."""
-    tracking: plans.TrackingMap = plan_files.load_tracking(plans_dir)
+    tracking: stages.ProgressMap = plan_progress.load_progress_leniently(plans_dir)
     return consolidation.build_department_plans(inventory, wave_plan, tracking, settings)

@@ -600,39 +600,8 @@ def _atom_rank(key: str) -> tuple[int, int, int]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Reading progress
-
-
-def load_tracking(root: Path) -> dict[str, plans.Tracking]:
-    """What every plan file records (statuses, callers, decommission status); unreadable parts are skipped.
-
-    ``govcloud plan --check`` reports what is wrong with a file; this reader takes what it can, for reports
-    and gate evaluation. The one reader of plan statuses is :mod:`govcloud.planning.edges.plan_progress`.
-    """
-    return plan_progress.load_tracking(root, strict=False)
-
-
-def _enum(cls: type[Stage] | type[StageStatus], value: Any) -> Any:
-    try:
-        return cls(str(value))
-    except ValueError:
-        return None
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Checking
-
-
-def check_plans(
-    root: Path, inventory: model.Inventory, *, files: Sequence[plan_progress.PlanFile] | None = None
-) -> list[Problem]:
-    """Every problem of every plan file (and of the baseline) against the inventory, as ``file:line: field: message``.
-
-    The rules are :mod:`govcloud.planning.core.plan_checks` and :mod:`govcloud.planning.core.baseline`; the same
-    check is the strict read every provisioning entry point goes through
-    (:func:`govcloud.planning.edges.plan_progress.load_progress`).
-    """
-    return plan_progress.check_plan_files(root, inventory, files=files)
+# Reading and checking: :mod:`govcloud.planning.edges.plan_progress` (the one reader, its policies and the gate
+# advice); this module only writes.
 
 
 def _display(path: Path) -> str:
@@ -640,81 +609,6 @@ def _display(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Gates of started stages
-
-
-@dataclasses.dataclass(frozen=True)
-class UnmetGate:
-    """A gate that does not hold although its stage has started (entry gate) or finished (exit gate)."""
-
-    system: str
-    file: str
-    field: str
-    stage: str
-    status: str
-    gate: plans.Gate
-    evidence: str
-
-    def render(self) -> str:
-        which = "entry" if ".entry_gates." in self.field else "exit"
-        return (
-            f"{self.system} {self.stage} is {self.status} but its {which} gate "
-            f"'{self.gate.describe()}' does not hold: {self.evidence}"
-        )
-
-
-def unmet_gates(
-    root: Path, inventory: model.Inventory, *, files: Sequence[plan_progress.PlanFile] | None = None
-) -> list[UnmetGate]:
-    """Gates of started stages that do not hold: advice for the migration lead, not errors in the files.
-
-    Entry gates are checked for stages in progress or done (and for started decommissions), exit gates for
-    stages done. Gates that ``check_plans`` would reject are skipped here. ``files``: the plan files already
-    read (:func:`~govcloud.planning.edges.plan_progress.read_plan_files`), so they are not parsed again.
-    """
-    files = plan_progress.read_plan_files(root) if files is None else files
-    tracking = plan_progress.tracking_map(files)
-    dependents = plans.Dependents.of_inventory(inventory)
-    found: list[UnmetGate] = []
-    for plan_file in files:
-        path, data = plan_file.path, plan_file.data
-        if not isinstance(data, dict) or not isinstance(data.get("system"), str):
-            continue
-        blocks: list[tuple[str, Any]] = []
-        raw_stages = data.get("stages")
-        if isinstance(raw_stages, list):
-            blocks += [(f"stages.{i}", s) for i, s in enumerate(raw_stages) if isinstance(s, dict)]
-        if isinstance(data.get("decommission"), dict):
-            blocks.append(("decommission", data["decommission"]))
-        for where, block in blocks:
-            status = _enum(StageStatus, block.get("status", StageStatus.PENDING.value))
-            if status is None or status is StageStatus.PENDING:
-                continue
-            kinds = ["entry_gates"] + (["exit_gates"] if status is StageStatus.DONE else [])
-            for kind in kinds:
-                raw_gates = block.get(kind)
-                for index, raw in enumerate(raw_gates if isinstance(raw_gates, list) else ()):
-                    try:
-                        gate = plans.Gate.model_validate(raw)
-                    except (ValueError, TypeError):
-                        continue
-                    passed, evidence = plans.evaluate_gate(gate, inventory, tracking, dependents=dependents)
-                    if not passed:
-                        found.append(
-                            UnmetGate(
-                                system=data["system"],
-                                file=_display(path),
-                                field=f"{where}.{kind}.{index}",
-                                stage=str(block.get("stage", "decommission")),
-                                status=status.value,
-                                gate=gate,
-                                evidence=evidence,
-                            )
-                        )
-    return found
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,14 +1,18 @@
-"""The one reader of the plan files, ``migrations_plan/<CODE>.yaml``: strict for provisioning, lenient for reports.
+"""The one reader of the plan files, ``migrations_plan/<CODE>.yaml``: one walk, three policies over its problems.
 
-Edge (reads files). Everything that provisions (``govcloud render``, both Pulumi programs, the policy pack's
-inputs, the playbooks' inventory plugin and lookup, ``govcloud network``) reads plans only through
-:func:`load_progress` (or :func:`load_tracking` with ``strict=True``), and that strict read *is* ``govcloud plan
---check``: every file parsed once, every rule of :mod:`govcloud.planning.core.plan_checks` (unknown keys with the
-closest known one, values, systems and departments against the census) and the baseline
-(``baseline.yaml``, :mod:`govcloud.planning.core.baseline`). Any problem raises one
-:class:`~govcloud.errors.InputError` with every problem as ``file:line: field: message``, so nothing is
-provisioned from a plan a person mistyped. Reports and gate advice read the same files leniently
-(``strict=False``): they take what they can and ``plan --check`` reports the rest.
+Edge (reads files). :func:`read_plans` reads every file once (PyYAML's C parser) and hands each document to
+the pure :func:`govcloud.planning.core.plan_view.parse_plan`, which yields a typed view and structured
+problems; with the inventory, every rule of :mod:`govcloud.planning.core.plan_checks` and the baseline
+(``baseline.yaml``, :mod:`govcloud.planning.core.baseline`) are among them. What happens next is a policy of
+the :class:`PlanSet`, not another reader:
+
+- **strict** (everything that provisions: ``govcloud render``, both Pulumi programs, the policy pack's inputs,
+  the playbooks' inventory plugin and lookup, ``govcloud network``, ``ledger adopt``, ``plan baseline``): any
+  problem raises one :class:`~govcloud.errors.InputError` with every problem as ``file:line: field: message``,
+  so nothing is provisioned from a plan a person mistyped (:func:`load_progress`);
+- **lenient** (reports, re-planning, gate advice): files naming no readable system are skipped and counted,
+  the rest taken as they read (:func:`load_progress_leniently`);
+- **check** (``govcloud plan --check``): every problem listed.
 
 Line numbers are looked up only for the problems found (:func:`govcloud.edges.yamlio.line_of`), so a clean
 province costs one fast parse per file plus the checks on plain data.
@@ -29,17 +33,17 @@ A plan file holds at least::
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
+import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
 from govcloud import collector
 from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
 from govcloud.planning.core import baseline as baselines
-from govcloud.planning.core import plan_checks, plans, stages
+from govcloud.planning.core import plan_view, stages
 from govcloud.planning.edges import baseline_file
 
 REFUSAL = "the plan files fail `govcloud plan --check`: nothing is provisioned from them"
@@ -92,84 +96,115 @@ def read_plan_file(path: Path) -> PlanFile:
     return PlanFile(path, shown, text, data)
 
 
-def check_plan_files(
-    plans_dir: Path, inventory: model.Inventory, *, files: Sequence[PlanFile] | None = None
-) -> list[Problem]:
-    """Every problem of every plan file and of the baseline, against the inventory: ``govcloud plan --check``."""
-    files = read_plan_files(plans_dir) if files is None else files
-    problems: list[Problem] = []
-    tracking: dict[str, plans.Tracking] = {}
-    file_of: dict[str, PlanFile] = {}
-    with collector.paused():
-        for plan_file in files:
-            if plan_file.unreadable is not None:
-                problems.append(plan_file.unreadable)
-                continue
-            for finding in plan_checks.check_plan(plan_file.data, file_name=plan_file.path.name, inventory=inventory):
-                problems.append(_problem(plan_file, finding.where, finding.message))
-            record = tracking_of(plan_file.data)
-            if record is not None:
-                tracking[plan_file.data["system"]] = record
-                file_of[plan_file.data["system"]] = plan_file
-    baseline, text, baseline_problems = baseline_file.read_baseline(plans_dir)
-    problems.extend(baseline_problems)
-    if baseline is not None:
-        shown = baseline_file.display(baseline_file.baseline_path(plans_dir))
-        for item in baselines.disagreements(baseline, tracking, inventory=inventory, baseline_name=shown):
-            if item.system is None:
-                problems.append(Problem(shown, yamlio.line_of(text, item.where), _field(item.where), item.message))
-            else:
-                problems.append(_problem(file_of[item.system], item.where, item.message))
-    return problems
+@dataclasses.dataclass(frozen=True)
+class LenientRead:
+    """What reports and re-planning read: the progress of every file naming a system, and how many were skipped."""
+
+    progress: dict[str, stages.Progress]
+    skipped: int
+    """Files that name no readable system (not UTF-8, not YAML, not a plan): ``plan --check`` says why."""
 
 
-def _problem(plan_file: PlanFile, where: plan_checks.Where, message: str) -> Problem:
-    return Problem(plan_file.shown, yamlio.line_of(plan_file.text, where), _field(where), message)
+@dataclasses.dataclass(frozen=True)
+class PlanSet:
+    """Every plan file of a directory read once: the views and every problem, with the three policies over them.
 
-
-def _field(where: plan_checks.Where) -> str:
-    return ".".join(str(part) for part in where)
-
-
-@overload
-def load_tracking(
-    plans_dir: Path, *, strict: Literal[True], inventory: model.Inventory
-) -> dict[str, plans.Tracking]: ...
-
-
-@overload
-def load_tracking(
-    plans_dir: Path, *, strict: Literal[False], inventory: model.Inventory | None = None
-) -> dict[str, plans.Tracking]: ...
-
-
-def load_tracking(
-    plans_dir: Path, *, strict: bool, inventory: model.Inventory | None = None
-) -> dict[str, plans.Tracking]:
-    """What every plan file records: stage statuses, business callers, decommission status, wave and dates.
-
-    ``strict`` (for provisioning) runs the whole of ``govcloud plan --check`` against ``inventory`` on the same
-    parsed files and raises one :class:`InputError` with every problem; without it, unreadable files and
-    values are skipped (reports, gate advice, re-planning), because ``plan --check`` reports them.
+    ``checked`` says whether the rules (and the baseline) were checked against an inventory; without one,
+    only what stops a file from being read is among the problems.
     """
-    files = read_plan_files(plans_dir)
-    if strict:
-        if inventory is None:
-            raise TypeError("a strict read checks the plans against the inventory: pass inventory=")
-        problems = check_plan_files(plans_dir, inventory, files=files)
+
+    files: tuple[PlanFile, ...]
+    parsed: tuple[plan_view.ParsedPlan, ...]
+    baseline_problems: tuple[plan_view.PlanProblem, ...] = ()
+    checked: bool = False
+
+    @functools.cached_property
+    def views(self) -> dict[str, plan_view.PlanView]:
+        """System code → the view of its plan file (files naming no system are left out)."""
+        return {p.view.system: p.view for p in self.parsed if p.view is not None}
+
+    @functools.cached_property
+    def problems(self) -> tuple[plan_view.PlanProblem, ...]:
+        return tuple(problem for p in self.parsed for problem in p.problems) + self.baseline_problems
+
+    @functools.cached_property
+    def progress(self) -> dict[str, stages.Progress]:
+        """Every view's progress, whatever its problems (the policies below decide whether to trust it)."""
+        return plan_view.progress_of(self.views)
+
+    # -- the policies ------------------------------------------------------------------------------------
+    def check(self) -> list[Problem]:
+        """``plan --check``: every problem, as ``file:line: field: message``."""
+        if not self.checked:
+            raise TypeError("the check reads the plans against the inventory: read_plans(..., inventory=)")
+        return [problem.problem() for problem in self.problems]
+
+    def strict(self) -> dict[str, stages.Progress]:
+        """Provisioning: the progress only if there is no problem at all, else one InputError with every one."""
+        problems = self.check()
         if problems:
             raise InputError(problems, REFUSAL)
-    return tracking_map(files)
+        return self.progress
+
+    def lenient(self) -> LenientRead:
+        """Reports and re-planning: skip the files naming no readable system, count them, take the rest."""
+        skipped = sum(1 for p in self.parsed if p.view is None)
+        return LenientRead(self.progress, skipped)
+
+    def unmet_gates(self, inventory: model.Inventory) -> plan_view.GateAdvice:
+        """Gates of started stages that do not hold (advice), and gates that cannot be read (problems)."""
+        return plan_view.unmet_gates(list(self.views.values()), inventory, self.progress)
 
 
-def tracking_map(files: Sequence[PlanFile]) -> dict[str, plans.Tracking]:
-    """System → what its plan file records, for the files already read (unreadable ones are skipped)."""
-    found: dict[str, plans.Tracking] = {}
-    for plan_file in files:
-        record = tracking_of(plan_file.data) if plan_file.unreadable is None else None
-        if record is not None:
-            found[plan_file.data["system"]] = record
-    return found
+def read_plans(
+    plans_dir: Path, *, inventory: model.Inventory | None = None, files: Sequence[PlanFile] | None = None
+) -> PlanSet:
+    """Every plan file of ``plans_dir`` (or ``files``, already read) parsed once into views and problems.
+
+    With ``inventory`` every rule of ``plan --check`` is checked, and the baseline too (a plan file that
+    disagrees with a frozen wave); without it only what stops the reading is a problem.
+    """
+    files = tuple(read_plan_files(plans_dir) if files is None else files)
+    with collector.paused():
+        parsed = tuple(_parse(plan_file, inventory) for plan_file in files)
+    if inventory is None:
+        return PlanSet(files, parsed)
+    views = {p.view.system: p.view for p in parsed if p.view is not None}
+    return PlanSet(files, parsed, _baseline_problems(plans_dir, views, inventory), checked=True)
+
+
+def _parse(plan_file: PlanFile, inventory: model.Inventory | None) -> plan_view.ParsedPlan:
+    if plan_file.unreadable is not None:
+        problem = plan_file.unreadable
+        return plan_view.unreadable(problem.path, problem.line, problem.message)
+    text = plan_file.text
+    return plan_view.parse_plan(
+        plan_file.data,
+        path=plan_file.shown,
+        file_name=plan_file.path.name,
+        lines=lambda where: yamlio.line_of(text, where),
+        inventory=inventory,
+    )
+
+
+def _baseline_problems(
+    plans_dir: Path, views: dict[str, plan_view.PlanView], inventory: model.Inventory
+) -> tuple[plan_view.PlanProblem, ...]:
+    baseline, text, problems = baseline_file.read_baseline(plans_dir)
+    kind = plan_view.ProblemKind.BASELINE
+    found = [plan_view.PlanProblem(kind, p.path, p.line, p.field, p.message) for p in problems]
+    if baseline is None:
+        return tuple(found)
+    shown = baseline_file.display(baseline_file.baseline_path(plans_dir))
+    progress = plan_view.progress_of(views)
+    for item in baselines.disagreements(baseline, progress, inventory=inventory, baseline_name=shown):
+        field = plan_view.field_of(item.where)
+        if item.system is None:
+            found.append(plan_view.PlanProblem(kind, shown, yamlio.line_of(text, item.where), field, item.message))
+        else:
+            view = views[item.system]
+            found.append(plan_view.PlanProblem(kind, view.path, view.line(item.where), field, item.message))
+    return tuple(found)
 
 
 def load_progress(plans_dir: Path, *, inventory: model.Inventory) -> dict[str, stages.Progress]:
@@ -178,64 +213,16 @@ def load_progress(plans_dir: Path, *, inventory: model.Inventory) -> dict[str, s
     The strict read: plans that fail ``govcloud plan --check`` are an :class:`InputError` naming file, line and
     problem, because provisioning from a misread plan would open or close the wrong flows.
     """
-    return {
-        code: stages.Progress(reached=stages.reached_stage(tracking.statuses), business_callers=tracking.callers)
-        for code, tracking in load_tracking(plans_dir, strict=True, inventory=inventory).items()
-    }
+    return read_plans(plans_dir, inventory=inventory).strict()
 
 
-def tracking_of(data: Any) -> plans.Tracking | None:
-    """What one parsed plan file records, taking what can be read (None when it names no system)."""
-    if not isinstance(data, dict) or not isinstance(data.get("system"), str):
-        return None
-    statuses: dict[stages.Stage, stages.StageStatus] = {}
-    callers: tuple[str, ...] = ()
-    unreadable = False
-    raw_stages = data.get("stages") or []
-    for raw in raw_stages if isinstance(raw_stages, list) else ():
-        if not isinstance(raw, dict):
-            continue
-        unreadable = unreadable or _status_unreadable(raw, plan_checks.STAGE_KEYS)
-        try:
-            stage = stages.Stage(str(raw.get("stage")))
-            status = stages.StageStatus(str(raw.get("status", stages.StageStatus.PENDING.value)))
-        except ValueError:
-            continue
-        statuses.setdefault(stage, status)
-        if stage is stages.Stage.BUSINESS and isinstance(raw.get("callers"), list):
-            callers = tuple(str(c) for c in raw["callers"])
-    decommission_status: stages.StageStatus | None = None
-    decommission = data.get("decommission")
-    if isinstance(decommission, dict):
-        unreadable = unreadable or _status_unreadable(decommission, plan_checks.DECOMMISSION_KEYS)
-        try:
-            decommission_status = stages.StageStatus(str(decommission.get("status", "pending")))
-        except ValueError:
-            decommission_status = stages.StageStatus.PENDING
-    wave = data.get("wave")
-    return plans.Tracking(
-        statuses=statuses,
-        callers=callers,
-        decommission=decommission_status,
-        wave=wave if isinstance(wave, int) and not isinstance(wave, bool) else None,
-        wave_start=_date(data.get("wave_start")),
-        wave_end=_date(data.get("wave_end")),
-        unreadable=unreadable,
-    )
+def load_progress_leniently(plans_dir: Path) -> dict[str, stages.Progress]:
+    """System code → progress, taking what can be read (reports, re-planning): ``plan --check`` reports the rest."""
+    return read_plans(plans_dir).lenient().progress
 
 
-def _status_unreadable(block: dict[Any, Any], known: Sequence[str]) -> bool:
-    """Whether a block's status cannot be trusted to read as it does (invalid, or ``status`` likely misspelt).
-
-    An invalid value, or no ``status`` key beside a key govcloud does not know. Re-planning then treats the
-    system as started, so a typo can never un-freeze a wave.
-    """
-    if "status" in block:
-        return str(block["status"]) not in {s.value for s in stages.StageStatus}
-    return any(key not in known for key in block)
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value if isinstance(value, dt.date) else None
+def check_plans(
+    plans_dir: Path, inventory: model.Inventory, *, files: Sequence[PlanFile] | None = None
+) -> list[Problem]:
+    """``govcloud plan --check`` of ``plans_dir`` (or of ``files``, already read): every problem, all at once."""
+    return read_plans(plans_dir, inventory=inventory, files=files).check()

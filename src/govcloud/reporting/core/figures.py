@@ -24,7 +24,7 @@ from govcloud import collector
 from govcloud.assessment.core.assessment import AssessmentCounts
 from govcloud.core import model
 from govcloud.orchestration.core import status
-from govcloud.planning.core import consolidation, plans, waves
+from govcloud.planning.core import consolidation, stages, waves
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 
 DISPOSITION_ORDER = tuple(model.Disposition)
@@ -152,7 +152,7 @@ def compute_report(
     inventory: model.Inventory,
     dispositions: Mapping[str, model.Disposition],
     wave_plan: waves.WavePlan,
-    tracking: plans.TrackingMap,
+    tracking: stages.ProgressMap,
     *,
     today: dt.date,
     assessment_counts: AssessmentCounts | None = None,
@@ -170,7 +170,7 @@ def _compute_report(
     inventory: model.Inventory,
     dispositions: Mapping[str, model.Disposition],
     wave_plan: waves.WavePlan,
-    tracking: plans.TrackingMap,
+    tracking: stages.ProgressMap,
     *,
     today: dt.date,
     networks: consolidation.Consolidation | None = None,
@@ -293,18 +293,11 @@ def _network_counts(networks: consolidation.Consolidation | None, department: st
 def _cross_department_pairs(inventory: model.Inventory) -> set[tuple[str, str]]:
     """(consumer system, provider system) pairs whose departments differ, from calls and consumed entries."""
     systems = inventory.system_by_code
-    entries = inventory.entry_by_code
     pairs: set[tuple[str, str]] = set()
-    for system in inventory.systems:
-        providers = set(system.depends_on)
-        for code in system.consumes:
-            entry = entries.get(code)
-            if entry is not None and entry.system is not None:
-                providers.add(entry.system)
-        for provider in providers:
-            target = systems.get(provider)
-            if target is not None and provider != system.code and target.department != system.department:
-                pairs.add((system.code, provider))
+    for call in inventory.calls:
+        caller, target = systems[call.caller], systems.get(call.provider)
+        if target is not None and target.department != caller.department:
+            pairs.add((call.caller, call.provider))
     return pairs
 
 

@@ -1,0 +1,71 @@
+"""The census use cases: check the inventory, generate an example city, census forms in and out, JSON Schemas.
+
+Application layer. The forms are read and written by :mod:`govcloud.census.edges.census_forms`, the
+inventory by :mod:`govcloud.edges.inventory_files`, the roster by
+:mod:`govcloud.orchestration.edges.people_file`; the CLI prints what these return.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+from govcloud.app import workspace
+from govcloud.census.edges import census_forms, json_schema
+from govcloud.core import example, model
+from govcloud.edges import inventory_files, settings_file
+from govcloud.orchestration.edges import people_file
+
+FormsRejected = census_forms.FormsRejected
+"""An import refused (every problem, with the notices of what was skipped): nothing written."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Checked:
+    """``govcloud check``: the inventory as loaded, and the people of its roster (0: no ``people.yaml``)."""
+
+    loaded: inventory_files.LoadedInventory
+    people: int
+
+
+def check_inventory(inventory_dir: Path, *, loader: workspace.InventoryLoader) -> Checked:
+    """Load every inventory file (all problems at once) and the roster when there is one."""
+    loaded = loader(inventory_dir)
+    departments = loaded.inventory.department_by_code.keys()
+    # the roster is optional (hand-kept, see README); when present it is checked like the rest
+    roster = people_file.load_roster(inventory_dir, departments=departments, required=False)
+    return Checked(loaded, len(roster.people))
+
+
+@dataclasses.dataclass(frozen=True)
+class ExampleWritten:
+    inventory: model.Inventory
+    files: int
+
+
+def write_example(out: Path, *, systems: int, seed: int, entries_per_system: int | None) -> ExampleWritten:
+    """Generate the fictional city (or province) and write it as an inventory directory."""
+    city = example.generate_city(systems=systems, seed=seed, entries_per_system=entries_per_system)
+    return ExampleWritten(city.inventory, inventory_files.write_inventory(out, city.inventory))
+
+
+def write_template(out: Path) -> None:
+    """A blank census form (部门, 系统, 信息资源, with drop-downs on enumerated columns)."""
+    census_forms.write_template(out)
+
+
+def import_forms(files: Sequence[Path], inventory_dir: Path, *, dry_run: bool) -> census_forms.ImportReport:
+    """Import returned forms: every row of every file, or nothing (:data:`FormsRejected`)."""
+    settings = settings_file.load_settings(inventory_dir)
+    return census_forms.import_forms(files, inventory_dir, dry_run=dry_run, form_settings=settings.census_forms)
+
+
+def export_forms(inventory: model.Inventory, out: Path, *, department: str | None) -> int:
+    """The inventory (or one department) as a census form; the rows written."""
+    return census_forms.export_forms(inventory, out, department=department)
+
+
+def write_schemas(out: Path) -> list[Path]:
+    """JSON Schemas of the inventory files (and a README for editors)."""
+    return list(json_schema.write_schemas(out, json_schema.inventory_schema_models()))
