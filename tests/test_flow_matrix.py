@@ -103,9 +103,14 @@ def test_a_platform_service_off_the_cluster_is_reached_and_admitted_at_its_censu
     inv = inv.model_copy(update={"network": network})
     state = desired.desired_state(inv, progress, Settings())
     names = {(m["kind"], m["metadata"].get("namespace"), m["metadata"]["name"]) for m in state.all()}
-    # nothing of it runs on the cluster
-    assert ("Namespace", None, desired.PLATFORM_NAMESPACES["exchange"]) not in names
-    assert not [n for n in names if n[1] == desired.PLATFORM_NAMESPACES["exchange"]]
+    # nothing of it runs on the cluster: its namespace holds only its in-cluster name (a selector-less Service
+    # at its census address) and the default deny
+    there = desired.PLATFORM_NAMESPACES["exchange"]
+    assert {(kind, name) for kind, namespace, name in names if namespace == there} == {
+        ("Service", "exchange"),
+        ("EndpointSlice", "exchange"),
+        ("NetworkPolicy", "default-deny"),
+    }
     address = {"ipBlock": {"cidr": "10.64.0.10/32"}}
     # it collects the share port of a system at its data stage from its address ...
     ingress = next(m for m in state.all() if m["metadata"]["name"] == "aaa-001-ingress")
