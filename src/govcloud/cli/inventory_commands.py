@@ -7,10 +7,16 @@ from typing import Annotated
 
 import typer
 
+from govcloud.app import sharing as app_sharing
 from govcloud.cli import common
 from govcloud.core import example
 from govcloud.edges import inventory_files
+from govcloud.errors import InputError
 from govcloud.orchestration.edges import people_file
+from govcloud.sharing.edges import official_calendar
+
+WARNINGS_SHOWN = 50
+"""Warnings listed by default: a province has thousands before its data stage, and errors must stay visible."""
 
 
 def register(app: typer.Typer) -> None:
@@ -19,12 +25,36 @@ def register(app: typer.Typer) -> None:
 
 
 @common.guarded
-def check(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
-    """Load every inventory file and report ALL problems (file:line: field: message); exit 1 if any."""
+def check(
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    plans_dir: Annotated[
+        Path | None,
+        typer.Option("--plans", "-p", help="plan files (default: migrations_plan/ beside the inventory)"),
+    ] = None,
+    all_warnings: Annotated[bool, typer.Option("--all-warnings", help="list every warning, not the first 50")] = False,
+) -> None:
+    """Load every inventory file and report ALL problems (file:line: field: message); exit 1 if any.
+
+    Also the data-sharing consumption of the day: another department's 有条件共享 entry consumed without an
+    active grant is a warning before the system's data stage and an error once it is under way; a 无条件共享 one
+    without a registration is a warning.
+    """
     loaded = common.load_inventory(inventory)
     inv = loaded.inventory
     # the roster is optional (hand-kept, see README); when present it is checked like the rest
     roster = people_file.load_roster(inventory, departments=inv.department_by_code.keys(), required=False)
+    sharing = app_sharing.consumption_findings(
+        loaded, plans_dir=plans_dir or app_sharing.plans_beside(inventory), on=official_calendar.today()
+    )
+    shown = sharing.warnings if all_warnings else sharing.warnings[:WARNINGS_SHOWN]
+    for warning in shown:
+        common.err_console.print(f"warning: {warning.render()}", markup=False, soft_wrap=True)
+    if len(shown) < len(sharing.warnings):
+        common.err_console.print(
+            f"warning: and {len(sharing.warnings) - len(shown)} more (govcloud check --all-warnings lists each)"
+        )
+    if sharing.errors:
+        raise InputError(sharing.errors, "data-sharing consumption the exchange refuses")
     common.console.print(
         f"[green]ok[/]: {inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
         f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones"
@@ -32,6 +62,7 @@ def check(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
         + (f", {len(inv.private_networks)} 业务专网" if inv.private_networks else "")
         + f", {len(inv.hosts)} hosts in {loaded.files} files"
         + (f"; roster: {len(roster.people)} people" if roster.people else "; no roster (people.yaml)")
+        + f"; {sharing.requests} sharing request(s), {len(sharing.warnings)} sharing warning(s)"
     )
 
 

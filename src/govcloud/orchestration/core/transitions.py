@@ -251,12 +251,24 @@ class GateResult:
         return f"{self.where} {self.gate.gate.value} ({self.gate.describe()}): {mark}: {self.evidence}"
 
 
-def gates_for(to: LedgerStatus, stage_plan: plans.StagePlan) -> list[tuple[str, plans.Gate]]:
-    """The gates a move checks: entry gates to start, exit gates to finish; none to block or roll back."""
+def gates_for(
+    to: LedgerStatus, stage_plan: plans.StagePlan, *, system: str | None = None
+) -> list[tuple[str, plans.Gate]]:
+    """The gates a move checks: entry gates to start, exit gates to finish; none to block or roll back.
+
+    With ``system``, finishing also checks the stage's statutory gates (``plans.STATUTORY_EXIT_GATES``) that
+    its plan file does not name, as ``exit_gates.statutory.<kind>``.
+    """
     if to is LedgerStatus.IN_PROGRESS:
         return [(f"entry_gates.{i}", g) for i, g in enumerate(stage_plan.entry_gates)]
     if to is LedgerStatus.DONE:
-        return [(f"exit_gates.{i}", g) for i, g in enumerate(stage_plan.exit_gates)]
+        found = [(f"exit_gates.{i}", g) for i, g in enumerate(stage_plan.exit_gates)]
+        if system is not None:
+            named = {g.gate for g in stage_plan.exit_gates if g.system == system}
+            for kind in plans.STATUTORY_EXIT_GATES.get(stage_plan.stage, ()):
+                if kind not in named:
+                    found.append((f"exit_gates.statutory.{kind.value}", plans.Gate(gate=kind, system=system)))
+        return found
     return []
 
 

@@ -24,13 +24,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from govcloud.core import model
 from govcloud.edges import inventory_files, yamlio
 from govcloud.orchestration.core import status
 from govcloud.planning.core import plans
 from govcloud.planning.core.stages import Stage, StageStatus
+from govcloud.sharing.core import grants
 
 CACHE_NAME = "status-cache.sqlite"
-_VERSION = "2"
+_VERSION = "3"  # 3: system facts hold the consumed entries (consumption_authorised)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS plan_files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, facts TEXT);
 CREATE TABLE IF NOT EXISTS system_facts (code TEXT PRIMARY KEY, facts TEXT NOT NULL);
@@ -155,6 +157,10 @@ def _facts_of(data: dict[str, Any]) -> status.SystemFacts:
         entries=tuple(data["entries"]),
         unpublished=tuple(data["unpublished"]),
         caller_departments=tuple(data["caller_departments"]),
+        consumed=tuple(
+            grants.Consumed(int(c["index"]), str(c["resource"]), model.SharingType(c["sharing_type"]))
+            for c in data.get("consumed", ())
+        ),
     )
 
 

@@ -1,0 +1,88 @@
+"""``govcloud check``'s data-sharing findings: consumption without a grant or registration. Application layer.
+
+A system's ``consumes`` of another department's 有条件共享 entry needs an active grant, of a 无条件共享 entry a
+registration (:func:`govcloud.sharing.core.grants.is_registration`). Before a system has reached the data
+stage a missing one is a warning (there is time to ask); once its data stage is in progress or done, a
+missing grant is an error, because the exchange refuses what the system is migrating onto it. A missing
+registration stays a warning in ``check`` (the exchange does not gate 无条件共享 data) and fails the data
+stage's exit gate in ``govcloud advance``.
+
+Plan files are read only for the systems a finding names (one file each), so ``check`` on a province
+does not parse 20,000 plan files for a census whose grants are in order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+from govcloud.census.core import checks
+from govcloud.core import model
+from govcloud.edges import inventory_files
+from govcloud.errors import Problem
+from govcloud.planning.core.stages import Stage, StageStatus
+from govcloud.planning.edges import plan_files, plan_progress
+from govcloud.sharing.core import grants
+from govcloud.sharing.edges import request_files
+
+
+def plans_beside(inventory_dir: Path) -> Path:
+    """The plan files of the inventory at ``inventory_dir``: ``migrations_plan/`` beside it."""
+    return inventory_dir.resolve().parent / "migrations_plan"
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsumptionFindings:
+    errors: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    on: dt.date
+    requests: int
+    """How many request files were read."""
+
+
+def consumption_findings(
+    loaded: inventory_files.LoadedInventory, *, plans_dir: Path, on: dt.date
+) -> ConsumptionFindings:
+    """Every unauthorised ``consumes`` item of the census on ``on``, as a problem at that line of its file.
+
+    Request files with problems are an :class:`~govcloud.errors.InputError` (every problem at once).
+    """
+    inventory = loaded.inventory
+    found = request_files.load_requests(loaded.root).requests
+    allowed = grants.authorisations(found, on=on)
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for system in inventory.systems:
+        consumed = grants.consumed_needing_authorisation(system, inventory)
+        missing = grants.unauthorised(system.code, consumed, allowed)
+        if not missing:
+            continue
+        reached = (
+            _data_stage_reached(plans_dir, system.code)
+            if any(m.sharing_type is model.SharingType.CONDITIONAL for m in missing)
+            else False
+        )
+        for item in missing:
+            error = reached and item.sharing_type is model.SharingType.CONDITIONAL
+            stage = "its data stage is under way" if reached else "before its data stage"
+            message = f"{system.code} consumes {grants.what_is_missing(item)} on {on.isoformat()} ({stage})"
+            if item.sharing_type is model.SharingType.CONDITIONAL:
+                message += ": the exchange refuses it until a request is granted and delivered (govcloud share)"
+            else:
+                message += ": the data stage cannot finish until a request registers it (govcloud share request)"
+            finding = checks.Finding("system", system.code, ("consumes", item.index), message)
+            (errors if error else warnings).append(loaded.sources.problem_for(finding, loaded.root))
+    return ConsumptionFindings(tuple(errors), tuple(warnings), on, len(found))
+
+
+def _data_stage_reached(plans_dir: Path, system: str) -> bool:
+    """Whether ``system``'s plan file records its data stage in progress or done (no plan file: not reached)."""
+    path = plan_files.plan_path(plans_dir, system)
+    if not path.is_file():
+        return False
+    tracking = plan_progress.tracking_of(plan_progress.read_plan_file(path).data)
+    if tracking is None:
+        return False  # not a plan file govcloud can read: plan --check reports it
+    # a status that cannot be read may not be pending (as the planning core treats it)
+    return tracking.unreadable or tracking.status(Stage.DATA) is not StageStatus.PENDING
