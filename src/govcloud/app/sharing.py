@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from pathlib import Path
 
+from govcloud.app import workspace
 from govcloud.census.core import checks
 from govcloud.core import model
 from govcloud.edges import inventory_files
-from govcloud.errors import Problem
+from govcloud.errors import Problem, RefusedError
+from govcloud.orchestration.edges import people_file
 from govcloud.planning.core.stages import Stage, StageStatus
 from govcloud.planning.edges import plan_files, plan_progress
 from govcloud.sharing.core import grants
-from govcloud.sharing.edges import request_files
+from govcloud.sharing.edges import request_files, workflow
 
 
 def plans_beside(inventory_dir: Path) -> Path:
@@ -86,3 +89,22 @@ def _data_stage_reached(plans_dir: Path, system: str) -> bool:
         return False  # not a plan file govcloud can read: plan --check reports it
     # a status that cannot be read may not be pending (as the planning core treats it)
     return tracking.unreadable or tracking.status(Stage.DATA) is not StageStatus.PENDING
+
+
+def ledger_signing(inventory_dir: Path, *, ledger: Path | None, key: Path | None) -> workflow.LedgerSigning | None:
+    """Where a sharing step is recorded: the migration ledger when one is configured or exists, else None.
+
+    Configured: ``--ledger`` or ``$GOVCLOUD_LEDGER``; otherwise the settings' ``orchestration.ledger`` counts
+    only once that file exists (a city that keeps no ledger keeps its request files alone). A ledger
+    records only signed steps: without a key the step is refused and nothing is written.
+    """
+    path = workspace.ledger_path(inventory_dir, ledger)
+    configured = ledger is not None or bool(os.environ.get(workspace.LEDGER_ENV))
+    if not configured and not path.exists():
+        return None
+    if key is None:
+        raise RefusedError(
+            f"the migration ledger {path} records every sharing step, signed: give --key KEY "
+            "(or set $GOVCLOUD_SIGNING_KEY): nothing written"
+        )
+    return workflow.LedgerSigning(path=path, key=key, roster=people_file.load_roster(inventory_dir))

@@ -10,7 +10,8 @@ from typing import Annotated
 import rich.table
 import typer
 
-from govcloud.cli import common
+from govcloud.app import sharing as app_sharing
+from govcloud.cli import common, ledger_commands
 from govcloud.edges import yamlio
 from govcloud.sharing.core import requests
 from govcloud.sharing.edges import official_calendar, sharing_report, workflow
@@ -33,7 +34,14 @@ def _day(on: dt.datetime | None) -> dt.date:
     return on.date() if on is not None else official_calendar.today()
 
 
-def _context(inventory: Path) -> workflow.SharingContext:
+def _context(inventory: Path, ledger: Path | None = None, key: Path | None = None) -> workflow.SharingContext:
+    """The step's inputs; for a step that changes a request, also the ledger it is recorded in (if any)."""
+    signing = app_sharing.ledger_signing(inventory, ledger=ledger, key=ledger_commands.signing_key(key, required=False))
+    return workflow.load_context(inventory, loaded=common.load_inventory(inventory), ledger=signing)
+
+
+def _reading(inventory: Path) -> workflow.SharingContext:
+    """The inputs of a command that only reads (list, overdue, report): no ledger, no key."""
     return workflow.load_context(inventory, loaded=common.load_inventory(inventory))
 
 
@@ -68,10 +76,12 @@ def request_command(
     request_id: Annotated[str | None, typer.Option("--id", help="request id (default: the next of the year)")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """File a request (Art. 20) as sharing/requests/<id>.yaml beside the inventory."""
     made, path = workflow.submit(
-        _context(inventory),
+        _context(inventory, ledger, key),
         requester=requester,
         consumer=consumer,
         resource=resource,
@@ -102,11 +112,13 @@ def answer_command(
     conditions: Annotated[str | None, typer.Option("--conditions", help="conditions of a 有条件共享 grant")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Answer a request (Art. 21): grant it, or refuse it with reasons."""
     _done(
         workflow.answer(
-            _context(inventory),
+            _context(inventory, ledger, key),
             request_id,
             granted=decision is Decision.GRANT,
             on=_day(on),
@@ -126,11 +138,18 @@ def extend_command(
     reason: Annotated[str, typer.Option("--reason")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Extend the answer deadline of a 有条件共享 request once (Art. 21)."""
     _done(
         workflow.extend(
-            _context(inventory), request_id, days=days, on=_day(on), consented_by=consented_by, reason=reason
+            _context(inventory, ledger, key),
+            request_id,
+            days=days,
+            on=_day(on),
+            consented_by=consented_by,
+            reason=reason,
         )
     )
 
@@ -142,10 +161,11 @@ def deliver_command(
     method: Annotated[requests.DeliveryMethod | None, typer.Option("--method", help="as asked by default")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Record the delivery of a granted request (Art. 22): the exchange opens the consumer's path."""
-    day = _day(on)
-    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.deliver(r, on=day, method=method)))
+    _done(workflow.deliver(_context(inventory, ledger, key), request_id, on=_day(on), method=method))
 
 
 @share_app.command("suspend")
@@ -155,20 +175,24 @@ def suspend_command(
     reason: Annotated[str, typer.Option("--reason", help="the misuse (Art. 25, 27)")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Suspend a delivered grant until the misuse is fixed: the exchange closes the path."""
-    day = _day(on)
-    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.suspend(r, on=day, reason=reason)))
+    _done(workflow.suspend(_context(inventory, ledger, key), request_id, on=_day(on), reason=reason))
 
 
 @share_app.command("resume")
 @common.guarded
 def resume_command(
-    request_id: RequestArg, on: OnOption = None, inventory: common.InventoryOption = common.DEFAULT_INVENTORY
+    request_id: RequestArg,
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Resume a suspended grant once the misuse is fixed."""
-    day = _day(on)
-    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.resume(r, on=day)))
+    _done(workflow.resume(_context(inventory, ledger, key), request_id, on=_day(on)))
 
 
 @share_app.command("dispute")
@@ -178,10 +202,11 @@ def dispute_command(
     note: Annotated[str, typer.Option("--note", help="what is disputed")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Take a dispute one step up (Art. 28): 协商 → 本级主管部门 → 共同上级主管部门 → 本级人民政府."""
-    day = _day(on)
-    changed = workflow.step(_context(inventory), request_id, lambda r, _e: requests.dispute(r, on=day, note=note))
+    changed = workflow.dispute(_context(inventory, ledger, key), request_id, on=_day(on), note=note)
     common.console.print(f"{changed.id}: dispute at {changed.disputes[-1].level.value}", markup=False)
 
 
@@ -190,7 +215,7 @@ def dispute_command(
 def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
     """Every request with its state and deadlines."""
     table = _table("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
-    for request, answer_due, delivery_due in workflow.requests_with_deadlines(_context(inventory)):
+    for request, answer_due, delivery_due in workflow.requests_with_deadlines(_reading(inventory)):
         table.add_row(
             request.id,
             request.requester,
@@ -207,7 +232,7 @@ def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -
 @common.guarded
 def overdue_command(on: OnOption = None, inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
     """Requests whose answer (Art. 21) or delivery (Art. 22) deadline has passed; exit 1 if any."""
-    late = workflow.overdue(_context(inventory), on=_day(on))
+    late = workflow.overdue(_reading(inventory), on=_day(on))
     table = _table("due", "request", "provider", "requester", "resource", "missing", "working days late")
     for item in late:
         table.add_row(
@@ -241,7 +266,7 @@ def report_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
 ) -> None:
     """Requests by state, answers late, median answer time, deliveries, unrequested entries: per department, city."""
-    context = _context(inventory)
+    context = _reading(inventory)
     made = workflow.report(context, on=_day(on))
     findings = workflow.findings(context, on=_day(on))
     if report_format is ReportFormat.TABLE and out is None:

@@ -252,7 +252,15 @@ class CensusFormSettings(_Section):
     )
 
 
-OrchestrationRole = Literal["migration_lead", "security_officer", "ops_engineer", "auditor", "programme_office"]
+OrchestrationRole = Literal[
+    "migration_lead",
+    "security_officer",
+    "ops_engineer",
+    "auditor",
+    "programme_office",
+    "sharing_head",
+    "sharing_authority",
+]
 
 
 class OrchestrationSettings(_Section):
@@ -262,7 +270,10 @@ class OrchestrationSettings(_Section):
     other roles hold for the whole programme. Defaults: a department's lead starts, finishes, blocks and
     rolls back its stages; business ``done`` of an MLPS level 3 (or higher) system also needs a security
     officer's ``stage.signoff`` (acceptance and 等保 test); a gate override and adopting existing statuses
-    need the programme office.
+    need the programme office. Data-sharing steps (政务数据共享条例 Art. 20-21): ``sharing_head`` is held per
+    department (the head of its 政务数据共享工作机构): the requester's head approves a request, the
+    provider's head its answer, delivery, suspension and resumption; the 主管部门 (``sharing_authority``,
+    programme-wide) consents to an extension; either department's head takes a dispute a step up.
     """
 
     ledger: str = pydantic.Field(
@@ -286,6 +297,13 @@ class OrchestrationSettings(_Section):
     )
     confirm_role: OrchestrationRole = pydantic.Field(
         default="migration_lead", description="role that confirms a 下线/整合 disposition of its department's system"
+    )
+    share_approval_role: OrchestrationRole = pydantic.Field(
+        default="sharing_head",
+        description="role (per department) that approves a sharing request (requester) and its answer (provider)",
+    )
+    share_consent_role: OrchestrationRole = pydantic.Field(
+        default="sharing_authority", description="role of the 主管部门 that consents to extending an answer"
     )
 
 

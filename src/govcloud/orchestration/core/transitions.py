@@ -364,7 +364,22 @@ def needs_of_entry(
         return [roster_rules.Need(role(settings.adopt_role), None, "adopting the plan statuses")]
     if kind == EntryKind.DISPOSITION_CONFIRM:
         return [roster_rules.Need(role(settings.confirm_role), department, "confirming a disposition")]
+    if kind == EntryKind.SHARE_EXTEND:
+        return [roster_rules.Need(role(settings.share_consent_role), None, "consenting to extend an answer")]
+    if kind in SHARE_STEPS:
+        return [roster_rules.Need(role(settings.share_approval_role), department, SHARE_STEPS[kind])]
     return []
+
+
+SHARE_STEPS: Mapping[str, str] = {
+    EntryKind.SHARE_REQUEST: "approving a sharing request (the requester's head, Art. 20)",
+    EntryKind.SHARE_ANSWER: "approving the answer to a sharing request (the provider's head, Art. 20)",
+    EntryKind.SHARE_DELIVER: "recording the delivery of a grant (the provider, Art. 22)",
+    EntryKind.SHARE_SUSPEND: "suspending a grant on misuse (the provider, Art. 25, 27)",
+    EntryKind.SHARE_RESUME: "resuming a suspended grant (the provider)",
+    EntryKind.SHARE_DISPUTE: "taking a sharing dispute a step up (a party's head, Art. 28)",
+}
+"""The sharing steps signed by a department's ``share_approval_role`` (the extension needs the consent role)."""
 
 
 def assessment_confirmations(found: Mapping[str, Confirmation]) -> dict[str, assessment.Confirmation]:

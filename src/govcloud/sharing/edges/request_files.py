@@ -94,7 +94,18 @@ def refusal_problem(path: Path, text: str | None, refused: requests.TransitionRe
     return Problem(str(path), line, refused.field, refused.message)
 
 
-def create_request(inventory_root: Path, request: requests.SharingRequest, inventory: model.Inventory) -> Path:
+BeforeWrite = Callable[[requests.SharingRequest | None, requests.SharingRequest, str], None]
+"""Called with (the request before, after, the file's new text) once a step is accepted and before the file is
+written; raising there writes nothing (the ledger entry comes first, as ``advance`` does it)."""
+
+
+def create_request(
+    inventory_root: Path,
+    request: requests.SharingRequest,
+    inventory: model.Inventory,
+    *,
+    before_write: BeforeWrite | None = None,
+) -> Path:
     """Check and write a new request; refuses an existing id or an invalid request, writing nothing."""
     path = request_path(inventory_root, request.id)
     if path.exists():
@@ -103,7 +114,10 @@ def create_request(inventory_root: Path, request: requests.SharingRequest, inven
         requests.check_new_request(request, inventory.entry_by_code.get(request.resource), inventory)
     except requests.TransitionRefused as refused:
         raise InputError([Problem(str(path), None, refused.field, refused.message)], "refused") from None
-    yamlio.write_atomic(path, render_request(request))
+    text = render_request(request)
+    if before_write is not None:
+        before_write(None, request, text)
+    yamlio.write_atomic(path, text)
     return path
 
 
@@ -111,6 +125,8 @@ def transition(
     inventory_root: Path,
     request_id: str,
     step: Callable[[requests.SharingRequest], requests.SharingRequest],
+    *,
+    before_write: BeforeWrite | None = None,
 ) -> requests.SharingRequest:
     """Apply ``step`` to request ``request_id`` and write the result; a refused step writes nothing."""
     loaded = load_requests(inventory_root)
@@ -124,7 +140,10 @@ def transition(
         changed = step(current)
     except requests.TransitionRefused as refused:
         raise InputError([refusal_problem(path, text, refused)], "refused") from None
-    yamlio.write_atomic(path, render_request(changed, text))
+    new_text = render_request(changed, text)
+    if before_write is not None:
+        before_write(current, changed, new_text)
+    yamlio.write_atomic(path, new_text)
     return changed
 
 
