@@ -211,7 +211,7 @@ def test_check_warns_before_the_data_stage_and_errs_once_it_is_under_way(tmp_pat
     assert len(errors) == 1  # the 有条件共享 consumption; the 无条件共享 one stays a warning
     assert errors[0].startswith(where)
     assert f"{CONDITIONAL} (有条件共享) without an active grant" in errors[0]
-    assert "data-sharing consumption the exchange refuses" in output
+    assert "the 政务数据共享条例's requirements are not met" in output
 
     _request(root, "SQ-2026-0101", CONDITIONAL, deliver=True)
     code, output = _check(root, plans_dir)

@@ -21,12 +21,13 @@ from pathlib import Path
 from govcloud.app import workspace
 from govcloud.census.core import checks
 from govcloud.core import model
+from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files
 from govcloud.errors import Problem, RefusedError
 from govcloud.orchestration.edges import people_file
 from govcloud.planning.core.stages import Stage, StageStatus
 from govcloud.planning.edges import plan_files, plan_progress
-from govcloud.sharing.core import grants
+from govcloud.sharing.core import consistency, grants
 from govcloud.sharing.edges import request_files, workflow
 
 
@@ -77,6 +78,14 @@ def consumption_findings(
             finding = checks.Finding("system", system.code, ("consumes", item.index), message)
             (errors if error else warnings).append(loaded.sources.problem_for(finding, loaded.root))
     return ConsumptionFindings(tuple(errors), tuple(warnings), on, len(found))
+
+
+def catalogue_rule_problems(loaded: inventory_files.LoadedInventory, settings: Settings) -> list[Problem]:
+    """The departments' and entries' fields the 条例 requires (Art. 11, 13, 15), each at its file and line."""
+    return [
+        loaded.sources.problem_for(finding, loaded.root)
+        for finding in consistency.catalogue_rule_findings(loaded.inventory, settings)
+    ]
 
 
 def _data_stage_reached(plans_dir: Path, system: str) -> bool:

@@ -10,7 +10,7 @@ import typer
 from govcloud.app import sharing as app_sharing
 from govcloud.cli import common
 from govcloud.core import example
-from govcloud.edges import inventory_files
+from govcloud.edges import inventory_files, settings_file
 from govcloud.errors import InputError
 from govcloud.orchestration.edges import people_file
 from govcloud.sharing.edges import official_calendar
@@ -53,8 +53,9 @@ def check(
         common.err_console.print(
             f"warning: and {len(sharing.warnings) - len(shown)} more (govcloud check --all-warnings lists each)"
         )
-    if sharing.errors:
-        raise InputError(sharing.errors, "data-sharing consumption the exchange refuses")
+    required = app_sharing.catalogue_rule_problems(loaded, settings_file.load_settings(inventory))
+    if sharing.errors or required:
+        raise InputError((*required, *sharing.errors), "the 政务数据共享条例's requirements are not met")
     common.console.print(
         f"[green]ok[/]: {inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
         f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones"

@@ -403,6 +403,24 @@ class SharingSettings(_Section):
         description="working-day calendars of years the bundled official calendar does not know (a declared "
         "year wins over the bundled one); a deadline in a year known to neither is refused, never guessed",
     )
+    default_grade: Literal["一般", "重要", "核心"] = pydantic.Field(
+        default="一般", description="数据分类分级 of a catalogue entry that records none (数据安全法 Art. 21)"
+    )
+    open_grades: tuple[Literal["一般", "重要", "核心"], ...] = pydantic.Field(
+        default=("一般",),
+        description="grades an entry may have and still be 无条件共享 or open to the public; others are findings",
+    )
+    require_sharing_office: bool = pydantic.Field(
+        default=True, description="Art. 11: govcloud check requires each department's 政务数据共享工作机构 (name, head)"
+    )
+    require_assessment_before_publishing: bool = pydantic.Field(
+        default=True,
+        description="Art. 13: govcloud check requires a published entry's 保密/个人信息 assessment, on or before "
+        "its publish date",
+    )
+    require_conditional_scope_and_purpose: bool = pydantic.Field(
+        default=True, description="Art. 15: govcloud check requires 共享范围 and 使用用途 of each 有条件共享 entry"
+    )
 
 
 class Settings(_Section):
