@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,10 @@ def check(
         typer.Option("--plans", "-p", help="plan files (default: migrations_plan/ beside the inventory)"),
     ] = None,
     all_warnings: Annotated[bool, typer.Option("--all-warnings", help="list every warning, not the first 50")] = False,
+    today: Annotated[
+        dt.datetime | None,
+        typer.Option("--today", formats=["%Y-%m-%d"], help="the day sharing grants are evaluated on (default: today)"),
+    ] = None,
 ) -> None:
     """Load every inventory file and report ALL problems (file:line: field: message); exit 1 if any.
 
@@ -44,7 +49,9 @@ def check(
     # the roster is optional (hand-kept, see README); when present it is checked like the rest
     roster = people_file.load_roster(inventory, departments=inv.department_by_code.keys(), required=False)
     sharing = app_sharing.consumption_findings(
-        loaded, plans_dir=plans_dir or app_sharing.plans_beside(inventory), on=official_calendar.today()
+        loaded,
+        plans_dir=plans_dir or app_sharing.plans_beside(inventory),
+        on=today.date() if today is not None else official_calendar.today(),
     )
     shown = sharing.warnings if all_warnings else sharing.warnings[:WARNINGS_SHOWN]
     for warning in shown:
