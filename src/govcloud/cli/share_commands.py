@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -210,13 +211,25 @@ def dispute_command(
     common.console.print(f"{changed.id}: dispute at {changed.disputes[-1].level.value}", markup=False)
 
 
+class ListFormat(enum.StrEnum):
+    TABLE = "table"
+    TSV = "tsv"
+
+
+LIST_COLUMNS = ("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
+
+
 @share_app.command("list")
 @common.guarded
-def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
+def list_command(
+    list_format: Annotated[
+        ListFormat, typer.Option("--format", help="table, or tsv (tab-separated, for scripts and big lists)")
+    ] = ListFormat.TABLE,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
     """Every request with its state and deadlines."""
-    table = _table("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
-    for request, answer_due, delivery_due in workflow.requests_with_deadlines(_reading(inventory)):
-        table.add_row(
+    rows = [
+        (
             request.id,
             request.requester,
             request.consumer,
@@ -225,6 +238,15 @@ def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -
             answer_due.isoformat() if answer_due else "",
             delivery_due.isoformat() if delivery_due else "",
         )
+        for request, answer_due, delivery_due in workflow.requests_with_deadlines(_reading(inventory))
+    ]
+    if list_format is ListFormat.TSV:
+        # plain lines: rich lays out a 50,000-row table for seconds
+        sys.stdout.write("\t".join(LIST_COLUMNS) + "\n" + "".join("\t".join(row) + "\n" for row in rows))
+        return
+    table = _table(*LIST_COLUMNS)
+    for row in rows:
+        table.add_row(*row)
     common.console.print(table)
 
 

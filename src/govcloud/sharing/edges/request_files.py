@@ -19,6 +19,7 @@ from govcloud.core import model
 from govcloud.edges import inventory_files, yamlio
 from govcloud.errors import InputError, Problem
 from govcloud.sharing.core import requests
+from govcloud.sharing.edges import request_cache
 
 REQUESTS_DIR = Path("sharing") / "requests"
 
@@ -38,34 +39,63 @@ class LoadedRequests:
     paths: Mapping[str, Path]
 
 
-def load_requests(inventory_root: Path) -> LoadedRequests:
-    """Every request file, checked; :class:`InputError` with every problem of every file."""
+def load_requests(inventory_root: Path, *, use_cache: bool | None = None) -> LoadedRequests:
+    """Every request file, checked; :class:`InputError` with every problem of every file.
+
+    A valid file whose bytes are unchanged since the last load comes from the verified cache
+    (:mod:`govcloud.sharing.edges.request_cache`); ``use_cache`` False neither reads nor writes it (None
+    follows ``GOVCLOUD_NO_CACHE``). The result is the same either way.
+    """
     folder = requests_dir(inventory_root)
+    if not folder.is_dir():
+        return LoadedRequests((), {})
+    cache = request_cache.RequestCache.open(folder) if use_cache is not False else None
+    held = cache.read() if cache is not None else {}
+    kept: dict[str, tuple[str, requests.SharingRequest]] = {}
     found: list[requests.SharingRequest] = []
     paths: dict[str, Path] = {}
     problems: list[Problem] = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = yamlio.read_fast(text)
-        except yamlio.YamlSyntaxError as exc:
-            problems.append(Problem(str(path), exc.line, "", str(exc)))
+    for path in sorted(folder.glob("*.yaml")):
+        raw = path.read_bytes()
+        digest = request_cache.digest_of(raw)
+        hit = held.get(path.name)
+        request = hit[1] if hit is not None and hit[0] == digest else _read_request(path, raw, problems)
+        if request is None:
             continue
-        try:
-            request = requests.SharingRequest.model_validate(data)
-        except pydantic.ValidationError as exc:
-            problems.extend(inventory_files.validation_problems(path, text, exc))
-            continue
-        if request.id != path.stem:
-            problems.append(
-                Problem(str(path), yamlio.line_of(text, ("id",)), "id", f"{request.id} in a file named {path.name}")
-            )
-            continue
+        kept[path.name] = (digest, request)
         found.append(request)
         paths[request.id] = path
     if problems:
         raise InputError(problems, "invalid sharing requests")
+    if cache is not None and (kept.keys() != held.keys() or any(held[n][0] != d for n, (d, _) in kept.items())):
+        cache.write(kept)
     return LoadedRequests(tuple(found), paths)
+
+
+def _read_request(path: Path, raw: bytes, problems: list[Problem]) -> requests.SharingRequest | None:
+    """One request file read and checked; its problems appended (None when it has any)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text  # as read_text gives it
+    try:
+        data = yamlio.read_fast(text)
+    except yamlio.YamlSyntaxError as exc:
+        problems.append(Problem(str(path), exc.line, "", str(exc)))
+        return None
+    try:
+        request = requests.SharingRequest.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems.extend(inventory_files.validation_problems(path, text, exc))
+        return None
+    if request.id != path.stem:
+        problems.append(
+            Problem(str(path), yamlio.line_of(text, ("id",)), "id", f"{request.id} in a file named {path.name}")
+        )
+        return None
+    return request
 
 
 def render_request(request: requests.SharingRequest, previous_text: str | None = None) -> str:
