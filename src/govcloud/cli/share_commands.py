@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
+import rich.cells
 import rich.table
 import typer
 
@@ -216,16 +218,37 @@ class ListFormat(enum.StrEnum):
     TSV = "tsv"
 
 
+FormatOption = Annotated[
+    ListFormat, typer.Option("--format", help="table, or tsv (tab-separated, for scripts and big lists)")
+]
+RICH_TABLE_ROWS = 200
+"""Up to this many rows a rich table; beyond, plain aligned lines (rich lays out 50,000 rows for seconds)."""
 LIST_COLUMNS = ("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
+OVERDUE_COLUMNS = ("due", "request", "provider", "requester", "resource", "missing", "working days late")
+
+
+def _emit(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], list_format: ListFormat) -> None:
+    if list_format is ListFormat.TSV:
+        sys.stdout.write("\t".join(columns) + "\n" + "".join("\t".join(row) + "\n" for row in rows))
+        return
+    if len(rows) <= RICH_TABLE_ROWS:
+        table = _table(*columns)
+        for row in rows:
+            table.add_row(*row)
+        common.console.print(table)
+        return
+    widths = [max(rich.cells.cell_len(c) for c in column) for column in zip(columns, *rows, strict=True)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c + " " * (w - rich.cells.cell_len(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    sys.stdout.write("\n".join(line(r) for r in (columns, *rows)) + "\n")
 
 
 @share_app.command("list")
 @common.guarded
 def list_command(
-    list_format: Annotated[
-        ListFormat, typer.Option("--format", help="table, or tsv (tab-separated, for scripts and big lists)")
-    ] = ListFormat.TABLE,
-    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    list_format: FormatOption = ListFormat.TABLE, inventory: common.InventoryOption = common.DEFAULT_INVENTORY
 ) -> None:
     """Every request with its state and deadlines."""
     rows = [
@@ -240,24 +263,23 @@ def list_command(
         )
         for request, answer_due, delivery_due in workflow.requests_with_deadlines(_reading(inventory))
     ]
-    if list_format is ListFormat.TSV:
-        # plain lines: rich lays out a 50,000-row table for seconds
-        sys.stdout.write("\t".join(LIST_COLUMNS) + "\n" + "".join("\t".join(row) + "\n" for row in rows))
-        return
-    table = _table(*LIST_COLUMNS)
-    for row in rows:
-        table.add_row(*row)
-    common.console.print(table)
+    _emit(LIST_COLUMNS, rows, list_format)
 
 
 @share_app.command("overdue")
 @common.guarded
-def overdue_command(on: OnOption = None, inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
+def overdue_command(
+    on: OnOption = None,
+    list_format: FormatOption = ListFormat.TABLE,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
     """Requests whose answer (Art. 21) or delivery (Art. 22) deadline has passed; exit 1 if any."""
     late = workflow.overdue(_reading(inventory), on=_day(on))
-    table = _table("due", "request", "provider", "requester", "resource", "missing", "working days late")
-    for item in late:
-        table.add_row(
+    if not late:
+        common.console.print("[green]ok[/]: no deadline missed")
+        return
+    rows = [
+        (
             item.due.isoformat(),
             item.request,
             item.provider,
@@ -266,10 +288,10 @@ def overdue_command(on: OnOption = None, inventory: common.InventoryOption = com
             item.what,
             str(item.working_days_late),
         )
-    if late:
-        common.console.print(table)
-        raise typer.Exit(1)
-    common.console.print("[green]ok[/]: no deadline missed")
+        for item in late
+    ]
+    _emit(OVERDUE_COLUMNS, rows, list_format)
+    raise typer.Exit(1)
 
 
 class ReportFormat(enum.StrEnum):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pydantic
 
+from govcloud import collector
 from govcloud.core import model
 from govcloud.edges import inventory_files, yamlio
 from govcloud.errors import InputError, Problem
@@ -33,6 +35,28 @@ def request_path(inventory_root: Path, request_id: str) -> Path:
     return requests_dir(inventory_root) / f"{request_id}.yaml"
 
 
+class RequestPaths(Mapping[str, Path]):
+    """Request id → its file: ``<folder>/<id>.yaml`` (a file's name is its id, checked on reading).
+
+    Made on demand: a command over 50,000 requests that names none of their files builds no Path objects.
+    """
+
+    def __init__(self, folder: Path, ids: frozenset[str]) -> None:
+        self.folder = folder
+        self.ids = ids
+
+    def __getitem__(self, request_id: str) -> Path:
+        if request_id not in self.ids:
+            raise KeyError(request_id)
+        return self.folder / f"{request_id}.yaml"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.ids))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 @dataclasses.dataclass(frozen=True)
 class LoadedRequests:
     requests: tuple[requests.SharingRequest, ...]
@@ -49,27 +73,50 @@ def load_requests(inventory_root: Path, *, use_cache: bool | None = None) -> Loa
     folder = requests_dir(inventory_root)
     if not folder.is_dir():
         return LoadedRequests((), {})
-    cache = request_cache.RequestCache.open(folder) if use_cache is not False else None
-    held = cache.read() if cache is not None else {}
-    kept: dict[str, tuple[str, requests.SharingRequest]] = {}
-    found: list[requests.SharingRequest] = []
-    paths: dict[str, Path] = {}
-    problems: list[Problem] = []
-    for path in sorted(folder.glob("*.yaml")):
-        raw = path.read_bytes()
-        digest = request_cache.digest_of(raw)
-        hit = held.get(path.name)
-        request = hit[1] if hit is not None and hit[0] == digest else _read_request(path, raw, problems)
-        if request is None:
-            continue
-        kept[path.name] = (digest, request)
-        found.append(request)
-        paths[request.id] = path
-    if problems:
-        raise InputError(problems, "invalid sharing requests")
-    if cache is not None and (kept.keys() != held.keys() or any(held[n][0] != d for n, (d, _) in kept.items())):
-        cache.write(kept)
-    return LoadedRequests(tuple(found), paths)
+    # 50,000 small files: plain names and os calls (pathlib's objects cost more than reading the files), and
+    # the cyclic collector paused while tens of thousands of models are unpickled or validated
+    with collector.paused():
+        cache = request_cache.RequestCache.open(folder) if use_cache is not False else None
+        held = cache.read() if cache is not None else {}
+        base = os.fspath(folder)
+        with os.scandir(base) as listing:
+            names = sorted(e.name for e in listing if e.name.endswith(".yaml") and e.is_file())
+        kept: dict[str, tuple[str, requests.SharingRequest]] = {}
+        found: list[requests.SharingRequest] = []
+        problems: list[Problem] = []
+        directory = os.open(base, os.O_RDONLY)
+        try:
+            contents = [(name, _read_bytes(name, directory)) for name in names]
+        finally:
+            os.close(directory)
+        for name, raw in contents:
+            digest = request_cache.digest_of(raw)
+            hit = held.get(name)
+            if hit is not None and hit[0] == digest:
+                request: requests.SharingRequest | None = hit[1]
+            else:
+                request = _read_request(folder / name, raw, problems)
+            if request is None:
+                continue
+            kept[name] = (digest, request)
+            found.append(request)
+        if problems:
+            raise InputError(problems, "invalid sharing requests")
+        if cache is not None and (kept.keys() != held.keys() or any(held[n][0] != d for n, (d, _) in kept.items())):
+            cache.write(kept)
+    return LoadedRequests(tuple(found), RequestPaths(folder, frozenset(r.id for r in found)))
+
+
+def _read_bytes(name: str, directory: int) -> bytes:
+    """A file's bytes, opened relative to the folder's descriptor (no path joined, no file object made)."""
+    descriptor = os.open(name, os.O_RDONLY, dir_fd=directory)
+    try:
+        chunks = [os.read(descriptor, 1 << 16)]
+        while len(chunks[-1]) == 1 << 16:  # one read for any file under 64 KiB
+            chunks.append(os.read(descriptor, 1 << 16))
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def _read_request(path: Path, raw: bytes, problems: list[Problem]) -> requests.SharingRequest | None:
