@@ -7,6 +7,7 @@ Real files throughout: a copy of the bundled inventory and plans, request files 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -136,6 +137,7 @@ def test_data_done_is_refused_without_a_grant_and_a_registration_then_allowed(pr
     assert f"{UNCONDITIONAL} (无条件共享) without a registration" in refused.output
     assert _entries(p) == written
     assert _data_status(p) == "in_progress"
+    assert _statutory_gate_in_status(p) == (False, "2 of 2 consumed entries not authorised")
 
     # granted but not delivered: a grant the exchange does not yet honour; a registration for the other
     _request(p.inventory, "SQ-2026-0001", CONDITIONAL, deliver=False)
@@ -149,11 +151,21 @@ def test_data_done_is_refused_without_a_grant_and_a_registration_then_allowed(pr
     request_files.transition(
         p.inventory, "SQ-2026-0001", lambda r: requests.deliver(r, on=TODAY - dt.timedelta(days=10))
     )
+    assert _statutory_gate_in_status(p) == (True, "2 of 2 consumed entries authorised")
     done = p.cli("advance", SYSTEM, "data", "--to", "done", key="lead")
     assert done.exit_code == 0, done.output
     assert _data_status(p) == "done"
     assert _entries(p) == written + 1
     assert p.cli("ledger", "verify").exit_code == 0
+
+
+def _statutory_gate_in_status(p: Programme) -> tuple[bool, str]:
+    """What ``govcloud status`` shows of the data stage's statutory gate of SYSTEM (in progress)."""
+    shown = p.cli("status", "--department", "CGJ", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    row = next(r for r in json.loads(shown.output)["rows"] if (r["system"], r["stage"]) == (SYSTEM, "data"))
+    (gate,) = [g for g in row["gates"] if g["where"] == "exit_gates.statutory.consumption_authorised"]
+    return gate["holds"], gate["evidence"].split(" on ")[0].split(":")[0]
 
 
 def test_an_expired_grant_does_not_open_the_gate(programme: Programme) -> None:

@@ -15,8 +15,10 @@ import typer
 from govcloud.app import documents
 from govcloud.app import status as status_view
 from govcloud.cli import common, ledger_commands
-from govcloud.orchestration.core import status
+from govcloud.orchestration.core import status, transitions
+from govcloud.orchestration.edges import advance as advancing
 from govcloud.orchestration.edges import status_cache
+from govcloud.planning.core.stages import Stage
 
 
 class StatusFormat(enum.StrEnum):
@@ -61,7 +63,10 @@ def status_command(
     chosen = status.select(rows, wave=wave, department=department, late=late, blocked=blocked)
     shown = chosen if output is StatusFormat.JSON else chosen[:limit]
     facts = status_cache.read_facts(status_cache.cache_path_for(path), status.gate_systems(shown, inputs.plans))
-    shown = status.with_gates(shown, inputs.plans, facts, states)
+    # the day's grants, for the data stage's statutory gate: read only when a shown row is about to need it
+    needs_grants = any(r.stage is Stage.DATA and r.status is transitions.LedgerStatus.IN_PROGRESS for r in shown)
+    allowed = advancing.sharing_authorisations(inventory, on=day) if needs_grants else None
+    shown = status.with_gates(shown, inputs.plans, facts, states, authorisations=allowed)
     waves = status.rollups(chosen, by="wave", today=day)
     departments = status.rollups(chosen, by="department", today=day)
     source = f"ledger {path}" if backed else "plan files only: not yet ledger-backed (govcloud ledger adopt)"

@@ -388,15 +388,27 @@ def with_gates(
     plan_facts: Sequence[PlanFacts],
     facts: Mapping[str, SystemFacts],
     states: Mapping[transitions.StageKey, transitions.StageState],
+    *,
+    authorisations: grants.Authorisations | None = None,
 ) -> list[StatusRow]:
-    """The rows with the gates of their next move evaluated (done separately: only shown rows need it)."""
+    """The rows with the gates of their next move evaluated (done separately: only shown rows need it).
+
+    A stage in progress shows its exit gates and the statutory ones ``advance`` adds (the data stage's
+    ``consumption_authorised``, against ``authorisations``: the day's grants and registrations).
+    """
     by_system = {p.system: p for p in plan_facts}
-    context = GateContext(facts, current_statuses(plan_facts, states), {p.system: p.callers for p in plan_facts})
+    context = GateContext(
+        facts,
+        current_statuses(plan_facts, states),
+        {p.system: p.callers for p in plan_facts},
+        authorisations=authorisations,
+    )
     found = []
     for row in rows:
         stage = next(s for s in by_system[row.system].stages if s.stage is row.stage)
         if row.status is transitions.LedgerStatus.IN_PROGRESS:
             gates = [(f"exit_gates.{i}", g) for i, g in enumerate(stage.exit_gates)]
+            gates += plans.statutory_exit_gates(row.stage, row.system, stage.exit_gates)
         elif row.status is transitions.LedgerStatus.DONE:
             gates = []
         else:

@@ -264,10 +264,7 @@ def gates_for(
     if to is LedgerStatus.DONE:
         found = [(f"exit_gates.{i}", g) for i, g in enumerate(stage_plan.exit_gates)]
         if system is not None:
-            named = {g.gate for g in stage_plan.exit_gates if g.system == system}
-            for kind in plans.STATUTORY_EXIT_GATES.get(stage_plan.stage, ()):
-                if kind not in named:
-                    found.append((f"exit_gates.statutory.{kind.value}", plans.Gate(gate=kind, system=system)))
+            found += plans.statutory_exit_gates(stage_plan.stage, system, stage_plan.exit_gates)
         return found
     return []
 

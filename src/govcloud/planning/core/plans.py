@@ -91,6 +91,16 @@ lets no system take another department's data through the exchange without a gra
 plan file written before the rule, or edited by hand, cannot open the way around it."""
 
 
+def statutory_exit_gates(stage: Stage, system: str, exit_gates: Iterable[Gate]) -> list[tuple[str, Gate]]:
+    """The statutory gates of ``stage`` its plan's ``exit_gates`` do not name, as ``exit_gates.statutory.<kind>``."""
+    named = {g.gate for g in exit_gates if g.system == system}
+    return [
+        (f"exit_gates.statutory.{kind.value}", Gate(gate=kind, system=system))
+        for kind in STATUTORY_EXIT_GATES.get(stage, ())
+        if kind not in named
+    ]
+
+
 class _Frozen(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
 
