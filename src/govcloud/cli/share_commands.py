@@ -237,10 +237,14 @@ def _emit(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], list_format
             table.add_row(*row)
         common.console.print(table)
         return
-    widths = [max(rich.cells.cell_len(c) for c in column) for column in zip(columns, *rows, strict=True)]
+
+    def width(cell: str) -> int:
+        return len(cell) if cell.isascii() else rich.cells.cell_len(cell)  # CJK cells are two columns wide
+
+    widths = [max(width(c) for c in column) for column in zip(columns, *rows, strict=True)]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c + " " * (w - rich.cells.cell_len(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     sys.stdout.write("\n".join(line(r) for r in (columns, *rows)) + "\n")
 

@@ -224,7 +224,8 @@ def overdue(
         if on > due:
             days = calendar.workdays_between(due, on)
             late.append(Overdue(due, request.id, entry.provider, request.requester, entry.code, what, days))
-    return tuple(sorted(late))
+    # the dataclass's order, by a plain tuple key: its generated comparisons cost a third of the command
+    return tuple(sorted(late, key=lambda o: (o.due, o.request, o.provider, o.requester, o.resource, o.what)))
 
 
 # --- the report ----------------------------------------------------------------------------------------------
