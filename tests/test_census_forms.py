@@ -10,7 +10,7 @@ import io
 import ipaddress
 import itertools
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,7 @@ SYSTEM_HEADERS = [
 CATALOGUE_HEADERS = [
     *("资源代码", "资源名称", "资源分类", "提供方", "资源摘要", "资源格式", "信息项", "共享类型", "共享条件"),
     *("共享方式", "是否开放", "开放条件", "更新周期", "发布日期", "关联资源代码"),
+    *("数据分级", "共享范围", "使用用途", "保密和个人信息评估日期", "评估审批人"),  # 条例 Art. 13, 15
 ]
 
 
@@ -196,7 +197,7 @@ def test_template_has_three_sheets_with_the_issue_headers(tmp_path: Path) -> Non
     workbook = openpyxl.load_workbook(path)
     assert workbook.sheetnames[:3] == ["部门", "系统", "信息资源"]
     headers = {ws.title: [c.value for c in ws[1]] for ws in workbook.worksheets[:3]}
-    assert headers["部门"] == ["部门名称", "统一社会信用代码", "上级部门"]
+    assert headers["部门"] == ["部门名称", "统一社会信用代码", "上级部门", "政务数据共享工作机构", "工作机构负责人"]
     assert headers["系统"] == SYSTEM_HEADERS
     assert headers["信息资源"] == CATALOGUE_HEADERS
     for ws in workbook.worksheets[:3]:
@@ -222,6 +223,7 @@ EXPECTED_DROPDOWNS = {
         "共享类型": ["无条件共享", "有条件共享", "不予共享"],
         "是否开放": ["是", "否"],
         "更新周期": ["实时", "每日", "每周", "每月", "每季度", "每半年", "每年"],
+        "数据分级": ["一般", "重要", "核心"],
     },
     "部门": {},
 }
@@ -1259,3 +1261,61 @@ def test_xlsx_merged_ranges_are_found_whatever_chunks_the_sheet_is_inflated_in(
     finally:
         workbook.close()
     assert sorted(found) == sorted(merges)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The 条例's fields on the form (政务数据共享工作机构, 数据分级, 共享范围/使用用途, the assessment)
+
+SHARING_COLUMNS = {
+    "部门": ("政务数据共享工作机构", "工作机构负责人"),
+    "信息资源": ("数据分级", "共享范围", "使用用途", "保密和个人信息评估日期", "评估审批人"),
+}
+
+
+def _rows_without(rows: list[list[Any]], drop: Sequence[str]) -> list[list[Any]]:
+    keep = [i for i, header in enumerate(rows[0]) if header not in drop]
+    return [[row[i] for i in keep] for row in rows]
+
+
+def _one_department_form(inventory: model.Inventory, tmp_path: Path, code: str) -> dict[str, list[list[Any]]]:
+    form = tmp_path / "export.xlsx"
+    cf.export_forms(inventory, form, department=inventory.department_by_code[code].name)
+    return {name: rows for name, rows in read_xlsx_rows(form).items() if name in {"部门", "系统", "信息资源"}}
+
+
+def test_a_form_without_the_sharing_columns_keeps_what_the_inventory_records(
+    bundled_dir: Path, tmp_path: Path, bundled: model.Inventory
+) -> None:
+    sheets = _one_department_form(bundled, tmp_path, "CGJ")
+    older = {name: _rows_without(rows, SHARING_COLUMNS.get(name, ())) for name, rows in sheets.items()}
+    path = fw.write_xlsx(tmp_path / "older.xlsx", older)
+    report = cf.import_forms([path], bundled_dir, today=TODAY)
+    assert not report.changed, report.departments
+    assert any("optional column(s) absent: 政务数据共享工作机构" in n.render() for n in report.notices)
+    assert inventory_files.load_inventory(bundled_dir, today=TODAY).inventory == bundled
+
+
+def test_the_sharing_columns_are_imported_and_a_half_filled_office_is_refused(
+    bundled_dir: Path, tmp_path: Path, bundled: model.Inventory
+) -> None:
+    sheets = _one_department_form(bundled, tmp_path, "CGJ")
+    catalogue = sheets["信息资源"]
+    header = catalogue[0]
+    row = next(r for r in catalogue[1:] if r[header.index("资源代码")] == "10502704/0000145")
+    row[header.index("共享范围")] = "本市承担城市管理职责的部门"
+    row[header.index("数据分级")] = "重要数据"  # the alias of 重要
+    path = fw.write_xlsx(tmp_path / "changed.xlsx", sheets)
+    cf.import_forms([path], bundled_dir, today=TODAY)
+    entry = inventory_files.load_inventory(bundled_dir, today=TODAY).inventory.entry_by_code["10502704/0000145"]
+    assert entry.sharing.scope == "本市承担城市管理职责的部门"
+    assert entry.grade is model.DataGrade.IMPORTANT
+
+    departments = sheets["部门"]
+    departments[1][departments[0].index("工作机构负责人")] = None
+    digests = file_digests(bundled_dir)
+    path = fw.write_xlsx(tmp_path / "half.xlsx", sheets)
+    with pytest.raises(InputError) as refused:
+        cf.import_forms([path], bundled_dir, today=TODAY)
+    rendered = refused.value.render()
+    assert "[部门] row 2: 工作机构负责人" in rendered
+    assert file_digests(bundled_dir) == digests

@@ -63,7 +63,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
 
 
 COMMANDS = {
-    "check": ("check",),
+    "check": ("check", "--today", TODAY),
     "assess.json": ("assess", "--format", "json"),
     "assess.md": ("assess", "--format", "markdown"),
     "census-summary.json": ("census", "summary", "--format", "json"),

@@ -8,14 +8,17 @@ inventory by :mod:`govcloud.edges.inventory_files`, the roster by
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from govcloud.app import workspace
+from govcloud.app import sharing, workspace
 from govcloud.census.edges import census_forms, json_schema
 from govcloud.core import example, model
 from govcloud.edges import inventory_files, settings_file
+from govcloud.errors import Problem
 from govcloud.orchestration.edges import people_file
+from govcloud.sharing.edges import official_calendar
 
 FormsRejected = census_forms.FormsRejected
 """An import refused (every problem, with the notices of what was skipped): nothing written."""
@@ -23,19 +26,40 @@ FormsRejected = census_forms.FormsRejected
 
 @dataclasses.dataclass(frozen=True)
 class Checked:
-    """``govcloud check``: the inventory as loaded, and the people of its roster (0: no ``people.yaml``)."""
+    """``govcloud check``: the inventory as loaded and what else it checks.
+
+    The people of its roster (0: no ``people.yaml``), the day's data-sharing findings and the catalogue fields
+    the 条例 requires that are missing.
+    """
 
     loaded: inventory_files.LoadedInventory
     people: int
+    sharing: sharing.ConsumptionFindings
+    required: tuple[Problem, ...]
 
 
-def check_inventory(inventory_dir: Path, *, loader: workspace.InventoryLoader) -> Checked:
-    """Load every inventory file (all problems at once) and the roster when there is one."""
+def check_inventory(
+    inventory_dir: Path,
+    *,
+    loader: workspace.InventoryLoader,
+    plans_dir: Path | None = None,
+    today: dt.date | None = None,
+) -> Checked:
+    """Load every inventory file (all problems at once), the roster when there is one, and the day's sharing.
+
+    ``plans_dir`` defaults to ``migrations_plan/`` beside the inventory, ``today`` to the official calendar's today.
+    """
     loaded = loader(inventory_dir)
     departments = loaded.inventory.department_by_code.keys()
     # the roster is optional (hand-kept, see README); when present it is checked like the rest
     roster = people_file.load_roster(inventory_dir, departments=departments, required=False)
-    return Checked(loaded, len(roster.people))
+    findings = sharing.consumption_findings(
+        loaded,
+        plans_dir=plans_dir or sharing.plans_beside(inventory_dir),
+        on=today if today is not None else official_calendar.today(),
+    )
+    required = sharing.catalogue_rule_problems(loaded, settings_file.load_settings(inventory_dir))
+    return Checked(loaded, len(roster.people), findings, tuple(required))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The census as Ansible sees it: the inventory plugin's hosts and the stage lookup's chains. Application layer.
 
-The playbooks' inventory plugin and lookup plugin call these; the plans are read strictly
+The playbooks' inventory plugin and lookup plugin call these, with the day's sharing grants that ``render``
+also takes (``sharing/requests/`` beside the inventory); the plans are read strictly
 (:attr:`Workspace.progress`): plans that fail ``govcloud plan --check`` are an InputError with every problem,
 so no firewall is rendered from a plan a person mistyped.
 """
@@ -18,14 +19,25 @@ from govcloud.app.workspace import Workspace
 from govcloud.errors import InputError, Problem, ToolError
 from govcloud.network.edges import ansible_inventory as ansible_shape
 from govcloud.network.edges import network_runs
+from govcloud.sharing.core.grants import ExchangeGrant
+from govcloud.sharing.edges import workflow
 
 
 def ansible_inventory(inventory_dir: Path, plans_dir: Path) -> ansible_shape.AnsibleInventory:
     """Every host once, grouped, with its firewall if a router."""
     workspace = Workspace(inventory_dir=inventory_dir, plans_dir=plans_dir)
     return ansible_shape.ansible_inventory_of(
-        workspace.inventory, workspace.progress, inventory_dir=inventory_dir, plans_dir=plans_dir
+        workspace.inventory,
+        workspace.progress,
+        inventory_dir=inventory_dir,
+        plans_dir=plans_dir,
+        grants=grants_of_day(workspace),
     )
+
+
+def grants_of_day(workspace: Workspace) -> tuple[ExchangeGrant, ...]:
+    """Today's active sharing grants, exactly as ``render`` takes them (none without request files)."""
+    return workflow.grants_of_day(workspace.inventory_dir, workspace.inventory) or ()
 
 
 def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, Any]:
@@ -37,7 +49,9 @@ def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, A
     inventory = workspace.inventory
     target = ansible_shape.known_system(inventory, system, inventory_dir=inventory_dir)
     ansible_shape.refuse_classified_without_intranet(inventory, target)
-    return ansible_shape.stage_vars_of(inventory, workspace.progress, system, inventory_dir=inventory_dir)
+    return ansible_shape.stage_vars_of(
+        inventory, workspace.progress, system, inventory_dir=inventory_dir, grants=grants_of_day(workspace)
+    )
 
 
 def preflight(workspace: Workspace, *, system: str | None) -> None:

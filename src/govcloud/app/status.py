@@ -8,7 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from govcloud.orchestration.core import status, transitions
+from govcloud.orchestration.edges import advance as advancing
 from govcloud.orchestration.edges import status_cache, store
+from govcloud.planning.core.stages import Stage
 
 
 def _ledger_states(path: Path) -> tuple[dict[transitions.StageKey, transitions.StageState], bool]:
@@ -86,7 +88,10 @@ def status_report(
     chosen = status.select(rows, wave=wave, department=department, late=late, blocked=blocked)
     shown = chosen if limit is None else chosen[:limit]
     facts = status_cache.read_facts(status_cache.cache_path_for(ledger), status.gate_systems(shown, inputs.plans))
-    shown = status.with_gates(shown, inputs.plans, facts, states)
+    # the day's grants, for the data stage's statutory gate: read only when a shown row is about to need it
+    needs_grants = any(r.stage is Stage.DATA and r.status is transitions.LedgerStatus.IN_PROGRESS for r in shown)
+    allowed = advancing.sharing_authorisations(inventory, on=today) if needs_grants else None
+    shown = status.with_gates(shown, inputs.plans, facts, states, authorisations=allowed)
     source = f"ledger {ledger}" if backed else "plan files only: not yet ledger-backed (govcloud ledger adopt)"
     return StatusReport(
         total=len(rows),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,10 @@ import typer
 
 from govcloud.app import census as census_use
 from govcloud.cli import common
+from govcloud.errors import InputError
+
+WARNINGS_SHOWN = 50
+"""Warnings listed by default: a province has thousands before its data stage, and errors must stay visible."""
 
 
 def register(app: typer.Typer) -> None:
@@ -17,10 +22,40 @@ def register(app: typer.Typer) -> None:
 
 
 @common.guarded
-def check(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
-    """Load every inventory file and report ALL problems (file:line: field: message); exit 1 if any."""
-    checked = census_use.check_inventory(inventory, loader=common.load_inventory)
-    loaded, inv = checked.loaded, checked.loaded.inventory
+def check(
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    plans_dir: Annotated[
+        Path | None,
+        typer.Option("--plans", "-p", help="plan files (default: migrations_plan/ beside the inventory)"),
+    ] = None,
+    all_warnings: Annotated[bool, typer.Option("--all-warnings", help="list every warning, not the first 50")] = False,
+    today: Annotated[
+        dt.datetime | None,
+        typer.Option("--today", formats=["%Y-%m-%d"], help="the day sharing grants are evaluated on (default: today)"),
+    ] = None,
+) -> None:
+    """Load every inventory file and report ALL problems (file:line: field: message); exit 1 if any.
+
+    Also the data-sharing consumption of the day: another department's 有条件共享 entry consumed without an
+    active grant is a warning before the system's data stage and an error once it is under way; a 无条件共享 one
+    without a registration is a warning.
+    """
+    checked = census_use.check_inventory(
+        inventory,
+        loader=common.load_inventory,
+        plans_dir=plans_dir,
+        today=today.date() if today is not None else None,
+    )
+    loaded, inv, sharing = checked.loaded, checked.loaded.inventory, checked.sharing
+    shown = sharing.warnings if all_warnings else sharing.warnings[:WARNINGS_SHOWN]
+    for warning in shown:
+        common.err_console.print(f"warning: {warning.render()}", markup=False, soft_wrap=True)
+    if len(shown) < len(sharing.warnings):
+        common.err_console.print(
+            f"warning: and {len(sharing.warnings) - len(shown)} more (govcloud check --all-warnings lists each)"
+        )
+    if sharing.errors or checked.required:
+        raise InputError((*checked.required, *sharing.errors), "the 政务数据共享条例's requirements are not met")
     common.console.print(
         f"[green]ok[/]: {inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
         f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones"
@@ -28,6 +63,7 @@ def check(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
         + (f", {len(inv.private_networks)} 业务专网" if inv.private_networks else "")
         + f", {len(inv.hosts)} hosts in {loaded.files} files"
         + (f"; roster: {checked.people} people" if checked.people else "; no roster (people.yaml)")
+        + f"; {sharing.requests} sharing request(s), {len(sharing.warnings)} sharing warning(s)"
     )
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
+import rich.cells
 import rich.table
 import typer
 
-from govcloud.cli import common
+from govcloud.app import orchestration as app_orchestration
+from govcloud.app import sharing as app_sharing
+from govcloud.cli import common, ledger_commands
 from govcloud.edges import yamlio
 from govcloud.sharing.core import requests
 from govcloud.sharing.edges import official_calendar, sharing_report, workflow
@@ -33,7 +38,16 @@ def _day(on: dt.datetime | None) -> dt.date:
     return on.date() if on is not None else official_calendar.today()
 
 
-def _context(inventory: Path) -> workflow.SharingContext:
+def _context(inventory: Path, ledger: Path | None = None, key: Path | None = None) -> workflow.SharingContext:
+    """The step's inputs; for a step that changes a request, also the ledger it is recorded in (if any)."""
+    signing = app_sharing.ledger_signing(
+        inventory, ledger=ledger, key=app_orchestration.signing_key(key, required=False)
+    )
+    return workflow.load_context(inventory, loaded=common.load_inventory(inventory), ledger=signing)
+
+
+def _reading(inventory: Path) -> workflow.SharingContext:
+    """The inputs of a command that only reads (list, overdue, report): no ledger, no key."""
     return workflow.load_context(inventory, loaded=common.load_inventory(inventory))
 
 
@@ -68,10 +82,12 @@ def request_command(
     request_id: Annotated[str | None, typer.Option("--id", help="request id (default: the next of the year)")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """File a request (Art. 20) as sharing/requests/<id>.yaml beside the inventory."""
     made, path = workflow.submit(
-        _context(inventory),
+        _context(inventory, ledger, key),
         requester=requester,
         consumer=consumer,
         resource=resource,
@@ -102,11 +118,13 @@ def answer_command(
     conditions: Annotated[str | None, typer.Option("--conditions", help="conditions of a 有条件共享 grant")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Answer a request (Art. 21): grant it, or refuse it with reasons."""
     _done(
         workflow.answer(
-            _context(inventory),
+            _context(inventory, ledger, key),
             request_id,
             granted=decision is Decision.GRANT,
             on=_day(on),
@@ -126,11 +144,18 @@ def extend_command(
     reason: Annotated[str, typer.Option("--reason")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Extend the answer deadline of a 有条件共享 request once (Art. 21)."""
     _done(
         workflow.extend(
-            _context(inventory), request_id, days=days, on=_day(on), consented_by=consented_by, reason=reason
+            _context(inventory, ledger, key),
+            request_id,
+            days=days,
+            on=_day(on),
+            consented_by=consented_by,
+            reason=reason,
         )
     )
 
@@ -142,10 +167,11 @@ def deliver_command(
     method: Annotated[requests.DeliveryMethod | None, typer.Option("--method", help="as asked by default")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Record the delivery of a granted request (Art. 22): the exchange opens the consumer's path."""
-    day = _day(on)
-    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.deliver(r, on=day, method=method)))
+    _done(workflow.deliver(_context(inventory, ledger, key), request_id, on=_day(on), method=method))
 
 
 @share_app.command("suspend")
@@ -155,20 +181,24 @@ def suspend_command(
     reason: Annotated[str, typer.Option("--reason", help="the misuse (Art. 25, 27)")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Suspend a delivered grant until the misuse is fixed: the exchange closes the path."""
-    day = _day(on)
-    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.suspend(r, on=day, reason=reason)))
+    _done(workflow.suspend(_context(inventory, ledger, key), request_id, on=_day(on), reason=reason))
 
 
 @share_app.command("resume")
 @common.guarded
 def resume_command(
-    request_id: RequestArg, on: OnOption = None, inventory: common.InventoryOption = common.DEFAULT_INVENTORY
+    request_id: RequestArg,
+    on: OnOption = None,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Resume a suspended grant once the misuse is fixed."""
-    day = _day(on)
-    _done(workflow.step(_context(inventory), request_id, lambda r, _e: requests.resume(r, on=day)))
+    _done(workflow.resume(_context(inventory, ledger, key), request_id, on=_day(on)))
 
 
 @share_app.command("dispute")
@@ -178,20 +208,58 @@ def dispute_command(
     note: Annotated[str, typer.Option("--note", help="what is disputed")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+    key: ledger_commands.KeyOption = None,
+    ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Take a dispute one step up (Art. 28): 协商 → 本级主管部门 → 共同上级主管部门 → 本级人民政府."""
-    day = _day(on)
-    changed = workflow.step(_context(inventory), request_id, lambda r, _e: requests.dispute(r, on=day, note=note))
+    changed = workflow.dispute(_context(inventory, ledger, key), request_id, on=_day(on), note=note)
     common.console.print(f"{changed.id}: dispute at {changed.disputes[-1].level.value}", markup=False)
+
+
+class ListFormat(enum.StrEnum):
+    TABLE = "table"
+    TSV = "tsv"
+
+
+FormatOption = Annotated[
+    ListFormat, typer.Option("--format", help="table, or tsv (tab-separated, for scripts and big lists)")
+]
+RICH_TABLE_ROWS = 200
+"""Up to this many rows a rich table; beyond, plain aligned lines (rich lays out 50,000 rows for seconds)."""
+LIST_COLUMNS = ("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
+OVERDUE_COLUMNS = ("due", "request", "provider", "requester", "resource", "missing", "working days late")
+
+
+def _emit(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], list_format: ListFormat) -> None:
+    if list_format is ListFormat.TSV:
+        sys.stdout.write("\t".join(columns) + "\n" + "".join("\t".join(row) + "\n" for row in rows))
+        return
+    if len(rows) <= RICH_TABLE_ROWS:
+        table = _table(*columns)
+        for row in rows:
+            table.add_row(*row)
+        common.console.print(table)
+        return
+
+    def width(cell: str) -> int:
+        return len(cell) if cell.isascii() else rich.cells.cell_len(cell)  # CJK cells are two columns wide
+
+    widths = [max(width(c) for c in column) for column in zip(columns, *rows, strict=True)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    sys.stdout.write("\n".join(line(r) for r in (columns, *rows)) + "\n")
 
 
 @share_app.command("list")
 @common.guarded
-def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
+def list_command(
+    list_format: FormatOption = ListFormat.TABLE, inventory: common.InventoryOption = common.DEFAULT_INVENTORY
+) -> None:
     """Every request with its state and deadlines."""
-    table = _table("request", "requester", "consumer", "resource", "state", "answer due", "delivery due")
-    for request, answer_due, delivery_due in workflow.requests_with_deadlines(_context(inventory)):
-        table.add_row(
+    rows = [
+        (
             request.id,
             request.requester,
             request.consumer,
@@ -200,17 +268,25 @@ def list_command(inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -
             answer_due.isoformat() if answer_due else "",
             delivery_due.isoformat() if delivery_due else "",
         )
-    common.console.print(table)
+        for request, answer_due, delivery_due in workflow.requests_with_deadlines(_reading(inventory))
+    ]
+    _emit(LIST_COLUMNS, rows, list_format)
 
 
 @share_app.command("overdue")
 @common.guarded
-def overdue_command(on: OnOption = None, inventory: common.InventoryOption = common.DEFAULT_INVENTORY) -> None:
+def overdue_command(
+    on: OnOption = None,
+    list_format: FormatOption = ListFormat.TABLE,
+    inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
+) -> None:
     """Requests whose answer (Art. 21) or delivery (Art. 22) deadline has passed; exit 1 if any."""
-    late = workflow.overdue(_context(inventory), on=_day(on))
-    table = _table("due", "request", "provider", "requester", "resource", "missing", "working days late")
-    for item in late:
-        table.add_row(
+    late = workflow.overdue(_reading(inventory), on=_day(on))
+    if not late:
+        common.console.print("[green]ok[/]: no deadline missed")
+        return
+    rows = [
+        (
             item.due.isoformat(),
             item.request,
             item.provider,
@@ -219,10 +295,10 @@ def overdue_command(on: OnOption = None, inventory: common.InventoryOption = com
             item.what,
             str(item.working_days_late),
         )
-    if late:
-        common.console.print(table)
-        raise typer.Exit(1)
-    common.console.print("[green]ok[/]: no deadline missed")
+        for item in late
+    ]
+    _emit(OVERDUE_COLUMNS, rows, list_format)
+    raise typer.Exit(1)
 
 
 class ReportFormat(enum.StrEnum):
@@ -241,7 +317,7 @@ def report_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
 ) -> None:
     """Requests by state, answers late, median answer time, deliveries, unrequested entries: per department, city."""
-    context = _context(inventory)
+    context = _reading(inventory)
     made = workflow.report(context, on=_day(on))
     findings = workflow.findings(context, on=_day(on))
     if report_format is ReportFormat.TABLE and out is None:

@@ -26,7 +26,9 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from govcloud.census.core import codes
+from govcloud.census.core.personal_data import personal_items
 from govcloud.core import model
+from govcloud.core.settings import DEFAULT_SETTINGS
 
 CENSUS_DATE = dt.date(2026, 6, 30)
 
@@ -446,6 +448,46 @@ def _with_workload_facts(system: model.System, zone: model.Zone | None) -> model
     return system.model_copy(update={"cloud": updated})
 
 
+_SHARING_SCOPES = ("承担相关监管职责的本市政务部门", "依法办理相关事项的本市政务部门", "经提供方确认的本市政务部门")
+_SHARING_PURPOSES = ("行政审批事项办理中的核验", "监管执法中的比对核查", "统计分析与决策支持")
+
+
+def _sharing_office(department: model.Department) -> model.SharingOffice:
+    """The department's 政务数据共享工作机构, its head named from a hash of the code (no draw from the rng)."""
+    head = (
+        _SURNAMES[_hashed(department.code + "/head", len(_SURNAMES))]
+        + _GIVEN[_hashed(department.code + "/given", len(_GIVEN))]
+    )
+    return model.SharingOffice(name=f"{department.name}政务数据共享工作组", head=head)
+
+
+def _with_sharing_facts(entry: model.CatalogueEntry, office: model.SharingOffice) -> model.CatalogueEntry:
+    """The entry with its 数据分类分级, its assessment before publishing and (有条件共享) 共享范围 and 使用用途.
+
+    Derived from the entry itself and hashes of its code: personal information that is not shared is 重要
+    data; everything else 一般. A published entry was assessed 3-12 days before, approved by the head of its
+    department's 工作机构.
+    """
+    changes: dict[str, object] = {}
+    if entry.sharing.type is model.SharingType.NOT_SHARED and personal_items(entry, DEFAULT_SETTINGS):
+        changes["grade"] = model.DataGrade.IMPORTANT
+    else:
+        changes["grade"] = model.DataGrade.GENERAL
+    if entry.publish_date is not None:
+        days = 3 + _hashed(entry.code + "/assessed", 10)
+        changes["assessment"] = model.PublicationAssessment(
+            date=entry.publish_date - dt.timedelta(days=days), approver=office.head
+        )
+    if entry.sharing.type is model.SharingType.CONDITIONAL:
+        changes["sharing"] = entry.sharing.model_copy(
+            update={
+                "scope": _SHARING_SCOPES[_hashed(entry.code + "/scope", len(_SHARING_SCOPES))],
+                "purpose": _SHARING_PURPOSES[_hashed(entry.code + "/purpose", len(_SHARING_PURPOSES))],
+            }
+        )
+    return entry.model_copy(update=changes)
+
+
 def generate_city(*, systems: int = 320, seed: int = 7, entries_per_system: int | None = None) -> ExampleCity:
     """Generate a city with ``systems`` systems; see the module docstring for what is planted.
 
@@ -501,7 +543,15 @@ class _Generator:
         # codes, not drawn from rng: adding them left every other drawn fact of the city as it was.
         dedicated = {z.department: z for z in zones if z.department is not None}
         systems = [_with_workload_facts(s, dedicated.get(s.department)) for s in systems]
-        departments = [d.model_copy(update={"image_pull_secret": f"{d.code.lower()}-registry"}) for d in departments]
+        departments = [
+            d.model_copy(
+                update={"image_pull_secret": f"{d.code.lower()}-registry", "sharing_office": _sharing_office(d)}
+            )
+            for d in departments
+        ]
+        # The 条例's catalogue fields (Art. 11, 13, 15): derived too, so the city's drawn facts stay as they were.
+        offices = {d.code: d.sharing_office for d in departments if d.sharing_office is not None}
+        catalogue = [_with_sharing_facts(e, offices[e.provider]) for e in catalogue]
         network = model.Network(
             zones=tuple(zones),
             management=model.Management(ranges=(ipaddress.IPv4Network("10.63.0.0/24"),)),

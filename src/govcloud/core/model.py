@@ -237,6 +237,16 @@ RESTRICTED_PORT = ServicePort(name="restricted", port=8444)
 # Departments and zones
 
 
+class SharingOffice(Record):
+    """A department's 政务数据共享工作机构 (政务数据共享条例 Art. 11): its name and its head.
+
+    The head approves the department's sharing requests and its answers to others' (Art. 20).
+    """
+
+    name: NonEmpty
+    head: NonEmpty
+
+
 class Department(Record):
     """A government department (委办局)."""
 
@@ -250,6 +260,9 @@ class Department(Record):
     freeze_windows: tuple[FreezeWindow, ...] = ()
     image_pull_secret: str | None = pydantic.Field(
         default=None, description="existing Secret its pods pull images with (default: cloud.image_pull_secret)"
+    )
+    sharing_office: SharingOffice | None = pydantic.Field(
+        default=None, description="政务数据共享工作机构 (条例 Art. 11): required by govcloud check"
     )
 
 
@@ -517,6 +530,27 @@ class Sharing(Record):
     conditions: str | None = pydantic.Field(default=None, description="共享条件; 无条件 for 无条件共享")
     method: str | None = pydantic.Field(default=None, description="共享方式, e.g. 接口 or 文件下载")
     legal_basis: str | None = pydantic.Field(default=None, description="law or policy cited by 不予共享")
+    scope: str | None = pydantic.Field(
+        default=None, description="共享范围 of a 有条件共享 entry: who may receive it (条例 Art. 15)"
+    )
+    purpose: str | None = pydantic.Field(
+        default=None, description="使用用途 of a 有条件共享 entry: what it may be used for (条例 Art. 15)"
+    )
+
+
+class DataGrade(enum.StrEnum):
+    """数据分类分级 (数据安全法 Art. 21): general, important and core data."""
+
+    GENERAL = "一般"
+    IMPORTANT = "重要"
+    CORE = "核心"
+
+
+class PublicationAssessment(Record):
+    """The 保密 and 个人信息 assessment of an entry, approved by its department's head before publishing (Art. 13)."""
+
+    date: dt.date
+    approver: NonEmpty = pydantic.Field(description="the department head who approved it")
 
 
 class OpenAttributes(Record):
@@ -546,6 +580,12 @@ class CatalogueEntry(Record):
     update_cycle: UpdateCycle
     publish_date: dt.date | None = None
     related: tuple[str, ...] = ()
+    grade: DataGrade | None = pydantic.Field(
+        default=None, description="数据分类分级 (一般/重要/核心); absent: the settings' sharing.default_grade"
+    )
+    assessment: PublicationAssessment | None = pydantic.Field(
+        default=None, description="保密 and 个人信息 assessment (date, approver): required before publish_date"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -252,7 +252,15 @@ class CensusFormSettings(_Section):
     )
 
 
-OrchestrationRole = Literal["migration_lead", "security_officer", "ops_engineer", "auditor", "programme_office"]
+OrchestrationRole = Literal[
+    "migration_lead",
+    "security_officer",
+    "ops_engineer",
+    "auditor",
+    "programme_office",
+    "sharing_head",
+    "sharing_authority",
+]
 
 
 class OrchestrationSettings(_Section):
@@ -262,7 +270,10 @@ class OrchestrationSettings(_Section):
     other roles hold for the whole programme. Defaults: a department's lead starts, finishes, blocks and
     rolls back its stages; business ``done`` of an MLPS level 3 (or higher) system also needs a security
     officer's ``stage.signoff`` (acceptance and 等保 test); a gate override and adopting existing statuses
-    need the programme office.
+    need the programme office. Data-sharing steps (政务数据共享条例 Art. 20-21): ``sharing_head`` is held per
+    department (the head of its 政务数据共享工作机构): the requester's head approves a request, the
+    provider's head its answer, delivery, suspension and resumption; the 主管部门 (``sharing_authority``,
+    programme-wide) consents to an extension; either department's head takes a dispute a step up.
     """
 
     ledger: str = pydantic.Field(
@@ -286,6 +297,13 @@ class OrchestrationSettings(_Section):
     )
     confirm_role: OrchestrationRole = pydantic.Field(
         default="migration_lead", description="role that confirms a 下线/整合 disposition of its department's system"
+    )
+    share_approval_role: OrchestrationRole = pydantic.Field(
+        default="sharing_head",
+        description="role (per department) that approves a sharing request (requester) and its answer (provider)",
+    )
+    share_consent_role: OrchestrationRole = pydantic.Field(
+        default="sharing_authority", description="role of the 主管部门 that consents to extending an answer"
     )
 
 
@@ -384,6 +402,24 @@ class SharingSettings(_Section):
         default=(),
         description="working-day calendars of years the bundled official calendar does not know (a declared "
         "year wins over the bundled one); a deadline in a year known to neither is refused, never guessed",
+    )
+    default_grade: Literal["一般", "重要", "核心"] = pydantic.Field(
+        default="一般", description="数据分类分级 of a catalogue entry that records none (数据安全法 Art. 21)"
+    )
+    open_grades: tuple[Literal["一般", "重要", "核心"], ...] = pydantic.Field(
+        default=("一般",),
+        description="grades an entry may have and still be 无条件共享 or open to the public; others are findings",
+    )
+    require_sharing_office: bool = pydantic.Field(
+        default=True, description="Art. 11: govcloud check requires each department's 政务数据共享工作机构 (name, head)"
+    )
+    require_assessment_before_publishing: bool = pydantic.Field(
+        default=True,
+        description="Art. 13: govcloud check requires a published entry's 保密/个人信息 assessment, on or before "
+        "its publish date",
+    )
+    require_conditional_scope_and_purpose: bool = pydantic.Field(
+        default=True, description="Art. 15: govcloud check requires 共享范围 and 使用用途 of each 有条件共享 entry"
     )
 
 

@@ -182,6 +182,15 @@ DEPARTMENT_SHEET = SheetSpec(
             note="18位，校验位按 GB 32100 和 GB 11714 核对",
         ),
         _text("上级部门", "parent", width=30, note="上级部门的名称（无则留空）"),
+        Column(
+            "政务数据共享工作机构",
+            "sharing_office_name",
+            cv.clean_text,
+            ("sharing_office", "name"),
+            width=30,
+            note="《政务数据共享条例》第十一条；与负责人一并填写",
+        ),
+        Column("工作机构负责人", "sharing_office_head", cv.clean_text, ("sharing_office", "head"), width=14),
     ),
 )
 
@@ -250,6 +259,8 @@ SYSTEM_SHEET = SheetSpec(
     ),
 )
 
+_GRADE_ALIASES: Mapping[str, model.DataGrade] = {f"{g.value}数据": g for g in model.DataGrade}
+
 CATALOGUE_SHEET = SheetSpec(
     SHEET_CATALOGUE,
     (
@@ -299,6 +310,18 @@ CATALOGUE_SHEET = SheetSpec(
         _enum("更新周期", "update_cycle", model.UpdateCycle, cv.UPDATE_CYCLE_ALIASES, required=True, width=10),
         Column("发布日期", "publish_date", cv.parse_date, ("publish_date",), width=13, note=_DATE_NOTE),
         Column("关联资源代码", "related", cv.parse_codes, ("related",), width=22, note=_LIST_NOTE),
+        _enum("数据分级", "grade", model.DataGrade, _GRADE_ALIASES, field=("grade",), width=10, note="一般/重要/核心"),
+        Column("共享范围", "sharing_scope", cv.clean_text, ("sharing", "scope"), width=24, note="有条件共享必填"),
+        Column("使用用途", "sharing_purpose", cv.clean_text, ("sharing", "purpose"), width=24, note="有条件共享必填"),
+        Column(
+            "保密和个人信息评估日期",
+            "assessment_date",
+            cv.parse_date,
+            ("assessment", "date"),
+            width=13,
+            note="发布前完成；" + _DATE_NOTE,
+        ),
+        Column("评估审批人", "assessment_approver", cv.clean_text, ("assessment", "approver"), width=14),
     ),
 )
 
@@ -307,9 +330,14 @@ _SHEET_BY_NAME = {spec.name: spec for spec in SHEETS}
 
 # Model field paths that have no column of their own but that a column feeds.
 _EXTRA_FIELD_HEADERS: Mapping[str, Mapping[tuple[str, ...], str]] = {
-    SHEET_DEPARTMENTS: {("code",): "部门名称"},
+    SHEET_DEPARTMENTS: {("code",): "部门名称", ("sharing_office",): "政务数据共享工作机构"},
     SHEET_SYSTEMS: {},
-    SHEET_CATALOGUE: {("sharing", "legal_basis"): "共享条件", ("sharing",): "共享类型", ("open",): "是否开放"},
+    SHEET_CATALOGUE: {
+        ("sharing", "legal_basis"): "共享条件",
+        ("sharing",): "共享类型",
+        ("open",): "是否开放",
+        ("assessment",): "保密和个人信息评估日期",
+    },
 }
 
 _REFERENCE_FIELDS = frozenset(
@@ -408,7 +436,7 @@ def export_forms(inventory: model.Inventory, path: Path, department: str | None 
     workbook = _new_form_workbook()
     codes_wanted = {d.code for d in departments}
     rows: dict[str, list[list[object]]] = {
-        SHEET_DEPARTMENTS: [[d.name, d.uscc, labels.get(d.parent) if d.parent else None] for d in departments],
+        SHEET_DEPARTMENTS: [_department_row(d, labels) for d in departments],
         SHEET_SYSTEMS: [_system_row(s, labels) for s in inventory.systems if s.department in codes_wanted],
         SHEET_CATALOGUE: [_entry_row(e, labels) for e in inventory.catalogue if e.provider in codes_wanted],
     }
@@ -444,6 +472,17 @@ def _department_labels(inventory: model.Inventory) -> dict[str | None, str]:
     for dept in inventory.departments:
         counts[dept.name] = counts.get(dept.name, 0) + 1
     return {d.code: d.name if counts[d.name] == 1 else d.code for d in inventory.departments}
+
+
+def _department_row(d: model.Department, labels: Mapping[str | None, str]) -> list[object]:
+    office = d.sharing_office
+    return [
+        d.name,
+        d.uscc,
+        labels.get(d.parent) if d.parent else None,
+        office.name if office else None,
+        office.head if office else None,
+    ]
 
 
 def _system_row(s: model.System, labels: Mapping[str | None, str]) -> list[object]:
@@ -494,6 +533,11 @@ def _entry_row(e: model.CatalogueEntry, labels: Mapping[str | None, str]) -> lis
         e.update_cycle.value,
         e.publish_date,
         ";".join(e.related) or None,
+        e.grade.value if e.grade else None,
+        e.sharing.scope,
+        e.sharing.purpose,
+        e.assessment.date if e.assessment else None,
+        e.assessment.approver if e.assessment else None,
     ]
 
 
@@ -1681,6 +1725,11 @@ class _Merge:
         data: dict[str, Any] = {"code": code, "name": row.values["name"], "uscc": row.values["uscc"], "parent": parent}
         if old is not None:
             data.update({f: getattr(old, f) for f in KEPT_DEPARTMENT_FIELDS})
+        office = {"name": row.values.get("sharing_office_name"), "head": row.values.get("sharing_office_head")}
+        if {"sharing_office_name", "sharing_office_head"} & row.absent:
+            data["sharing_office"] = old.sharing_office if old is not None else None  # an older form: kept
+        elif office["name"] is not None or office["head"] is not None:
+            data["sharing_office"] = office  # one without the other is an error naming the empty column
         return self._validate(model.Department, data, row)
 
     def _build_system(self, row: ParsedRow, department: str) -> model.System | None:
@@ -1720,6 +1769,8 @@ class _Merge:
                 conditions = "无条件"
             sharing["conditions"] = conditions
             sharing["legal_basis"] = old.sharing.legal_basis if old is not None and same_type else None
+        sharing["scope"] = v["sharing_scope"]
+        sharing["purpose"] = v["sharing_purpose"]
         data: dict[str, Any] = {
             "code": v["code"],
             "name": v["name"],
@@ -1733,7 +1784,10 @@ class _Merge:
             "update_cycle": v["update_cycle"],
             "publish_date": v["publish_date"],
             "related": v["related"],
+            "grade": v["grade"],
         }
+        if v["assessment_date"] is not None or v["assessment_approver"] is not None:
+            data["assessment"] = {"date": v["assessment_date"], "approver": v["assessment_approver"]}
         if old is not None:
             data.update({f: getattr(old, f) for f in KEPT_ENTRY_FIELDS})
             if old.system is not None and holders.get(old.system) != provider:

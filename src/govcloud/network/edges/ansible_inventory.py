@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from govcloud.core import model
 from govcloud.errors import InputError, Problem, RefusedError
 from govcloud.network.core import firewall, flows
 from govcloud.planning.core import stages
+from govcloud.sharing.core.grants import ExchangeGrant
 
 _GROUP_RE = re.compile(r"[^a-z0-9_]+")
 
@@ -94,14 +96,21 @@ NETWORK_GROUPS = {model.GovNetwork.EXTRANET: "network_extranet", model.GovNetwor
 
 
 def ansible_inventory_of(
-    inventory: model.Inventory, progress: stages.ProgressMap, *, inventory_dir: Path, plans_dir: Path
+    inventory: model.Inventory,
+    progress: stages.ProgressMap,
+    *,
+    inventory_dir: Path,
+    plans_dir: Path,
+    grants: Iterable[ExchangeGrant] = (),
 ) -> AnsibleInventory:
     """Every host once, grouped, with its firewall if a router; ``progress`` read strictly by the caller.
 
     ``inventory_dir`` and ``plans_dir`` are recorded as variables, for the lookup plugin of a system's stage.
     :func:`govcloud.app.network.ansible_inventory` reads them (plans failing ``plan --check`` are refused).
+    ``grants``: the day's active sharing grants, the same that ``render`` is given, so the routers open a
+    consumer's path to the exchange exactly when the cluster's NetworkPolicies do.
     """
-    matrix = flows.compute_flow_matrix(inventory, progress)
+    matrix = flows.compute_flow_matrix(inventory, progress, grants=grants)
     firewalls = firewall.build_firewalls(inventory, matrix)
     groups: dict[str, list[str]] = {group_name("role", role.value): [] for role in model.HostRole}
     groups.update({name: [] for name in NETWORK_GROUPS.values()})
@@ -136,7 +145,12 @@ def ansible_inventory_of(
 
 
 def stage_vars_of(
-    inventory: model.Inventory, progress: stages.ProgressMap, system: str, *, inventory_dir: Path
+    inventory: model.Inventory,
+    progress: stages.ProgressMap,
+    system: str,
+    *,
+    inventory_dir: Path,
+    grants: Iterable[ExchangeGrant] = (),
 ) -> dict[str, Any]:
     """What ``system_network_stage.yml`` applies: the system's chain per router, its stage forced to network.
 
@@ -147,7 +161,7 @@ def stage_vars_of(
     target = known_system(inventory, system, inventory_dir=inventory_dir)
     refuse_classified_without_intranet(inventory, target)
     progress = firewall.with_network_stage(progress, system)
-    matrix = flows.compute_flow_matrix(inventory, progress)
+    matrix = flows.compute_flow_matrix(inventory, progress, grants=grants)
     chains = firewall.stage_chains(inventory, matrix, system)
     zone = (
         inventory.intranet_zone_of_system(target)

@@ -35,9 +35,29 @@ class EntryKind(enum.StrEnum):
     CENSUS_IMPORT = "census.import"
     DISPOSITION_CONFIRM = "disposition.confirm"
     LEDGER_ADOPT = "ledger.adopt"
+    SHARE_REQUEST = "share.request"
+    SHARE_ANSWER = "share.answer"
+    SHARE_EXTEND = "share.extend"
+    SHARE_DELIVER = "share.deliver"
+    SHARE_SUSPEND = "share.suspend"
+    SHARE_RESUME = "share.resume"
+    SHARE_DISPUTE = "share.dispute"
     PROJECTION_REPAIR = "projection.repair"
     """Not a ledger entry: the kind of a note a repair reports (kept here so the vocabulary is in one place)."""
 
+
+SHARE_KINDS = frozenset(
+    {
+        EntryKind.SHARE_REQUEST,
+        EntryKind.SHARE_ANSWER,
+        EntryKind.SHARE_EXTEND,
+        EntryKind.SHARE_DELIVER,
+        EntryKind.SHARE_SUSPEND,
+        EntryKind.SHARE_RESUME,
+        EntryKind.SHARE_DISPUTE,
+    }
+)
+"""A sharing request's steps (``govcloud share ...``): ``department`` is the department whose head signs."""
 
 RUN_KINDS = frozenset({EntryKind.RUN_NETWORK, EntryKind.RUN_RENDER, EntryKind.RUN_PULUMI, EntryKind.CENSUS_IMPORT})
 """Kinds that record evidence of a run: they may be unsigned (shown as such by verify)."""

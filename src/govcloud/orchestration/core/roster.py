@@ -23,9 +23,13 @@ class Role(enum.StrEnum):
     OPS_ENGINEER = "ops_engineer"
     AUDITOR = "auditor"
     PROGRAMME_OFFICE = "programme_office"
+    SHARING_HEAD = "sharing_head"
+    """Head of a department's 政务数据共享工作机构 (政务数据共享条例 Art. 11): approves its requests and answers."""
+    SHARING_AUTHORITY = "sharing_authority"
+    """The 政务数据主管部门: consents to an answer's extension (Art. 21), hears disputes (Art. 28)."""
 
 
-SCOPED_ROLES = frozenset({Role.MIGRATION_LEAD})
+SCOPED_ROLES = frozenset({Role.MIGRATION_LEAD, Role.SHARING_HEAD})
 """Roles held for given departments; the others hold for the whole programme."""
 
 

@@ -23,6 +23,7 @@ from govcloud.core import model
 from govcloud.orchestration.core import transitions
 from govcloud.planning.core import plans, stages
 from govcloud.planning.core.stages import Stage, StageStatus
+from govcloud.sharing.core import grants
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +115,8 @@ class SystemFacts:
     unpublished: tuple[str, ...]
     caller_departments: tuple[str, ...]
     """Other departments whose systems call this one (callers_declared needs them in the plan)."""
+    consumed: tuple[grants.Consumed, ...] = ()
+    """Other departments' shareable entries it consumes (consumption_authorised checks them against the day)."""
 
 
 def system_facts(inventory: model.Inventory) -> dict[str, SystemFacts]:
@@ -145,6 +148,7 @@ def system_facts(inventory: model.Inventory) -> dict[str, SystemFacts]:
             caller_departments=tuple(
                 sorted({inventory.system_by_code[c].department for c in callers} - {system.department})
             ),
+            consumed=grants.consumed_needing_authorisation(system, inventory),
         )
     return found
 
@@ -159,6 +163,8 @@ class GateContext:
     statuses: Mapping[str, Mapping[Stage, StageStatus]]
     callers: Mapping[str, tuple[str, ...]]
     _entry_index: dict[str, str] | None = None
+    authorisations: grants.Authorisations | None = None
+    """The day's grants and registrations (None: no request files, nobody authorised)."""
 
     def entry_owner(self, code: str) -> str | None:
         if self._entry_index is None:
@@ -172,6 +178,8 @@ def evaluate_gate(gate: plans.Gate, context: GateContext) -> Verdict:
     if facts is None:
         return False, f"{gate.system} is not in the census"
     kind = gate.gate
+    if kind is plans.GateKind.CONSUMPTION_AUTHORISED:
+        return grants.consumption_verdict(facts.code, facts.consumed, context.authorisations)
     if kind in {plans.GateKind.STAGE_DONE, plans.GateKind.STAGE_REACHED}:
         stage = gate.stage or Stage.NETWORK
         statuses = context.statuses.get(gate.system)
@@ -380,15 +388,27 @@ def with_gates(
     plan_facts: Sequence[PlanFacts],
     facts: Mapping[str, SystemFacts],
     states: Mapping[transitions.StageKey, transitions.StageState],
+    *,
+    authorisations: grants.Authorisations | None = None,
 ) -> list[StatusRow]:
-    """The rows with the gates of their next move evaluated (done separately: only shown rows need it)."""
+    """The rows with the gates of their next move evaluated (done separately: only shown rows need it).
+
+    A stage in progress shows its exit gates and the statutory ones ``advance`` adds (the data stage's
+    ``consumption_authorised``, against ``authorisations``: the day's grants and registrations).
+    """
     by_system = {p.system: p for p in plan_facts}
-    context = GateContext(facts, current_statuses(plan_facts, states), {p.system: p.callers for p in plan_facts})
+    context = GateContext(
+        facts,
+        current_statuses(plan_facts, states),
+        {p.system: p.callers for p in plan_facts},
+        authorisations=authorisations,
+    )
     found = []
     for row in rows:
         stage = next(s for s in by_system[row.system].stages if s.stage is row.stage)
         if row.status is transitions.LedgerStatus.IN_PROGRESS:
             gates = [(f"exit_gates.{i}", g) for i, g in enumerate(stage.exit_gates)]
+            gates += plans.statutory_exit_gates(row.stage, row.system, stage.exit_gates)
         elif row.status is transitions.LedgerStatus.DONE:
             gates = []
         else:

@@ -251,12 +251,21 @@ class GateResult:
         return f"{self.where} {self.gate.gate.value} ({self.gate.describe()}): {mark}: {self.evidence}"
 
 
-def gates_for(to: LedgerStatus, stage_plan: plans.StagePlan) -> list[tuple[str, plans.Gate]]:
-    """The gates a move checks: entry gates to start, exit gates to finish; none to block or roll back."""
+def gates_for(
+    to: LedgerStatus, stage_plan: plans.StagePlan, *, system: str | None = None
+) -> list[tuple[str, plans.Gate]]:
+    """The gates a move checks: entry gates to start, exit gates to finish; none to block or roll back.
+
+    With ``system``, finishing also checks the stage's statutory gates (``plans.STATUTORY_EXIT_GATES``) that
+    its plan file does not name, as ``exit_gates.statutory.<kind>``.
+    """
     if to is LedgerStatus.IN_PROGRESS:
         return [(f"entry_gates.{i}", g) for i, g in enumerate(stage_plan.entry_gates)]
     if to is LedgerStatus.DONE:
-        return [(f"exit_gates.{i}", g) for i, g in enumerate(stage_plan.exit_gates)]
+        found = [(f"exit_gates.{i}", g) for i, g in enumerate(stage_plan.exit_gates)]
+        if system is not None:
+            found += plans.statutory_exit_gates(stage_plan.stage, system, stage_plan.exit_gates)
+        return found
     return []
 
 
@@ -352,7 +361,22 @@ def needs_of_entry(
         return [roster_rules.Need(role(settings.adopt_role), None, "adopting the plan statuses")]
     if kind == EntryKind.DISPOSITION_CONFIRM:
         return [roster_rules.Need(role(settings.confirm_role), department, "confirming a disposition")]
+    if kind == EntryKind.SHARE_EXTEND:
+        return [roster_rules.Need(role(settings.share_consent_role), None, "consenting to extend an answer")]
+    if kind in SHARE_STEPS:
+        return [roster_rules.Need(role(settings.share_approval_role), department, SHARE_STEPS[kind])]
     return []
+
+
+SHARE_STEPS: Mapping[str, str] = {
+    EntryKind.SHARE_REQUEST: "approving a sharing request (the requester's head, Art. 20)",
+    EntryKind.SHARE_ANSWER: "approving the answer to a sharing request (the provider's head, Art. 20)",
+    EntryKind.SHARE_DELIVER: "recording the delivery of a grant (the provider, Art. 22)",
+    EntryKind.SHARE_SUSPEND: "suspending a grant on misuse (the provider, Art. 25, 27)",
+    EntryKind.SHARE_RESUME: "resuming a suspended grant (the provider)",
+    EntryKind.SHARE_DISPUTE: "taking a sharing dispute a step up (a party's head, Art. 28)",
+}
+"""The sharing steps signed by a department's ``share_approval_role`` (the extension needs the consent role)."""
 
 
 def assessment_confirmations(found: Mapping[str, Confirmation]) -> dict[str, assessment.Confirmation]:

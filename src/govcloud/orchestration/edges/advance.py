@@ -30,6 +30,8 @@ from govcloud.orchestration.edges import sshsig, status_cache, store
 from govcloud.planning.core import plan_view, plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
 from govcloud.planning.edges import plan_files, plan_progress
+from govcloud.sharing.core import grants
+from govcloud.sharing.edges import request_files
 
 FAULT_AFTER_LEDGER_ENV = "GOVCLOUD_FAULT_AFTER_LEDGER_COMMIT"
 """Fault injection for the crash tests: a file path; advance creates it after the ledger commit and then
@@ -262,7 +264,13 @@ def advance(
         )
 
     callers = {p.system: p.callers for p in plan_facts}
-    gates = transitions.gates_for(request.to, stage_file.stage_plan)
+    gates = transitions.gates_for(request.to, stage_file.stage_plan, system=system.code)
+    # the day's grants and registrations, only when a gate asks (request files are few: read them, no cache)
+    allowed = (
+        sharing_authorisations(request.inventory_dir, on=today)
+        if any(g.gate is plans.GateKind.CONSUMPTION_AUTHORISED for _, g in gates)
+        else None
+    )
     with store.open_ledger(request.ledger_path) as ledger:
         repaired = repair(request.plans_dir, disagreements(request.plans_dir, ledger.states(), plan_facts=plan_facts))
         evaluated: list[transitions.GateResult] = []
@@ -273,7 +281,7 @@ def advance(
             current = states.get(key)
             known_overrides = (*(current.overrides if current is not None else ()), *request.overrides)
             statuses_now = status.current_statuses(plan_facts, states)
-            context = status.GateContext(facts, statuses_now, callers)
+            context = status.GateContext(facts, statuses_now, callers, authorisations=allowed)
             evaluated = transitions.evaluate_gates(
                 gates, evaluate=lambda gate: status.evaluate_gate(gate, context), overrides=known_overrides
             )
@@ -372,6 +380,13 @@ def advance(
         moved=moved,
         commands=tuple(stage_commands(system.code, system.department, request.stage) if moved else ()),
     )
+
+
+def sharing_authorisations(inventory_dir: Path, *, on: dt.date) -> grants.Authorisations | None:
+    """Who may consume what on ``on``, from ``sharing/requests/`` beside the inventory (None when there is none)."""
+    if not request_files.requests_dir(inventory_dir).is_dir():
+        return None
+    return grants.authorisations(request_files.load_requests(inventory_dir).requests, on=on)
 
 
 def _signed(signer: KeySigner, draft: Draft) -> store.SignedDraft:

@@ -24,14 +24,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from govcloud.core import model
 from govcloud.edges import inventory_files
 from govcloud.orchestration.core import status
 from govcloud.planning.core import plan_view
 from govcloud.planning.core.stages import Stage, StageStatus
 from govcloud.planning.edges import plan_progress
+from govcloud.sharing.core import grants
 
 CACHE_NAME = "status-cache.sqlite"
-_VERSION = "3"  # 3: plan facts read by the one plan reader
+_VERSION = "4"  # 3: plan facts read by the one plan reader; 4: system facts hold the consumed entries
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS plan_files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, facts TEXT);
 CREATE TABLE IF NOT EXISTS system_facts (code TEXT PRIMARY KEY, facts TEXT NOT NULL);
@@ -156,6 +158,10 @@ def _facts_of(data: dict[str, Any]) -> status.SystemFacts:
         entries=tuple(data["entries"]),
         unpublished=tuple(data["unpublished"]),
         caller_departments=tuple(data["caller_departments"]),
+        consumed=tuple(
+            grants.Consumed(int(c["index"]), str(c["resource"]), model.SharingType(c["sharing_type"]))
+            for c in data.get("consumed", ())
+        ),
     )
 
 

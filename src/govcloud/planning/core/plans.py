@@ -31,6 +31,7 @@ from govcloud.core.settings import Settings
 from govcloud.network.core import flows
 from govcloud.planning.core import waves
 from govcloud.planning.core.stages import STAGE_ORDER, ProgressMap, Stage, StageStatus
+from govcloud.sharing.core import grants
 
 NETWORK_ZONES_PLAYBOOK = "playbooks/network_zones.yml"
 SYSTEM_STAGE_PLAYBOOK = "playbooks/system_network_stage.yml"
@@ -65,6 +66,10 @@ class GateKind(enum.StrEnum):
     """No system in the census calls ``system`` or consumes its catalogue entries any more."""
     DECOMMISSIONED = "decommissioned"
     """``system``'s decommission is done (it is shut down)."""
+    CONSUMPTION_AUTHORISED = "consumption_authorised"
+    """Every other department's entry ``system`` consumes is authorised on the day: a 有条件共享 one by an active
+    grant, a 无条件共享 one by a registration (:mod:`govcloud.sharing.core.grants`). The data stage's exit
+    always checks it (:data:`STATUTORY_EXIT_GATES`), whether or not a plan file names it."""
 
 
 GATE_FIELDS: Mapping[GateKind, frozenset[str]] = {
@@ -76,8 +81,24 @@ GATE_FIELDS: Mapping[GateKind, frozenset[str]] = {
     GateKind.CALLERS_DECLARED: frozenset({"system"}),
     GateKind.DEPENDENTS_REPOINTED: frozenset({"system"}),
     GateKind.DECOMMISSIONED: frozenset({"system"}),
+    GateKind.CONSUMPTION_AUTHORISED: frozenset({"system"}),
 }
 """The fields each gate kind takes (besides ``gate``); any other field is an error."""
+
+STATUTORY_EXIT_GATES: Mapping[Stage, tuple[GateKind, ...]] = {Stage.DATA: (GateKind.CONSUMPTION_AUTHORISED,)}
+"""Gates a stage's exit checks even when its plan file does not name them: the 政务数据共享条例 (Art. 21-22)
+lets no system take another department's data through the exchange without a grant or registration, so a
+plan file written before the rule, or edited by hand, cannot open the way around it."""
+
+
+def statutory_exit_gates(stage: Stage, system: str, exit_gates: Iterable[Gate]) -> list[tuple[str, Gate]]:
+    """The statutory gates of ``stage`` its plan's ``exit_gates`` do not name, as ``exit_gates.statutory.<kind>``."""
+    named = {g.gate for g in exit_gates if g.system == system}
+    return [
+        (f"exit_gates.statutory.{kind.value}", Gate(gate=kind, system=system))
+        for kind in STATUTORY_EXIT_GATES.get(stage, ())
+        if kind not in named
+    ]
 
 
 class _Frozen(pydantic.BaseModel):
@@ -634,12 +655,20 @@ def evaluate_gate(
     progress: ProgressMap,
     *,
     dependents: Dependents | None = None,
+    authorisations: grants.Authorisations | None = None,
 ) -> tuple[bool, str]:
-    """Whether ``gate`` holds, and the evidence (what was looked at). Pass ``dependents`` when evaluating many."""
+    """Whether ``gate`` holds, and the evidence (what was looked at). Pass ``dependents`` when evaluating many.
+
+    ``authorisations`` are the day's grants and registrations (None: a city without request files, where
+    nobody is authorised).
+    """
     system = inventory.system_by_code.get(gate.system)
     if system is None:
         return False, f"{gate.system} is not in the census"
     kind = gate.gate
+    if kind is GateKind.CONSUMPTION_AUTHORISED:
+        consumed = grants.consumed_needing_authorisation(system, inventory)
+        return grants.consumption_verdict(system.code, consumed, authorisations)
     if kind in {GateKind.STAGE_DONE, GateKind.STAGE_REACHED}:
         stage = gate.stage or Stage.NETWORK
         tracking = progress.get(gate.system)

@@ -173,6 +173,11 @@ def read_plans(
     return PlanSet(files, parsed, _baseline_problems(plans_dir, views, inventory), checked=True)
 
 
+def parse_plan_file(plan_file: PlanFile, inventory: model.Inventory | None = None) -> plan_view.ParsedPlan:
+    """One file read by :func:`read_plan_file`, parsed into its view and problems (the rules too with ``inventory``)."""
+    return _parse(plan_file, inventory)
+
+
 def _parse(plan_file: PlanFile, inventory: model.Inventory | None) -> plan_view.ParsedPlan:
     if plan_file.unreadable is not None:
         problem = plan_file.unreadable

@@ -47,6 +47,8 @@ class WorkingCalendar:
 
     years: Mapping[int, DeclaredYear]
     _ordinals: tuple[int, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _added: dict[tuple[dt.date, int], dt.date] = dataclasses.field(init=False, repr=False, compare=False)
+    """Deadlines already computed: tens of thousands of requests share a few hundred submission days."""
 
     def __post_init__(self) -> None:
         ordinals: list[int] = []
@@ -57,6 +59,7 @@ class WorkingCalendar:
                     ordinals.append(day.toordinal())
                 day += dt.timedelta(days=1)
         object.__setattr__(self, "_ordinals", tuple(ordinals))
+        object.__setattr__(self, "_added", {})
 
     def _declared_workday(self, day: dt.date) -> bool:
         declared = self.years[day.year]
@@ -81,6 +84,9 @@ class WorkingCalendar:
         Day one is the first working day after ``start`` (the day of submission does not count), so a
         1-working-day answer to a request of Friday is due on Monday, or after a holiday on the next working day.
         """
+        known = self._added.get((start, days))
+        if known is not None:
+            return known
         if days < 0:
             raise ValueError("days must not be negative")
         self._require(start, start)
@@ -91,6 +97,7 @@ class WorkingCalendar:
             raise UnknownCalendarYear(max(self.years) + 1)
         due = dt.date.fromordinal(self._ordinals[index])
         self._require(start, due)
+        self._added[(start, days)] = due  # only a deadline that was not refused is kept
         return due
 
     def workdays_between(self, start: dt.date, end: dt.date) -> int:

@@ -14,6 +14,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 
+from govcloud.census.core import checks
 from govcloud.census.core.personal_data import personal_items
 from govcloud.core import model
 from govcloud.core.settings import DEFAULT_SETTINGS, Settings
@@ -79,3 +80,88 @@ def catalogue_findings(
             )
         )
     return tuple(sorted(found))
+
+
+# --- the catalogue fields the 条例 requires (govcloud check) --------------------------------------------------
+
+
+def effective_grade(entry: model.CatalogueEntry, settings: Settings = DEFAULT_SETTINGS) -> model.DataGrade:
+    """The entry's 数据分类分级, or the settings' default when it records none."""
+    return entry.grade or model.DataGrade(settings.sharing.default_grade)
+
+
+def catalogue_rule_findings(inventory: model.Inventory, settings: Settings = DEFAULT_SETTINGS) -> list[checks.Finding]:
+    """What ``govcloud check`` requires of departments and entries under Art. 11, 13 and 15, as census findings.
+
+    Findings name a record and a field, so the check shows them at their file and line; they are not load
+    errors (every other command still runs on a catalogue that lacks them).
+    """
+    rules = settings.sharing
+    found: list[checks.Finding] = []
+    if rules.require_sharing_office:
+        for department in inventory.departments:
+            if department.sharing_office is None:
+                found.append(
+                    checks.Finding(
+                        "department",
+                        department.code,
+                        ("sharing_office",),
+                        "no 政务数据共享工作机构: sharing_office: {name: ..., head: ...} (条例 Art. 11)",
+                    )
+                )
+    open_grades = {model.DataGrade(g) for g in rules.open_grades}
+    for entry in inventory.catalogue:
+        if rules.require_assessment_before_publishing and entry.publish_date is not None:
+            if entry.assessment is None:
+                found.append(
+                    checks.Finding(
+                        "catalogue",
+                        entry.code,
+                        ("publish_date",),
+                        f"published on {entry.publish_date.isoformat()} without a 保密 and 个人信息 assessment "
+                        "approved by the department head: assessment: {date: ..., approver: ...} (条例 Art. 13)",
+                    )
+                )
+            elif entry.assessment.date > entry.publish_date:
+                found.append(
+                    checks.Finding(
+                        "catalogue",
+                        entry.code,
+                        ("assessment", "date"),
+                        f"assessed on {entry.assessment.date.isoformat()}, after its publication on "
+                        f"{entry.publish_date.isoformat()}: the assessment comes first (条例 Art. 13)",
+                    )
+                )
+        if rules.require_conditional_scope_and_purpose and entry.sharing.type is model.SharingType.CONDITIONAL:
+            for field, term in (("scope", "共享范围"), ("purpose", "使用用途")):
+                if not (getattr(entry.sharing, field) or "").strip():
+                    found.append(
+                        checks.Finding(
+                            "catalogue",
+                            entry.code,
+                            ("sharing", field),
+                            f"a 有条件共享 entry states its {term} (sharing.{field}) (条例 Art. 15)",
+                        )
+                    )
+        grade = effective_grade(entry, settings)
+        if grade not in open_grades:
+            if entry.sharing.type is model.SharingType.UNCONDITIONAL:
+                found.append(
+                    checks.Finding(
+                        "catalogue",
+                        entry.code,
+                        ("grade",),
+                        f"{grade.value}数据 cannot be 无条件共享 (sharing.open_grades: {', '.join(rules.open_grades)})",
+                    )
+                )
+            if entry.open.open:
+                found.append(
+                    checks.Finding(
+                        "catalogue",
+                        entry.code,
+                        ("grade",),
+                        f"{grade.value}数据 cannot be open to the public (sharing.open_grades: "
+                        f"{', '.join(rules.open_grades)})",
+                    )
+                )
+    return found

@@ -9,36 +9,124 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files, settings_file
 from govcloud.errors import InputError, Problem
+from govcloud.orchestration.core import roster as roster_rules
+from govcloud.orchestration.core.entries import Draft, EntryKind, Evidence
+from govcloud.orchestration.edges import advance as advancing
 from govcloud.sharing.core import consistency, grants, requests
 from govcloud.sharing.core.calendar import WorkingCalendar
 from govcloud.sharing.edges import official_calendar, request_files
 
 
 @dataclasses.dataclass(frozen=True)
+class LedgerSigning:
+    """Where the sharing steps are recorded (the migration ledger), with whose key, checked against which roster."""
+
+    path: Path
+    key: Path
+    roster: roster_rules.Roster
+
+
+@dataclasses.dataclass(frozen=True)
 class SharingContext:
-    """What every sharing step reads: the inventory, its settings, the calendar and the requests."""
+    """What every sharing step reads: the inventory, its settings, the calendar and the requests.
+
+    With ``ledger``, every step is also a signed ledger entry, written before the request file.
+    """
 
     root: Path
     inventory: model.Inventory
     settings: Settings
     calendar: WorkingCalendar
     requests: tuple[requests.SharingRequest, ...]
+    ledger: LedgerSigning | None = None
 
 
 def load_context(
-    root: Path, *, loaded: inventory_files.LoadedInventory | None = None, with_requests: bool = True
+    root: Path,
+    *,
+    loaded: inventory_files.LoadedInventory | None = None,
+    with_requests: bool = True,
+    ledger: LedgerSigning | None = None,
 ) -> SharingContext:
     inventory = (loaded or inventory_files.load_inventory(root)).inventory
     settings = settings_file.load_settings(root)
     found = request_files.load_requests(root).requests if with_requests else ()
-    return SharingContext(root, inventory, settings, official_calendar.working_calendar(settings.sharing), found)
+    calendar = official_calendar.working_calendar(settings.sharing)
+    return SharingContext(root, inventory, settings, calendar, found, ledger)
+
+
+def _recorder(
+    context: SharingContext,
+    kind: EntryKind,
+    *,
+    on: dt.date,
+    details: Mapping[str, Any] | None = None,
+    by_provider: bool = True,
+) -> request_files.BeforeWrite | None:
+    """The ledger entry of one step (None without a ledger): signed, its signer's role checked, appended.
+
+    ``department`` is the department whose head signs: the provider's (``by_provider``) or the requester's; a
+    dispute is signed by either party, whichever the signer heads. The request file's new text is the
+    entry's evidence by its SHA-256, so ``ledger verify`` and the file can be compared.
+    """
+    signing = context.ledger
+    if signing is None:
+        return None
+
+    def record(before: requests.SharingRequest | None, after: requests.SharingRequest, text: str) -> None:
+        entry = context.inventory.entry_by_code.get(after.resource)
+        provider = entry.provider if entry is not None else None
+        department = provider if by_provider else after.requester
+        if kind is EntryKind.SHARE_DISPUTE:
+            department = _party_of_signer(context, signing, after.requester, provider)
+        payload: dict[str, Any] = {
+            "request": after.id,
+            "resource": after.resource,
+            "requester": after.requester,
+            "provider": provider,
+            "from": before.state.value if before is not None else None,
+            "to": after.state.value,
+            "on": on.isoformat(),
+            **(details or {}),
+        }
+        relative = (request_files.REQUESTS_DIR / f"{after.id}.yaml").as_posix()
+        draft = Draft(
+            kind=kind,
+            actor=None,
+            system=after.consumer,
+            department=department,
+            payload=payload,
+            evidence=(Evidence(relative, hashlib.sha256(text.encode("utf-8")).hexdigest()),),
+        )
+        advancing.record(
+            ledger_path=signing.path,
+            draft=draft,
+            key=signing.key,
+            roster=signing.roster,
+            settings=context.settings.orchestration,
+        )
+
+    return record
+
+
+def _party_of_signer(context: SharingContext, signing: LedgerSigning, requester: str, provider: str | None) -> str:
+    """The party of a dispute whose head the signer is (the requester when the signer heads neither: refused)."""
+    person = signing.roster.by_fingerprint.get(advancing.KeySigner.of(signing.key).fingerprint)
+    role = roster_rules.Role(context.settings.orchestration.share_approval_role)
+    today = dt.datetime.now(dt.UTC).date()
+    heads_provider = person is not None and provider is not None and person.holds(role, provider, today)
+    if heads_provider and person is not None and not person.holds(role, requester, today):
+        return provider or requester
+    return requester
 
 
 def _entry_of(context: SharingContext, request_id: str) -> model.CatalogueEntry:
@@ -87,17 +175,70 @@ def submit(
         request = requests.SharingRequest.model_validate(data)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise InputError([Problem(str(path), None, "", str(exc))], "refused") from None
-    return request, request_files.create_request(context.root, request, context.inventory)
+    record = _recorder(
+        context,
+        EntryKind.SHARE_REQUEST,
+        on=on,
+        details={"approved_by": approved_by, "scope": list(request.scope), "use_until": use_until.isoformat()},
+        by_provider=False,
+    )
+    return request, request_files.create_request(context.root, request, context.inventory, before_write=record)
 
 
 def step(
     context: SharingContext,
     request_id: str,
     change: Callable[[requests.SharingRequest, model.CatalogueEntry], requests.SharingRequest],
+    *,
+    kind: EntryKind,
+    on: dt.date,
+    details: Mapping[str, Any] | None = None,
 ) -> requests.SharingRequest:
-    """Apply one transition to a request file (refused: nothing written)."""
+    """Apply one transition to a request file (refused: nothing written), recorded first in the ledger if any."""
     entry = _entry_of(context, request_id)
-    return request_files.transition(context.root, request_id, lambda request: change(request, entry))
+    record = _recorder(context, kind, on=on, details=details)
+    return request_files.transition(
+        context.root, request_id, lambda request: change(request, entry), before_write=record
+    )
+
+
+def deliver(
+    context: SharingContext, request_id: str, *, on: dt.date, method: requests.DeliveryMethod | None
+) -> requests.SharingRequest:
+    return step(
+        context,
+        request_id,
+        lambda r, _e: requests.deliver(r, on=on, method=method),
+        kind=EntryKind.SHARE_DELIVER,
+        on=on,
+        details={"method": method.value if method else None},
+    )
+
+
+def suspend(context: SharingContext, request_id: str, *, on: dt.date, reason: str) -> requests.SharingRequest:
+    return step(
+        context,
+        request_id,
+        lambda r, _e: requests.suspend(r, on=on, reason=reason),
+        kind=EntryKind.SHARE_SUSPEND,
+        on=on,
+        details={"reason": reason},
+    )
+
+
+def resume(context: SharingContext, request_id: str, *, on: dt.date) -> requests.SharingRequest:
+    return step(context, request_id, lambda r, _e: requests.resume(r, on=on), kind=EntryKind.SHARE_RESUME, on=on)
+
+
+def dispute(context: SharingContext, request_id: str, *, on: dt.date, note: str) -> requests.SharingRequest:
+    return step(
+        context,
+        request_id,
+        lambda r, _e: requests.dispute(r, on=on, note=note),
+        kind=EntryKind.SHARE_DISPUTE,
+        on=on,
+        details={"note": note},
+    )
 
 
 def answer(
@@ -122,6 +263,9 @@ def answer(
             reasons=reasons,
             conditions=conditions,
         ),
+        kind=EntryKind.SHARE_ANSWER,
+        on=on,
+        details={"granted": granted, "approved_by": approved_by, "reasons": reasons, "conditions": conditions},
     )
 
 
@@ -141,6 +285,9 @@ def extend(
             settings=context.settings.sharing,
             calendar=context.calendar,
         ),
+        kind=EntryKind.SHARE_EXTEND,
+        on=on,
+        details={"days": days, "consented_by": consented_by, "reason": reason},
     )
 
 
