@@ -197,7 +197,9 @@ def actors(state: desired.DesiredState, census: Census) -> list[Actor]:
         found.append(Actor(f"pod:{code}", pod, system=code))
     for name in flows.PLATFORM_SERVICES:
         namespace = desired.PLATFORM_NAMESPACES[name]
-        if namespace in namespaces:
+        service: model.PlatformService = getattr(census.inventory.network.platform, name)
+        # off the cluster its namespace holds only its Service name: no pod of it runs there
+        if namespace in namespaces and service.on_cluster:
             pod = netpol_eval.Pod(namespace, name, {desired.PLATFORM_LABEL: name}, next(pod_ips))
             found.append(Actor(f"pod:{name}", pod, platform=name))
     for namespace, labels in sorted(namespaces.items()):

@@ -44,7 +44,6 @@ KNOWN: dict[str, set[str]] = {
     "catalogue_commands.py": {"govcloud.sharing.edges.catalogue_export"},
     "share_commands.py": {
         "govcloud.edges.yamlio",
-        "govcloud.sharing.core.requests",
         "govcloud.sharing.edges.official_calendar",
         "govcloud.sharing.edges.sharing_report",
         "govcloud.sharing.edges.workflow",
