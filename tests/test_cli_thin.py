@@ -40,15 +40,7 @@ VOCABULARY = frozenset(
 )
 """Modules of enums and value types a CLI module may use to declare options and compare printed values."""
 
-KNOWN: dict[str, set[str]] = {
-    "catalogue_commands.py": {"govcloud.sharing.edges.catalogue_export"},
-    "share_commands.py": {
-        "govcloud.edges.yamlio",
-        "govcloud.sharing.edges.official_calendar",
-        "govcloud.sharing.edges.sharing_report",
-        "govcloud.sharing.edges.workflow",
-    },
-}
+KNOWN: dict[str, set[str]] = {}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from govcloud.app import sharing_steps
 from govcloud.app.workspace import Workspace
 from govcloud.errors import InputError, Problem, ToolError
 from govcloud.network.edges import ansible_inventory as ansible_shape
 from govcloud.network.edges import network_runs
 from govcloud.sharing.core.grants import ExchangeGrant
-from govcloud.sharing.edges import workflow
 
 
 def ansible_inventory(inventory_dir: Path, plans_dir: Path) -> ansible_shape.AnsibleInventory:
@@ -37,7 +37,7 @@ def ansible_inventory(inventory_dir: Path, plans_dir: Path) -> ansible_shape.Ans
 
 def grants_of_day(workspace: Workspace) -> tuple[ExchangeGrant, ...]:
     """Today's active sharing grants, exactly as ``render`` takes them (none without request files)."""
-    return workflow.grants_of_day(workspace.inventory_dir, workspace.inventory) or ()
+    return sharing_steps.grants_of_day(workspace.inventory_dir, workspace.inventory) or ()
 
 
 def stage_vars(inventory_dir: Path, plans_dir: Path, system: str) -> dict[str, Any]:

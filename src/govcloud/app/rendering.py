@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from govcloud import collector
+from govcloud.app import sharing_steps
 from govcloud.app.workspace import Workspace
 from govcloud.cloud.core import desired, policies
 from govcloud.cloud.edges import crd_schemas, k8s_schema, manifest_files, shape_cache
 from govcloud.errors import GovcloudError
 from govcloud.network.edges import network_runs
-from govcloud.sharing.edges import workflow
 
 
 class RenderRejected(GovcloudError):
@@ -35,7 +35,7 @@ def desired_state(workspace: Workspace, *, rehearsal: bool = False) -> desired.D
 
     ``rehearsal`` (``render --allow-placeholders``): every object is marked not deployable.
     """
-    grants = workflow.grants_of_day(workspace.inventory_dir, workspace.inventory)  # None: no request files
+    grants = sharing_steps.grants_of_day(workspace.inventory_dir, workspace.inventory)  # None: no request files
     state = desired.desired_state(workspace.inventory, workspace.progress, workspace.settings, grants=grants)
     return desired.mark_not_deployable(state, manifest_files.REHEARSAL_REASON) if rehearsal else state
 

@@ -18,7 +18,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from govcloud.app import workspace
+from govcloud.app import sharing_steps, workspace
 from govcloud.census.core import checks
 from govcloud.core import model
 from govcloud.core.settings import Settings
@@ -28,7 +28,7 @@ from govcloud.orchestration.edges import people_file
 from govcloud.planning.core.stages import Stage, StageStatus
 from govcloud.planning.edges import plan_files, plan_progress
 from govcloud.sharing.core import consistency, grants
-from govcloud.sharing.edges import request_files, workflow
+from govcloud.sharing.edges import request_files
 
 
 def plans_beside(inventory_dir: Path) -> Path:
@@ -101,7 +101,7 @@ def _data_stage_reached(plans_dir: Path, system: str) -> bool:
     return progress.unreadable or progress.status(Stage.DATA) is not StageStatus.PENDING
 
 
-def ledger_signing(inventory_dir: Path, *, ledger: Path | None, key: Path | None) -> workflow.LedgerSigning | None:
+def ledger_signing(inventory_dir: Path, *, ledger: Path | None, key: Path | None) -> sharing_steps.LedgerSigning | None:
     """Where a sharing step is recorded: the migration ledger when one is configured or exists, else None.
 
     Configured: ``--ledger`` or ``$GOVCLOUD_LEDGER``; otherwise the settings' ``orchestration.ledger`` counts
@@ -117,4 +117,4 @@ def ledger_signing(inventory_dir: Path, *, ledger: Path | None, key: Path | None
             f"the migration ledger {path} records every sharing step, signed: give --key KEY "
             "(or set $GOVCLOUD_SIGNING_KEY): nothing written"
         )
-    return workflow.LedgerSigning(path=path, key=key, roster=people_file.load_roster(inventory_dir))
+    return sharing_steps.LedgerSigning(path=path, key=key, roster=people_file.load_roster(inventory_dir))

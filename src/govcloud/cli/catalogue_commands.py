@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from govcloud.app import sharing_steps
 from govcloud.cli import common
 from govcloud.sharing.edges import catalogue_export
 
@@ -26,5 +27,5 @@ def export_command(
 ) -> None:
     """Write the catalogue as DCAT-AP 3.0 (Turtle or JSON-LD) or as CKAN package payloads (JSON)."""
     loaded = common.load_inventory(inventory)
-    catalogue_export.write_export(loaded.inventory, export_format, out)
+    sharing_steps.export_catalogue(loaded.inventory, export_format, out)
     common.console.print(f"wrote {len(loaded.inventory.catalogue)} datasets to {out}", markup=False)

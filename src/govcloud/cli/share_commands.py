@@ -15,10 +15,9 @@ import typer
 
 from govcloud.app import orchestration as app_orchestration
 from govcloud.app import sharing as app_sharing
+from govcloud.app import sharing_steps
 from govcloud.cli import common, ledger_commands
-from govcloud.edges import yamlio
 from govcloud.sharing.core import requests
-from govcloud.sharing.edges import official_calendar, sharing_report, workflow
 
 share_app = typer.Typer(help="Data-sharing requests (共享申请): request, answer, extend, deliver, and their deadlines.")
 
@@ -35,20 +34,20 @@ ByOption = Annotated[str, typer.Option("--by", help="who approved the step (head
 
 
 def _day(on: dt.datetime | None) -> dt.date:
-    return on.date() if on is not None else official_calendar.today()
+    return on.date() if on is not None else sharing_steps.today()
 
 
-def _context(inventory: Path, ledger: Path | None = None, key: Path | None = None) -> workflow.SharingContext:
+def _context(inventory: Path, ledger: Path | None = None, key: Path | None = None) -> sharing_steps.SharingContext:
     """The step's inputs; for a step that changes a request, also the ledger it is recorded in (if any)."""
     signing = app_sharing.ledger_signing(
         inventory, ledger=ledger, key=app_orchestration.signing_key(key, required=False)
     )
-    return workflow.load_context(inventory, loaded=common.load_inventory(inventory), ledger=signing)
+    return sharing_steps.load_context(inventory, loaded=common.load_inventory(inventory), ledger=signing)
 
 
-def _reading(inventory: Path) -> workflow.SharingContext:
+def _reading(inventory: Path) -> sharing_steps.SharingContext:
     """The inputs of a command that only reads (list, overdue, report): no ledger, no key."""
-    return workflow.load_context(inventory, loaded=common.load_inventory(inventory))
+    return sharing_steps.load_context(inventory, loaded=common.load_inventory(inventory))
 
 
 def _table(*columns: str, title: str | None = None) -> rich.table.Table:
@@ -86,7 +85,7 @@ def request_command(
     ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """File a request (Art. 20) as sharing/requests/<id>.yaml beside the inventory."""
-    made, path = workflow.submit(
+    made, path = sharing_steps.submit(
         _context(inventory, ledger, key),
         requester=requester,
         consumer=consumer,
@@ -123,7 +122,7 @@ def answer_command(
 ) -> None:
     """Answer a request (Art. 21): grant it, or refuse it with reasons."""
     _done(
-        workflow.answer(
+        sharing_steps.answer(
             _context(inventory, ledger, key),
             request_id,
             granted=decision is Decision.GRANT,
@@ -149,7 +148,7 @@ def extend_command(
 ) -> None:
     """Extend the answer deadline of a 有条件共享 request once (Art. 21)."""
     _done(
-        workflow.extend(
+        sharing_steps.extend(
             _context(inventory, ledger, key),
             request_id,
             days=days,
@@ -171,7 +170,7 @@ def deliver_command(
     ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Record the delivery of a granted request (Art. 22): the exchange opens the consumer's path."""
-    _done(workflow.deliver(_context(inventory, ledger, key), request_id, on=_day(on), method=method))
+    _done(sharing_steps.deliver(_context(inventory, ledger, key), request_id, on=_day(on), method=method))
 
 
 @share_app.command("suspend")
@@ -185,7 +184,7 @@ def suspend_command(
     ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Suspend a delivered grant until the misuse is fixed: the exchange closes the path."""
-    _done(workflow.suspend(_context(inventory, ledger, key), request_id, on=_day(on), reason=reason))
+    _done(sharing_steps.suspend(_context(inventory, ledger, key), request_id, on=_day(on), reason=reason))
 
 
 @share_app.command("resume")
@@ -198,7 +197,7 @@ def resume_command(
     ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Resume a suspended grant once the misuse is fixed."""
-    _done(workflow.resume(_context(inventory, ledger, key), request_id, on=_day(on)))
+    _done(sharing_steps.resume(_context(inventory, ledger, key), request_id, on=_day(on)))
 
 
 @share_app.command("dispute")
@@ -212,7 +211,7 @@ def dispute_command(
     ledger: ledger_commands.LedgerOption = None,
 ) -> None:
     """Take a dispute one step up (Art. 28): 协商 → 本级主管部门 → 共同上级主管部门 → 本级人民政府."""
-    changed = workflow.dispute(_context(inventory, ledger, key), request_id, on=_day(on), note=note)
+    changed = sharing_steps.dispute(_context(inventory, ledger, key), request_id, on=_day(on), note=note)
     common.console.print(f"{changed.id}: dispute at {changed.disputes[-1].level.value}", markup=False)
 
 
@@ -268,7 +267,7 @@ def list_command(
             answer_due.isoformat() if answer_due else "",
             delivery_due.isoformat() if delivery_due else "",
         )
-        for request, answer_due, delivery_due in workflow.requests_with_deadlines(_reading(inventory))
+        for request, answer_due, delivery_due in sharing_steps.requests_with_deadlines(_reading(inventory))
     ]
     _emit(LIST_COLUMNS, rows, list_format)
 
@@ -281,7 +280,7 @@ def overdue_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
 ) -> None:
     """Requests whose answer (Art. 21) or delivery (Art. 22) deadline has passed; exit 1 if any."""
-    late = workflow.overdue(_reading(inventory), on=_day(on))
+    late = sharing_steps.overdue(_reading(inventory), on=_day(on))
     if not late:
         common.console.print("[green]ok[/]: no deadline missed")
         return
@@ -318,27 +317,25 @@ def report_command(
 ) -> None:
     """Requests by state, answers late, median answer time, deliveries, unrequested entries: per department, city."""
     context = _reading(inventory)
-    made = workflow.report(context, on=_day(on))
-    findings = workflow.findings(context, on=_day(on))
+    made = sharing_steps.report(context, on=_day(on))
+    findings = sharing_steps.findings(context, on=_day(on))
     if report_format is ReportFormat.TABLE and out is None:
-        table = _table(*sharing_report.COLUMNS, title=f"数据共享情况 {made.on.isoformat()}")
-        for row in sharing_report.rows(made):
-            table.add_row(*sharing_report.row_cells(row))
+        tables = sharing_steps.report_tables(made, findings)
+        table = _table(*tables.columns, title=f"数据共享情况 {made.on.isoformat()}")
+        for cells in tables.rows:
+            table.add_row(*cells)
         common.console.print(table)
-        listed = _table(*sharing_report.FINDING_COLUMNS, title=f"catalogue findings ({len(findings)})")
-        for finding in findings:
-            listed.add_row(*sharing_report.finding_cells(finding))
+        listed = _table(*tables.finding_columns, title=f"catalogue findings ({len(findings)})")
+        for cells in tables.finding_rows:
+            listed.add_row(*cells)
         common.console.print(listed)
         return
-    renderers = {
-        ReportFormat.MARKDOWN: sharing_report.to_markdown,
-        ReportFormat.JSON: sharing_report.to_json,
-        ReportFormat.HTML: sharing_report.to_html,
-        ReportFormat.TABLE: sharing_report.to_markdown,
-    }
-    text = renderers[report_format](made, findings)
+    # a table written to a file is its Markdown
+    text = sharing_steps.report_text(
+        made, findings, "markdown" if report_format is ReportFormat.TABLE else report_format.value
+    )
     if out is None:
         common.console.print(text, markup=False, end="")
     else:
-        yamlio.write_atomic(out, text)
+        sharing_steps.write_text(out, text)
         common.console.print(f"wrote {out}", markup=False)

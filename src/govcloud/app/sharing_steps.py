@@ -1,8 +1,8 @@
-"""The sharing commands' work: load what a step needs, apply the core's transition, write the request file.
+"""The sharing commands' use cases: load what a step needs, apply the core's transition, write the request file.
 
-Edge. The CLI parses options and prints; everything between is here, so it moves into an application layer
-unchanged. Every step loads the inventory, its settings and the calendar, refuses bad input naming the
-request file and field, and writes nothing when refused.
+Application layer (``govcloud share``, ``govcloud catalogue export``). The CLI parses options and prints;
+everything between is here. Every step loads the inventory, its settings and the calendar, refuses bad input
+naming the request file and field, and writes nothing when refused.
 """
 
 from __future__ import annotations
@@ -10,20 +10,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from govcloud.core import model
 from govcloud.core.settings import Settings
-from govcloud.edges import inventory_files, settings_file
+from govcloud.edges import inventory_files, settings_file, yamlio
 from govcloud.errors import InputError, Problem
 from govcloud.orchestration.core import roster as roster_rules
 from govcloud.orchestration.core.entries import Draft, EntryKind, Evidence
 from govcloud.orchestration.edges import advance as advancing
 from govcloud.sharing.core import consistency, grants, requests
 from govcloud.sharing.core.calendar import WorkingCalendar
-from govcloud.sharing.edges import official_calendar, request_files
+from govcloud.sharing.edges import catalogue_export, official_calendar, request_files, sharing_report
 
 
 @dataclasses.dataclass(frozen=True)
@@ -343,3 +343,53 @@ def grants_of_day(
         return None
     found = request_files.load_requests(root).requests
     return grants.active_grants(found, inventory, on=on or official_calendar.today())
+
+
+# --- what the commands print or write ---------------------------------------------------------------------------
+
+
+def today(on: dt.date | None = None) -> dt.date:
+    """``on``, else today by the official calendar's clock (the city's time zone)."""
+    return on if on is not None else official_calendar.today()
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportTables:
+    """``share report`` as two terminal tables: the figures per department (and the city), the catalogue findings."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    finding_columns: tuple[str, ...]
+    finding_rows: tuple[tuple[str, ...], ...]
+
+
+def report_tables(made: grants.SharingReport, found: Sequence[consistency.CatalogueFinding]) -> ReportTables:
+    return ReportTables(
+        tuple(sharing_report.COLUMNS),
+        tuple(tuple(sharing_report.row_cells(row)) for row in sharing_report.rows(made)),
+        tuple(sharing_report.FINDING_COLUMNS),
+        tuple(tuple(sharing_report.finding_cells(finding)) for finding in found),
+    )
+
+
+REPORT_FORMATS: Final = ("markdown", "json", "html")
+
+
+def report_text(made: grants.SharingReport, found: Sequence[consistency.CatalogueFinding], fmt: str) -> str:
+    """``share report`` as Markdown, JSON or one self-contained HTML file (``fmt``: one of :data:`REPORT_FORMATS`)."""
+    renderers: dict[str, Callable[[grants.SharingReport, Sequence[consistency.CatalogueFinding]], str]] = {
+        "markdown": sharing_report.to_markdown,
+        "json": sharing_report.to_json,
+        "html": sharing_report.to_html,
+    }
+    return renderers[fmt](made, found)
+
+
+def write_text(out: Path, text: str) -> None:
+    """A report file, written atomically (a reader never sees half of it)."""
+    yamlio.write_atomic(out, text)
+
+
+def export_catalogue(inventory: model.Inventory, export_format: catalogue_export.ExportFormat, out: Path) -> None:
+    """``govcloud catalogue export``: DCAT-AP 3.0 (Turtle, JSON-LD) or CKAN payloads, written atomically."""
+    catalogue_export.write_export(inventory, export_format, out)
