@@ -76,7 +76,7 @@ from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
 from govcloud.planning.core import plan_checks, plan_merge, plans
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
-from govcloud.planning.edges import plan_progress
+from govcloud.planning.edges import plan_emitter, plan_progress
 
 GENERATED = "generated"
 HEADER = (
@@ -93,8 +93,6 @@ _DECOMMISSION_ATOMS = plan_checks.DECOMMISSION_ATOMS
 _TOP_ORDER = ("system", *_TOP_ATOMS, "stages", "decommission", GENERATED)
 _STAGE_ORDER_KEYS = ("stage", "status", *_STAGE_ATOMS)
 _DECOMMISSION_ORDER = ("status", *_DECOMMISSION_ATOMS)
-_FLOW_KEYS = frozenset({"callers", "owner"})
-"""Keys whose values are written on one line ([a, b] or {k: v}); gates and dependents are one line each."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -361,7 +359,27 @@ def _orphan_reason(code: str, inventory: model.Inventory | None) -> str:
 
 
 def render_new(plan: plans.SystemPlan, document: Mapping[str, Any] | None = None) -> str:
-    """The text of a new plan file: the document, a header comment and the fingerprints."""
+    """The text of a new plan file: the document, a header comment and the fingerprints.
+
+    Written by the fast emitter (:mod:`govcloud.planning.edges.plan_emitter`), whose bytes are ruamel's;
+    a document outside its subset goes through ruamel (:func:`render_new_roundtrip`).
+    """
+    document = document if document is not None else plan_document(plan)
+    prints = {key: fingerprint(value) for key, value in atoms_of(document).items()}
+    try:
+        return plan_emitter.emit_plan(
+            document,
+            header=HEADER.format(code=plan.system, name=plan.name),
+            generated_key=GENERATED,
+            generated_comment=GENERATED_COMMENT,
+            prints=sorted(prints.items(), key=lambda item: _atom_rank(item[0])),
+        )
+    except plan_emitter.Unsupported:
+        return render_new_roundtrip(plan, document)
+
+
+def render_new_roundtrip(plan: plans.SystemPlan, document: Mapping[str, Any] | None = None) -> str:
+    """:func:`render_new` through ruamel's round-trip dump (the reference the fast emitter is tested against)."""
     document = document if document is not None else plan_document(plan)
     data = _to_roundtrip(document)
     assert isinstance(data, CommentedMap)
@@ -550,12 +568,12 @@ def _to_roundtrip(value: Any, key: str | None = None, *, in_list: bool = False) 
         result = CommentedMap()
         for k, v in value.items():
             result[k] = _to_roundtrip(v, k)
-        if key in _FLOW_KEYS or (in_list and ("gate" in value or "department" in value)):
+        if plan_emitter.flow_mapping(key, value, in_list=in_list):
             result.fa.set_flow_style()
         return result
     if isinstance(value, list | tuple):
         seq = CommentedSeq(_to_roundtrip(v, key, in_list=True) for v in value)
-        if key in _FLOW_KEYS or not value:
+        if plan_emitter.flow_sequence(key, value):
             seq.fa.set_flow_style()
         return seq
     return value
