@@ -169,10 +169,15 @@ class WrittenPlans:
     departments: department_plan_files.DepartmentWriteReport
 
 
-def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
-    """The department plans (业务专网 consolidation) for the statuses the system plans now record."""
+def write_department_plans(
+    planned: Planned, plans_dir: Path, *, tracking: plans.TrackingMap | None = None
+) -> department_plan_files.DepartmentWriteReport:
+    """The department plans (业务专网 consolidation) for the statuses the system plans now record.
+
+    ``tracking``: those statuses, when the system plans were just written (read from the files otherwise).
+    """
     department_plans = department_plan_files.plans_for(
-        planned.inventory, planned.wave_plan, plans_dir, planned.settings
+        planned.inventory, planned.wave_plan, plans_dir, planned.settings, tracking=tracking
     )
     return department_plan_files.write_department_plans(plans_dir, department_plans)
 
@@ -182,7 +187,7 @@ def write_plans(planned: Planned, plans_dir: Path) -> WrittenPlans:
     systems = plan_files.write_plans(
         plans_dir, plans_to_write(planned), inventory=planned.inventory, keep=kept_files(planned.wave_plan)
     )
-    return WrittenPlans(systems, write_department_plans(planned, plans_dir))
+    return WrittenPlans(systems, write_department_plans(planned, plans_dir, tracking=systems.tracking))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -344,8 +344,18 @@ def check_department_plans(plans_dir: Path, inventory: model.Inventory) -> list[
 
 
 def plans_for(
-    inventory: model.Inventory, wave_plan: waves.WavePlan, plans_dir: Path, settings: Settings
+    inventory: model.Inventory,
+    wave_plan: waves.WavePlan,
+    plans_dir: Path,
+    settings: Settings,
+    *,
+    tracking: plans.TrackingMap | None = None,
 ) -> tuple[consolidation.DepartmentPlan, ...]:
-    """The department plans for the current statuses of the system plans in ``plans_dir``."""
-    tracking: plans.TrackingMap = plan_files.load_tracking(plans_dir)
+    """The department plans for the current statuses of the system plans in ``plans_dir``.
+
+    ``tracking``: those statuses when the caller has them (``plan --write`` just wrote the files:
+    :attr:`plan_files.WriteReport.tracking`), so 20,000 files are not parsed again.
+    """
+    if tracking is None:
+        tracking = plan_files.load_tracking(plans_dir)
     return consolidation.build_department_plans(inventory, wave_plan, tracking, settings)

@@ -44,7 +44,7 @@ _FLOW_KEYS = frozenset({"callers", "owner"})
 """Keys whose values are written on one line ([a, b] or {k: v}); gates and dependents are one line each."""
 
 
-class Unsupported(Exception):  # noqa: N818 (a signal to fall back, not an error anyone sees)
+class Unsupported(Exception):
     """The document holds something the fast emitter does not write; the caller uses ruamel instead."""
 
 
@@ -74,7 +74,7 @@ _ALLOWED_EVERYWHERE = (False, True, True, True, True, False)
 
 
 def _analysis(text: str) -> tuple[bool, bool, bool, bool, bool, bool]:
-    """ruamel's analysis of a scalar: (multiline, flow plain, block plain, single quoted, double quoted, empty)."""
+    """Ruamel's analysis of a scalar: (multiline, flow plain, block plain, single quoted, double quoted, empty)."""
     if _PLAIN_WORDS.fullmatch(text) and not text.endswith(" "):
         return _ALLOWED_EVERYWHERE
     return _analysed(text)
@@ -131,7 +131,9 @@ class _Writer:
 
     # -- primitives (Emitter.write_indicator, write_indent, write_line_break, increase_indent)
 
-    def write_indicator(self, indicator: str, need_whitespace: bool, *, whitespace: bool = False, indention: bool = False) -> None:
+    def write_indicator(
+        self, indicator: str, need_whitespace: bool, *, whitespace: bool = False, indention: bool = False
+    ) -> None:
         data = indicator if self.whitespace or not need_whitespace else " " + indicator
         self.whitespace = whitespace
         self.indention = self.indention and indention
@@ -217,11 +219,9 @@ class _Writer:
 
     def choose_style(self, text: str, plain_reads_back: bool) -> str:
         multiline, flow_plain, block_plain, single_ok, double_ok, empty = _analysis(text)
-        if plain_reads_back:
-            if not (self.simple_key_context and (empty or multiline)) and (
-                (self.flow and flow_plain) or (not self.flow and block_plain)
-            ):
-                return ""
+        plain_allowed = (self.flow and flow_plain) or (not self.flow and block_plain)
+        if plain_reads_back and plain_allowed and not (self.simple_key_context and (empty or multiline)):
+            return ""
         if double_ok and ("'" in text or "\n" in text):
             return '"'
         if single_ok and not (self.simple_key_context and multiline):
@@ -391,11 +391,17 @@ def _scalar_text(value: Any) -> tuple[str, bool]:
 
 
 def emit_plan(
-    document: Mapping[str, Any], *, header: str, generated_key: str, generated_comment: str, prints: Sequence[tuple[str, str]]
+    document: Mapping[str, Any],
+    *,
+    header: str,
+    generated_key: str,
+    generated_comment: str,
+    prints: Sequence[tuple[str, str]],
 ) -> str:
-    """A new plan file's text: ``header`` as the start comment, the document, then ``generated_key`` holding
-    ``prints`` (in order) after a ``generated_comment`` line: byte for byte what
-    :func:`govcloud.edges.yamlio.dump_roundtrip` writes for the same round-trip structure.
+    """A new plan file's text, byte for byte what :func:`govcloud.edges.yamlio.dump_roundtrip` writes.
+
+    ``header`` is the start comment; after the document comes ``generated_key`` holding ``prints`` (in order)
+    after a ``generated_comment`` line, as ``plan_files`` builds the same file with ruamel.
 
     Raises :class:`Unsupported` for content outside the subset this emitter writes.
     """

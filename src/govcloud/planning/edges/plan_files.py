@@ -235,6 +235,19 @@ def fingerprint(value: Any) -> str:
 
 
 def _canonical(value: Any) -> Any:
+    # the exact types plan data holds first (a type test is cheap, an ABC isinstance is not); the general
+    # rules below give the same result for them, and handle everything else
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is dict:
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_canonical(v) for v in value]
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is dt.date:
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -295,6 +308,9 @@ class WriteReport:
     """Plans that changed kind (migration ↔ decommission) before any stage started: rewritten."""
     conflicts: tuple[Conflict, ...]
     orphans: tuple[Orphan, ...]
+    tracking: Mapping[str, plans.Tracking] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """What every plan file of the directory records once the write is done: what
+    :func:`load_tracking` would read back (the department plans need it), without reading the files again."""
 
     @property
     def written(self) -> int:
@@ -320,20 +336,24 @@ def write_plans(
     unchanged = 0
     planned = {plan.system for plan in system_plans}
     existing = _existing_texts(root, system_plans)
+    final: dict[Path, Any] = {}  # each handled file's data as it is after the write (for the tracking)
     with yamlio.staged_writes() as pending:
         for plan in system_plans:
             path = plan_path(root, plan.system)
             document = plan_document(plan)
             if path not in existing:
                 pending[path] = render_new(plan, document)
+                final[path] = document
                 created.append(plan.system)
                 continue
             outcome = _update(path, existing[path], plan, document)
             conflicts.extend(outcome.conflicts)
             if outcome.text is None:
                 unchanged += 1
+                final[path] = outcome.current
             else:
                 pending[path] = outcome.text
+                final[path] = document if outcome.replaced else _MISSING
                 (replaced if outcome.replaced else updated).append(plan.system)
     orphans = tuple(
         Orphan(path.stem, _display(path), _orphan_reason(path.stem, inventory))
@@ -347,7 +367,28 @@ def write_plans(
         replaced=tuple(replaced),
         conflicts=tuple(conflicts),
         orphans=orphans,
+        tracking=_tracking_after(root, final),
     )
+
+
+def _tracking_after(root: Path, final: Mapping[Path, Any]) -> dict[str, plans.Tracking]:
+    """``load_tracking(root)`` after the write, from the data in hand where there is some.
+
+    A new or replaced file holds its document (the ``generated`` block records nothing tracked), an unchanged
+    one the data already parsed; an updated file, and any file the write did not handle (orphans, frozen
+    waves' kept files), is read back. Files go in path order, as the reader keys them, so a later file naming
+    the same system wins as it does there.
+    """
+    found: dict[str, plans.Tracking] = {}
+    for path in plan_progress.plan_paths(root):
+        data = final.get(path, _MISSING)
+        if data is _MISSING:
+            plan_file = plan_progress.read_plan_file(path)
+            data = plan_file.data if plan_file.unreadable is None else None
+        record = plan_progress.tracking_of(data)
+        if record is not None:
+            found[data["system"]] = record
+    return found
 
 
 def _orphan_reason(code: str, inventory: model.Inventory | None) -> str:
@@ -393,6 +434,8 @@ class _Outcome:
     text: str | None
     conflicts: tuple[Conflict, ...] = ()
     replaced: bool = False
+    current: Any = None
+    """The file's data as parsed (None when it is not YAML)."""
 
 
 def _existing_texts(root: Path, system_plans: Sequence[plans.SystemPlan]) -> dict[Path, str]:
@@ -422,7 +465,8 @@ def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str
     except yamlio.YamlSyntaxError as exc:
         return _Outcome(None, (Conflict(plan.system, display, "", f"file (not YAML: {exc})", "a plan; file kept"),))
     if not isinstance(current, dict):
-        return _Outcome(None, (Conflict(plan.system, display, "", "file (not a mapping)", "a plan; file kept"),))
+        conflict = Conflict(plan.system, display, "", "file (not a mapping)", "a plan; file kept")
+        return _Outcome(None, (conflict,), current=current)
 
     if current.get("kind", _kind_of(current)) != document["kind"]:
         if _has_progress(current):
@@ -433,7 +477,7 @@ def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str
                 f"{current.get('kind')} plan with progress",
                 f"a {document['kind']} plan (disposition {document['disposition']}): review it by hand",
             )
-            return _Outcome(None, (conflict,))
+            return _Outcome(None, (conflict,), current=current)
         return _Outcome(render_new(plan, document), replaced=True)
 
     base = current.get(GENERATED)
@@ -447,7 +491,7 @@ def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str
         for edit in decision.kept
     ]
     if not decision.changes_file:
-        return _Outcome(None, tuple(conflicts))
+        return _Outcome(None, tuple(conflicts), current=current)
     data = yamlio.load_roundtrip(text)
     for key, value in decision.to_set.items():
         _apply(data, key, value)
