@@ -336,24 +336,26 @@ def write_plans(
     unchanged = 0
     planned = {plan.system for plan in system_plans}
     existing = _existing_texts(root, system_plans)
-    final: dict[Path, Any] = {}  # each handled file's data as it is after the write (for the tracking)
+    # the system and tracking of each handled file after the write, from the data in hand (not the data: memory)
+    final: dict[Path, tuple[str, plans.Tracking] | None] = {}
     with yamlio.staged_writes() as pending:
         for plan in system_plans:
             path = plan_path(root, plan.system)
             document = plan_document(plan)
             if path not in existing:
                 pending[path] = render_new(plan, document)
-                final[path] = document
+                final[path] = _tracked(document)
                 created.append(plan.system)
                 continue
             outcome = _update(path, existing[path], plan, document)
             conflicts.extend(outcome.conflicts)
             if outcome.text is None:
                 unchanged += 1
-                final[path] = outcome.current
+                final[path] = _tracked(outcome.current)
             else:
                 pending[path] = outcome.text
-                final[path] = document if outcome.replaced else _MISSING
+                if outcome.replaced:
+                    final[path] = _tracked(document)
                 (replaced if outcome.replaced else updated).append(plan.system)
     orphans = tuple(
         Orphan(path.stem, _display(path), _orphan_reason(path.stem, inventory))
@@ -371,24 +373,29 @@ def write_plans(
     )
 
 
-def _tracking_after(root: Path, final: Mapping[Path, Any]) -> dict[str, plans.Tracking]:
+def _tracking_after(root: Path, final: Mapping[Path, tuple[str, plans.Tracking] | None]) -> dict[str, plans.Tracking]:
     """``load_tracking(root)`` after the write, from the data in hand where there is some.
 
-    A new or replaced file holds its document (the ``generated`` block records nothing tracked), an unchanged
-    one the data already parsed; an updated file, and any file the write did not handle (orphans, frozen
-    waves' kept files), is read back. Files go in path order, as the reader keys them, so a later file naming
-    the same system wins as it does there.
+    ``final``: the system and tracking of a new or replaced file's document (the ``generated`` block records
+    nothing tracked) or of an unchanged file's parsed data. An updated file, and any file the write did not
+    handle (orphans, frozen waves' kept files), is read back. Files go in path order, as the reader keys them,
+    so a later file naming the same system wins as it does there.
     """
     found: dict[str, plans.Tracking] = {}
     for path in plan_progress.plan_paths(root):
-        data = final.get(path, _MISSING)
-        if data is _MISSING:
+        if path in final:
+            tracked = final[path]
+        else:
             plan_file = plan_progress.read_plan_file(path)
-            data = plan_file.data if plan_file.unreadable is None else None
-        record = plan_progress.tracking_of(data)
-        if record is not None:
-            found[data["system"]] = record
+            tracked = _tracked(plan_file.data if plan_file.unreadable is None else None)
+        if tracked is not None:
+            found[tracked[0]] = tracked[1]
     return found
+
+
+def _tracked(data: Any) -> tuple[str, plans.Tracking] | None:
+    record = plan_progress.tracking_of(data)
+    return None if record is None else (data["system"], record)
 
 
 def _orphan_reason(code: str, inventory: model.Inventory | None) -> str:
