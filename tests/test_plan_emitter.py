@@ -22,7 +22,7 @@ from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files, yamlio
 from govcloud.planning.core import plans
 from govcloud.planning.core.stages import Stage, StageStatus
-from govcloud.planning.edges import plan_emitter, plan_files
+from govcloud.planning.edges import department_plan_files, plan_emitter, plan_files
 
 RELAXED = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -160,6 +160,24 @@ def test_fast_emitter_writes_ruamels_bytes_for_every_plan_of_the_bundled_invento
     assert {plans.PlanKind.MIGRATION, plans.PlanKind.DECOMMISSION} <= kinds
     differing = [plan.system for plan in bundled_plans if _fast(plan) != plan_files.render_new_roundtrip(plan)]
     assert differing == []
+
+
+def test_new_department_plans_are_ruamels_bytes_without_falling_back(
+    bundled_plans: tuple[plans.SystemPlan, ...], bundled_inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inventory = inventory_files.load_inventory(bundled_inventory).inventory
+    settings = Settings()
+    assessment, _ = confirm_every_proposal(inventory, settings)
+    planned = planning.plan_assessed(inventory, settings, assessment, freeze=None)
+    department_plans = department_plan_files.plans_for(inventory, planned.wave_plan, Path("/nonexistent"), settings)
+    assert len(department_plans) > 20
+    expected = [department_plan_files.render_new_roundtrip(plan) for plan in department_plans]
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("fell back to ruamel")
+
+    monkeypatch.setattr(department_plan_files, "render_new_roundtrip", refuse)
+    assert [department_plan_files.render_new(plan) for plan in department_plans] == expected
 
 
 def test_a_new_plan_file_reads_back_as_its_document(bundled_plans: tuple[plans.SystemPlan, ...]) -> None:

@@ -67,9 +67,12 @@ def _stand_in() -> Any:
     return emitter
 
 
-_PLAIN_WORDS = re.compile(r"[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff_./() -]*")
-"""Text ruamel's analysis allows in every style: it starts with a letter, digit or ideograph and holds no
-indicator, quote, break or special character (single inner spaces are fine; an edge space is not)."""
+_PLAIN_WORDS = re.compile(
+    r"[0-9A-Za-z\u4e00-\u9fff](?:[0-9A-Za-z\u4e00-\u9fff_./()=;+~<>@%$^&*!|\"'`? -]|(?<! )#|:(?=[^ ]))*"
+)
+"""Text ruamel's analysis allows in every style: it starts with a letter, digit or ideograph and holds no flow
+indicator (``,[]{}``), no ``: `` or `` #``, no break or special character (checked against ``analyze_scalar``
+by ``tests/test_plan_emitter.py``); an edge space is excluded apart."""
 _ALLOWED_EVERYWHERE = (False, True, True, True, True, False)
 
 
@@ -98,9 +101,23 @@ def _resolver() -> Any:
     return yamlio.roundtrip_yaml().resolver
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.cache
+def _resolved_first_characters() -> frozenset[str] | None:
+    """The first characters the resolver has implicit rules for (None: some rule applies to any character)."""
+    table = _resolver().versioned_resolver
+    return None if table.get(None) else frozenset(key for key in table if key is not None)
+
+
 def _reads_as_string(text: str) -> bool:
     """Whether ``text`` written plain reads back as a string (not an int, a float, a date, a bool or null)."""
+    firsts = _resolved_first_characters()
+    if firsts is not None and text[0] not in firsts:
+        return True  # no implicit rule starts with this character: what the resolver concludes too
+    return _resolves_as_string(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _resolves_as_string(text: str) -> bool:
     return bool(_resolver().resolve(ScalarNode, text, (True, False)) == _STR_TAG)
 
 
@@ -249,27 +266,10 @@ class _Writer:
 
     def write_with_ruamel(self, style: str, text: str, *, split: bool) -> None:
         """A scalar that may fold: ruamel's own writer on the stand-in emitter, set to this state and read back."""
-        emitter = _stand_in()
-        stream = io.StringIO()
-        emitter.stream = stream
-        emitter.root_context = False
-        emitter.column = self.column
-        emitter.indent = self.indent
-        emitter.whitespace = self.whitespace
-        emitter.indention = self.indention
-        emitter.no_newline = self.no_newline
-        emitter.flow_context = list(self.flow)
-        if style == '"':
-            emitter.write_double_quoted(text, split)
-        elif style == "'":
-            emitter.write_single_quoted(text, split)
-        else:
-            emitter.write_plain(text, split)
-        self.out.append(stream.getvalue())
-        self.column = emitter.column
-        self.whitespace = emitter.whitespace
-        self.indention = emitter.indention
-        self.no_newline = emitter.no_newline
+        out, self.column, self.whitespace, self.indention, self.no_newline = _written_by_ruamel(
+            style, text, split, self.column, self.indent, self.whitespace, self.indention, self.no_newline
+        )
+        self.out.append(out)
 
     def key(self, key: Any) -> None:
         if not isinstance(key, str) or not key:
@@ -371,6 +371,40 @@ class _Writer:
         self.pop_indent()
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _written_by_ruamel(
+    style: str,
+    text: str,
+    split: bool,
+    column: int,
+    indent: int | None,
+    whitespace: bool,
+    indention: bool,
+    no_newline: bool | None,
+) -> tuple[str, int, bool, bool, bool | None]:
+    """What ruamel's writer of ``style`` writes from this state, and the state after it.
+
+    A function of its arguments (the writers read no other state), so cached: generic step texts recur in
+    every plan at the same place.
+    """
+    emitter = _stand_in()
+    stream = io.StringIO()
+    emitter.stream = stream
+    emitter.root_context = False
+    emitter.column = column
+    emitter.indent = indent
+    emitter.whitespace = whitespace
+    emitter.indention = indention
+    emitter.no_newline = no_newline
+    if style == '"':
+        emitter.write_double_quoted(text, split)
+    elif style == "'":
+        emitter.write_single_quoted(text, split)
+    else:
+        emitter.write_plain(text, split)
+    return stream.getvalue(), emitter.column, emitter.whitespace, emitter.indention, emitter.no_newline
+
+
 def _has_break(text: str) -> bool:
     return _BREAK.search(text) is not None
 
@@ -405,14 +439,30 @@ def emit_plan(
 
     Raises :class:`Unsupported` for content outside the subset this emitter writes.
     """
-    if generated_key in document or _has_break(header.replace("\n", "")) or "\r" in header:
-        raise Unsupported("header or generated key")
-    lines = header.split("\n")
-    if any(not line or line.startswith("#") for line in lines):
-        raise Unsupported("a header line ruamel would write differently")
-    writer = _Writer()
-    writer.out.extend(f"# {line}\n" for line in lines)
+    if generated_key in document:
+        raise Unsupported("the generated key in the document")
     body = {**document, generated_key: dict(prints)}
-    writer.block_map(body, comments={generated_key: generated_comment})
+    return emit(body, header=header, comment_before=(generated_key, generated_comment))
+
+
+def emit(
+    document: Mapping[str, Any], *, header: str | None = None, comment_before: tuple[str, str] | None = None
+) -> str:
+    """``document`` as :func:`govcloud.edges.yamlio.dump_roundtrip` writes its round-trip structure.
+
+    Flow style as :func:`flow_mapping` and :func:`flow_sequence` say (``plan_files._to_roundtrip``'s rules),
+    ``header`` as the start comment, ``comment_before`` (key, text) as a comment line before that top-level key.
+
+    Raises :class:`Unsupported` for content outside the subset this emitter writes.
+    """
+    writer = _Writer()
+    if header is not None:
+        lines = header.split("\n")
+        if any(not line or line.startswith("#") or _has_break(line) or "\r" in line for line in lines):
+            raise Unsupported("a header line ruamel would write differently")
+        writer.out.extend(f"# {line}\n" for line in lines)
+    if not document:
+        raise Unsupported("an empty document")
+    writer.block_map(document, comments=dict([comment_before]) if comment_before else None)
     writer.write_indent()  # Emitter.expect_document_end
     return "".join(writer.out)
