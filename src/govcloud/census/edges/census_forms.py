@@ -420,14 +420,8 @@ def export_forms(inventory: model.Inventory, path: Path, department: str | None 
     """Write the inventory (or one department, by name or code) as a census form; returns the rows written."""
     _check_xlsx_target(path)
     departments = inventory.departments if department is None else (_find_department(inventory, department),)
-    labels = _department_labels(inventory)
     workbook = _new_form_workbook()
-    codes_wanted = {d.code for d in departments}
-    rows: dict[str, list[list[object]]] = {
-        SHEET_DEPARTMENTS: [[d.name, d.uscc, labels.get(d.parent) if d.parent else None] for d in departments],
-        SHEET_SYSTEMS: [_system_row(s, labels) for s in inventory.systems if s.department in codes_wanted],
-        SHEET_CATALOGUE: [_entry_row(e, labels) for e in inventory.catalogue if e.provider in codes_wanted],
-    }
+    rows = export_rows(inventory, departments)
     written = 0
     for spec in SHEETS:
         sheet = workbook[spec.name]
@@ -437,6 +431,22 @@ def export_forms(inventory: model.Inventory, path: Path, department: str | None 
             written += 1
     _save_atomic(workbook, path)
     return written
+
+
+def export_rows(inventory: model.Inventory, departments: Sequence[model.Department]) -> dict[str, list[list[object]]]:
+    """The rows a form of ``departments`` holds, by sheet: the cells as written, before any spreadsheet."""
+    labels = _department_labels(inventory)
+    codes_wanted = {d.code for d in departments}
+    return {
+        SHEET_DEPARTMENTS: [[d.name, d.uscc, labels.get(d.parent) if d.parent else None] for d in departments],
+        SHEET_SYSTEMS: [_system_row(s, labels) for s in inventory.systems if s.department in codes_wanted],
+        SHEET_CATALOGUE: [_entry_row(e, labels) for e in inventory.catalogue if e.provider in codes_wanted],
+    }
+
+
+def form_rules() -> import_merge.FormRules:
+    """What the pure merge needs of these sheets' columns."""
+    return _form_rules()
 
 
 def _find_department(inventory: model.Inventory, wanted: str) -> model.Department:
