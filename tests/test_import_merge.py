@@ -8,16 +8,20 @@ another department changes, importing twice is importing once, and every bad row
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govcloud.census.core import import_merge
+from govcloud.census.core import checks, import_merge
 from govcloud.census.edges import census_forms as cf
 from govcloud.core import example, model
+from govcloud.edges import inventory_files
 
 RELAXED = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SHEETS = {spec.name: spec for spec in cf.SHEETS}
@@ -183,3 +187,35 @@ def test_the_form_rows_of_a_department_are_what_its_export_writes(code: str) -> 
     assert [row.values["code"] for row in form_rows(INVENTORY, code)[cf.SHEET_SYSTEMS]] == [
         cells[0] for cells in exported[cf.SHEET_SYSTEMS]
     ]
+
+
+def test_an_import_that_changes_nothing_skips_the_checks_and_one_that_changes_runs_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loaded census passed the checks; the same records pass them again, so only a change runs them."""
+    root = tmp_path / "inventory"
+    inventory_files.write_inventory(root, INVENTORY)
+    code = CODES[0]
+    form = tmp_path / "form.xlsx"
+    cf.export_forms(INVENTORY, form, code)
+    runs: list[int] = []
+    check = checks.check_inventory
+
+    def counted(parts: checks.InventoryParts, *, today: dt.date) -> list[checks.Finding]:
+        runs.append(len(parts.systems))
+        return check(parts, today=today)
+
+    monkeypatch.setattr(checks, "check_inventory", counted)
+    today = dt.date(2026, 12, 31)  # as tests/test_census_forms.py: the example city is valid on that day
+    report = cf.import_forms([form], root, today=today, dry_run=True)
+    assert not report.changed
+    assert runs == [len(INVENTORY.systems)]  # the load's own run only (no cache here), none for the import
+
+    workbook = openpyxl.load_workbook(form)
+    sheet = workbook[cf.SHEET_SYSTEMS]
+    sheet.cell(row=2, column=2, value=f"{sheet.cell(row=2, column=2).value}（改）")
+    workbook.save(form)
+    runs.clear()
+    report = cf.import_forms([form], root, today=today, dry_run=True)
+    assert report.changed
+    assert len(runs) == 2  # the load's and the import's
