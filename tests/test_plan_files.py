@@ -160,6 +160,38 @@ def test_a_write_reports_the_tracking_the_files_hold_after_it(tmp_path: Path, ci
     assert report.tracking[migration.stem].statuses[Stage.NETWORK].value == "done"
 
 
+def test_a_write_given_the_files_already_read_is_the_write_that_reads_them(
+    tmp_path: Path, first_written: Path, city: example.ExampleCity
+) -> None:
+    """``plan --write`` parses the plan files once for the freeze and the write: same files, same report."""
+    roots = [tmp_path / "reads" / "migrations_plan", tmp_path / "given" / "migrations_plan"]
+    for root in roots:
+        shutil.copytree(first_written, root)
+        edited = _migration(root)
+        text = edited.read_text(encoding="utf-8")
+        edited.write_text(_set_line(text, ("wave",), "wave: 99").replace("status: pending", "status: done", 1))
+        (root / sorted(p.name for p in root.glob("*.yaml"))[1]).write_text("system: [not yaml\n", encoding="utf-8")
+    moved = [p.model_copy(update={"wave": (p.wave or 0) + 1}) if p.wave == 1 else p for p in _plans(city)]
+    reads = plan_files.write_plans(roots[0], moved, inventory=city.inventory)
+    given = plan_files.write_plans(
+        roots[1], moved, inventory=city.inventory, files=plan_progress.read_plan_files(roots[1])
+    )
+    assert reads.updated
+    assert reads.conflicts
+    assert (given.created, given.updated, given.unchanged, given.replaced) == (
+        reads.created,
+        reads.updated,
+        reads.unchanged,
+        reads.replaced,
+    )
+    assert [(c.system, c.field, c.yours, c.generated) for c in given.conflicts] == [
+        (c.system, c.field, c.yours, c.generated) for c in reads.conflicts
+    ]
+    assert given.tracking == reads.tracking
+    texts = [{p.name: p.read_text(encoding="utf-8") for p in root.glob("*.yaml")} for root in roots]
+    assert texts[1] == texts[0]
+
+
 def test_hand_edit_and_comment_survive_regeneration_and_the_edit_is_reported(
     written: Path, city: example.ExampleCity
 ) -> None:

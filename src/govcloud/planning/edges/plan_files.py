@@ -323,11 +323,13 @@ def write_plans(
     *,
     inventory: model.Inventory | None = None,
     keep: Collection[str] = (),
+    files: Sequence[plan_progress.PlanFile] | None = None,
 ) -> WriteReport:
     """Write or update ``root/<CODE>.yaml`` for every plan, keeping people's edits; report what happened.
 
     ``keep``: systems whose files are deliberately left as they are (a frozen wave's system the new plan would
-    take out of the waves; the caller reports why), so they are not orphans either.
+    take out of the waves; the caller reports why), so they are not orphans either. ``files``: the plan files
+    of ``root`` as just read (:func:`plan_progress.read_plan_files`), so they are not parsed again.
     """
     created: list[str] = []
     updated: list[str] = []
@@ -335,7 +337,8 @@ def write_plans(
     conflicts: list[Conflict] = []
     unchanged = 0
     planned = {plan.system for plan in system_plans}
-    existing = _existing_texts(root, system_plans)
+    parsed = {plan_file.path: plan_file for plan_file in files or ()}
+    existing = _existing_texts(root, system_plans, parsed)
     # the system and tracking of each handled file after the write, from the data in hand (not the data: memory)
     final: dict[Path, tuple[str, plans.Tracking] | None] = {}
     with yamlio.staged_writes() as pending:
@@ -347,7 +350,9 @@ def write_plans(
                 final[path] = _tracked(document)
                 created.append(plan.system)
                 continue
-            outcome = _update(path, existing[path], plan, document)
+            known = parsed.get(path)
+            data = known.data if known is not None and known.unreadable is None else _MISSING
+            outcome = _update(path, existing[path], plan, document, parsed=data)
             conflicts.extend(outcome.conflicts)
             if outcome.text is None:
                 unchanged += 1
@@ -445,15 +450,22 @@ class _Outcome:
     """The file's data as parsed (None when it is not YAML)."""
 
 
-def _existing_texts(root: Path, system_plans: Sequence[plans.SystemPlan]) -> dict[Path, str]:
+def _existing_texts(
+    root: Path, system_plans: Sequence[plans.SystemPlan], parsed: Mapping[Path, plan_progress.PlanFile]
+) -> dict[Path, str]:
     """The text of every plan file that exists (one read each, decoded by ``plan_progress.read_plan_text``).
 
+    ``parsed``: files already read, whose text is taken as read (unless reading them failed: read again).
     A file that cannot be decoded stops the write before anything is written, with every such file named.
     """
     texts: dict[Path, str] = {}
     problems: list[Problem] = []
     for plan in system_plans:
         path = plan_path(root, plan.system)
+        known = parsed.get(path)
+        if known is not None and known.unreadable is None:
+            texts[path] = known.text
+            continue
         if not path.exists():
             continue
         text, problem = plan_progress.read_plan_text(path)
@@ -465,10 +477,13 @@ def _existing_texts(root: Path, system_plans: Sequence[plans.SystemPlan]) -> dic
     return texts
 
 
-def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str, Any]) -> _Outcome:
+def _update(
+    path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str, Any], *, parsed: Any = _MISSING
+) -> _Outcome:
+    """``parsed``: ``text`` as ``yamlio.read_fast`` reads it, when that is done already."""
     display = _display(path)
     try:
-        current = yamlio.read_fast(text)
+        current = yamlio.read_fast(text) if parsed is _MISSING else parsed
     except yamlio.YamlSyntaxError as exc:
         return _Outcome(None, (Conflict(plan.system, display, "", f"file (not YAML: {exc})", "a plan; file kept"),))
     if not isinstance(current, dict):
