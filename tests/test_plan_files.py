@@ -174,7 +174,7 @@ def test_a_write_given_the_files_already_read_is_the_write_that_reads_them(
     moved = [p.model_copy(update={"wave": (p.wave or 0) + 1}) if p.wave == 1 else p for p in _plans(city)]
     reads = plan_files.write_plans(roots[0], moved, inventory=city.inventory)
     given = plan_files.write_plans(
-        roots[1], moved, inventory=city.inventory, files=plan_progress.read_plan_files(roots[1])
+        roots[1], moved, inventory=city.inventory, files={f.path: f for f in plan_progress.read_plan_files(roots[1])}
     )
     assert reads.updated
     assert reads.conflicts

@@ -198,11 +198,12 @@ def write_department_plans(
 
 
 def write_plans(
-    planned: Planned, plans_dir: Path, *, files: Sequence[plan_progress.PlanFile] | None = None
+    planned: Planned, plans_dir: Path, *, files: dict[Path, plan_progress.PlanFile] | None = None
 ) -> WrittenPlans:
     """Write or update every plan file, keeping human edits, then the department plans that follow from them.
 
-    ``files``: the plan files as read before planning (so the write does not parse them again).
+    ``files``: the plan files by path as read before planning (so the write does not parse them again);
+    consumed by the write.
     """
     systems = plan_files.write_plans(
         plans_dir,
@@ -221,7 +222,9 @@ def plan_and_write(workspace: Workspace, *, today: dt.date | None, started_by: d
     """
     files = plan_progress.read_plan_files(workspace.plans_dir)
     planned = plan(workspace, today=today, started_by=started_by, files=files)
-    written = write_plans(planned, workspace.plans_dir, files=files)
+    by_path = {plan_file.path: plan_file for plan_file in files}
+    del files  # the write consumes by_path, freeing each file's data once it is handled
+    written = write_plans(planned, workspace.plans_dir, files=by_path)
     return planned, written
 
 

@@ -323,13 +323,15 @@ def write_plans(
     *,
     inventory: model.Inventory | None = None,
     keep: Collection[str] = (),
-    files: Sequence[plan_progress.PlanFile] | None = None,
+    files: dict[Path, plan_progress.PlanFile] | None = None,
 ) -> WriteReport:
     """Write or update ``root/<CODE>.yaml`` for every plan, keeping people's edits; report what happened.
 
     ``keep``: systems whose files are deliberately left as they are (a frozen wave's system the new plan would
     take out of the waves; the caller reports why), so they are not orphans either. ``files``: the plan files
-    of ``root`` as just read (:func:`plan_progress.read_plan_files`), so they are not parsed again.
+    of ``root`` as just read (:func:`plan_progress.read_plan_files`) by path, so they are not parsed again;
+    consumed: each file leaves the mapping once handled, so a province's parsed plans are freed as the write
+    goes rather than held to its end.
     """
     created: list[str] = []
     updated: list[str] = []
@@ -337,7 +339,7 @@ def write_plans(
     conflicts: list[Conflict] = []
     unchanged = 0
     planned = {plan.system for plan in system_plans}
-    parsed = {plan_file.path: plan_file for plan_file in files or ()}
+    parsed = files if files is not None else {}
     existing = _existing_texts(root, system_plans, parsed)
     # the system and tracking of each handled file after the write, from the data in hand (not the data: memory)
     final: dict[Path, tuple[str, plans.Tracking] | None] = {}
@@ -350,7 +352,7 @@ def write_plans(
                 final[path] = _tracked(document)
                 created.append(plan.system)
                 continue
-            known = parsed.get(path)
+            known = parsed.pop(path, None)
             data = known.data if known is not None and known.unreadable is None else _MISSING
             outcome = _update(path, existing[path], plan, document, parsed=data)
             conflicts.extend(outcome.conflicts)
