@@ -212,7 +212,9 @@ class _Writer:
         self.sequence_context = sequence
         self.mapping_context = mapping
         self.simple_key_context = simple_key
-        if isinstance(value, Mapping):
+        if type(value) is str:  # most nodes: no ABC isinstance tests for them
+            self.scalar(value)
+        elif isinstance(value, Mapping):
             if self.flow or flow_mapping(key, value, in_list=in_list) or not value:
                 self.flow_map(value)
             else:
@@ -272,6 +274,19 @@ class _Writer:
         self.out.append(out)
 
     def key(self, key: Any) -> None:
+        if _plain_key(key) and self.column + 1 + len(key) < self.best_width:
+            # what node(key, mapping=True, simple_key=True) does for a key written plain that cannot fold
+            self.sequence_context = False
+            self.mapping_context = True
+            self.simple_key_context = True
+            if not self.whitespace:
+                self.out.append(" ")
+                self.column += 1
+            self.out.append(key)
+            self.column += len(key)
+            self.whitespace = False
+            self.indention = False
+            return
         if not isinstance(key, str) or not key:
             raise Unsupported("a key that is not a non-empty string")
         multiline = _analysis(key)[0]
@@ -405,12 +420,23 @@ def _written_by_ruamel(
     return stream.getvalue(), emitter.column, emitter.whitespace, emitter.indention, emitter.no_newline
 
 
+@functools.lru_cache(maxsize=1 << 10)
+def _plain_key(key: Any) -> bool:
+    """Whether a key is written plain as a simple key in block and flow context alike (the plan's own keys)."""
+    if type(key) is not str or not key or len(key) >= 128 or _has_break(key):
+        return False
+    multiline, flow_plain, block_plain, _, _, empty = _analysis(key)
+    return flow_plain and block_plain and not multiline and not empty and _reads_as_string(key)
+
+
 def _has_break(text: str) -> bool:
     return _BREAK.search(text) is not None
 
 
 def _scalar_text(value: Any) -> tuple[str, bool]:
     """A scalar as ruamel's round-trip representer writes it, and whether it may be plain (it reads back as such)."""
+    if type(value) is str and value:
+        return value, _reads_as_string(value)
     if isinstance(value, bool):
         return ("true" if value else "false"), True
     if isinstance(value, int):
@@ -419,8 +445,6 @@ def _scalar_text(value: Any) -> tuple[str, bool]:
         raise Unsupported("a datetime")
     if isinstance(value, dt.date):
         return value.isoformat(), True
-    if type(value) is str and value:
-        return value, _reads_as_string(value)
     raise Unsupported(f"a {type(value).__name__} value")
 
 
