@@ -145,6 +145,7 @@ class _Writer:
         self.sequence_context = False
         self.mapping_context = False
         self.simple_key_context = False
+        self.seen: dict[int, Any] = {}
 
     # -- primitives (Emitter.write_indicator, write_indent, write_line_break, increase_indent)
 
@@ -197,6 +198,18 @@ class _Writer:
         base = self.indents[-1][0] if self.indents[-1][0] is not None else 0
         return base + self.best_sequence_indent - self.column - 1
 
+    def note_identity(self, value: Any) -> None:
+        """Refuse a scalar object met twice: ruamel anchors it (``&id001``, then ``*id001``).
+
+        ruamel's representer aliases any object it meets again except str, bytes, bool, int, float, None and
+        the empty tuple; in a plan document that is a date shared by two fields, which is left to ruamel.
+        """
+        if value is None or isinstance(value, bytes | str | bool | int | float):
+            return
+        if id(value) in self.seen:
+            raise Unsupported("an object written twice, which ruamel writes as an anchor and an alias")
+        self.seen[id(value)] = value  # kept, so its id cannot be reused within the document
+
     # -- nodes (Emitter.expect_node and the handlers it reaches)
 
     def node(
@@ -228,6 +241,8 @@ class _Writer:
             self.scalar(value)
 
     def scalar(self, value: Any) -> None:
+        if type(value) is not str:
+            self.note_identity(value)
         text, plain_reads_back = _scalar_text(value)
         style = self.choose_style(text, plain_reads_back)
         self.increase_indent(flow=True)
