@@ -134,6 +134,64 @@ def test_regenerating_an_untouched_plan_writes_nothing(written: Path, city: exam
     assert {p: p.read_text(encoding="utf-8") for p in written.glob("*.yaml")} == before
 
 
+def test_a_write_reports_the_tracking_the_files_hold_after_it(tmp_path: Path, city: example.ExampleCity) -> None:
+    """What the department plans are built from: equal to reading every plan file back, whatever happened."""
+    root = tmp_path / "migrations_plan"
+    system_plans = _plans(city)
+    first = plan_files.write_plans(root, system_plans, inventory=city.inventory)
+    assert first.tracking == plan_progress.load_progress_leniently(root)
+    migration = _migration(root)
+    text = migration.read_text(encoding="utf-8")
+    text = text.replace("status: pending", "status: done", 1)  # a lead's status: the file stays unchanged
+    migration.write_text(text, encoding="utf-8")
+    others = [p for p in sorted(root.glob("*.yaml")) if p != migration]
+    edited = others[0].read_text(encoding="utf-8")
+    others[0].write_text(_set_line(edited, ("wave",), "wave: 99"), encoding="utf-8")  # a human edit
+    others[1].write_text("system: [not, a, plan\n", encoding="utf-8")  # not YAML
+    (root / "ZZZ-999.yaml").write_text(others[2].read_text(encoding="utf-8"), encoding="utf-8")  # an orphan copy
+    generated_moved = yamlio.read_fast(others[3].read_text(encoding="utf-8"))["generated"]
+    assert "wave" in generated_moved
+    moved = others[3].stem
+    later = [p.model_copy(update={"wave": (p.wave or 0) + 1}) if p.system == moved else p for p in system_plans]
+    report = plan_files.write_plans(root, later, inventory=city.inventory)
+    assert report.updated
+    assert report.unchanged
+    assert report.tracking == plan_progress.load_progress_leniently(root)
+    assert report.tracking[migration.stem].statuses[Stage.NETWORK].value == "done"
+
+
+def test_a_write_given_the_files_already_read_is_the_write_that_reads_them(
+    tmp_path: Path, first_written: Path, city: example.ExampleCity
+) -> None:
+    """``plan --write`` parses the plan files once for the freeze and the write: same files, same report."""
+    roots = [tmp_path / "reads" / "migrations_plan", tmp_path / "given" / "migrations_plan"]
+    for root in roots:
+        shutil.copytree(first_written, root)
+        edited = _migration(root)
+        text = edited.read_text(encoding="utf-8")
+        edited.write_text(_set_line(text, ("wave",), "wave: 99").replace("status: pending", "status: done", 1))
+        (root / sorted(p.name for p in root.glob("*.yaml"))[1]).write_text("system: [not yaml\n", encoding="utf-8")
+    moved = [p.model_copy(update={"wave": (p.wave or 0) + 1}) if p.wave == 1 else p for p in _plans(city)]
+    reads = plan_files.write_plans(roots[0], moved, inventory=city.inventory)
+    given = plan_files.write_plans(
+        roots[1], moved, inventory=city.inventory, files={f.path: f for f in plan_progress.read_plan_files(roots[1])}
+    )
+    assert reads.updated
+    assert reads.conflicts
+    assert (given.created, given.updated, given.unchanged, given.replaced) == (
+        reads.created,
+        reads.updated,
+        reads.unchanged,
+        reads.replaced,
+    )
+    assert [(c.system, c.field, c.yours, c.generated) for c in given.conflicts] == [
+        (c.system, c.field, c.yours, c.generated) for c in reads.conflicts
+    ]
+    assert given.tracking == reads.tracking
+    texts = [{p.name: p.read_text(encoding="utf-8") for p in root.glob("*.yaml")} for root in roots]
+    assert texts[1] == texts[0]
+
+
 def test_hand_edit_and_comment_survive_regeneration_and_the_edit_is_reported(
     written: Path, city: example.ExampleCity
 ) -> None:

@@ -157,8 +157,13 @@ def wave_plan_json(wave_plan: waves.WavePlan) -> dict[str, Any]:
 def write_documents(
     written: plan_files.WriteReport, departments: department_plan_files.DepartmentWriteReport
 ) -> dict[str, Any]:
-    """What ``plan --write`` wrote: the system plans' and the department plans' write reports."""
-    return {"write": plain_data.plain(written), "write_departments": plain_data.plain(departments)}
+    """What ``plan --write`` wrote: the system plans' and the department plans' write reports.
+
+    The tracking a write hands on to the department plans is what the files now say, not what was written:
+    it stays out of the document.
+    """
+    systems = {key: value for key, value in plain_data.plain(written).items() if key != "tracking"}
+    return {"write": systems, "write_departments": plain_data.plain(departments)}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from govcloud import collector
@@ -102,21 +102,36 @@ def plan_assessed(
     )
 
 
-def frozen_waves(plans_dir: Path, settings: Settings, *, today: dt.date) -> waves.Freeze:
+def frozen_waves(
+    plans_dir: Path,
+    settings: Settings,
+    *,
+    today: dt.date,
+    files: Sequence[plan_progress.PlanFile] | None = None,
+) -> waves.Freeze:
     """The waves re-planning must not touch: the baseline's, and every wave the plan files show as started.
 
     The plan files are read leniently (``plan --check`` reports their problems); the baseline strictly, since
-    a misread baseline would un-freeze started waves.
+    a misread baseline would un-freeze started waves. ``files``: the plan files already read.
     """
     recorded = baseline_file.load_baseline(plans_dir)
-    tracking = plan_progress.load_progress_leniently(plans_dir)
+    tracking = plan_progress.read_plans(plans_dir, files=files).lenient().progress
     detected = baselines.detect_started_waves(tracking, today=today, settings=settings.waves)
     return baselines.freeze_of(recorded, detected)
 
 
-def plan(workspace: Workspace, *, today: dt.date | None, started_by: dt.date) -> Planned:
-    """``govcloud plan``: assess, then plan the waves with every started wave (by ``started_by``) frozen."""
-    freeze = frozen_waves(workspace.plans_dir, workspace.settings, today=started_by)
+def plan(
+    workspace: Workspace,
+    *,
+    today: dt.date | None,
+    started_by: dt.date,
+    files: Sequence[plan_progress.PlanFile] | None = None,
+) -> Planned:
+    """``govcloud plan``: assess, then plan the waves with every started wave (by ``started_by``) frozen.
+
+    ``files``: the plan files already read (:func:`plan_and_write` reads them once for both steps).
+    """
+    freeze = frozen_waves(workspace.plans_dir, workspace.settings, today=started_by, files=files)
     return compute(
         workspace.inventory,
         workspace.settings,
@@ -179,20 +194,48 @@ def departments_dir(plans_dir: Path) -> Path:
     return plans_dir / department_plan_files.DEPARTMENTS_DIR
 
 
-def write_department_plans(planned: Planned, plans_dir: Path) -> department_plan_files.DepartmentWriteReport:
-    """The department plans (业务专网 consolidation) for the statuses the system plans now record."""
+def write_department_plans(
+    planned: Planned, plans_dir: Path, *, tracking: stages.ProgressMap | None = None
+) -> department_plan_files.DepartmentWriteReport:
+    """The department plans (业务专网 consolidation) for the statuses the system plans now record.
+
+    ``tracking``: those statuses, when the system plans were just written (read from the files otherwise).
+    """
     department_plans = department_plan_files.plans_for(
-        planned.inventory, planned.wave_plan, plans_dir, planned.settings
+        planned.inventory, planned.wave_plan, plans_dir, planned.settings, tracking=tracking
     )
     return department_plan_files.write_department_plans(plans_dir, department_plans)
 
 
-def write_plans(planned: Planned, plans_dir: Path) -> WrittenPlans:
-    """Write or update every plan file, keeping human edits, then the department plans that follow from them."""
+def write_plans(
+    planned: Planned, plans_dir: Path, *, files: dict[Path, plan_progress.PlanFile] | None = None
+) -> WrittenPlans:
+    """Write or update every plan file, keeping human edits, then the department plans that follow from them.
+
+    ``files``: the plan files by path as read before planning (so the write does not parse them again);
+    consumed by the write.
+    """
     systems = plan_files.write_plans(
-        plans_dir, plans_to_write(planned), inventory=planned.inventory, keep=kept_files(planned.wave_plan)
+        plans_dir,
+        plans_to_write(planned),
+        inventory=planned.inventory,
+        keep=kept_files(planned.wave_plan),
+        files=files,
     )
-    return WrittenPlans(systems, write_department_plans(planned, plans_dir))
+    return WrittenPlans(systems, write_department_plans(planned, plans_dir, tracking=systems.tracking))
+
+
+def plan_and_write(workspace: Workspace, *, today: dt.date | None, started_by: dt.date) -> tuple[Planned, WrittenPlans]:
+    """``plan --write``: plan, then write, parsing every plan file once for both (a province has 20,000).
+
+    The parsed files are dropped once written: they are stale from then on.
+    """
+    files = plan_progress.read_plan_files(workspace.plans_dir)
+    planned = plan(workspace, today=today, started_by=started_by, files=files)
+    by_path = {plan_file.path: plan_file for plan_file in files}
+    del files  # the write consumes by_path, freeing each file's data once it is handled
+    written = write_plans(planned, workspace.plans_dir, files=by_path)
+    return planned, written
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -128,7 +128,10 @@ def plan_command(
         _show_unbaselined(planning.unbaselined_waves(workspace, progress, today=_started_by(today)), output=output)
         _show_unmet(planning.unmet_gates(workspace, plans=checked.plans), output)
         return
-    planned = planning.plan(workspace, today=_day(today), started_by=_started_by(today))
+    if write:
+        planned, written = planning.plan_and_write(workspace, today=_day(today), started_by=_started_by(today))
+    else:
+        planned = planning.plan(workspace, today=_day(today), started_by=_started_by(today))
     payload: dict[str, Any] = {}
     if output is PlanFormat.JSON:
         payload["plan"] = documents.wave_plan_json(planned.wave_plan)
@@ -136,7 +139,6 @@ def plan_command(
         show_wave_plan(planned.wave_plan, planned.inventory)
         show_freeze(planned.wave_plan, written=write)
     if write:
-        written = planning.write_plans(planned, plans_dir)
         if output is PlanFormat.JSON:
             payload.update(documents.write_documents(written.systems, written.departments))
         else:

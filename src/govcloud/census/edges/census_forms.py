@@ -46,7 +46,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import ipaddress
 import re
 import unicodedata
 import zipfile
@@ -69,24 +68,23 @@ import xlrd
 import xlrd.xldate
 
 from govcloud.census.core import census_values as cv
-from govcloud.census.core import checks
+from govcloud.census.core import checks, import_merge
 from govcloud.core import model
 from govcloud.core.settings import CensusFormSettings
 from govcloud.edges import inventory_files, yamlio
 from govcloud.errors import GovcloudError, InputError, Problem
 
-SHEET_DEPARTMENTS = "部门"
-SHEET_SYSTEMS = "系统"
-SHEET_CATALOGUE = "信息资源"
+# the sheet names, the zone pool and the merge rule live in the pure core; named here too for the edge's users
+SHEET_DEPARTMENTS = import_merge.SHEET_DEPARTMENTS
+SHEET_SYSTEMS = import_merge.SHEET_SYSTEMS
+SHEET_CATALOGUE = import_merge.SHEET_CATALOGUE
+DEDICATED_ZONE_POOL = import_merge.DEDICATED_ZONE_POOL
+RowOrigin = import_merge.RowOrigin
+ParsedRow = import_merge.ParsedRow
+dedicated_zone_pool = import_merge.dedicated_zone_pool
+new_department_code = import_merge.new_department_code
 LISTS_SHEET = "选项"
 """Hidden sheet holding the drop-down lists that are too long to write inline."""
-
-DEDICATED_ZONE_POOL = ipaddress.IPv4Network("10.80.0.0/12")
-"""Where new departments' 专用网络区 come from when the network has none yet (the example city's pool).
-
-With dedicated zones present, the pool is the /12 that holds the lowest of them (10.80.0.0/12 in the example
-city); a new department gets the first /24 of the pool that overlaps no zone and no management range.
-"""
 
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 XLS_SUFFIXES = frozenset({".xls"})
@@ -358,6 +356,24 @@ KEPT_SYSTEM_FIELDS = (
 KEPT_ENTRY_FIELDS = ("classification_path", "system")
 
 
+def _kept_values(sheet: str, old: model.System | model.CatalogueEntry, absent: frozenset[str]) -> dict[str, Any]:
+    """An existing record's values for the columns a form lacks, as its exported row reads back."""
+    if isinstance(old, model.System):
+        return _form_values(SYSTEM_SHEET, _system_row(old, {}), absent)
+    return _form_values(CATALOGUE_SHEET, _entry_row(old, {}), absent)
+
+
+def _form_rules() -> import_merge.FormRules:
+    return import_merge.FormRules(
+        system_keys=tuple(column.key for column in SYSTEM_SHEET.columns),
+        kept_department_fields=KEPT_DEPARTMENT_FIELDS,
+        kept_system_fields=KEPT_SYSTEM_FIELDS,
+        kept_entry_fields=KEPT_ENTRY_FIELDS,
+        kept_values=_kept_values,
+        header_for=header_for,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Results
 
@@ -432,14 +448,8 @@ def export_forms(inventory: model.Inventory, path: Path, department: str | None 
     """Write the inventory (or one department, by name or code) as a census form; returns the rows written."""
     _check_xlsx_target(path)
     departments = inventory.departments if department is None else (_find_department(inventory, department),)
-    labels = _department_labels(inventory)
     workbook = _new_form_workbook()
-    codes_wanted = {d.code for d in departments}
-    rows: dict[str, list[list[object]]] = {
-        SHEET_DEPARTMENTS: [_department_row(d, labels) for d in departments],
-        SHEET_SYSTEMS: [_system_row(s, labels) for s in inventory.systems if s.department in codes_wanted],
-        SHEET_CATALOGUE: [_entry_row(e, labels) for e in inventory.catalogue if e.provider in codes_wanted],
-    }
+    rows = export_rows(inventory, departments)
     written = 0
     for spec in SHEETS:
         sheet = workbook[spec.name]
@@ -449,6 +459,22 @@ def export_forms(inventory: model.Inventory, path: Path, department: str | None 
             written += 1
     _save_atomic(workbook, path)
     return written
+
+
+def export_rows(inventory: model.Inventory, departments: Sequence[model.Department]) -> dict[str, list[list[object]]]:
+    """The rows a form of ``departments`` holds, by sheet: the cells as written, before any spreadsheet."""
+    labels = _department_labels(inventory)
+    codes_wanted = {d.code for d in departments}
+    return {
+        SHEET_DEPARTMENTS: [_department_row(d, labels) for d in departments],
+        SHEET_SYSTEMS: [_system_row(s, labels) for s in inventory.systems if s.department in codes_wanted],
+        SHEET_CATALOGUE: [_entry_row(e, labels) for e in inventory.catalogue if e.provider in codes_wanted],
+    }
+
+
+def form_rules() -> import_merge.FormRules:
+    """What the pure merge needs of these sheets' columns."""
+    return _form_rules()
 
 
 def _find_department(inventory: model.Inventory, wanted: str) -> model.Department:
@@ -1335,26 +1361,6 @@ def _looks_like_code(text: str) -> bool:
 # Importing
 
 
-@dataclasses.dataclass(frozen=True)
-class RowOrigin:
-    """Where a row of a form is: file, sheet, row number as the spreadsheet shows it."""
-
-    path: str
-    sheet: str
-    row: int
-
-    def problem(self, header: str, message: str) -> Problem:
-        return Problem(self.path, self.row, header, message, sheet=self.sheet)
-
-
-@dataclasses.dataclass(frozen=True)
-class ParsedRow:
-    origin: RowOrigin
-    values: Mapping[str, Any]
-    absent: frozenset[str] = frozenset()
-    """keys of the optional columns its sheet lacks: an existing record keeps its own values there"""
-
-
 def parse_rows(sheet: SheetData, problems: list[Problem], failed: list[ParsedRow] | None = None) -> list[ParsedRow]:
     """Normalise every cell of every row; a bad cell adds a problem and puts its row in ``failed`` instead."""
     parsed: list[ParsedRow] = []
@@ -1429,21 +1435,27 @@ def import_forms(
 
     # Resolve and build what did parse even when some cells did not, so that every bad row is listed at once
     # (an unknown department on one row, a bad date on another); rows that failed are left out.
-    merge = _Merge(loaded.inventory)
+    merge = import_merge.Merge(loaded.inventory, _form_rules())
     merge.failed_names.update(
         row.values["name"] for row in failed if row.origin.sheet == SHEET_DEPARTMENTS and row.values.get("name")
     )
     merged = merge.run(rows, present)
     problems.extend(merge.problems)
-    findings = checks.check_inventory(merged.parts, today=today)
+    # a row left out (problems) may be a covered department's own: its changes are not reported then
+    changes = () if problems else tuple(_report(merged, loaded.inventory))
+    # The loaded inventory passed these very checks (the loader refuses any finding, with the same ``today``).
+    # An import that changes no record of any department leaves the same records (the covered ones only
+    # listed later), so the checks of the whole census would find nothing again: a province's 3 s skipped.
+    unchanged = not problems and not merged.new_zones and not any(change.changed for change in changes)
+    findings = [] if unchanged else checks.check_inventory(merged.parts, today=today)
     if problems:
         # Some rows were left out; still report what the rules find on the rows that were read, except
         # references (which may point at a row left out) and records outside the forms.
         findings = [f for f in findings if not _is_reference(f) and merge.from_row(f, merged)]
-        problems.extend(merge.problem_for(f, merged, loaded) for f in findings)
+        problems.extend(_problem_for(f, merged, loaded) for f in findings)
         raise FormsRejected(problems, "the forms have problems; nothing was imported", notices)
     if findings:
-        check_problems = [merge.problem_for(f, merged, loaded) for f in findings]
+        check_problems = [_problem_for(f, merged, loaded) for f in findings]
         raise FormsRejected(
             check_problems, "the imported inventory would not pass `govcloud check`; nothing was imported", notices
         )
@@ -1453,7 +1465,7 @@ def import_forms(
         with yamlio.staged_writes() as staged:
             staged.update(pending)
     return ImportReport(
-        departments=tuple(merged.report(loaded.inventory)),
+        departments=changes,
         files_written=() if dry_run else tuple(pending),
         rows_read=rows_read,
         dry_run=dry_run,
@@ -1461,423 +1473,55 @@ def import_forms(
     )
 
 
-@dataclasses.dataclass
-class _Merged:
-    """The inventory after the import, and where each record came from."""
-
-    parts: checks.InventoryParts
-    covered: list[str]
-    new_zones: dict[str, model.Zone]
-    origins: dict[tuple[str, str], list[RowOrigin | None]]
-    """(kind, code) → where each occurrence came from, in parts order: a form row, or None for a kept record"""
-    _grouped: dict[str, tuple[model.Department, list[model.System], list[model.CatalogueEntry]]] = dataclasses.field(
-        default_factory=dict
-    )
-
-    def department_file(self, code: str) -> model.DepartmentFile:
-        if not self._grouped:
-            for dept in self.parts.departments:
-                self._grouped[dept.code] = (dept, [], [])
-            for system in self.parts.systems:
-                self._grouped[system.department][1].append(system)
-            for entry in self.parts.catalogue:
-                self._grouped[entry.provider][2].append(entry)
-        dept, systems, entries = self._grouped[code]
-        return model.DepartmentFile(
-            department=dept,
-            systems=tuple(systems),
-            catalogue=tuple(entries),
-            private_networks=tuple(p for p in self.parts.private_networks if p.department == code),
+def _report(merged: import_merge.Merged, before: model.Inventory) -> Iterator[DepartmentChange]:
+    """What the import changes in each department it covers."""
+    covered = set(merged.covered)
+    entries_before: dict[str, list[model.CatalogueEntry]] = {}
+    for entry in before.catalogue:
+        if entry.provider in covered:
+            entries_before.setdefault(entry.provider, []).append(entry)
+    for code in merged.covered:
+        after = merged.department_file(code)
+        old_dept = before.department_by_code.get(code)
+        old_systems = before.systems_of_department.get(code, ())
+        old_entries = entries_before.get(code, [])
+        sys_added, sys_removed, sys_changed = _diff_records(old_systems, after.systems)
+        ent_added, ent_removed, ent_changed = _diff_records(old_entries, after.catalogue)
+        yield DepartmentChange(
+            code=code,
+            name=after.department.name,
+            new=old_dept is None,
+            department_fields=() if old_dept is None else _changed_fields(old_dept, after.department),
+            systems_added=sys_added,
+            systems_removed=sys_removed,
+            systems_changed=sys_changed,
+            entries_added=ent_added,
+            entries_removed=ent_removed,
+            entries_changed=ent_changed,
+            zone=merged.new_zones.get(code),
         )
 
-    def report(self, before: model.Inventory) -> Iterator[DepartmentChange]:
-        covered = set(self.covered)
-        entries_before: dict[str, list[model.CatalogueEntry]] = {}
-        for entry in before.catalogue:
-            if entry.provider in covered:
-                entries_before.setdefault(entry.provider, []).append(entry)
-        for code in self.covered:
-            after = self.department_file(code)
-            old_dept = before.department_by_code.get(code)
-            old_systems = before.systems_of_department.get(code, ())
-            old_entries = entries_before.get(code, [])
-            sys_added, sys_removed, sys_changed = _diff_records(old_systems, after.systems)
-            ent_added, ent_removed, ent_changed = _diff_records(old_entries, after.catalogue)
-            yield DepartmentChange(
-                code=code,
-                name=after.department.name,
-                new=old_dept is None,
-                department_fields=() if old_dept is None else _changed_fields(old_dept, after.department),
-                systems_added=sys_added,
-                systems_removed=sys_removed,
-                systems_changed=sys_changed,
-                entries_added=ent_added,
-                entries_removed=ent_removed,
-                entries_changed=ent_changed,
-                zone=self.new_zones.get(code),
-            )
 
-
-class _Merge:
-    """Builds the inventory that the forms describe, collecting every problem on the way."""
-
-    def __init__(self, inventory: model.Inventory) -> None:
-        self.inventory = inventory
-        self.problems: list[Problem] = []
-        self.by_name: dict[str, list[model.Department]] = {}
-        for dept in inventory.departments:
-            self.by_name.setdefault(dept.name, []).append(dept)
-        self.by_uscc = {d.uscc: d for d in inventory.departments}
-        self.form_departments: dict[str, tuple[ParsedRow, str]] = {}  # code → (row, resolved parent or "")
-        self.form_names: dict[str, str] = {}  # name on a 部门 row → code
-        self.failed_names: set[str] = set()
-
-    # -----------------------------------------------------------------------------------------------------
-    def run(self, rows: Mapping[str, list[ParsedRow]], present: set[str]) -> _Merged:
-        inv = self.inventory
-        self._departments(rows[SHEET_DEPARTMENTS])
-        system_rows = self._resolve_refs(rows[SHEET_SYSTEMS], "department", "所属部门")
-        entry_rows = self._resolve_refs(rows[SHEET_CATALOGUE], "provider", "提供方")
-        if self.form_departments:
-            covered = list(self.form_departments)
-            for row, code in [*system_rows, *entry_rows]:
-                if code not in self.form_departments:
-                    header = "所属部门" if row.origin.sheet == SHEET_SYSTEMS else "提供方"
-                    self.problems.append(
-                        row.origin.problem(
-                            header,
-                            f"department {code} is not on the 部门 sheet of this import: list it there, or import "
-                            "its own form",
-                        )
-                    )
-        else:
-            covered = list(dict.fromkeys(code for _, code in [*system_rows, *entry_rows]))
-        covered_set = set(covered)
-        replaced_systems = SHEET_SYSTEMS in present
-        replaced_entries = SHEET_CATALOGUE in present
-
-        departments = [d for d in inv.departments if d.code not in covered_set]
-        dept_origins: list[RowOrigin | None] = [None] * len(departments)
-        for code in covered:
-            if code in self.form_departments:
-                row, parent = self.form_departments[code]
-                built_dept = self._build_department(row, code, parent or None)
-                if built_dept is not None:
-                    departments.append(built_dept)
-                    dept_origins.append(row.origin)
-            else:
-                departments.append(inv.department_by_code[code])
-                dept_origins.append(None)
-
-        systems = [s for s in inv.systems if s.department not in covered_set or not replaced_systems]
-        system_origins: list[RowOrigin | None] = [None] * len(systems)
-        if replaced_systems:
-            for row, code in system_rows:
-                built_system = self._build_system(row, code)
-                if built_system is not None:
-                    systems.append(built_system)
-                    system_origins.append(row.origin)
-        holders = {s.code: s.department for s in systems}
-
-        entries: list[model.CatalogueEntry] = []
-        entry_origins: list[RowOrigin | None] = []
-        for entry in inv.catalogue:
-            if entry.provider in covered_set and replaced_entries:
-                continue
-            system_gone = entry.system is not None and holders.get(entry.system) != entry.provider
-            entries.append(entry.model_copy(update={"system": None}) if system_gone else entry)
-            entry_origins.append(None)
-        if replaced_entries:
-            for row, code in entry_rows:
-                built_entry = self._build_entry(row, code, holders)
-                if built_entry is not None:
-                    entries.append(built_entry)
-                    entry_origins.append(row.origin)
-
-        new_codes = [c for c in covered if c not in inv.department_by_code]
-        new_zones = self._allocate_zones(new_codes, {d.code: d for d in departments})
-        network = inv.network
-        if new_zones:
-            network = network.model_copy(update={"zones": (*network.zones, *new_zones.values())})
-
-        origins: dict[tuple[str, str], list[RowOrigin | None]] = {}
-        for kind, record_codes, record_origins in (
-            ("department", [d.code for d in departments], dept_origins),
-            ("system", [s.code for s in systems], system_origins),
-            ("catalogue", [e.code for e in entries], entry_origins),
-        ):
-            for record_code, origin in zip(record_codes, record_origins, strict=True):
-                origins.setdefault((kind, record_code), []).append(origin)
-        # The forms do not carry the 业务专网 lists: they are kept, less the systems the forms took off them
-        # (removed, or no longer carried on a 业务专网).
-        on_private = {s.code for s in systems if s.carrying_network is model.CarryingNetwork.PRIVATE}
-        private_networks = tuple(
-            p.model_copy(update={"systems": tuple(c for c in p.systems if c in on_private)})
-            for p in inv.private_networks
-        )
-        parts = checks.InventoryParts(
-            city=inv.city,
-            network=network,
-            departments=tuple(departments),
-            systems=tuple(systems),
-            catalogue=tuple(entries),
-            hosts=inv.hosts,
-            private_networks=private_networks,
-        )
-        return _Merged(parts, covered, new_zones, origins)
-
-    # -----------------------------------------------------------------------------------------------------
-    def _departments(self, rows: list[ParsedRow]) -> None:
-        taken = set(self.inventory.department_by_code)
-        first_row: dict[str, RowOrigin] = {}
-        resolved: list[tuple[ParsedRow, str]] = []
-        for row in rows:
-            name: str = row.values["name"]
-            uscc: str = row.values["uscc"]
-            code = self._department_code(row, name, uscc, taken)
-            if code is None:
-                self.failed_names.add(name)
-                continue
-            if code in first_row:
-                other = first_row[code]
-                self.problems.append(
-                    row.origin.problem(
-                        "部门名称", f"department {name} ({code}) is already listed in {other.path} row {other.row}"
-                    )
-                )
-                self.failed_names.add(name)
-                continue
-            first_row[code] = row.origin
-            taken.add(code)
-            self.form_names[name] = code
-            resolved.append((row, code))
-        for row, code in resolved:  # parents may name departments listed further down
-            parent_ref = row.values["parent"]
-            parent = ""
-            old = self.inventory.department_by_code.get(code)
-            if "parent" in row.absent and old is not None:
-                parent = old.parent or ""  # no 上级部门 column: the inventory's parent stands
-            elif parent_ref is not None:
-                try:
-                    parent = self.resolve_department(parent_ref) or ""
-                except LookupError as exc:
-                    self.problems.append(row.origin.problem("上级部门", str(exc.args[0])))
-            self.form_departments[code] = (row, parent)
-
-    def _department_code(self, row: ParsedRow, name: str, uscc: str, taken: set[str]) -> str | None:
-        named = self.by_name.get(name, [])
-        if len(named) == 1:
-            return named[0].code
-        if len(named) > 1:
-            same_uscc = [d for d in named if d.uscc == uscc]
-            if len(same_uscc) == 1:
-                return same_uscc[0].code
-            self.problems.append(
-                row.origin.problem(
-                    "部门名称",
-                    f"several departments are named {name} ({', '.join(d.code for d in named)}) and none has "
-                    "this credit code",
-                )
-            )
-            return None
-        existing = self.by_uscc.get(uscc)
-        if existing is not None:
-            return existing.code
-        if name in self.form_names:
-            return self.form_names[name]  # reported as listed twice by the caller
-        return new_department_code(uscc, taken)
-
-    def resolve_department(self, ref: str) -> str | None:
-        """The code of the department a form names (by name, or by code); LookupError when unknown."""
-        if ref in self.failed_names:
-            return None  # its own row is already reported
-        if ref in self.form_names:
-            return self.form_names[ref]
-        named = self.by_name.get(ref, [])
-        if len(named) == 1:
-            return named[0].code
-        if len(named) > 1:
-            raise LookupError(
-                f"several departments are named {ref} ({', '.join(d.code for d in named)}): write the code"
-            )
-        code = ref.strip().upper()
-        if code in self.inventory.department_by_code or code in self.form_departments:
-            return code
-        raise LookupError(
-            f"unknown department {ref!r}: list it on the 部门 sheet, or use the name of a department in the inventory"
-        )
-
-    def _resolve_refs(self, rows: list[ParsedRow], key: str, header: str) -> list[tuple[ParsedRow, str]]:
-        resolved = []
-        for row in rows:
-            try:
-                code = self.resolve_department(row.values[key])
-            except LookupError as exc:
-                self.problems.append(row.origin.problem(header, str(exc.args[0])))
-                continue
-            if code is not None:
-                resolved.append((row, code))
-        return resolved
-
-    # -----------------------------------------------------------------------------------------------------
-    def _build_department(self, row: ParsedRow, code: str, parent: str | None) -> model.Department | None:
-        old = self.inventory.department_by_code.get(code)
-        data: dict[str, Any] = {"code": code, "name": row.values["name"], "uscc": row.values["uscc"], "parent": parent}
-        if old is not None:
-            data.update({f: getattr(old, f) for f in KEPT_DEPARTMENT_FIELDS})
-        office = {"name": row.values.get("sharing_office_name"), "head": row.values.get("sharing_office_head")}
-        if {"sharing_office_name", "sharing_office_head"} & row.absent:
-            data["sharing_office"] = old.sharing_office if old is not None else None  # an older form: kept
-        elif office["name"] is not None or office["head"] is not None:
-            data["sharing_office"] = office  # one without the other is an error naming the empty column
-        return self._validate(model.Department, data, row)
-
-    def _build_system(self, row: ParsedRow, department: str) -> model.System | None:
-        values = row.values
-        old = self.inventory.system_by_code.get(values["code"])
-        if old is not None and row.absent:
-            values = {**values, **_form_values(SYSTEM_SHEET, _system_row(old, {}), row.absent)}
-        data: dict[str, Any] = {
-            column.key: values[column.key]
-            for column in SYSTEM_SHEET.columns
-            if values.get(column.key) not in (None, ())
-        }
-        data["department"] = department
-        if old is not None:
-            data.update({f: getattr(old, f) for f in KEPT_SYSTEM_FIELDS})
-            if values.get("classified"):
-                data["cloud"] = None  # a classified system never moves to the shared cloud
-                data["consumes"] = ()  # nor takes data through the extranet's exchange (physical isolation)
-            else:
-                data["intranet_zone"] = None  # only a classified system has a place on the intranet
-        return self._validate(model.System, data, row)
-
-    def _build_entry(self, row: ParsedRow, provider: str, holders: Mapping[str, str]) -> model.CatalogueEntry | None:
-        v = row.values
-        old = self.inventory.entry_by_code.get(v["code"])
-        if old is not None and row.absent:
-            v = {**v, **_form_values(CATALOGUE_SHEET, _entry_row(old, {}), row.absent)}
-        sharing_type: model.SharingType = v["sharing_type"]
-        same_type = old is not None and old.sharing.type is sharing_type
-        conditions: str | None = v["sharing_conditions"]
-        sharing: dict[str, Any] = {"type": sharing_type, "method": v["sharing_method"]}
-        if sharing_type is model.SharingType.NOT_SHARED:
-            sharing["legal_basis"] = conditions
-            sharing["conditions"] = old.sharing.conditions if old is not None and same_type else None
-        else:
-            if conditions is None and sharing_type is model.SharingType.UNCONDITIONAL:
-                conditions = "无条件"
-            sharing["conditions"] = conditions
-            sharing["legal_basis"] = old.sharing.legal_basis if old is not None and same_type else None
-        sharing["scope"] = v["sharing_scope"]
-        sharing["purpose"] = v["sharing_purpose"]
-        data: dict[str, Any] = {
-            "code": v["code"],
-            "name": v["name"],
-            "category": v["category"],
-            "provider": provider,
-            "abstract": v["abstract"],
-            "format": v["format"],
-            "data_items": v["data_items"],
-            "sharing": sharing,
-            "open": {"open": bool(v["open"]), "conditions": v["open_conditions"]},
-            "update_cycle": v["update_cycle"],
-            "publish_date": v["publish_date"],
-            "related": v["related"],
-            "grade": v["grade"],
-        }
-        if v["assessment_date"] is not None or v["assessment_approver"] is not None:
-            data["assessment"] = {"date": v["assessment_date"], "approver": v["assessment_approver"]}
-        if old is not None:
-            data.update({f: getattr(old, f) for f in KEPT_ENTRY_FIELDS})
-            if old.system is not None and holders.get(old.system) != provider:
-                data["system"] = None  # the system that held it is gone (or belongs to another department now)
-        return self._validate(model.CatalogueEntry, data, row)
-
-    def _validate(self, cls: type[_M], data: dict[str, Any], row: ParsedRow) -> _M | None:
-        try:
-            return cls.model_validate(data)
-        except pydantic.ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                loc = tuple(str(part) for part in error["loc"])
-                self.problems.append(row.origin.problem(header_for(row.origin.sheet, loc), _pydantic_message(error)))
-            return None
-
-    # -----------------------------------------------------------------------------------------------------
-    def _allocate_zones(
-        self, new_codes: Sequence[str], departments: Mapping[str, model.Department]
-    ) -> dict[str, model.Zone]:
-        if not new_codes:
-            return {}
-        pool = dedicated_zone_pool(self.inventory.network)
-        used = [net for zone in self.inventory.network.zones for net in zone.ranges]
-        if self.inventory.network.management is not None:
-            used.extend(self.inventory.network.management.ranges)
-        free = (net for net in pool.subnets(new_prefix=24) if not any(net.overlaps(u) for u in used))
-        zones: dict[str, model.Zone] = {}
-        existing_zone_codes = {z.code for z in self.inventory.network.zones}
-        for code in new_codes:
-            net = next(free, None)
-            origin = self.form_departments[code][0].origin
-            if net is None:
-                self.problems.append(origin.problem("部门名称", f"no free /24 left in the dedicated-zone pool {pool}"))
-                continue
-            zone_code = f"DZ-{code}"
-            if zone_code in existing_zone_codes:
-                self.problems.append(origin.problem("部门名称", f"zone {zone_code} already exists in network.yaml"))
-                continue
-            dept = departments.get(code)
-            name = dept.name if dept is not None else code
-            zones[code] = model.Zone(
-                code=zone_code, name=f"{name}专用网络区", kind=model.ZoneKind.DEDICATED, department=code, ranges=(net,)
-            )
-        return zones
-
-    # -----------------------------------------------------------------------------------------------------
-    @staticmethod
-    def from_row(finding: checks.Finding, merged: _Merged) -> bool:
-        """Whether the record a finding is about came from a form row."""
-        places = merged.origins.get((finding.kind, finding.key), [])
-        return bool(places) and places[min(finding.occurrence, len(places) - 1)] is not None
-
-    def problem_for(self, finding: checks.Finding, merged: _Merged, loaded: inventory_files.LoadedInventory) -> Problem:
-        """Where a check's finding points: the form row that made the record, or the record's inventory file."""
-        places = merged.origins.get((finding.kind, finding.key), [])
-        origin = places[min(finding.occurrence, len(places) - 1)] if places else None
-        if origin is not None:
-            header = header_for(origin.sheet, tuple(str(p) for p in finding.field))
-            kept = header == ".".join(map(str, finding.field))
-            suffix = " (a field kept from the inventory)" if kept and finding.field else ""
-            return origin.problem(header, finding.message + suffix)
-        problem = loaded.sources.problem_for(dataclasses.replace(finding, occurrence=0), loaded.root)
-        if (finding.kind, finding.key) not in loaded.sources.places:
-            # a record the import creates without a row of its own (a new department's zone)
-            return dataclasses.replace(problem, message=f"{finding.kind} {finding.key}: {finding.message}")
-        return dataclasses.replace(problem, message=f"after this import: {finding.message}")
-
-
-def dedicated_zone_pool(network: model.Network) -> ipaddress.IPv4Network:
-    """The /12 holding the lowest existing 专用网络区, or :data:`DEDICATED_ZONE_POOL` when there is none."""
-    dedicated = [net for z in network.zones if z.kind is model.ZoneKind.DEDICATED for net in z.ranges]
-    if not dedicated:
-        return DEDICATED_ZONE_POOL
-    lowest = min(dedicated, key=lambda net: int(net.network_address))
-    return lowest.supernet(new_prefix=12) if lowest.prefixlen >= 12 else lowest
+def _problem_for(
+    finding: checks.Finding, merged: import_merge.Merged, loaded: inventory_files.LoadedInventory
+) -> Problem:
+    """Where a check's finding points: the form row that made the record, or the record's inventory file."""
+    places = merged.origins.get((finding.kind, finding.key), [])
+    origin = places[min(finding.occurrence, len(places) - 1)] if places else None
+    if origin is not None:
+        header = header_for(origin.sheet, tuple(str(p) for p in finding.field))
+        kept = header == ".".join(map(str, finding.field))
+        suffix = " (a field kept from the inventory)" if kept and finding.field else ""
+        return origin.problem(header, finding.message + suffix)
+    problem = loaded.sources.problem_for(dataclasses.replace(finding, occurrence=0), loaded.root)
+    if (finding.kind, finding.key) not in loaded.sources.places:
+        # a record the import creates without a row of its own (a new department's zone)
+        return dataclasses.replace(problem, message=f"{finding.kind} {finding.key}: {finding.message}")
+    return dataclasses.replace(problem, message=f"after this import: {finding.message}")
 
 
 def _is_reference(finding: checks.Finding) -> bool:
     return bool(finding.field) and str(finding.field[0]) in _REFERENCE_FIELDS
-
-
-def new_department_code(uscc: str, taken: set[str]) -> str:
-    """``D`` + the organisation-code body (characters 9-16) of the credit code; a digit is added on a clash."""
-    base = "D" + uscc[8:16]
-    if base not in taken:
-        return base
-    suffix = 2
-    while f"{base}{suffix}" in taken:
-        suffix += 1
-    return f"{base}{suffix}"
 
 
 def header_for(sheet: str, field: Sequence[str | int]) -> str:
@@ -1908,18 +1552,6 @@ def _form_values(spec: SheetSpec, cells: Sequence[object], keys: frozenset[str])
     return values
 
 
-def _pydantic_message(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "required"
-    if kind == "string_pattern_mismatch":
-        return f"{error['input']!r} does not have the required form ({error['ctx']['pattern']})"
-    message = str(error["msg"])
-    if "input" in error and isinstance(error["input"], str | int | float):
-        return f"{message} (got {error['input']!r})"
-    return message
-
-
 def _changed_fields(old: pydantic.BaseModel, new: pydantic.BaseModel) -> tuple[str, ...]:
     return tuple(name for name in type(old).model_fields if getattr(old, name) != getattr(new, name))
 
@@ -1940,7 +1572,7 @@ def _diff_records(
     return added, removed, changed
 
 
-def _render_changes(root: Path, before: model.Inventory, merged: _Merged) -> dict[Path, str | None]:
+def _render_changes(root: Path, before: model.Inventory, merged: import_merge.Merged) -> dict[Path, str | None]:
     """The text of every file the import changes, each checked by parsing it back."""
     pending: dict[Path, str | None] = {}
     old_entries: dict[str, list[model.CatalogueEntry]] = {}

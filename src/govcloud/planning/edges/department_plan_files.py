@@ -44,7 +44,7 @@ from govcloud.edges import yamlio
 from govcloud.errors import Problem
 from govcloud.planning.core import consolidation, stages, waves
 from govcloud.planning.core.stages import StageStatus
-from govcloud.planning.edges import plan_files, plan_progress
+from govcloud.planning.edges import plan_emitter, plan_files, plan_progress
 
 DEPARTMENTS_DIR = "departments"
 HEADER = (
@@ -157,6 +157,20 @@ def write_department_plans(
 
 
 def render_new(plan: consolidation.DepartmentPlan, document: Mapping[str, Any] | None = None) -> str:
+    """The text of a new department plan: the fast emitter's (ruamel's bytes), or ruamel's outside its subset."""
+    document = document if document is not None else department_document(plan)
+    prints = {key: plan_files.fingerprint(value) for key, value in atoms_of(document).items()}
+    try:
+        body = plan_emitter.emit(document, header=HEADER.format(code=plan.department, name=plan.name))
+        block = plan_emitter.emit({plan_files.GENERATED: dict(sorted(prints.items()))})
+    except plan_emitter.Unsupported:
+        return render_new_roundtrip(plan, document)
+    marker = f"# {plan_files.GENERATED_COMMENT}"
+    return "".join(line for line in body.splitlines(keepends=True) if line.strip() != marker) + marker + "\n" + block
+
+
+def render_new_roundtrip(plan: consolidation.DepartmentPlan, document: Mapping[str, Any] | None = None) -> str:
+    """:func:`render_new` through ruamel's round-trip dump (the reference the fast emitter is tested against)."""
     document = document if document is not None else department_document(plan)
     data = plan_files._to_roundtrip(document)
     assert isinstance(data, CommentedMap)
@@ -344,8 +358,18 @@ def check_department_plans(plans_dir: Path, inventory: model.Inventory) -> list[
 
 
 def plans_for(
-    inventory: model.Inventory, wave_plan: waves.WavePlan, plans_dir: Path, settings: Settings
+    inventory: model.Inventory,
+    wave_plan: waves.WavePlan,
+    plans_dir: Path,
+    settings: Settings,
+    *,
+    tracking: stages.ProgressMap | None = None,
 ) -> tuple[consolidation.DepartmentPlan, ...]:
-    """The department plans for the current statuses of the system plans in ``plans_dir``."""
-    tracking: stages.ProgressMap = plan_progress.load_progress_leniently(plans_dir)
+    """The department plans for the current statuses of the system plans in ``plans_dir``.
+
+    ``tracking``: those statuses when the caller has them (``plan --write`` just wrote the files:
+    :attr:`plan_files.WriteReport.tracking`), so 20,000 files are not parsed again.
+    """
+    if tracking is None:
+        tracking = plan_progress.load_progress_leniently(plans_dir)
     return consolidation.build_department_plans(inventory, wave_plan, tracking, settings)

@@ -74,9 +74,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
-from govcloud.planning.core import plan_checks, plan_merge, plans
+from govcloud.planning.core import plan_checks, plan_merge, plan_view, plans, stages
 from govcloud.planning.core.stages import STAGE_ORDER, Stage, StageStatus
-from govcloud.planning.edges import plan_progress
+from govcloud.planning.edges import plan_emitter, plan_progress
 
 GENERATED = "generated"
 HEADER = (
@@ -93,8 +93,6 @@ _DECOMMISSION_ATOMS = plan_checks.DECOMMISSION_ATOMS
 _TOP_ORDER = ("system", *_TOP_ATOMS, "stages", "decommission", GENERATED)
 _STAGE_ORDER_KEYS = ("stage", "status", *_STAGE_ATOMS)
 _DECOMMISSION_ORDER = ("status", *_DECOMMISSION_ATOMS)
-_FLOW_KEYS = frozenset({"callers", "owner"})
-"""Keys whose values are written on one line ([a, b] or {k: v}); gates and dependents are one line each."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -237,6 +235,19 @@ def fingerprint(value: Any) -> str:
 
 
 def _canonical(value: Any) -> Any:
+    # the exact types plan data holds first (a type test is cheap, an ABC isinstance is not); the general
+    # rules below give the same result for them, and handle everything else
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is dict:
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_canonical(v) for v in value]
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is dt.date:
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -297,6 +308,10 @@ class WriteReport:
     """Plans that changed kind (migration ↔ decommission) before any stage started: rewritten."""
     conflicts: tuple[Conflict, ...]
     orphans: tuple[Orphan, ...]
+    tracking: Mapping[str, stages.Progress] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """What every plan file of the directory records once the write is done: what the lenient read
+    (:func:`plan_progress.load_progress_leniently`) would read back (the department plans need it), without
+    reading the files again."""
 
     @property
     def written(self) -> int:
@@ -309,11 +324,15 @@ def write_plans(
     *,
     inventory: model.Inventory | None = None,
     keep: Collection[str] = (),
+    files: dict[Path, plan_progress.PlanFile] | None = None,
 ) -> WriteReport:
     """Write or update ``root/<CODE>.yaml`` for every plan, keeping people's edits; report what happened.
 
     ``keep``: systems whose files are deliberately left as they are (a frozen wave's system the new plan would
-    take out of the waves; the caller reports why), so they are not orphans either.
+    take out of the waves; the caller reports why), so they are not orphans either. ``files``: the plan files
+    of ``root`` as just read (:func:`plan_progress.read_plan_files`) by path, so they are not parsed again;
+    consumed: each file leaves the mapping once handled, so a province's parsed plans are freed as the write
+    goes rather than held to its end.
     """
     created: list[str] = []
     updated: list[str] = []
@@ -321,21 +340,30 @@ def write_plans(
     conflicts: list[Conflict] = []
     unchanged = 0
     planned = {plan.system for plan in system_plans}
-    existing = _existing_texts(root, system_plans)
+    parsed = files if files is not None else {}
+    existing = _existing_texts(root, system_plans, parsed)
+    # the system and tracking of each handled file after the write, from the data in hand (not the data: memory)
+    final: dict[Path, tuple[str, stages.Progress] | None] = {}
     with yamlio.staged_writes() as pending:
         for plan in system_plans:
             path = plan_path(root, plan.system)
             document = plan_document(plan)
             if path not in existing:
                 pending[path] = render_new(plan, document)
+                final[path] = _tracked(document, path)
                 created.append(plan.system)
                 continue
-            outcome = _update(path, existing[path], plan, document)
+            known = parsed.pop(path, None)
+            data = known.data if known is not None and known.unreadable is None else _MISSING
+            outcome = _update(path, existing[path], plan, document, parsed=data)
             conflicts.extend(outcome.conflicts)
             if outcome.text is None:
                 unchanged += 1
+                final[path] = _tracked(outcome.current, path)
             else:
                 pending[path] = outcome.text
+                if outcome.replaced:
+                    final[path] = _tracked(document, path)
                 (replaced if outcome.replaced else updated).append(plan.system)
     orphans = tuple(
         Orphan(path.stem, _display(path), _orphan_reason(path.stem, inventory))
@@ -349,7 +377,36 @@ def write_plans(
         replaced=tuple(replaced),
         conflicts=tuple(conflicts),
         orphans=orphans,
+        tracking=_tracking_after(root, final),
     )
+
+
+def _tracking_after(root: Path, final: Mapping[Path, tuple[str, stages.Progress] | None]) -> dict[str, stages.Progress]:
+    """The lenient read of ``root`` after the write, from the data in hand where there is some.
+
+    ``final``: the system and tracking of a new or replaced file's document (the ``generated`` block records
+    nothing tracked) or of an unchanged file's parsed data. An updated file, and any file the write did not
+    handle (orphans, frozen waves' kept files), is read back. Files go in path order, as the reader keys them,
+    so a later file naming the same system wins as it does there.
+    """
+    found: dict[str, stages.Progress] = {}
+    for path in plan_progress.plan_paths(root):
+        if path in final:
+            tracked = final[path]
+        else:
+            plan_file = plan_progress.read_plan_file(path)
+            tracked = _tracked(plan_file.data if plan_file.unreadable is None else None, path)
+        if tracked is not None:
+            found[tracked[0]] = tracked[1]
+    return found
+
+
+def _tracked(data: Any, path: Path) -> tuple[str, stages.Progress] | None:
+    """The system a plan document names and its progress, as the one plan reader reads them (None: no system)."""
+    if data is None:
+        return None
+    view = plan_view.parse_plan(data, path=_display(path), file_name=path.name).view
+    return None if view is None else (view.system, view.progress())
 
 
 def _orphan_reason(code: str, inventory: model.Inventory | None) -> str:
@@ -361,7 +418,27 @@ def _orphan_reason(code: str, inventory: model.Inventory | None) -> str:
 
 
 def render_new(plan: plans.SystemPlan, document: Mapping[str, Any] | None = None) -> str:
-    """The text of a new plan file: the document, a header comment and the fingerprints."""
+    """The text of a new plan file: the document, a header comment and the fingerprints.
+
+    Written by the fast emitter (:mod:`govcloud.planning.edges.plan_emitter`), whose bytes are ruamel's;
+    a document outside its subset goes through ruamel (:func:`render_new_roundtrip`).
+    """
+    document = document if document is not None else plan_document(plan)
+    prints = {key: fingerprint(value) for key, value in atoms_of(document).items()}
+    try:
+        return plan_emitter.emit_plan(
+            document,
+            header=HEADER.format(code=plan.system, name=plan.name),
+            generated_key=GENERATED,
+            generated_comment=GENERATED_COMMENT,
+            prints=sorted(prints.items(), key=lambda item: _atom_rank(item[0])),
+        )
+    except plan_emitter.Unsupported:
+        return render_new_roundtrip(plan, document)
+
+
+def render_new_roundtrip(plan: plans.SystemPlan, document: Mapping[str, Any] | None = None) -> str:
+    """:func:`render_new` through ruamel's round-trip dump (the reference the fast emitter is tested against)."""
     document = document if document is not None else plan_document(plan)
     data = _to_roundtrip(document)
     assert isinstance(data, CommentedMap)
@@ -375,17 +452,26 @@ class _Outcome:
     text: str | None
     conflicts: tuple[Conflict, ...] = ()
     replaced: bool = False
+    current: Any = None
+    """The file's data as parsed (None when it is not YAML)."""
 
 
-def _existing_texts(root: Path, system_plans: Sequence[plans.SystemPlan]) -> dict[Path, str]:
+def _existing_texts(
+    root: Path, system_plans: Sequence[plans.SystemPlan], parsed: Mapping[Path, plan_progress.PlanFile]
+) -> dict[Path, str]:
     """The text of every plan file that exists (one read each, decoded by ``plan_progress.read_plan_text``).
 
+    ``parsed``: files already read, whose text is taken as read (unless reading them failed: read again).
     A file that cannot be decoded stops the write before anything is written, with every such file named.
     """
     texts: dict[Path, str] = {}
     problems: list[Problem] = []
     for plan in system_plans:
         path = plan_path(root, plan.system)
+        known = parsed.get(path)
+        if known is not None and known.unreadable is None:
+            texts[path] = known.text
+            continue
         if not path.exists():
             continue
         text, problem = plan_progress.read_plan_text(path)
@@ -397,14 +483,18 @@ def _existing_texts(root: Path, system_plans: Sequence[plans.SystemPlan]) -> dic
     return texts
 
 
-def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str, Any]) -> _Outcome:
+def _update(
+    path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str, Any], *, parsed: Any = _MISSING
+) -> _Outcome:
+    """``parsed``: ``text`` as ``yamlio.read_fast`` reads it, when that is done already."""
     display = _display(path)
     try:
-        current = yamlio.read_fast(text)
+        current = yamlio.read_fast(text) if parsed is _MISSING else parsed
     except yamlio.YamlSyntaxError as exc:
         return _Outcome(None, (Conflict(plan.system, display, "", f"file (not YAML: {exc})", "a plan; file kept"),))
     if not isinstance(current, dict):
-        return _Outcome(None, (Conflict(plan.system, display, "", "file (not a mapping)", "a plan; file kept"),))
+        conflict = Conflict(plan.system, display, "", "file (not a mapping)", "a plan; file kept")
+        return _Outcome(None, (conflict,), current=current)
 
     if current.get("kind", _kind_of(current)) != document["kind"]:
         if _has_progress(current):
@@ -415,7 +505,7 @@ def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str
                 f"{current.get('kind')} plan with progress",
                 f"a {document['kind']} plan (disposition {document['disposition']}): review it by hand",
             )
-            return _Outcome(None, (conflict,))
+            return _Outcome(None, (conflict,), current=current)
         return _Outcome(render_new(plan, document), replaced=True)
 
     base = current.get(GENERATED)
@@ -429,7 +519,7 @@ def _update(path: Path, text: str, plan: plans.SystemPlan, document: Mapping[str
         for edit in decision.kept
     ]
     if not decision.changes_file:
-        return _Outcome(None, tuple(conflicts))
+        return _Outcome(None, tuple(conflicts), current=current)
     data = yamlio.load_roundtrip(text)
     for key, value in decision.to_set.items():
         _apply(data, key, value)
@@ -550,12 +640,12 @@ def _to_roundtrip(value: Any, key: str | None = None, *, in_list: bool = False) 
         result = CommentedMap()
         for k, v in value.items():
             result[k] = _to_roundtrip(v, k)
-        if key in _FLOW_KEYS or (in_list and ("gate" in value or "department" in value)):
+        if plan_emitter.flow_mapping(key, value, in_list=in_list):
             result.fa.set_flow_style()
         return result
     if isinstance(value, list | tuple):
         seq = CommentedSeq(_to_roundtrip(v, key, in_list=True) for v in value)
-        if key in _FLOW_KEYS or not value:
+        if plan_emitter.flow_sequence(key, value):
             seq.fa.set_flow_style()
         return seq
     return value
