@@ -162,12 +162,12 @@ def test_status_command_filters_and_renders_markdown_and_tables(tmp_path: Path) 
     assert all(r["department"] == "CGJ" and r["days_late"] > 0 for r in rows)
     on_time = json.loads(p.cli("status", "--late", "--today", "2026-01-01", "--format", "json").output)["rows"]
     assert on_time == []
-    markdown = p.cli("status", "--wave", "1", "--format", "markdown", "--limit", "5")
+    markdown = p.cli("status", "--wave", "1", "--format", "markdown", "--limit", "5", "--lang", "en")
     assert markdown.exit_code == 0
     assert "## By wave" in markdown.output
     assert "| wave 1 |" in markdown.output
     assert "more rows" in markdown.output
-    table = p.cli("status", "--department", "CGJ")
+    table = p.cli("status", "--department", "CGJ", "--lang", "en")
     assert table.exit_code == 0
     facts = status_cache.read_plan_facts(p.plans)
     every_stage = sum(len(plan.stages) for plan in facts)
@@ -179,6 +179,33 @@ def test_status_command_filters_and_renders_markdown_and_tables(tmp_path: Path) 
     assert "by department" not in table.output  # one department asked for: no department roll-up
     waves = {r["key"] for r in json.loads(p.cli("status", "--format", "json").output)["waves"]}
     assert len(waves) > 3
-    short = p.cli("status", "--limit", "3")  # a province has hundreds of waves: the terminal gets the first ones
+    short = p.cli(
+        "status", "--limit", "3", "--lang", "en"
+    )  # a province has hundreds of waves: the terminal gets the first ones
     assert short.exit_code == 0
     assert f"… {len(waves) - 3} more waves" in short.output
+
+
+def test_status_speaks_chinese_by_default_and_keeps_codes_whole(tmp_path: Path) -> None:
+    from ledger_team import make_programme
+
+    p = make_programme(tmp_path)
+    assert p.cli("advance", "CGJ-006", "network", "--to", "in_progress", key="lead").exit_code == 0
+    markdown = p.cli("status", "--department", "CGJ", "--format", "markdown", "--limit", "50")
+    assert markdown.exit_code == 0
+    assert markdown.output.startswith("# 迁移状态 ")
+    assert "## 按批次" in markdown.output
+    assert "| 第 1 批 |" in markdown.output or "| 第 2 批 |" in markdown.output
+    assert "## By wave" not in markdown.output
+    assert "| CGJ-006 " in markdown.output
+    assert "进行中" in markdown.output  # CGJ-006's network stage, in the ledger's words
+    table = p.cli("status", "--department", "CGJ", "--limit", "50")
+    assert table.exit_code == 0
+    assert "按批次" in table.output
+    assert "by wave" not in table.output
+    # at 80 columns the system code folds onto a second line instead of being cut with an ellipsis
+    assert "CGJ-0…" not in table.output
+    # the JSON is for programs: its keys and status values stay English whatever the language
+    document = json.loads(p.cli("status", "--format", "json").output)
+    assert {r["status"] for r in document["rows"]} <= {"pending", "in_progress", "blocked", "done"}
+    assert all(w["key"].startswith("wave ") or w["key"] == "no wave" for w in document["waves"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import rich.table
 
 from govcloud.core.settings import Settings
-from govcloud.edges import yamlio
+from govcloud.edges import settings_file, yamlio
 from govcloud.reporting.core import figures
 from govcloud.reporting.core.labels import Lang
 from govcloud.reporting.edges import fonts, render
@@ -31,6 +31,11 @@ class TextFormat(enum.StrEnum):
 def language(lang: Lang | None, settings: Settings) -> Lang:
     """``--lang``, else the settings' ``reports.language``."""
     return lang if lang is not None else Lang(settings.reports.language)
+
+
+def language_of(lang: Lang | None, inventory_dir: Path) -> Lang:
+    """``--lang``, else the ``reports.language`` of the inventory's settings (commands without a workspace)."""
+    return lang if lang is not None else language(None, settings_file.load_settings(inventory_dir))
 
 
 @dataclasses.dataclass(frozen=True)

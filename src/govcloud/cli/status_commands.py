@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import rich.markup
@@ -13,9 +13,12 @@ import rich.table
 import typer
 
 from govcloud.app import documents
+from govcloud.app import reports as reports_app
 from govcloud.app import status as status_view
 from govcloud.cli import common, ledger_commands
 from govcloud.orchestration.core import status
+from govcloud.reporting.core import labels
+from govcloud.reporting.core.labels import Lang
 
 
 class StatusFormat(enum.StrEnum):
@@ -42,8 +45,15 @@ def status_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
     plans_dir: ledger_commands.PlansOption = ledger_commands.DEFAULT_PLANS,
     ledger: ledger_commands.LedgerOption = None,
+    lang: Annotated[
+        Lang | None,
+        typer.Option("--lang", help="language of the table and Markdown labels (default: reports.language)"),
+    ] = None,
 ) -> None:
-    """Per system and stage: status, planned and actual dates, owner, who signed, gates, days late; roll-ups."""
+    """Per system and stage: status, planned and actual dates, owner, who signed, gates, days late; roll-ups.
+
+    Labels in zh-CN by default (``--lang en``); ``--format json`` keeps its English keys, for programs.
+    """
     day = today.date() if today is not None else dt.datetime.now(dt.UTC).date()
     path = ledger_commands.ledger_path(inventory, ledger)
     found = status_view.status_report(
@@ -64,6 +74,9 @@ def status_command(
     )
     shown, waves, departments, source = found.shown, found.by_wave, found.by_department, found.source
     backed = found.ledger_backed
+    language = reports_app.language_of(lang, inventory)
+    words = labels.status_view_text(language)
+    shown_source = words["st_source_ledger"].format(path=path) if backed else words["st_source_plans"]
     if output is StatusFormat.JSON:
         payload = documents.status_document(
             today=day, source=source, ledger_backed=backed, rows=shown, by_wave=waves, by_department=departments
@@ -71,21 +84,25 @@ def status_command(
         typer.echo(json.dumps(payload, ensure_ascii=False))  # compact: the C encoder, for 36,000+ rows
         return
     if output is StatusFormat.MARKDOWN:
-        typer.echo(render_markdown(shown, waves, departments, total=found.chosen, source=source, today=day))
+        markdown = render_markdown(
+            shown, waves, departments, total=found.chosen, source=shown_source, today=day, lang=language
+        )
+        typer.echo(markdown)
         return
     console = common.console
-    console.print(f"{found.chosen} stage(s) of {found.total}; {source}; today {day}", highlight=False)
+    summary = words["st_summary"].format(chosen=found.chosen, total=found.total, source=shown_source, today=day)
+    console.print(summary, highlight=False)
     # a province has hundreds of waves: the terminal gets the first ones, like the departments and rows
-    console.print(_rollup_table("wave", waves[:limit]))
+    console.print(_rollup_table("wave", waves[:limit], language))
     if len(waves) > limit:
-        console.print(f"… {len(waves) - limit} more waves (--wave N, or --format json)", highlight=False)
+        console.print(words["st_more_waves"].format(count=len(waves) - limit), highlight=False)
     if department is None:
-        console.print(_rollup_table("department", departments[:limit]))
+        console.print(_rollup_table("department", departments[:limit], language))
         if len(departments) > limit:
-            console.print(f"… {len(departments) - limit} more departments (--department, or --format json)")
-    console.print(_rows_table(shown))
+            console.print(words["st_more_departments"].format(count=len(departments) - limit), highlight=False)
+    console.print(_rows_table(shown, words))
     if found.chosen > len(shown):
-        console.print(f"… {found.chosen - len(shown)} more rows (--limit, or --format json for all)", highlight=False)
+        console.print(words["st_more_rows"].format(count=found.chosen - len(shown)), highlight=False)
 
 
 def _dates(start: Any, end: Any) -> str:
@@ -95,33 +112,39 @@ def _dates(start: Any, end: Any) -> str:
     return f"{short(start)} → {short(end)}"
 
 
-def _gates_text(row: status.StatusRow, *, evidence: bool = True) -> str:
+def _gates_text(row: status.StatusRow, words: Mapping[str, str], *, evidence: bool = True) -> str:
     if not row.gates:
         return ""
     failing = row.failing_gates
     overridden = [g for g in row.gates if g.overridden]
-    text = f"{len(row.gates) - len(failing) - len(overridden)}/{len(row.gates)} hold"
+    text = words["st_gates_hold"].format(held=len(row.gates) - len(failing) - len(overridden), total=len(row.gates))
     if overridden:
-        text += "; overridden: " + ", ".join(g.describe for g in overridden)
+        text += f"; {words['st_overridden']}: " + ", ".join(g.describe for g in overridden)
     if failing:
-        text += "; failing: " + "; ".join(f"{g.describe} ({g.evidence})" if evidence else g.describe for g in failing)
+        text += f"; {words['st_failing']}: " + "; ".join(
+            f"{g.describe} ({g.evidence})" if evidence else g.describe for g in failing
+        )
     return text
 
 
-def _who(row: status.StatusRow) -> str:
+def _who(row: status.StatusRow, words: Mapping[str, str]) -> str:
     parts = [row.last_by] if row.last_by else []
     if row.signed_by:
-        parts.append("signed off: " + ", ".join(row.signed_by))
+        parts.append(f"{words['st_signed_off']}: " + ", ".join(row.signed_by))
     return "; ".join(parts)
 
 
-def _rows_table(rows: Sequence[status.StatusRow]) -> rich.table.Table:
-    table = rich.table.Table(title="stages", title_justify="left")
+def _state(row: status.StatusRow, words: Mapping[str, str]) -> str:
+    return words["st_" + row.status.value] + (f": {row.reason}" if row.reason else "")
+
+
+def _rows_table(rows: Sequence[status.StatusRow], words: Mapping[str, str]) -> rich.table.Table:
+    table = rich.table.Table(title=words["st_stages"], title_justify="left")
     for column in ("system", "stage", "status", "planned", "actual", "owner", "by", "gates", "late"):
-        table.add_column(column)
+        table.add_column(words["st_" + column], overflow="fold")  # codes stay whole on a narrow terminal
     colours = {"done": "green", "in_progress": "cyan", "blocked": "red", "pending": ""}
     for row in rows:
-        state = row.status.value + (f": {row.reason}" if row.reason else "")
+        state = _state(row, words)
         table.add_row(
             f"{row.system} {row.name}",
             row.stage.value,
@@ -129,31 +152,35 @@ def _rows_table(rows: Sequence[status.StatusRow]) -> rich.table.Table:
             _dates(row.target_start, row.target_end),
             _dates(row.actual_start, row.actual_end) if row.actual_start or row.actual_end else "",
             row.owner or "",
-            _who(row),
-            _gates_text(row, evidence=False),
-            f"{row.days_late} d" if row.late else "",
+            _who(row, words),
+            _gates_text(row, words, evidence=False),
+            words["st_days"].format(days=row.days_late) if row.late else "",
         )
     return table
 
 
-def _rollup_table(by: str, rollups: Sequence[status.Rollup]) -> rich.table.Table:
-    table = rich.table.Table(title=f"by {by}", title_justify="left")
-    for column in (
-        by,
-        "systems",
-        "done systems",
-        "stages",
-        "pending",
-        "in progress",
-        "blocked",
-        "done",
-        "planned done",
-        "late",
-    ):
-        table.add_column(column, justify="left" if column == by else "right")
+ROLLUP_COLUMNS = (
+    "systems",
+    "done_systems",
+    "stage_count",
+    "pending",
+    "in_progress",
+    "blocked",
+    "done",
+    "planned_done",
+    "late",
+)
+
+
+def _rollup_table(by: str, rollups: Sequence[status.Rollup], lang: Lang) -> rich.table.Table:
+    words = labels.status_view_text(lang)
+    table = rich.table.Table(title=words[f"st_by_{by}"], title_justify="left")
+    table.add_column(words[f"st_{by}"], justify="left", overflow="fold")
+    for column in ROLLUP_COLUMNS:
+        table.add_column(words["st_" + column], justify="right", overflow="fold")
     for r in rollups:
         table.add_row(
-            r.key,
+            labels.rollup_key(r.key, lang),
             str(r.systems),
             str(r.systems_done),
             str(r.stages),
@@ -175,35 +202,59 @@ def render_markdown(
     total: int,
     source: str,
     today: dt.date,
+    lang: Lang = Lang.ZH,
 ) -> str:
+    words = labels.status_view_text(lang)
+
     def cell(value: Any) -> str:
         return str(value).replace("|", "\\|")
 
-    lines = [f"# Migration status, {today}", "", f"{total} stage(s); {source}.", ""]
+    def row_of(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    lines = [f"# {words['st_heading'].format(today=today)}", "", words["st_total"].format(total=total, source=source)]
+    lines.append("")
+    columns = [c for c in ROLLUP_COLUMNS if c != "stage_count"]
     for title, rollups in (("wave", waves), ("department", departments)):
         lines += [
-            f"## By {title}",
+            f"## {words[f'st_by_{title}'].capitalize()}",
             "",
-            f"| {title} | systems | done systems | pending | in progress | blocked | done | planned done | late |",
+            row_of([words[f"st_{title}"], *(words["st_" + c] for c in columns)]),
         ]
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("|---" + "|---:" * len(columns) + "|")
         for r in rollups:
             c = r.counts
             lines.append(
-                f"| {cell(r.key)} | {r.systems} | {r.systems_done} | {c['pending']} | {c['in_progress']} | "
-                f"{c['blocked']} | {c['done']} | {r.planned_done} | {r.late} |"
+                row_of(
+                    [
+                        cell(labels.rollup_key(r.key, lang)),
+                        *map(
+                            str,
+                            (
+                                r.systems,
+                                r.systems_done,
+                                c["pending"],
+                                c["in_progress"],
+                                c["blocked"],
+                                c["done"],
+                                r.planned_done,
+                                r.late,
+                            ),
+                        ),
+                    ]
+                )
             )
         lines.append("")
-    lines += ["## Stages", "", "| system | stage | status | planned | actual | owner | by | gates | late |"]
+    stage_columns = ("system", "stage", "status", "planned", "actual", "owner", "by", "gates", "late")
+    lines += [f"## {words['st_stages'].capitalize()}", "", row_of([words["st_" + c] for c in stage_columns])]
     lines.append("|---|---|---|---|---|---|---|---|---:|")
     for row in rows:
-        state = row.status.value + (f": {row.reason}" if row.reason else "")
         actual = _dates(row.actual_start, row.actual_end) if row.actual_start or row.actual_end else ""
         lines.append(
-            f"| {cell(row.system)} {cell(row.name)} | {row.stage.value} | {cell(state)} | "
-            f"{_dates(row.target_start, row.target_end)} | {actual} | {cell(row.owner or '')} | {cell(_who(row))} | "
-            f"{cell(_gates_text(row))} | {row.days_late if row.late else ''} |"
+            f"| {cell(row.system)} {cell(row.name)} | {row.stage.value} | {cell(_state(row, words))} | "
+            f"{_dates(row.target_start, row.target_end)} | {actual} | {cell(row.owner or '')} | "
+            f"{cell(_who(row, words))} | {cell(_gates_text(row, words))} | {row.days_late if row.late else ''} |"
         )
     if total > len(rows):
-        lines += ["", f"… {total - len(rows)} more rows."]
+        lines += ["", words["st_more_rows_md"].format(count=total - len(rows))]
     return "\n".join(lines) + "\n"

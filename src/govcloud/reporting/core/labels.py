@@ -160,6 +160,63 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 
+_STATUS_VIEW: dict[str, tuple[str, str]] = {
+    # govcloud status: its tables and Markdown (the JSON keeps English keys: it is for programs)
+    "st_heading": ("迁移状态 {today}", "Migration status, {today}"),
+    "st_summary": (
+        "{chosen} 个阶段，共 {total} 个；{source}；今天 {today}",
+        "{chosen} stage(s) of {total}; {source}; today {today}",
+    ),
+    "st_total": ("{total} 个阶段；{source}。", "{total} stage(s); {source}."),
+    "st_source_ledger": ("据迁移台账 {path}", "ledger {path}"),
+    "st_source_plans": (
+        "仅据迁移计划文件：尚未由台账记录（govcloud ledger adopt）",
+        "plan files only: not yet ledger-backed (govcloud ledger adopt)",
+    ),
+    "st_by_wave": ("按批次", "by wave"),
+    "st_by_department": ("按部门", "by department"),
+    "st_stages": ("各阶段", "stages"),
+    "st_wave": ("批次", "wave"),
+    "st_department": ("部门", "department"),
+    "st_systems": ("系统数", "systems"),
+    "st_done_systems": ("已完成系统", "done systems"),
+    "st_stage_count": ("阶段数", "stages"),
+    "st_pending": ("未开始", "pending"),
+    "st_in_progress": ("进行中", "in progress"),
+    "st_blocked": ("受阻", "blocked"),
+    "st_done": ("已完成", "done"),
+    "st_planned_done": ("计划应完成", "planned done"),
+    "st_late": ("逾期", "late"),
+    "st_system": ("系统", "system"),
+    "st_stage": ("阶段", "stage"),
+    "st_status": ("状态", "status"),
+    "st_planned": ("计划", "planned"),
+    "st_actual": ("实际", "actual"),
+    "st_owner": ("负责人", "owner"),
+    "st_by": ("操作/签核", "by"),
+    "st_gates": ("门禁", "gates"),
+    "st_days": ("{days} 天", "{days} d"),
+    "st_more_waves": (
+        "… 另有 {count} 个批次（--wave N，或 --format json）",
+        "… {count} more waves (--wave N, or --format json)",
+    ),
+    "st_more_departments": (
+        "… 另有 {count} 个部门（--department，或 --format json）",
+        "… {count} more departments (--department, or --format json)",
+    ),
+    "st_more_rows": (
+        "… 另有 {count} 行（--limit，或 --format json 列出全部）",
+        "… {count} more rows (--limit, or --format json for all)",
+    ),
+    "st_more_rows_md": ("… 另有 {count} 行。", "… {count} more rows."),
+    "st_wave_key": ("第 {number} 批", "wave {number}"),
+    "st_no_wave": ("未分批", "no wave"),
+    "st_gates_hold": ("{held}/{total} 满足", "{held}/{total} hold"),
+    "st_overridden": ("已豁免", "overridden"),
+    "st_failing": ("未满足", "failing"),
+    "st_signed_off": ("签核", "signed off"),
+}
+
 _STATUS: dict[str, tuple[str, str]] = {
     "pending": ("未开始", "pending"),
     "in_progress": ("进行中", "in progress"),
@@ -187,6 +244,23 @@ def text(lang: Lang) -> Mapping[str, str]:
     """Every label in ``lang``."""
     index = 0 if lang is Lang.ZH else 1
     return {key: pair[index] for key, pair in _TEXT.items()}
+
+
+def status_view_text(lang: Lang) -> Mapping[str, str]:
+    """Every label of ``govcloud status`` in ``lang``."""
+    index = 0 if lang is Lang.ZH else 1
+    return {key: pair[index] for key, pair in _STATUS_VIEW.items()}
+
+
+def rollup_key(key: str, lang: Lang) -> str:
+    """A status roll-up's key in ``lang``: ``wave 3`` → 第 3 批, ``no wave`` → 未分批; a department code as it is."""
+    words = status_view_text(lang)
+    if key == "no wave":
+        return words["st_no_wave"]
+    number = key.removeprefix("wave ")
+    if number != key and number.isdigit():
+        return words["st_wave_key"].format(number=number)
+    return key
 
 
 def status_label(status: str, lang: Lang) -> str:
