@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from govcloud.cli import app
+from govcloud.orchestration.edges import store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,3 +86,11 @@ def make_programme(tmp_path: Path, *, extra_people: str = "") -> Programme:
     public = {who: path.with_name(path.name + ".pub").read_text().strip() for who, path in keys.items()}
     (inventory / "people.yaml").write_text(ROSTER.format(**public) + extra_people, encoding="utf-8")
     return Programme(tmp_path, inventory, plans, tmp_path / ".govcloud" / "ledger.sqlite", keys)
+
+
+def ledger_entries(programme: Programme) -> int:
+    """How many entries the programme's ledger holds (0 before the first one creates it)."""
+    if not programme.ledger.exists():
+        return 0
+    with store.open_ledger(programme.ledger, create=False) as ledger:
+        return ledger.count()

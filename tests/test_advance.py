@@ -19,7 +19,7 @@ from govcloud.orchestration.edges import advance as advancing
 from govcloud.orchestration.edges import store
 from govcloud.planning.core.stages import StageStatus
 from govcloud.planning.edges import plan_progress
-from ledger_team import Programme, make_programme
+from ledger_team import Programme, ledger_entries, make_programme
 
 SYSTEM = "CGJ-006"
 """A bundled system (城管局, MLPS 3) whose only failing gate is its data stage's exit gate (one entry unpublished)."""
@@ -39,13 +39,6 @@ def _status_in_file(programme: Programme, system: str, stage: str) -> str:
     return next(s["status"] for s in data["stages"] if s["stage"] == stage)
 
 
-def _count(programme: Programme) -> int:
-    if not programme.ledger.exists():
-        return 0
-    with store.open_ledger(programme.ledger, create=False) as ledger:
-        return ledger.count()
-
-
 def test_done_when_one_bundled_system_goes_through_all_three_stages(programme: Programme) -> None:
     p = programme
     plan_before = (p.plans / f"{SYSTEM}.yaml").read_text(encoding="utf-8")
@@ -57,12 +50,12 @@ def test_done_when_one_bundled_system_goes_through_all_three_stages(programme: P
             assert p.cli("advance", SYSTEM, stage, "--to", "done", key="lead").exit_code == 0
 
     # the data stage's exit gate fails: refused with the gate and its evidence, nothing written
-    written = _count(p)
+    written = ledger_entries(p)
     refused = p.cli("advance", SYSTEM, "data", "--to", "done", key="lead")
     assert refused.exit_code == 1
     assert "catalogue_published" in refused.output
     assert "4 of 5 published" in refused.output
-    assert _count(p) == written
+    assert ledger_entries(p) == written
     assert _status_in_file(p, SYSTEM, "data") == "in_progress"
 
     # an override needs the programme office: the lead is refused, nothing written
@@ -71,7 +64,7 @@ def test_done_when_one_bundled_system_goes_through_all_three_stages(programme: P
     )
     assert by_lead.exit_code == 1
     assert "programme_office" in by_lead.output
-    assert _count(p) == written
+    assert ledger_entries(p) == written
 
     by_office = p.cli(
         "advance",
@@ -146,7 +139,7 @@ def test_a_key_not_in_the_roster_is_refused_and_nothing_written(programme: Progr
     result = programme.cli("advance", SYSTEM, "network", "--to", "in_progress", key="outsider")
     assert result.exit_code == 1
     assert "not in the roster" in result.output
-    assert _count(programme) == 0
+    assert ledger_entries(programme) == 0
     assert (programme.plans / f"{SYSTEM}.yaml").read_text(encoding="utf-8") == plan
 
 
@@ -154,7 +147,7 @@ def test_a_lead_of_another_department_is_refused(programme: Programme) -> None:
     result = programme.cli("advance", SYSTEM, "network", "--to", "in_progress", key="other_lead")
     assert result.exit_code == 1
     assert "migration_lead of CGJ" in result.output
-    assert _count(programme) == 0
+    assert ledger_entries(programme) == 0
     assert _status_in_file(programme, SYSTEM, "network") == "pending"
 
 
@@ -165,7 +158,7 @@ def test_a_missing_key_file_or_no_key_is_refused(programme: Programme) -> None:
     none = programme.cli("advance", SYSTEM, "network", "--to", "in_progress")
     assert none.exit_code == 1
     assert "--key" in none.output
-    assert _count(programme) == 0
+    assert ledger_entries(programme) == 0
 
 
 def test_an_unknown_person_in_an_entry_is_refused_by_the_roster_rules() -> None:
@@ -207,7 +200,7 @@ def test_stage_order_and_allowed_moves_are_enforced(programme: Programme) -> Non
     done_from_pending = programme.cli("advance", SYSTEM, "network", "--to", "done", key="lead")
     assert done_from_pending.exit_code == 1
     assert "it can go to" in done_from_pending.output
-    assert _count(programme) == 0
+    assert ledger_entries(programme) == 0
 
 
 def test_plan_check_says_statuses_are_not_yet_ledger_backed_then_adopt_backs_them(programme: Programme) -> None:
@@ -285,7 +278,7 @@ def test_kill_9_between_ledger_commit_and_plan_write_is_repaired_by_the_next_adv
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
-    assert _count(p) == 1  # the entry is there ...
+    assert ledger_entries(p) == 1  # the entry is there ...
     assert _status_in_file(p, SYSTEM, "network") == "pending"  # ... the plan file not yet
 
     from typer.testing import CliRunner
@@ -324,7 +317,7 @@ def test_concurrent_advances_on_different_systems_both_land(programme: Programme
     assert (first.returncode, second.returncode) == (0, 0), outputs
     assert _status_in_file(p, SYSTEM, "network") == "in_progress"
     assert _status_in_file(p, "MZJ-006", "network") == "in_progress"
-    assert _count(p) == 2
+    assert ledger_entries(p) == 2
     assert p.cli("ledger", "verify").exit_code == 0
 
 
@@ -336,7 +329,7 @@ def test_concurrent_advances_on_the_same_stage_one_wins_the_other_is_refused(pro
     assert codes == [0, 1], outputs
     loser = outputs[[run.returncode for run in runs].index(1)]
     assert "already in_progress" in loser
-    assert _count(p) == 1
+    assert ledger_entries(p) == 1
     assert p.cli("ledger", "verify").exit_code == 0
 
 

@@ -18,12 +18,11 @@ from govcloud.cli import app
 from govcloud.core import example
 from govcloud.edges import inventory_files, yamlio
 from govcloud.orchestration.core import status, transitions
-from govcloud.orchestration.edges import store
 from govcloud.planning.core import plans
 from govcloud.planning.core.stages import Stage
 from govcloud.sharing.core import grants, requests
 from govcloud.sharing.edges import request_files
-from ledger_team import REPO_ROOT, Programme, make_programme
+from ledger_team import REPO_ROOT, Programme, ledger_entries, make_programme
 
 SYSTEM = "CGJ-006"
 """A bundled system (城管局) whose network stage can be done; it is made to consume two other departments' entries."""
@@ -93,13 +92,6 @@ def programme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Programme:
     return made
 
 
-def _entries(programme: Programme) -> int:
-    if not programme.ledger.exists():
-        return 0
-    with store.open_ledger(programme.ledger, create=False) as ledger:
-        return ledger.count()
-
-
 def _data_status(programme: Programme) -> str:
     data = yamlio.read_fast((programme.plans / f"{SYSTEM}.yaml").read_text(encoding="utf-8"))
     return str(next(s["status"] for s in data["stages"] if s["stage"] == "data"))
@@ -128,14 +120,14 @@ def _to_data_in_progress_with_catalogue_overridden(p: Programme) -> None:
 def test_data_done_is_refused_without_a_grant_and_a_registration_then_allowed(programme: Programme) -> None:
     p = programme
     _to_data_in_progress_with_catalogue_overridden(p)
-    written = _entries(p)
+    written = ledger_entries(p)
 
     refused = p.cli("advance", SYSTEM, "data", "--to", "done", key="lead")
     assert refused.exit_code == 1
     assert "exit_gates.statutory.consumption_authorised" in refused.output
     assert f"{CONDITIONAL} (有条件共享) without an active grant" in refused.output
     assert f"{UNCONDITIONAL} (无条件共享) without a registration" in refused.output
-    assert _entries(p) == written
+    assert ledger_entries(p) == written
     assert _data_status(p) == "in_progress"
     assert _statutory_gate_in_status(p) == (False, "2 of 2 consumed entries not authorised")
 
@@ -146,7 +138,7 @@ def test_data_done_is_refused_without_a_grant_and_a_registration_then_allowed(pr
     assert still.exit_code == 1
     assert f"{CONDITIONAL} (有条件共享) without an active grant" in still.output
     assert UNCONDITIONAL not in still.output.split("gates that hold")[0]  # registered: no longer a failure
-    assert _entries(p) == written
+    assert ledger_entries(p) == written
 
     request_files.transition(
         p.inventory, "SQ-2026-0001", lambda r: requests.deliver(r, on=TODAY - dt.timedelta(days=10))
@@ -155,7 +147,7 @@ def test_data_done_is_refused_without_a_grant_and_a_registration_then_allowed(pr
     done = p.cli("advance", SYSTEM, "data", "--to", "done", key="lead")
     assert done.exit_code == 0, done.output
     assert _data_status(p) == "done"
-    assert _entries(p) == written + 1
+    assert ledger_entries(p) == written + 1
     assert p.cli("ledger", "verify").exit_code == 0
 
 
