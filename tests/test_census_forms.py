@@ -1319,3 +1319,54 @@ def test_the_sharing_columns_are_imported_and_a_half_filled_office_is_refused(
     rendered = refused.value.render()
     assert "[部门] row 2: 工作机构负责人" in rendered
     assert file_digests(bundled_dir) == digests
+
+
+def test_an_export_is_a_whole_form_notes_dropdowns_dates_and_text_that_looks_like_a_formula(
+    tmp_path: Path, bundled: model.Inventory
+) -> None:
+    """The export is streamed (write-only mode); it must still be the form a department fills in."""
+    code = busiest_department(bundled)
+    first = bundled.systems_of_department[code][0]
+    formula_like = "=SUM(A1:A9)"
+    inventory = bundled.model_copy(
+        update={
+            "systems": tuple(
+                s.model_copy(update={"function": formula_like, "approval_date": D(2019, 5, 6)}) if s is first else s
+                for s in bundled.systems
+            )
+        }
+    )
+    form = tmp_path / "dept.xlsx"
+    cf.export_forms(inventory, form, department=code)
+    workbook = openpyxl.load_workbook(form)
+    systems = workbook["系统"]
+    assert systems.freeze_panes == "A2"
+    assert [c.value for c in systems[1]] == SYSTEM_HEADERS
+    assert "2015年3月" in systems.cell(row=1, column=SYSTEM_HEADERS.index("审批时间") + 1).comment.text
+    assert {v.formula1 for v in systems.data_validations.dataValidation} >= {'"是,否"'}
+    row = next(r for r in systems.iter_rows(min_row=2) if r[0].value == first.code)
+    function_cell = row[SYSTEM_HEADERS.index("系统功能")]
+    assert (function_cell.value, function_cell.data_type) == (formula_like, "s")
+    date_cell = row[SYSTEM_HEADERS.index("审批时间")]
+    assert date_cell.value == dt.datetime(2019, 5, 6)
+    assert date_cell.number_format == "yyyy-mm-dd"
+
+
+def test_an_export_refuses_text_a_spreadsheet_cannot_hold_and_writes_nothing(
+    tmp_path: Path, bundled: model.Inventory
+) -> None:
+    code = busiest_department(bundled)
+    first = bundled.systems_of_department[code][0]
+    inventory = bundled.model_copy(
+        update={
+            "systems": tuple(
+                s.model_copy(update={"function": "出入境\x07管理"}) if s is first else s for s in bundled.systems
+            )
+        }
+    )
+    form = tmp_path / "dept.xlsx"
+    form.write_bytes(b"the previous export")
+    with pytest.raises(GovcloudError, match=r"系统 row \d+ column 系统功能: text holds a control character"):
+        cf.export_forms(inventory, form, department=code)
+    assert form.read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dept.xlsx"]

@@ -57,6 +57,7 @@ import odf.namespaces
 import odf.opendocument
 import odf.table
 import openpyxl
+import openpyxl.cell
 import openpyxl.comments
 import openpyxl.styles
 import openpyxl.utils
@@ -440,36 +441,49 @@ class ImportReport:
 def write_template(path: Path) -> None:
     """Write a blank census form: three sheets, Chinese headers, drop-downs, notes; atomically."""
     _check_xlsx_target(path)
-    workbook = _new_form_workbook()
-    _save_atomic(workbook, path)
+    _save_atomic(path, {spec.name: () for spec in SHEETS})
 
 
 def export_forms(inventory: model.Inventory, path: Path, department: str | None = None) -> int:
     """Write the inventory (or one department, by name or code) as a census form; returns the rows written."""
     _check_xlsx_target(path)
     departments = inventory.departments if department is None else (_find_department(inventory, department),)
-    workbook = _new_form_workbook()
-    rows = export_rows(inventory, departments)
-    written = 0
-    for spec in SHEETS:
-        sheet = workbook[spec.name]
-        for row_index, values in enumerate(rows[spec.name], start=2):
-            for col_index, value in enumerate(values, start=1):
-                _set_cell(sheet, row_index, col_index, value, spec)
-            written += 1
-    _save_atomic(workbook, path)
-    return written
+    counter = _RowCounter()
+    _save_atomic(path, {name: counter.count(rows) for name, rows in _export_row_iterators(inventory, departments)})
+    return counter.rows
+
+
+class _RowCounter:
+    """Counts the rows of the sheets' row iterators as the workbook streams them out."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def count(self, rows: Iterable[list[object]]) -> Iterator[list[object]]:
+        for row in rows:
+            self.rows += 1
+            yield row
 
 
 def export_rows(inventory: model.Inventory, departments: Sequence[model.Department]) -> dict[str, list[list[object]]]:
     """The rows a form of ``departments`` holds, by sheet: the cells as written, before any spreadsheet."""
+    return {name: list(rows) for name, rows in _export_row_iterators(inventory, departments)}
+
+
+def _export_row_iterators(
+    inventory: model.Inventory, departments: Sequence[model.Department]
+) -> list[tuple[str, Iterator[list[object]]]]:
+    """Each sheet's rows, made one at a time as the write-only workbook streams them.
+
+    A province's form holds 220,000 rows: built whole, they and their cells would cost a gigabyte.
+    """
     labels = _department_labels(inventory)
     codes_wanted = {d.code for d in departments}
-    return {
-        SHEET_DEPARTMENTS: [_department_row(d, labels) for d in departments],
-        SHEET_SYSTEMS: [_system_row(s, labels) for s in inventory.systems if s.department in codes_wanted],
-        SHEET_CATALOGUE: [_entry_row(e, labels) for e in inventory.catalogue if e.provider in codes_wanted],
-    }
+    return [
+        (SHEET_DEPARTMENTS, (_department_row(d, labels) for d in departments)),
+        (SHEET_SYSTEMS, (_system_row(s, labels) for s in inventory.systems if s.department in codes_wanted)),
+        (SHEET_CATALOGUE, (_entry_row(e, labels) for e in inventory.catalogue if e.provider in codes_wanted)),
+    ]
 
 
 def form_rules() -> import_merge.FormRules:
@@ -567,12 +581,69 @@ def _entry_row(e: model.CatalogueEntry, labels: Mapping[str | None, str]) -> lis
     ]
 
 
-def _set_cell(sheet: Any, row: int, col: int, value: object, spec: SheetSpec) -> None:
+_HEADER_FONT = openpyxl.styles.Font(bold=True)
+_REQUIRED_FONT = openpyxl.styles.Font(bold=True, color="C00000")
+_HEADER_FILL = openpyxl.styles.PatternFill("solid", fgColor="DDEBF7")
+
+
+def _write_form(workbook: Any, rows_by_sheet: Mapping[str, Iterable[Sequence[object]]]) -> None:
+    """Fill a write-only workbook: the three sheets and the hidden sheet of the long drop-down lists.
+
+    Each form sheet gets its headers (with notes and drop-downs), then its rows as the iterators give them.
+
+    Write-only mode streams each row to the file as it is appended, so a province's export holds one row in
+    memory, not its four million cells; what a sheet carries besides cells (widths, frozen header,
+    validations) must be set before its first row, which is why the hidden lists are gathered first.
+    """
+    lists: list[tuple[str, ...]] = []
+    validations = {
+        spec.name: [
+            (list_validation(column.choices, lists), index)
+            for index, column in enumerate(spec.columns, start=1)
+            if column.choices
+        ]
+        for spec in SHEETS
+    }
+    for spec in SHEETS:
+        sheet = workbook.create_sheet(spec.name)
+        sheet.freeze_panes = "A2"
+        for col_index, column in enumerate(spec.columns, start=1):
+            letter = openpyxl.utils.get_column_letter(col_index)
+            sheet.column_dimensions[letter].width = max(column.width, _display_width(column.header) + 2)
+        for validation, col_index in validations[spec.name]:
+            letter = openpyxl.utils.get_column_letter(col_index)
+            validation.add(f"{letter}2:{letter}{_VALIDATED_ROWS}")
+            sheet.data_validations.append(validation)
+        sheet.append([_header_cell(sheet, column) for column in spec.columns])
+        for row_index, values in enumerate(rows_by_sheet.get(spec.name, ()), start=2):
+            sheet.append([_data_cell(sheet, row_index, col, value, spec) for col, value in enumerate(values, start=1)])
+    if lists:
+        hidden = workbook.create_sheet(LISTS_SHEET)
+        hidden.sheet_state = "hidden"
+        for row_index in range(max(len(choices) for choices in lists)):
+            hidden.append([choices[row_index] if row_index < len(choices) else None for choices in lists])
+
+
+def _header_cell(sheet: Any, column: Column) -> Any:
+    cell = openpyxl.cell.WriteOnlyCell(sheet, value=column.header)
+    cell.font = _REQUIRED_FONT if column.required else _HEADER_FONT
+    cell.fill = _HEADER_FILL
+    note = column.note or ""
+    if column.required:
+        note = ("必填。" + note).strip()
+    if note:
+        comment = openpyxl.comments.Comment(note, "govcloud")
+        comment.width, comment.height = 320, 120
+        cell.comment = comment
+    return cell
+
+
+def _data_cell(sheet: Any, row: int, col: int, value: Any, spec: SheetSpec) -> object:
+    """The cell to append for ``value``: the plain value where openpyxl's default is right, else a styled cell."""
     if value is None:
-        return
-    cell = sheet.cell(row=row, column=col)
+        return None
     try:
-        cell.value = value
+        cell = openpyxl.cell.WriteOnlyCell(sheet, value=value)
     except openpyxl.utils.exceptions.IllegalCharacterError:
         raise GovcloudError(
             f"{spec.name} row {row} column {spec.columns[col - 1].header}: text holds a control character that "
@@ -582,45 +653,7 @@ def _set_cell(sheet: Any, row: int, col: int, value: object, spec: SheetSpec) ->
         cell.data_type = "s"  # text, not a formula
     if isinstance(value, dt.date):
         cell.number_format = "yyyy-mm-dd"
-
-
-_HEADER_FONT = openpyxl.styles.Font(bold=True)
-_REQUIRED_FONT = openpyxl.styles.Font(bold=True, color="C00000")
-_HEADER_FILL = openpyxl.styles.PatternFill("solid", fgColor="DDEBF7")
-
-
-def _new_form_workbook() -> Any:
-    workbook = openpyxl.Workbook()
-    for default_sheet in list(workbook.worksheets):
-        workbook.remove(default_sheet)
-    lists: list[tuple[str, ...]] = []
-    for spec in SHEETS:
-        sheet = workbook.create_sheet(spec.name)
-        sheet.freeze_panes = "A2"
-        for col_index, column in enumerate(spec.columns, start=1):
-            letter = openpyxl.utils.get_column_letter(col_index)
-            cell = sheet.cell(row=1, column=col_index, value=column.header)
-            cell.font = _REQUIRED_FONT if column.required else _HEADER_FONT
-            cell.fill = _HEADER_FILL
-            sheet.column_dimensions[letter].width = max(column.width, _display_width(column.header) + 2)
-            note = column.note or ""
-            if column.required:
-                note = ("必填。" + note).strip()
-            if note:
-                comment = openpyxl.comments.Comment(note, "govcloud")
-                comment.width, comment.height = 320, 120
-                cell.comment = comment
-            if column.choices:
-                validation = list_validation(column.choices, lists)
-                validation.add(f"{letter}2:{letter}{_VALIDATED_ROWS}")
-                sheet.add_data_validation(validation)
-    if lists:
-        hidden = workbook.create_sheet(LISTS_SHEET)
-        hidden.sheet_state = "hidden"
-        for col_index, choices in enumerate(lists, start=1):
-            for row_index, choice in enumerate(choices, start=1):
-                hidden.cell(row=row_index, column=col_index, value=choice)
-    return workbook
+    return cell
 
 
 def list_validation(
@@ -658,9 +691,16 @@ def _check_xlsx_target(path: Path) -> None:
         raise InputError([Problem(str(path), None, "", "the form is written as an .xlsx file; name it *.xlsx")])
 
 
-def _save_atomic(workbook: Any, path: Path) -> None:
+def _save_atomic(path: Path, rows_by_sheet: Mapping[str, Iterable[Sequence[object]]]) -> None:
+    """Stream the form into a temporary file beside ``path`` and rename it over ``path``: all or nothing."""
+
+    def write(target: Path) -> None:
+        workbook = openpyxl.Workbook(write_only=True)
+        _write_form(workbook, rows_by_sheet)
+        workbook.save(target)
+
     try:
-        yamlio.replace_atomically(path, workbook.save)
+        yamlio.replace_atomically(path, write)
     except OSError as exc:
         raise InputError([Problem(str(path), None, "", f"cannot write: {exc.strerror or exc}")]) from exc
 
