@@ -13,7 +13,8 @@ cold one and to the parse floor (PyYAML's ``CSafeLoader`` over every inventory f
 else). ``plan --write`` is measured on its first write of the province (no plan files yet) and on a second write
 with nothing changed; ``census import`` imports one department's exported form back. Targets (warm, and peak
 RSS for every run): check 3 s, assess / plan / plan --check / status / report / plan --write unchanged 8 s,
-render 15 s, census import 5 s, first plan --write 40 s; peak RSS 1.5 GB. The script exits 1 when one is missed.
+render 15 s, census import 5 s, first plan --write 40 s; peak RSS 1.5 GB, and 1 GB for the census forms' export (of the
+whole province) and import. The script exits 1 when one is missed.
 
     .venv/bin/python benchmarks/bench_commands.py [--only check,assess] [--skip-cold]
 """
@@ -45,9 +46,12 @@ GB = 1024**3
 class Command:
     name: str
     args: tuple[str, ...]
-    target: float
+    target: float | None
+    """Warm CPU seconds at most (None: the command has a memory target only)."""
     cold: bool = True
     """Whether a cold run is meaningful (a first write is only ever cold)."""
+    rss_limit: float = 1.5
+    """Peak RSS in GB at most (issue 12: any command 1.5 GB; the census forms' export and import 1 GB)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +72,18 @@ COMMANDS = (
     Command("status", ("status", "-i", "inventory", "-p", "migrations_plan", "--format", "json"), 8.0),
     Command("report", ("report", "-i", "inventory", "-p", "migrations_plan", "--out", "out/report.md"), 8.0),
     Command("render", ("render", "-i", "inventory", "--plans", "migrations_plan", "-o", "out/manifests"), 15.0),
-    Command("census import (one department)", ("census", "import", "-i", "inventory", "out/department.xlsx"), 5.0),
+    Command(
+        "census import (one department)",
+        ("census", "import", "-i", "inventory", "out/department.xlsx"),
+        5.0,
+        rss_limit=1.0,
+    ),
+    Command(
+        "census export (province)",
+        ("census", "export", "-i", "inventory", "-o", "out/province.xlsx"),
+        None,
+        rss_limit=1.0,
+    ),
 )
 
 
@@ -108,14 +123,19 @@ def main() -> int:
 
     table = Table(title="govcloud commands on the province (20,000 systems, 200,000 entries); shared machine")
     columns = ("command", "cold wall s", "cold CPU s", "warm wall s", "warm CPU s", "warm CPU / floor", "peak RSS GB")
-    for column in (*columns, "target s", "ok"):
+    for column in (*columns, "target s", "RSS limit GB", "ok"):
         table.add_column(column, justify="left" if column == "command" else "right")
     missed = []
     for command in selected:
         cold, warm = results[command.name]
         rss = max(warm.rss, cold.rss if cold else 0)
         # judged on CPU seconds (user + system): on a shared machine wall-clock measures the neighbours too
-        ok = warm.cpu <= command.target and rss <= 1.5 * GB and warm.code == 0 and (cold is None or cold.code == 0)
+        ok = (
+            (command.target is None or warm.cpu <= command.target)
+            and rss <= command.rss_limit * GB
+            and warm.code == 0
+            and (cold is None or cold.code == 0)
+        )
         if not ok:
             missed.append(command.name)
         table.add_row(
@@ -126,7 +146,8 @@ def main() -> int:
             f"{warm.cpu:.1f}",
             f"{warm.cpu / floor:.2f}x",
             f"{rss / GB:.2f}",
-            f"≤ {command.target:g}",
+            "-" if command.target is None else f"≤ {command.target:g}",
+            f"≤ {command.rss_limit:g}",
             "yes" if ok else "[bold red]NO[/]",
         )
     console.print(table)

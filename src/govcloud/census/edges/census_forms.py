@@ -51,18 +51,18 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import odf.namespaces
 import odf.opendocument
 import odf.table
 import openpyxl
 import openpyxl.cell
+import openpyxl.cell.cell
 import openpyxl.comments
 import openpyxl.styles
 import openpyxl.utils
 import openpyxl.utils.cell
-import openpyxl.utils.exceptions
 import openpyxl.worksheet.datavalidation
 import pydantic
 import xlrd
@@ -616,7 +616,7 @@ def _write_form(workbook: Any, rows_by_sheet: Mapping[str, Iterable[Sequence[obj
             sheet.data_validations.append(validation)
         sheet.append([_header_cell(sheet, column) for column in spec.columns])
         for row_index, values in enumerate(rows_by_sheet.get(spec.name, ()), start=2):
-            sheet.append([_data_cell(sheet, row_index, col, value, spec) for col, value in enumerate(values, start=1)])
+            sheet.append(_data_row(sheet, row_index, values, spec))
     if lists:
         hidden = workbook.create_sheet(LISTS_SHEET)
         hidden.sheet_state = "hidden"
@@ -638,22 +638,31 @@ def _header_cell(sheet: Any, column: Column) -> Any:
     return cell
 
 
-def _data_cell(sheet: Any, row: int, col: int, value: Any, spec: SheetSpec) -> object:
-    """The cell to append for ``value``: the plain value where openpyxl's default is right, else a styled cell."""
-    if value is None:
-        return None
-    try:
-        cell = openpyxl.cell.WriteOnlyCell(sheet, value=value)
-    except openpyxl.utils.exceptions.IllegalCharacterError:
-        raise GovcloudError(
-            f"{spec.name} row {row} column {spec.columns[col - 1].header}: text holds a control character that "
-            "a spreadsheet cannot store; remove it from the inventory"
-        ) from None
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, not a formula
-    if isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
+def _data_row(sheet: Any, row: int, values: Sequence[Any], spec: SheetSpec) -> list[Any]:
+    """The cells to append for one row: plain values, except dates and text a spreadsheet would take for a formula.
+
+    Plain values are most of them and the cheapest (openpyxl reuses one cell for them); a styled cell object per
+    value would double the export's time.
+    """
+    cells: list[Any] = list(values)
+    for index, value in enumerate(values):
+        if isinstance(value, str):
+            if openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE.search(value):
+                raise GovcloudError(
+                    f"{spec.name} row {row} column {spec.columns[index].header}: text holds a control character "
+                    "that a spreadsheet cannot store; remove it from the inventory"
+                )
+            if value.startswith("="):
+                cell = openpyxl.cell.WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # text, not a formula
+                cells[index] = cell
+        elif isinstance(value, dt.date):
+            cell = openpyxl.cell.WriteOnlyCell(
+                sheet, value=cast(Any, value)
+            )  # openpyxl takes dates; its stubs don't say
+            cell.number_format = "yyyy-mm-dd"
+            cells[index] = cell
+    return cells
 
 
 def list_validation(
@@ -696,8 +705,12 @@ def _save_atomic(path: Path, rows_by_sheet: Mapping[str, Iterable[Sequence[objec
 
     def write(target: Path) -> None:
         workbook = openpyxl.Workbook(write_only=True)
-        _write_form(workbook, rows_by_sheet)
-        workbook.save(target)
+        try:
+            _write_form(workbook, rows_by_sheet)
+        finally:
+            # also on a refused row: closes the sheets' open streams into the temporary file, which the
+            # atomic replace then deletes (left open, they fail noisily when collected)
+            workbook.save(target)
 
     try:
         yamlio.replace_atomically(path, write)
