@@ -51,7 +51,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import odf.namespaces
 import odf.opendocument
@@ -639,10 +639,10 @@ def _header_cell(sheet: Any, column: Column) -> Any:
 
 
 def _data_row(sheet: Any, row: int, values: Sequence[Any], spec: SheetSpec) -> list[Any]:
-    """The cells to append for one row: plain values, except dates and text a spreadsheet would take for a formula.
+    """The cells to append for one row: the plain values, except text a spreadsheet would take for a formula.
 
-    Plain values are most of them and the cheapest (openpyxl reuses one cell for them); a styled cell object per
-    value would double the export's time.
+    Plain values are the cheapest (openpyxl reuses one cell for them) and openpyxl formats a date as
+    ``yyyy-mm-dd`` by itself; a styled cell object per value would double the export's time.
     """
     cells: list[Any] = list(values)
     for index, value in enumerate(values):
@@ -656,12 +656,6 @@ def _data_row(sheet: Any, row: int, values: Sequence[Any], spec: SheetSpec) -> l
                 cell = openpyxl.cell.WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"  # text, not a formula
                 cells[index] = cell
-        elif isinstance(value, dt.date):
-            cell = openpyxl.cell.WriteOnlyCell(
-                sheet, value=cast(Any, value)
-            )  # openpyxl takes dates; its stubs don't say
-            cell.number_format = "yyyy-mm-dd"
-            cells[index] = cell
     return cells
 
 
