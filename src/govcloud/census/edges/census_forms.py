@@ -42,6 +42,7 @@ What an import replaces:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -448,21 +449,7 @@ def export_forms(inventory: model.Inventory, path: Path, department: str | None 
     """Write the inventory (or one department, by name or code) as a census form; returns the rows written."""
     _check_xlsx_target(path)
     departments = inventory.departments if department is None else (_find_department(inventory, department),)
-    counter = _RowCounter()
-    _save_atomic(path, {name: counter.count(rows) for name, rows in _export_row_iterators(inventory, departments)})
-    return counter.rows
-
-
-class _RowCounter:
-    """Counts the rows of the sheets' row iterators as the workbook streams them out."""
-
-    def __init__(self) -> None:
-        self.rows = 0
-
-    def count(self, rows: Iterable[list[object]]) -> Iterator[list[object]]:
-        for row in rows:
-            self.rows += 1
-            yield row
+    return _save_atomic(path, dict(_export_row_iterators(inventory, departments)))
 
 
 def export_rows(inventory: model.Inventory, departments: Sequence[model.Department]) -> dict[str, list[list[object]]]:
@@ -586,8 +573,10 @@ _REQUIRED_FONT = openpyxl.styles.Font(bold=True, color="C00000")
 _HEADER_FILL = openpyxl.styles.PatternFill("solid", fgColor="DDEBF7")
 
 
-def _write_form(workbook: Any, rows_by_sheet: Mapping[str, Iterable[Sequence[object]]]) -> None:
+def _write_form(workbook: Any, rows_by_sheet: Mapping[str, Iterable[Sequence[object]]]) -> int:
     """Fill a write-only workbook: the three sheets and the hidden sheet of the long drop-down lists.
+
+    Returns the number of data rows written (headers not counted).
 
     Each form sheet gets its headers (with notes and drop-downs), then its rows as the iterators give them.
 
@@ -596,6 +585,7 @@ def _write_form(workbook: Any, rows_by_sheet: Mapping[str, Iterable[Sequence[obj
     validations) must be set before its first row, which is why the hidden lists are gathered first.
     """
     lists: list[tuple[str, ...]] = []
+    written = 0
     validations = {
         spec.name: [
             (list_validation(column.choices, lists), index)
@@ -617,11 +607,13 @@ def _write_form(workbook: Any, rows_by_sheet: Mapping[str, Iterable[Sequence[obj
         sheet.append([_header_cell(sheet, column) for column in spec.columns])
         for row_index, values in enumerate(rows_by_sheet.get(spec.name, ()), start=2):
             sheet.append(_data_row(sheet, row_index, values, spec))
+            written += 1
     if lists:
         hidden = workbook.create_sheet(LISTS_SHEET)
         hidden.sheet_state = "hidden"
         for row_index in range(max(len(choices) for choices in lists)):
             hidden.append([choices[row_index] if row_index < len(choices) else None for choices in lists])
+    return written
 
 
 def _header_cell(sheet: Any, column: Column) -> Any:
@@ -694,22 +686,31 @@ def _check_xlsx_target(path: Path) -> None:
         raise InputError([Problem(str(path), None, "", "the form is written as an .xlsx file; name it *.xlsx")])
 
 
-def _save_atomic(path: Path, rows_by_sheet: Mapping[str, Iterable[Sequence[object]]]) -> None:
-    """Stream the form into a temporary file beside ``path`` and rename it over ``path``: all or nothing."""
+def _save_atomic(path: Path, rows_by_sheet: Mapping[str, Iterable[Sequence[object]]]) -> int:
+    """Stream the form into a temporary file beside ``path`` and rename it over ``path``: all or nothing.
+
+    Returns the number of data rows written.
+    """
+    written = 0
 
     def write(target: Path) -> None:
+        nonlocal written
         workbook = openpyxl.Workbook(write_only=True)
         try:
-            _write_form(workbook, rows_by_sheet)
-        finally:
-            # also on a refused row: closes the sheets' open streams into the temporary file, which the
-            # atomic replace then deletes (left open, they fail noisily when collected)
-            workbook.save(target)
+            written = _write_form(workbook, rows_by_sheet)
+        except BaseException:
+            # a refused row: close the sheets' open streams into the temporary file, which the atomic
+            # replace then deletes (left open, they fail noisily when collected); the refusal is the error
+            with contextlib.suppress(Exception):
+                workbook.save(target)
+            raise
+        workbook.save(target)
 
     try:
         yamlio.replace_atomically(path, write)
     except OSError as exc:
         raise InputError([Problem(str(path), None, "", f"cannot write: {exc.strerror or exc}")]) from exc
+    return written
 
 
 # ---------------------------------------------------------------------------------------------------------
