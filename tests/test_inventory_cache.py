@@ -332,3 +332,17 @@ def test_no_cache_environment_variable_turns_it_off(inventory: Path, monkeypatch
     monkeypatch.setenv(inventory_cache.NO_CACHE_ENV, "1")
     inventory_files.load_inventory(inventory, today=TODAY)
     assert not (inventory.parent / ".govcloud").exists()
+
+
+def test_inputs_digest_names_every_input_and_changes_with_any_of_them(inventory: Path) -> None:
+    first = inventory_files.load_inventory(inventory, today=TODAY, use_cache=True).inputs_digest
+    again = inventory_files.load_inventory(inventory, today=TODAY, use_cache=True).inputs_digest
+    assert first
+    assert first == again
+    department = sorted((inventory / "departments").glob("*.yaml"))[0]
+    department.write_text(department.read_text(encoding="utf-8") + "# a comment changes the bytes\n", encoding="utf-8")
+    edited = inventory_files.load_inventory(inventory, today=TODAY, use_cache=True).inputs_digest
+    assert edited
+    assert edited != first
+    # without the cache there is nothing to key on: callers see that and compute afresh
+    assert inventory_files.load_inventory(inventory, today=TODAY, use_cache=False).inputs_digest == ""

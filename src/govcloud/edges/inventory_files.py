@@ -91,6 +91,9 @@ class LoadedInventory:
     sources: SourceMap
     root: Path
     files: int
+    inputs_digest: str = ""
+    """A digest of the code's schema version and every input file's name and bytes, for caches of results
+    computed from the whole census (plans, reports, findings); empty when the inventory cache is off."""
 
 
 def department_file_path(root: Path, code: str) -> Path:
@@ -251,7 +254,12 @@ def _load_inventory(
         hosts=parts.hosts,
         private_networks=parts.private_networks,
     )
-    return LoadedInventory(inventory=inventory, sources=sources, root=root, files=len(department_paths) + 3)
+    inputs_digest = (
+        inventory_cache.combined_digest([inventory_cache.schema_version(), *reader.inputs]) if cache is not None else ""
+    )
+    return LoadedInventory(
+        inventory=inventory, sources=sources, root=root, files=len(department_paths) + 3, inputs_digest=inputs_digest
+    )
 
 
 def read_settings_data(root: Path) -> tuple[Any, str | None]:
