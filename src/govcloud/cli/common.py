@@ -10,15 +10,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import rich.console
-import rich.progress
 import typer
 
-from govcloud.app import workspace
-from govcloud.edges import inventory_files
 from govcloud.errors import GovcloudError, InputError
+
+if TYPE_CHECKING:  # imported when an inventory is loaded: the lazy CLI's start-up imports no model
+    from govcloud.edges import inventory_files
 
 console = rich.console.Console(highlight=False, soft_wrap=True)
 err_console = rich.console.Console(stderr=True, highlight=False)
@@ -52,6 +52,10 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
 
 def load_inventory(root: Path, *, quiet: bool = False) -> inventory_files.LoadedInventory:
     """Load and check the inventory, with a progress bar on a terminal."""
+    import rich.progress
+
+    from govcloud.app import workspace
+
     if quiet or not err_console.is_terminal:
         return workspace.load_inventory(root)
     with rich.progress.Progress(
