@@ -19,6 +19,7 @@ import typer.main
 from typer import _click as click  # typer vendors click (0.29): its own Command and Context classes
 
 import govcloud
+from govcloud.cli import common
 
 NO_CACHE_ENV = "GOVCLOUD_NO_CACHE"
 """:data:`govcloud.app.workspace.NO_CACHE_ENV`, spelled here so that parsing ``--no-cache`` imports nothing."""
@@ -136,7 +137,7 @@ class LazyGroup(typer.core.TyperGroup):
     """The root group: lists :data:`COMMANDS` from the table, imports a command's module only to run it."""
 
     background_cache_write = False
-    """Set by :func:`main`: the inventory cache is written by a background thread (the process ends with it)."""
+    """Set by :func:`main`: the inventory cache is written in the background (the process ends with the command)."""
 
     _listing = False
 
@@ -150,10 +151,8 @@ class LazyGroup(typer.core.TyperGroup):
         if self._listing:  # the root's help: a stand-in with the same name and first paragraph
             return typer.core.TyperCommand(cmd_name, help=listed.help, rich_markup_mode="rich")
         found = command(cmd_name)
-        if found is not None and LazyGroup.background_cache_write:
-            from govcloud.app import workspace
-
-            workspace.write_inventory_cache_in_background()
+        if LazyGroup.background_cache_write:
+            common.write_cache_in_background()
         return found
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -209,5 +208,5 @@ def eager_app() -> typer.Typer:
 
 
 def main() -> None:
-    LazyGroup.background_cache_write = True  # this process ends with the command
+    LazyGroup.background_cache_write = common.background_cache_write = True  # the process ends with the command
     app()

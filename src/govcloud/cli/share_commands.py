@@ -282,15 +282,23 @@ def _emit(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], list_format
         common.console.print(table)
         return
 
+    if all(c.isascii() for c in columns) and all("".join(row).isascii() for row in rows):  # the usual case: fast
+        widths = [max(map(len, column)) for column in zip(columns, *rows, strict=True)]
+        last = len(widths) - 1
+        template = "  ".join(f"{{:<{w}}}" if i < last else "{}" for i, w in enumerate(widths))
+        sys.stdout.write("\n".join(template.format(*r).rstrip() for r in (columns, *rows)) + "\n")
+        return
+
     def width(cell: str) -> int:
         return len(cell) if cell.isascii() else rich.cells.cell_len(cell)  # CJK cells are two columns wide
 
-    widths = [max(width(c) for c in column) for column in zip(columns, *rows, strict=True)]
+    measured = [[width(c) for c in row] for row in (columns, *rows)]
+    widths = [max(column) for column in zip(*measured, strict=True)]
 
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+    def line(cells: tuple[str, ...], sizes: list[int]) -> str:
+        return "  ".join(c + " " * (w - n) for c, n, w in zip(cells, sizes, widths, strict=True)).rstrip()
 
-    sys.stdout.write("\n".join(line(r) for r in (columns, *rows)) + "\n")
+    sys.stdout.write("\n".join(line(r, n) for r, n in zip((columns, *rows), measured, strict=True)) + "\n")
 
 
 @share_app.command("list")

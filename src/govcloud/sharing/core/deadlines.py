@@ -78,12 +78,20 @@ class _Workdays:
     def __init__(self, calendar: WorkingCalendar) -> None:
         self.calendar = calendar
         self.known: dict[tuple[dt.date, int], dt.date] = {}
+        self.between: dict[tuple[dt.date, dt.date], int] = {}
 
     def add(self, start: dt.date, days: int) -> dt.date:
         key = (start, days)
         found = self.known.get(key)
         if found is None:
             found = self.known[key] = self.calendar.add_workdays(start, days)
+        return found
+
+    def count(self, start: dt.date, end: dt.date) -> int:
+        key = (start, end)
+        found = self.between.get(key)
+        if found is None:
+            found = self.between[key] = self.calendar.workdays_between(start, end)
         return found
 
 
@@ -134,7 +142,7 @@ def overdue(
         else:
             continue
         if on > due:
-            late_by = calendar.workdays_between(due, on)
+            late_by = days.count(due, on)
             late.append(Overdue(due, request.id, entry.provider, request.requester, request.resource, what, late_by))
     # the dataclass's order, by a plain tuple key: its generated comparisons cost a third of the command
     return tuple(sorted(late, key=lambda o: (o.due, o.request, o.provider, o.requester, o.resource, o.what)))

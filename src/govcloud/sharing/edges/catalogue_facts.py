@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +51,13 @@ def facts_of(loaded: inventory_files.LoadedInventory) -> CatalogueFacts:
     from govcloud.edges import settings_file
 
     settings = settings_file.load_settings(loaded.root).sharing
+    shared: dict[tuple[str, str], deadlines.EntryFacts] = {}  # one object per (provider, type): pickled once
+    entries: dict[str, deadlines.EntryFacts] = {}
+    for e in loaded.inventory.catalogue:
+        pair = (e.provider, e.sharing.type.value)
+        entries[e.code] = shared.get(pair) or shared.setdefault(pair, deadlines.EntryFacts(*pair))
     return CatalogueFacts(
-        entries={e.code: deadlines.EntryFacts(e.provider, e.sharing.type.value) for e in loaded.inventory.catalogue},
+        entries=entries,
         settings=deadlines.DeadlineSettings(
             settings.unconditional_answer_days, settings.conditional_answer_days, settings.delivery_days
         ),
@@ -62,7 +67,7 @@ def facts_of(loaded: inventory_files.LoadedInventory) -> CatalogueFacts:
     )
 
 
-def _files(root: Path) -> Iterator[str]:
+def _files(root: Path) -> list[str]:
     """Every file under ``root`` (relative, sorted), hidden directories (``.govcloud``, ``.git``) left out."""
     found: list[str] = []
     base = os.fspath(root)
@@ -71,7 +76,7 @@ def _files(root: Path) -> Iterator[str]:
         relative = os.path.relpath(directory, base)
         for name in names:
             found.append(name if relative == "." else os.path.join(relative, name))
-    return iter(sorted(found))
+    return sorted(found)
 
 
 def load(
@@ -93,10 +98,10 @@ def load(
     key = _key(refreshed.entries)
     if held.facts is not None and held.key == key:
         if refreshed.changed:  # touched files, or racily clean ones now old: keep their new stats
-            entry.write((refreshed.entries, key, held.facts))
+            entry.write((refreshed.entries.payload(_no_values), key, _encoded(held.facts)))
         return held.facts
     made = facts_of(_loader(load_inventory)(root))
-    entry.write((refreshed.entries, key, made))
+    entry.write((refreshed.entries.payload(_no_values), key, _encoded(made)))
     return made
 
 
@@ -112,7 +117,37 @@ def _loader(
 
 def _key(index: stat_index.Index[None]) -> str:
     """Every file's name and digest: the facts belong to exactly these bytes."""
-    return stat_index.digest_of("\n".join(f"{n}\0{h.digest}" for n, h in index.files.items()).encode())
+    listed = b"".join(n.encode() + b"\0" + d for n, d in zip(index.names, index.digests, strict=True))
+    return stat_index.digest_of(listed).hex()
+
+
+def _no_values(values: list[None]) -> int:
+    return len(values)
+
+
+def _none_values(encoded: Any, count: int) -> list[None]:
+    return [None] * count if encoded == count else []
+
+
+def _encoded(facts: CatalogueFacts) -> tuple[str, list[int], list[deadlines.EntryFacts], Any, Any]:
+    """The facts as pickled: the codes as one string, each entry an index into the distinct (provider, type)."""
+    pairs: dict[deadlines.EntryFacts, int] = {}
+    where = [pairs.setdefault(e, len(pairs)) for e in facts.entries.values()]
+    return ("\n".join(facts.entries), where, list(pairs), facts.settings, facts.calendar_years)
+
+
+def _decoded(found: Any) -> CatalogueFacts | None:
+    if not (isinstance(found, tuple) and len(found) == 5 and isinstance(found[0], str)):
+        return None
+    joined, where, pairs, settings, years = found
+    codes = joined.split("\n") if joined else []
+    if len(codes) != len(where) or not isinstance(settings, deadlines.DeadlineSettings):
+        return None
+    try:
+        entries = dict(zip(codes, map(pairs.__getitem__, where), strict=True))
+    except (IndexError, TypeError):
+        return None
+    return CatalogueFacts(entries, settings, years)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,11 +158,8 @@ class _Held:
 
 
 def _as_held(found: Any) -> _Held:
-    if (
-        isinstance(found, tuple)
-        and len(found) == 3
-        and isinstance(found[1], str)
-        and isinstance(found[2], CatalogueFacts)
-    ):
-        return _Held(stat_index.as_index(found[0]), found[1], found[2])
+    if isinstance(found, tuple) and len(found) == 3 and isinstance(found[1], str):
+        facts = _decoded(found[2])
+        if facts is not None:
+            return _Held(stat_index.as_index(found[0], _none_values), found[1], facts)
     return _Held(stat_index.empty(), None, None)

@@ -18,15 +18,18 @@ The payload is plain data (tuples of strings, integers, dates): a warm run unpic
 
 from __future__ import annotations
 
+import array
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import os
 import pickle
 import secrets
+import stat
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -123,42 +126,61 @@ class VerifiedEntry:
             os.replace(temporary, self.path)
 
 
-class Held(NamedTuple, Generic[V]):
-    """What the index keeps of one file: its stat, its bytes' digest, and the value read from it."""
+@dataclasses.dataclass(frozen=True)
+class Index(Generic[V]):
+    """The files of one folder as last seen, in columns.
 
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    inode: int
-    digest: str
-    value: V
+    ``taken_ns`` is the time the stats were taken (before any read); per file (in ``names`` order) its size,
+    mtime_ns, ctime_ns and inode (``stats``, four integers a file), the digest of its bytes and its value.
 
-
-class Index(NamedTuple, Generic[V]):
-    """The files of one folder as last seen: ``taken_ns`` the time the stats were taken (before any read)."""
+    Columns, not a tuple per file: the pickled index is a few strings, bytes and arrays, and unpickling it
+    makes no object per file (50,000 tuples, named or not, are most of a warm run's unpickling).
+    """
 
     taken_ns: int
-    files: dict[str, Held[V]]
+    names: list[str]
+    stats: array.array[int]
+    digests: list[bytes]
+    values: list[V]
+
+    def payload(self, encode: Callable[[list[V]], Any]) -> tuple[int, str, bytes, bytes, Any]:
+        """What is pickled: plain strings, bytes and the values as ``encode`` makes them."""
+        return (self.taken_ns, "\n".join(self.names), self.stats.tobytes(), b"".join(self.digests), encode(self.values))
 
 
 def empty() -> Index[Any]:
-    return Index(0, {})
+    return Index(0, [], array.array("q"), [], [])
 
 
-def as_index(found: Any) -> Index[Any]:
-    """A verified payload as an index, or an empty one when it is not one (another version's shape)."""
-    if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], int) and isinstance(found[1], dict):
-        return Index(found[0], found[1])
-    return empty()
+def as_index(found: Any, decode: Callable[[Any, int], list[V]]) -> Index[V]:
+    """A verified payload as an index (``decode(encoded, count)`` the values), or an empty one if it is not one."""
+    if not (isinstance(found, tuple) and len(found) == 5 and isinstance(found[0], int)):
+        return empty()
+    taken_ns, joined, stats, digests, encoded = found
+    if not (isinstance(joined, str) and isinstance(stats, bytes) and isinstance(digests, bytes)):
+        return empty()
+    names = joined.split("\n") if joined else []
+    columns = array.array("q")
+    columns.frombytes(stats)
+    values = decode(encoded, len(names))
+    if len(columns) != 4 * len(names) or len(digests) != _DIGEST_SIZE * len(names) or len(values) != len(names):
+        return empty()
+    split = [digests[i : i + _DIGEST_SIZE] for i in range(0, len(digests), _DIGEST_SIZE)]
+    return Index(taken_ns, names, columns, split, values)
 
 
-def digest_of(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=32).hexdigest()
+_DIGEST_SIZE = 32
 
 
-def stat_of(name: str, directory: int) -> tuple[int, int, int, int]:
-    """(size, mtime_ns, ctime_ns, inode) of ``name`` in the open folder ``directory``."""
-    found = os.stat(name, dir_fd=directory)
+def digest_of(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=_DIGEST_SIZE).digest()
+
+
+def stat_of(name: str, directory: int) -> tuple[int, int, int, int] | None:
+    """(size, mtime_ns, ctime_ns, inode) of ``name`` in the open folder ``directory``; None if not a regular file."""
+    found = os.stat(name, dir_fd=directory, follow_symlinks=False)
+    if not stat.S_ISREG(found.st_mode):
+        return None
     return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
 
 
@@ -174,6 +196,29 @@ def read_bytes(name: str, directory: int) -> bytes:
         os.close(descriptor)
 
 
+def _unchanged(
+    names: list[str],
+    old: array.array[int],
+    cutoff: int,
+    directory: int,
+    stat_file: Callable[[str, int], tuple[int, int, int, int] | None],
+) -> bool:
+    """Whether every file still has the stat it had (in the same order), none of them racily clean."""
+    for index, name in enumerate(names):
+        now = stat_file(name, directory)
+        first = 4 * index
+        if (
+            now is None
+            or now[1] >= cutoff
+            or old[first] != now[0]
+            or old[first + 1] != now[1]
+            or old[first + 2] != now[2]
+            or old[first + 3] != now[3]
+        ):
+            return False
+    return True
+
+
 class Refreshed(NamedTuple, Generic[V]):
     entries: Index[V]
     changed: bool
@@ -182,46 +227,65 @@ class Refreshed(NamedTuple, Generic[V]):
 
 def refresh(
     base: str,
-    names: Iterable[str],
+    names: list[str],
     held: Index[V],
     read: Callable[[str, bytes], tuple[bool, V]],
     *,
-    stat: Callable[[str, int], tuple[int, int, int, int]] = stat_of,
+    stat_file: Callable[[str, int], tuple[int, int, int, int] | None] = stat_of,
 ) -> Refreshed[V]:
     """Every file of ``names`` in ``base``, its value reused while its stat (or, once read, its bytes) is unchanged.
 
     ``read(name, raw)`` gives ``(keep, value)``: a file that does not keep (a file with problems) is read again
-    next time. ``stat`` is :func:`stat_of` (a test passes coarse timestamps to exercise the racy rule).
+    next time; a name that is not a regular file is left out. ``stat_file`` is :func:`stat_of` (a test passes
+    coarse timestamps to exercise the racy rule).
     """
     taken_ns = time.time_ns()
     cutoff = held.taken_ns - RACY_MARGIN_NS
-    files: dict[str, Held[V]] = {}
-    changed = False
+    same_names = names == held.names
+    position = None if same_names else {n: i for i, n in enumerate(held.names)}
+    kept_names: list[str] = []
+    stats = array.array("q")
+    digests: list[bytes] = []
+    values: list[V] = []
+    old = held.stats
+    changed = not same_names
     directory = os.open(base, os.O_RDONLY)
     try:
-        for name in names:
-            size, mtime_ns, ctime_ns, inode = stat(name, directory)
-            before = held.files.get(name)
-            if (
-                before is not None
-                and before.size == size
-                and before.mtime_ns == mtime_ns
-                and before.ctime_ns == ctime_ns
-                and before.inode == inode
-                and mtime_ns < cutoff
-            ):
-                files[name] = before
+        if same_names and _unchanged(names, old, cutoff, directory, stat_file):
+            return Refreshed(held, False)  # the usual warm run: nothing to rebuild, nothing to write
+        for index, name in enumerate(names):
+            now = stat_file(name, directory)
+            if now is None:
+                changed = True
                 continue
+            at = index if position is None else position.get(name, -1)
+            if at >= 0:
+                first = 4 * at
+                if (
+                    old[first] == now[0]
+                    and old[first + 1] == now[1]
+                    and old[first + 2] == now[2]
+                    and old[first + 3] == now[3]
+                    and now[1] < cutoff
+                ):
+                    kept_names.append(name)
+                    stats.extend(now)
+                    digests.append(held.digests[at])
+                    values.append(held.values[at])
+                    continue
             changed = True
             raw = read_bytes(name, directory)
             digest = digest_of(raw)
-            if before is not None and before.digest == digest:
-                files[name] = Held(size, mtime_ns, ctime_ns, inode, digest, before.value)
-                continue
-            keep, value = read(name, raw)
-            if keep:
-                files[name] = Held(size, mtime_ns, ctime_ns, inode, digest, value)
+            if at >= 0 and held.digests[at] == digest:
+                value = held.values[at]
+            else:
+                keep, value = read(name, raw)
+                if not keep:
+                    continue
+            kept_names.append(name)
+            stats.extend(now)
+            digests.append(digest)
+            values.append(value)
     finally:
         os.close(directory)
-    changed = changed or files.keys() != held.files.keys()
-    return Refreshed(Index(taken_ns, files), changed)
+    return Refreshed(Index(taken_ns, kept_names, stats, digests, values), changed or len(kept_names) != len(names))
