@@ -129,6 +129,28 @@ def _party_of_signer(context: SharingContext, signing: LedgerSigning, requester:
     return requester
 
 
+def _require_signer(context: SharingContext, request_id: str, field: str, option: str, named: str) -> None:
+    """With a ledger, ``named`` (``--by``, ``--consented-by``) must be the owner of the signing key, by name or id.
+
+    The ledger entry is signed by the key's owner; a request file that names someone else as approver would
+    record an approval nobody signed. Refused before anything is written.
+    """
+    signing = context.ledger
+    if signing is None:
+        return
+    path = request_files.request_path(context.root, request_id)
+    person = signing.roster.by_fingerprint.get(advancing.KeySigner.of(signing.key).fingerprint)
+    if person is None:
+        message = f"the signing key {signing.key} belongs to nobody in the roster, so nobody can approve as {named!r}"
+        raise InputError([Problem(str(path), None, field, message)], "refused")
+    if named.strip() not in {person.name, person.id}:
+        message = (
+            f"{option} names {named!r}, but the signing key is {person.name}'s ({person.id}): "
+            f"the approval is recorded as signed by its owner, so {option} must name {person.name!r}"
+        )
+        raise InputError([Problem(str(path), None, field, message)], "refused")
+
+
 def _entry_of(context: SharingContext, request_id: str) -> model.CatalogueEntry:
     request = next((r for r in context.requests if r.id == request_id), None)
     path = request_files.request_path(context.root, request_id)
@@ -157,6 +179,7 @@ def submit(
 ) -> tuple[requests.SharingRequest, Path]:
     """Art. 20: file a new request (its id the next free one of the year unless given)."""
     chosen = request_id or request_files.next_request_id(context.root, on)
+    _require_signer(context, chosen, "approved_by", "--by", approved_by)
     data = {
         "id": chosen,
         "requester": requester,
@@ -251,6 +274,7 @@ def answer(
     reasons: str | None,
     conditions: str | None,
 ) -> requests.SharingRequest:
+    _require_signer(context, request_id, "answer.approved_by", "--by", approved_by)
     return step(
         context,
         request_id,
@@ -272,6 +296,7 @@ def answer(
 def extend(
     context: SharingContext, request_id: str, *, days: int, on: dt.date, consented_by: str, reason: str
 ) -> requests.SharingRequest:
+    _require_signer(context, request_id, "extension.consented_by", "--consented-by", consented_by)
     return step(
         context,
         request_id,
