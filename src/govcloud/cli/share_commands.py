@@ -153,17 +153,23 @@ def answer_command(
     """Answer a request (Art. 21): grant it, or refuse it with reasons."""
     from govcloud.app import sharing_steps
 
-    _done(
-        sharing_steps.answer(
-            _context(inventory, ledger, key),
-            request_id,
-            granted=decision is Decision.GRANT,
-            on=_day(on),
-            approved_by=approved_by,
-            reasons=reasons,
-            conditions=conditions,
-        )
+    context = _context(inventory, ledger, key)
+    answered = sharing_steps.answer(
+        context,
+        request_id,
+        granted=decision is Decision.GRANT,
+        on=_day(on),
+        approved_by=approved_by,
+        reasons=reasons,
+        conditions=conditions,
     )
+    _done(answered)
+    late = sharing_steps.answer_lateness(context, answered)
+    if late is not None:
+        common.err_console.print(
+            f"[yellow]warning[/]: {answered.id} answered {late.working_days_late} working day(s) after its deadline "
+            f"of {late.due.isoformat()} (Art. 21); recorded, and reported as late by share report"
+        )
 
 
 @share_app.command("extend")
