@@ -72,13 +72,13 @@ def _write(folder: Path, request: requests.SharingRequest) -> Path:
 def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count the files actually parsed (the cache's misses)."""
     seen: list[str] = []
-    real = request_files._read_request
+    real = request_files.read_request
 
     def counting(path: Path, raw: bytes, problems: list[object]) -> requests.SharingRequest | None:
         seen.append(path.name)
         return real(path, raw, problems)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(request_files, "_read_request", counting)
+    monkeypatch.setattr(request_files, "read_request", counting)
     return seen
 
 

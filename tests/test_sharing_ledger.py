@@ -95,8 +95,10 @@ def test_each_step_is_signed_by_the_role_the_regulation_names_and_verify_passes(
     p = programme
     path = request_files.request_path(p.inventory, REQUEST)
 
-    # the provider's head cannot approve the requester's request: refused, nothing written anywhere
-    code, output = share(p, *REQUEST_ARGS, key="cgj")
+    # the provider's head cannot approve the requester's request (named as the approver and signing): refused,
+    # nothing written anywhere
+    as_cgj = tuple("城管局共享工作机构负责人" if a == "城管执法局共享工作机构负责人" else a for a in REQUEST_ARGS)
+    code, output = share(p, *as_cgj, key="cgj")
     assert code == 1
     assert "sharing_head of CLB" in output
     assert not path.exists()
@@ -116,14 +118,16 @@ def test_each_step_is_signed_by_the_role_the_regulation_names_and_verify_passes(
     assert evidence["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
     extend = ("extend", REQUEST, "--days", "5", "--consented-by", "市数据局", "--reason", "核对", "--on", "2025-10-15")
-    code, output = share(p, *extend, key="cgj")  # the 主管部门 consents, not the provider
+    by_cgj = tuple("城管局共享工作机构负责人" if a == "市数据局" else a for a in extend)
+    code, output = share(p, *by_cgj, key="cgj")  # the 主管部门 consents, not the provider
     assert code == 1
     assert "sharing_authority" in output
     assert "days: 5" not in path.read_text(encoding="utf-8")
     assert share(p, *extend, key="authority")[0] == 0
 
     answer = ("answer", REQUEST, "grant", "--by", "城管局共享工作机构负责人", "--on", "2025-10-22")
-    code, output = share(p, *answer, key="clb")  # the answer is the provider's head's
+    by_clb = tuple("城管执法局共享工作机构负责人" if a == "城管局共享工作机构负责人" else a for a in answer)
+    code, output = share(p, *by_clb, key="clb")  # the answer is the provider's head's
     assert code == 1
     assert "sharing_head of CGJ" in output
     assert "已同意" not in path.read_text(encoding="utf-8")
@@ -193,9 +197,64 @@ def test_without_a_ledger_steps_are_request_files_only(programme: Programme) -> 
     # once the programme keeps a ledger (the default file exists), the next step must be signed
     assert p.cli("advance", "CGJ-006", "network", "--to", "in_progress", key="lead").exit_code == 0
     assert p.ledger.exists()
-    answer = ("answer", REQUEST, "grant", "--by", "x", "--on", "2025-10-09")
+    answer = ("answer", REQUEST, "grant", "--by", "head.cgj", "--on", "2025-10-09")  # by id: the key's owner
     code, output = share(p, *answer, ledger=False)
     assert code == 1
     assert "records every sharing step" in output
     assert share(p, *answer, key="cgj", ledger=False)[0] == 0
     assert [e["kind"] for e in entries(p)][-1] == "share.answer"
+
+
+@pytest.mark.parametrize(
+    ("step", "key", "option"),
+    [
+        ("request", "clb", "--by"),
+        ("answer", "cgj", "--by"),
+        ("extend", "authority", "--consented-by"),
+    ],
+)
+def test_the_approver_named_must_own_the_signing_key(programme: Programme, step: str, key: str, option: str) -> None:
+    """``--by`` / ``--consented-by`` name who approved; with a ledger, that is the signer: anyone else is refused,
+    with the file and field named, and nothing is written (neither the request file nor a ledger entry)."""
+    p = programme
+    path = request_files.request_path(p.inventory, REQUEST)
+    if step != "request":
+        assert share(p, *REQUEST_ARGS, key="clb")[0] == 0
+    args = {
+        "request": REQUEST_ARGS,
+        "answer": ("answer", REQUEST, "grant", "--by", "城管局共享工作机构负责人", "--on", "2025-10-09"),
+        "extend": (
+            "extend",
+            REQUEST,
+            "--days",
+            "5",
+            "--consented-by",
+            "市数据局",
+            "--reason",
+            "核对",
+            "--on",
+            "2025-10-09",
+        ),
+    }[step]
+    named = args[args.index(option) + 1]
+    before_text = path.read_text(encoding="utf-8") if path.exists() else None
+    before_entries = entries(p)
+    impostor = tuple("李四" if a == named else a for a in args)
+    code, output = share(p, *impostor, key=key)
+    assert code == 1
+    assert f"{option} names '李四'" in output
+    assert f"must name '{named}'" in output
+    assert f"{REQUEST}.yaml" in output
+    assert (path.read_text(encoding="utf-8") if path.exists() else None) == before_text
+    assert entries(p) == before_entries
+    # the key's owner, by name: accepted and recorded
+    code, output = share(p, *args, key=key)
+    assert code == 0, output
+    assert len(entries(p)) == len(before_entries) + 1
+
+
+def test_without_a_ledger_the_approver_is_not_checked_against_a_key(programme: Programme) -> None:
+    code, output = share(
+        programme, *(("李四" if a == "城管执法局共享工作机构负责人" else a) for a in REQUEST_ARGS), ledger=False
+    )
+    assert code == 0, output

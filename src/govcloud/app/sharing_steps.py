@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import pydantic
+
 from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.edges import inventory_files, settings_file, yamlio
@@ -22,7 +24,7 @@ from govcloud.orchestration.core import roster as roster_rules
 from govcloud.orchestration.core.entries import Draft, EntryKind, Evidence
 from govcloud.orchestration.edges import advance as advancing
 from govcloud.sharing.core import consistency, grants, requests
-from govcloud.sharing.core.calendar import WorkingCalendar
+from govcloud.sharing.core.calendar import UnknownCalendarYear, WorkingCalendar
 from govcloud.sharing.edges import catalogue_export, official_calendar, request_files, sharing_report
 
 
@@ -129,6 +131,36 @@ def _party_of_signer(context: SharingContext, signing: LedgerSigning, requester:
     return requester
 
 
+def _deadline(path: Path, field: str, compute: Callable[[], dt.date]) -> dt.date:
+    """A deadline, or the calendar's refusal as a problem naming the request file and the field whose date needs it."""
+    try:
+        return compute()
+    except UnknownCalendarYear as exc:
+        raise InputError([Problem(str(path), None, field, str(exc))], "refused") from None
+
+
+def _require_signer(context: SharingContext, request_id: str, field: str, option: str, named: str) -> None:
+    """With a ledger, ``named`` (``--by``, ``--consented-by``) must be the owner of the signing key, by name or id.
+
+    The ledger entry is signed by the key's owner; a request file that names someone else as approver would
+    record an approval nobody signed. Refused before anything is written.
+    """
+    signing = context.ledger
+    if signing is None:
+        return
+    path = request_files.request_path(context.root, request_id)
+    person = signing.roster.by_fingerprint.get(advancing.KeySigner.of(signing.key).fingerprint)
+    if person is None:
+        message = f"the signing key {signing.key} belongs to nobody in the roster, so nobody can approve as {named!r}"
+        raise InputError([Problem(str(path), None, field, message)], "refused")
+    if named.strip() not in {person.name, person.id}:
+        message = (
+            f"{option} names {named!r}, but the signing key is {person.name}'s ({person.id}): "
+            f"the approval is recorded as signed by its owner, so {option} must name {person.name!r}"
+        )
+        raise InputError([Problem(str(path), None, field, message)], "refused")
+
+
 def _entry_of(context: SharingContext, request_id: str) -> model.CatalogueEntry:
     request = next((r for r in context.requests if r.id == request_id), None)
     path = request_files.request_path(context.root, request_id)
@@ -157,6 +189,7 @@ def submit(
 ) -> tuple[requests.SharingRequest, Path]:
     """Art. 20: file a new request (its id the next free one of the year unless given)."""
     chosen = request_id or request_files.next_request_id(context.root, on)
+    _require_signer(context, chosen, "approved_by", "--by", approved_by)
     data = {
         "id": chosen,
         "requester": requester,
@@ -173,8 +206,15 @@ def submit(
     path = request_files.request_path(context.root, chosen)
     try:
         request = requests.SharingRequest.model_validate(data)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise InputError([Problem(str(path), None, "", str(exc))], "refused") from None
+    except pydantic.ValidationError as exc:  # one problem per field (Art. 20: every missing item at once)
+        raise InputError(inventory_files.validation_problems(path, "", exc), "refused") from None
+    entry = context.inventory.entry_by_code.get(request.resource)
+    if entry is not None:  # its answer deadline must be computable: a year nobody declared is refused, not guessed
+        _deadline(
+            path,
+            "submitted_on",
+            lambda: requests.answer_due(request, entry.sharing.type, context.settings.sharing, context.calendar),
+        )
     record = _recorder(
         context,
         EntryKind.SHARE_REQUEST,
@@ -251,10 +291,17 @@ def answer(
     reasons: str | None,
     conditions: str | None,
 ) -> requests.SharingRequest:
-    return step(
-        context,
-        request_id,
-        lambda request, entry: requests.answer(
+    _require_signer(context, request_id, "answer.approved_by", "--by", approved_by)
+    path = request_files.request_path(context.root, request_id)
+
+    def change(request: requests.SharingRequest, entry: model.CatalogueEntry) -> requests.SharingRequest:
+        settings = context.settings.sharing
+        _deadline(
+            path, "answer.date", lambda: requests.answer_due(request, entry.sharing.type, settings, context.calendar)
+        )
+        if on.year not in context.calendar.years:  # the answer's day is counted in working days too (the report)
+            raise InputError([Problem(str(path), None, "answer.date", str(UnknownCalendarYear(on.year)))], "refused")
+        return requests.answer(
             request,
             entry=entry,
             granted=granted,
@@ -262,7 +309,12 @@ def answer(
             approved_by=approved_by,
             reasons=reasons,
             conditions=conditions,
-        ),
+        )
+
+    return step(
+        context,
+        request_id,
+        change,
         kind=EntryKind.SHARE_ANSWER,
         on=on,
         details={"granted": granted, "approved_by": approved_by, "reasons": reasons, "conditions": conditions},
@@ -272,6 +324,7 @@ def answer(
 def extend(
     context: SharingContext, request_id: str, *, days: int, on: dt.date, consented_by: str, reason: str
 ) -> requests.SharingRequest:
+    _require_signer(context, request_id, "extension.consented_by", "--consented-by", consented_by)
     return step(
         context,
         request_id,
@@ -289,6 +342,25 @@ def extend(
         on=on,
         details={"days": days, "consented_by": consented_by, "reason": reason},
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Late:
+    """An answer recorded after its deadline (Art. 21): accepted, warned about, and counted late in the report."""
+
+    due: dt.date
+    working_days_late: int
+
+
+def answer_lateness(context: SharingContext, answered: requests.SharingRequest) -> Late | None:
+    """How late ``answered``'s answer was, or None when it was in time."""
+    entry = context.inventory.entry_by_code.get(answered.resource)
+    if answered.answer is None or entry is None:
+        return None
+    due = requests.answer_due(answered, entry.sharing.type, context.settings.sharing, context.calendar)
+    if answered.answer.date <= due:
+        return None
+    return Late(due, context.calendar.workdays_between(due, answered.answer.date))
 
 
 def overdue(context: SharingContext, *, on: dt.date) -> tuple[grants.Overdue, ...]:

@@ -8,23 +8,36 @@ reaches a user for a mistake in their input.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import rich.console
-import rich.progress
 import typer
 
-from govcloud.app import workspace
-from govcloud.edges import inventory_files
 from govcloud.errors import GovcloudError, InputError
+
+if TYPE_CHECKING:  # imported when an inventory is loaded: the lazy CLI's start-up imports no model
+    from govcloud.edges import inventory_files
 
 console = rich.console.Console(highlight=False, soft_wrap=True)
 err_console = rich.console.Console(stderr=True, highlight=False)
 
 InventoryOption = Annotated[Path, typer.Option("--inventory", "-i", help="inventory directory", show_default=True)]
 DEFAULT_INVENTORY = Path("inventory")
+
+background_cache_write = False
+"""Set by :func:`govcloud.cli.main`: this process ends with its command, so the inventory cache is written in
+the background (:func:`govcloud.app.workspace.write_inventory_cache_in_background`) once a command loads it."""
+
+
+def write_cache_in_background() -> None:
+    """Turn the background writes on, if the workspace is loaded yet (else :func:`load_inventory` does it)."""
+    workspace = sys.modules.get("govcloud.app.workspace")
+    if background_cache_write and workspace is not None:
+        workspace.write_inventory_cache_in_background()
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,6 +65,11 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
 
 def load_inventory(root: Path, *, quiet: bool = False) -> inventory_files.LoadedInventory:
     """Load and check the inventory, with a progress bar on a terminal."""
+    import rich.progress
+
+    from govcloud.app import workspace
+
+    write_cache_in_background()
     if quiet or not err_console.is_terminal:
         return workspace.load_inventory(root)
     with rich.progress.Progress(

@@ -7,17 +7,23 @@ import enum
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import rich.cells
 import rich.table
 import typer
 
-from govcloud.app import orchestration as app_orchestration
-from govcloud.app import sharing as app_sharing
-from govcloud.app import sharing_steps
-from govcloud.cli import common, ledger_commands
-from govcloud.sharing.core import requests
+from govcloud.app import sharing_deadlines
+from govcloud.cli import common
+from govcloud.sharing.core.vocabulary import DeliveryMethod
+
+if TYPE_CHECKING:
+    from govcloud.app import sharing_steps
+    from govcloud.edges import inventory_files
+    from govcloud.sharing.core import requests
+
+# The reading commands (list, overdue) import only what they need: the steps that change a request import the
+# application's models and the ledger when they run.
 
 share_app = typer.Typer(help="Data-sharing requests (共享申请): request, answer, extend, deliver, and their deadlines.")
 
@@ -26,19 +32,36 @@ def register(app: typer.Typer) -> None:
     app.add_typer(share_app, name="share")
 
 
+SIGNING_KEY_ENV = "GOVCLOUD_SIGNING_KEY"
+""":data:`govcloud.app.orchestration.SIGNING_KEY_ENV` (the ledger commands' ``--key``), without importing it."""
 RequestArg = Annotated[str, typer.Argument(help="request id, e.g. SQ-2025-0001")]
 OnOption = Annotated[
     dt.datetime | None, typer.Option("--on", formats=["%Y-%m-%d"], help="date of the step (default: today)")
 ]
 ByOption = Annotated[str, typer.Option("--by", help="who approved the step (head of the 工作机构 / 主管部门)")]
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger", help="the ledger file (default: orchestration.ledger in settings, .govcloud/ledger.sqlite)"
+    ),
+]
+KeyOption = Annotated[
+    Path | None,
+    typer.Option("--key", help=f"your SSH private key (or ${SIGNING_KEY_ENV}); entries are signed with it"),
+]
+"""The ledger commands' ``--ledger`` and ``--key`` (:mod:`govcloud.cli.ledger_commands`), spelled the same."""
 
 
 def _day(on: dt.datetime | None) -> dt.date:
-    return on.date() if on is not None else sharing_steps.today()
+    return on.date() if on is not None else sharing_deadlines.today()
 
 
 def _context(inventory: Path, ledger: Path | None = None, key: Path | None = None) -> sharing_steps.SharingContext:
     """The step's inputs; for a step that changes a request, also the ledger it is recorded in (if any)."""
+    from govcloud.app import orchestration as app_orchestration
+    from govcloud.app import sharing as app_sharing
+    from govcloud.app import sharing_steps
+
     signing = app_sharing.ledger_signing(
         inventory, ledger=ledger, key=app_orchestration.signing_key(key, required=False)
     )
@@ -46,8 +69,15 @@ def _context(inventory: Path, ledger: Path | None = None, key: Path | None = Non
 
 
 def _reading(inventory: Path) -> sharing_steps.SharingContext:
-    """The inputs of a command that only reads (list, overdue, report): no ledger, no key."""
+    """The inputs of a command that only reads everything (report): no ledger, no key."""
+    from govcloud.app import sharing_steps
+
     return sharing_steps.load_context(inventory, loaded=common.load_inventory(inventory))
+
+
+def _loader(inventory: Path) -> inventory_files.LoadedInventory:
+    """The inventory with the CLI's progress bar, when the catalogue facts must be built from it."""
+    return common.load_inventory(inventory)
 
 
 def _table(*columns: str, title: str | None = None) -> rich.table.Table:
@@ -75,16 +105,16 @@ def request_command(
     scope: Annotated[
         list[str] | None, typer.Option("--scope", help="使用范围: systems (default: the consumer)")
     ] = None,
-    method: Annotated[requests.DeliveryMethod, typer.Option("--method", help="共享方式")] = (
-        requests.DeliveryMethod.SERVICE
-    ),
+    method: Annotated[DeliveryMethod, typer.Option("--method", help="共享方式")] = (DeliveryMethod.SERVICE),
     request_id: Annotated[str | None, typer.Option("--id", help="request id (default: the next of the year)")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
-    key: ledger_commands.KeyOption = None,
-    ledger: ledger_commands.LedgerOption = None,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """File a request (Art. 20) as sharing/requests/<id>.yaml beside the inventory."""
+    from govcloud.app import sharing_steps
+
     made, path = sharing_steps.submit(
         _context(inventory, ledger, key),
         requester=requester,
@@ -117,21 +147,29 @@ def answer_command(
     conditions: Annotated[str | None, typer.Option("--conditions", help="conditions of a 有条件共享 grant")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
-    key: ledger_commands.KeyOption = None,
-    ledger: ledger_commands.LedgerOption = None,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Answer a request (Art. 21): grant it, or refuse it with reasons."""
-    _done(
-        sharing_steps.answer(
-            _context(inventory, ledger, key),
-            request_id,
-            granted=decision is Decision.GRANT,
-            on=_day(on),
-            approved_by=approved_by,
-            reasons=reasons,
-            conditions=conditions,
-        )
+    from govcloud.app import sharing_steps
+
+    context = _context(inventory, ledger, key)
+    answered = sharing_steps.answer(
+        context,
+        request_id,
+        granted=decision is Decision.GRANT,
+        on=_day(on),
+        approved_by=approved_by,
+        reasons=reasons,
+        conditions=conditions,
     )
+    _done(answered)
+    late = sharing_steps.answer_lateness(context, answered)
+    if late is not None:
+        common.err_console.print(
+            f"[yellow]warning[/]: {answered.id} answered {late.working_days_late} working day(s) after its deadline "
+            f"of {late.due.isoformat()} (Art. 21); recorded, and reported as late by share report"
+        )
 
 
 @share_app.command("extend")
@@ -143,10 +181,12 @@ def extend_command(
     reason: Annotated[str, typer.Option("--reason")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
-    key: ledger_commands.KeyOption = None,
-    ledger: ledger_commands.LedgerOption = None,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Extend the answer deadline of a 有条件共享 request once (Art. 21)."""
+    from govcloud.app import sharing_steps
+
     _done(
         sharing_steps.extend(
             _context(inventory, ledger, key),
@@ -163,13 +203,15 @@ def extend_command(
 @common.guarded
 def deliver_command(
     request_id: RequestArg,
-    method: Annotated[requests.DeliveryMethod | None, typer.Option("--method", help="as asked by default")] = None,
+    method: Annotated[DeliveryMethod | None, typer.Option("--method", help="as asked by default")] = None,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
-    key: ledger_commands.KeyOption = None,
-    ledger: ledger_commands.LedgerOption = None,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Record the delivery of a granted request (Art. 22): the exchange opens the consumer's path."""
+    from govcloud.app import sharing_steps
+
     _done(sharing_steps.deliver(_context(inventory, ledger, key), request_id, on=_day(on), method=method))
 
 
@@ -180,10 +222,12 @@ def suspend_command(
     reason: Annotated[str, typer.Option("--reason", help="the misuse (Art. 25, 27)")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
-    key: ledger_commands.KeyOption = None,
-    ledger: ledger_commands.LedgerOption = None,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Suspend a delivered grant until the misuse is fixed: the exchange closes the path."""
+    from govcloud.app import sharing_steps
+
     _done(sharing_steps.suspend(_context(inventory, ledger, key), request_id, on=_day(on), reason=reason))
 
 
@@ -193,10 +237,12 @@ def resume_command(
     request_id: RequestArg,
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
-    key: ledger_commands.KeyOption = None,
-    ledger: ledger_commands.LedgerOption = None,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Resume a suspended grant once the misuse is fixed."""
+    from govcloud.app import sharing_steps
+
     _done(sharing_steps.resume(_context(inventory, ledger, key), request_id, on=_day(on)))
 
 
@@ -207,10 +253,12 @@ def dispute_command(
     note: Annotated[str, typer.Option("--note", help="what is disputed")],
     on: OnOption = None,
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
-    key: ledger_commands.KeyOption = None,
-    ledger: ledger_commands.LedgerOption = None,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Take a dispute one step up (Art. 28): 协商 → 本级主管部门 → 共同上级主管部门 → 本级人民政府."""
+    from govcloud.app import sharing_steps
+
     changed = sharing_steps.dispute(_context(inventory, ledger, key), request_id, on=_day(on), note=note)
     common.console.print(f"{changed.id}: dispute at {changed.disputes[-1].level.value}", markup=False)
 
@@ -240,15 +288,23 @@ def _emit(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], list_format
         common.console.print(table)
         return
 
+    if all(c.isascii() for c in columns) and all("".join(row).isascii() for row in rows):  # the usual case: fast
+        widths = [max(map(len, column)) for column in zip(columns, *rows, strict=True)]
+        last = len(widths) - 1
+        template = "  ".join(f"{{:<{w}}}" if i < last else "{}" for i, w in enumerate(widths))
+        sys.stdout.write("\n".join(template.format(*r).rstrip() for r in (columns, *rows)) + "\n")
+        return
+
     def width(cell: str) -> int:
         return len(cell) if cell.isascii() else rich.cells.cell_len(cell)  # CJK cells are two columns wide
 
-    widths = [max(width(c) for c in column) for column in zip(columns, *rows, strict=True)]
+    measured = [[width(c) for c in row] for row in (columns, *rows)]
+    widths = [max(column) for column in zip(*measured, strict=True)]
 
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+    def line(cells: tuple[str, ...], sizes: list[int]) -> str:
+        return "  ".join(c + " " * (w - n) for c, n, w in zip(cells, sizes, widths, strict=True)).rstrip()
 
-    sys.stdout.write("\n".join(line(r) for r in (columns, *rows)) + "\n")
+    sys.stdout.write("\n".join(line(r, n) for r, n in zip((columns, *rows), measured, strict=True)) + "\n")
 
 
 @share_app.command("list")
@@ -263,11 +319,11 @@ def list_command(
             request.requester,
             request.consumer,
             request.resource,
-            request.state.value,
+            request.state,
             answer_due.isoformat() if answer_due else "",
             delivery_due.isoformat() if delivery_due else "",
         )
-        for request, answer_due, delivery_due in sharing_steps.requests_with_deadlines(_reading(inventory))
+        for request, answer_due, delivery_due in sharing_deadlines.listed(inventory, load_inventory=_loader)
     ]
     _emit(LIST_COLUMNS, rows, list_format)
 
@@ -280,7 +336,7 @@ def overdue_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
 ) -> None:
     """Requests whose answer (Art. 21) or delivery (Art. 22) deadline has passed; exit 1 if any."""
-    late = sharing_steps.overdue(_reading(inventory), on=_day(on))
+    late = sharing_deadlines.overdue(inventory, on=_day(on), load_inventory=_loader)
     if not late:
         common.console.print("[green]ok[/]: no deadline missed")
         return
@@ -316,6 +372,8 @@ def report_command(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
 ) -> None:
     """Requests by state, answers late, median answer time, deliveries, unrequested entries: per department, city."""
+    from govcloud.app import sharing_steps
+
     context = _reading(inventory)
     made = sharing_steps.report(context, on=_day(on))
     findings = sharing_steps.findings(context, on=_day(on))

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from govcloud.core import model
 from govcloud.core.settings import SharingSettings
-from govcloud.sharing.core import requests
+from govcloud.sharing.core import deadlines, requests
 from govcloud.sharing.core.calendar import WorkingCalendar
 
 
@@ -182,18 +182,7 @@ def consumption_verdict(system: str, consumed: Sequence[Consumed], allowed: Auth
 # --- deadlines -----------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, order=True)
-class Overdue:
-    """A request whose provider missed a deadline and has still not acted."""
-
-    due: dt.date
-    request: str
-    provider: str
-    requester: str
-    resource: str
-    what: str
-    """``answer`` (Art. 21) or ``delivery`` (Art. 22)."""
-    working_days_late: int
+Overdue = deadlines.Overdue
 
 
 def overdue(
@@ -204,28 +193,24 @@ def overdue(
     settings: SharingSettings,
     calendar: WorkingCalendar,
 ) -> tuple[Overdue, ...]:
-    """Requests not answered or not delivered by their deadline, as of ``on``; oldest deadline first."""
+    """Requests not answered or not delivered by their deadline, as of ``on``; oldest deadline first.
+
+    The rules are :func:`govcloud.sharing.core.deadlines.overdue`'s, over the facts of the requests and of the
+    entries they name: ``share overdue`` computes the same from its cached facts without the inventory.
+    """
     entries = inventory.entry_by_code
-    late: list[Overdue] = []
-    for request in found:
-        entry = entries.get(request.resource)
-        if entry is None:
-            continue
-        if request.state is requests.RequestState.SUBMITTED:
-            due = requests.answer_due(request, entry.sharing.type, settings, calendar)
-            what = "answer"
-        elif request.state is requests.RequestState.GRANTED:
-            found_due = requests.delivery_due(request, settings, calendar)
-            if found_due is None:
-                continue
-            due, what = found_due, "delivery"
-        else:
-            continue
-        if on > due:
-            days = calendar.workdays_between(due, on)
-            late.append(Overdue(due, request.id, entry.provider, request.requester, entry.code, what, days))
-    # the dataclass's order, by a plain tuple key: its generated comparisons cost a third of the command
-    return tuple(sorted(late, key=lambda o: (o.due, o.request, o.provider, o.requester, o.resource, o.what)))
+    facts = {
+        r.resource: deadlines.EntryFacts(entry.provider, entry.sharing.type.value)
+        for r in found
+        if (entry := entries.get(r.resource)) is not None
+    }
+    return deadlines.overdue(
+        [requests.facts(r) for r in found],
+        facts,
+        on=on,
+        settings=requests.deadline_settings(settings),
+        calendar=calendar,
+    )
 
 
 # --- the report ----------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ date of each step and the calendar are passed in.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Annotated
 
 import pydantic
@@ -22,36 +21,15 @@ import pydantic
 from govcloud.core import model
 from govcloud.core.settings import SharingSettings
 from govcloud.errors import RefusedError
+from govcloud.sharing.core import deadlines, vocabulary
 from govcloud.sharing.core.calendar import WorkingCalendar
+
+RequestState = vocabulary.RequestState
+DeliveryMethod = vocabulary.DeliveryMethod
+DisputeLevel = vocabulary.DisputeLevel
 
 REQUEST_ID_PATTERN = r"^SQ-\d{4}-\d{4,8}$"
 """共享申请 numbers: ``SQ-<year>-<sequence>``; also the request file's name."""
-
-
-class RequestState(enum.StrEnum):
-    SUBMITTED = "已申请"
-    GRANTED = "已同意"
-    REFUSED = "不同意"
-    DELIVERED = "已提供"
-    SUSPENDED = "已暂停"
-    ENDED = "已终止"
-
-
-class DeliveryMethod(enum.StrEnum):
-    """Art. 22: how the provider delivers."""
-
-    SERVICE = "服务接口"
-    BATCH = "批量交换"
-    DOWNLOAD = "文件下载"
-
-
-class DisputeLevel(enum.StrEnum):
-    """Art. 28: the steps a dispute climbs, in order."""
-
-    NEGOTIATION = "协商"
-    AUTHORITY = "本级主管部门"
-    SUPERIOR_AUTHORITY = "共同上级主管部门"
-    GOVERNMENT = "本级人民政府"
 
 
 DISPUTE_ORDER = tuple(DisputeLevel)
@@ -142,6 +120,27 @@ class TransitionRefused(RefusedError):
 
 
 # --- deadlines -----------------------------------------------------------------------------------------------
+
+
+def facts(request: SharingRequest) -> deadlines.RequestFacts:
+    """What the deadlines of ``request`` depend on, as the plain tuple ``share overdue`` caches."""
+    return deadlines.RequestFacts(
+        request.id,
+        request.requester,
+        request.consumer,
+        request.resource,
+        request.state.value,
+        request.submitted_on,
+        request.extension.days if request.extension else 0,
+        request.answer.date if request.answer else None,
+        request.answer.granted if request.answer else False,
+    )
+
+
+def deadline_settings(settings: SharingSettings) -> deadlines.DeadlineSettings:
+    return deadlines.DeadlineSettings(
+        settings.unconditional_answer_days, settings.conditional_answer_days, settings.delivery_days
+    )
 
 
 def answer_days(sharing_type: model.SharingType, settings: SharingSettings) -> int:

@@ -8,11 +8,15 @@ or anticipate a notice. Any other year is refused by the core's calendar when a 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import chinese_calendar
 
-from govcloud.core.settings import SharingSettings
 from govcloud.sharing.core.calendar import DeclaredYear, WorkingCalendar
+
+if TYPE_CHECKING:
+    from govcloud.core.settings import SharingSettings
 
 
 def known_official_years() -> range:
@@ -36,11 +40,16 @@ def official_years() -> dict[int, DeclaredYear]:
 
 def working_calendar(settings: SharingSettings) -> WorkingCalendar:
     """The official calendar's years, overridden and extended by the years declared in settings."""
+    return calendar_with(
+        (declared.year, DeclaredYear(holidays=frozenset(declared.holidays), workdays=frozenset(declared.workdays)))
+        for declared in settings.calendar_years
+    )
+
+
+def calendar_with(declared: Iterable[tuple[int, DeclaredYear]]) -> WorkingCalendar:
+    """The official calendar's years, overridden and extended by ``declared`` (year, its days)."""
     years = official_years()
-    for declared in settings.calendar_years:
-        years[declared.year] = DeclaredYear(
-            holidays=frozenset(declared.holidays), workdays=frozenset(declared.workdays)
-        )
+    years.update(declared)
     return WorkingCalendar(years)
 
 

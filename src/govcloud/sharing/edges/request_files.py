@@ -95,7 +95,7 @@ def load_requests(inventory_root: Path, *, use_cache: bool | None = None) -> Loa
             if hit is not None and hit[0] == digest:
                 request: requests.SharingRequest | None = hit[1]
             else:
-                request = _read_request(folder / name, raw, problems)
+                request = read_request(folder / name, raw, problems)
             if request is None:
                 continue
             kept[name] = (digest, request)
@@ -119,7 +119,7 @@ def _read_bytes(name: str, directory: int) -> bytes:
         os.close(descriptor)
 
 
-def _read_request(path: Path, raw: bytes, problems: list[Problem]) -> requests.SharingRequest | None:
+def read_request(path: Path, raw: bytes, problems: list[Problem]) -> requests.SharingRequest | None:
     """One request file read and checked; its problems appended (None when it has any)."""
     try:
         text = raw.decode("utf-8")
