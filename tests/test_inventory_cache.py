@@ -6,6 +6,7 @@ tree's ``.govcloud/cache/``). "Cold" is ``load_inventory(use_cache=False)``; "wa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import pickle
 import shutil
@@ -81,17 +82,21 @@ def _entries(root: Path) -> list[Path]:
 
 
 def _valid_entries(root: Path) -> int:
-    """How many input files have an entry the cache accepts for their current bytes."""
+    """How many input files have an entry the cache accepts for their current bytes, head and body."""
     directory = inventory_cache.cache_directory(root)
     assert directory is not None
     cache = inventory_cache.InventoryCache(root, directory)
     paths = [root / name for name in ("city.yaml", "network.yaml", "hosts.yaml")]
     paths += sorted((root / "departments").glob("*.yaml"))
-    return sum(
-        cache.get(path, inventory_cache.content_digest(path.read_text(encoding="utf-8").encode())) is not None
-        for path in paths
-        if path.exists()
-    )
+    valid = 0
+    for path in paths:
+        if path.exists():
+            parts = cache.get_parts(path, inventory_cache.content_digest(path.read_text(encoding="utf-8").encode()))
+            if parts is not None:
+                with contextlib.suppress(inventory_cache.DamagedEntry):
+                    parts[1].load()
+                    valid += 1
+    return valid
 
 
 def _input_count(root: Path) -> int:
