@@ -247,8 +247,12 @@ class InventoryCache:
 
     def rewrite(self, path: Path, digest: str, head: Any, body: Any) -> None:
         """Replace ``path``'s entry now (a damaged body found after the load): failures only cost speed."""
+        self.rewrite_named(self.relative(path), digest, head, body)
+
+    def rewrite_named(self, relative: str, digest: str, head: Any, body: Any = None) -> None:
+        """Write the entry called ``relative`` now, in this process: failures only cost speed."""
         if self._writable:
-            self._write(self.relative(path), digest, (head, body))
+            self._write(relative, digest, (head, body))
 
     def flush(self) -> None:
         """Write the queued entries and drop entries of files no longer read.
