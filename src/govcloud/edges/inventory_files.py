@@ -235,8 +235,13 @@ def _load_inventory(
     reader = _FileReader(problems, sources, cache)
 
     city = reader.read(root / CITY_FILE, functools.partial(_read_model, cls=model.CityFile), required=True)
-    network = reader.read(root / NETWORK_FILE, functools.partial(_read_model, cls=model.Network), required=True)
-    hosts_file = reader.read(root / HOSTS_FILE, functools.partial(_read_model, cls=model.HostsFile), required=False)
+    # the network and the hosts are built on first use too (their addresses cost 0.5 s on a province)
+    network_read = reader.read_deferred(
+        root / NETWORK_FILE, functools.partial(_read_model, cls=model.Network), _network_head, required=True
+    )
+    hosts_read = reader.read_deferred(
+        root / HOSTS_FILE, functools.partial(_read_model, cls=model.HostsFile), _hosts_head, required=False
+    )
 
     # No department files is a valid, empty census: a city starts there and imports its first forms.
     department_paths = sorted((root / DEPARTMENTS_DIR).glob("*.yaml"))
@@ -255,14 +260,15 @@ def _load_inventory(
         if progress is not None:
             progress(index + 1, len(department_paths))
 
-    if network is None:  # zones are everywhere: without them the cross-record checks would only mislead
+    if network_read is None:  # zones are everywhere: without them the cross-record checks would only mislead
         raise InputError(problems, "the inventory cannot be read")
-    hosts = hosts_file.hosts if hosts_file is not None else ()
+    network_counts: tuple[int, int] = network_read.head
+    host_count: int = hosts_read.head if hosts_read is not None else 0
 
     @functools.cache
     def records() -> _Records:
-        assert network is not None
-        return _assemble(root, deferred, network, hosts, sources)
+        hosts = hosts_read.value().hosts if hosts_read is not None else ()
+        return _assemble(root, deferred, network_read.value(), hosts, sources)
 
     key = inventory_cache.combined_digest([today.isoformat(), *reader.inputs])
     findings = _cached_findings(cache, key)
@@ -273,11 +279,11 @@ def _load_inventory(
             city=city
             if city is not None
             else model.CityFile.model_construct(name="", division_code="", census_date=today),
-            network=network,
+            network=made.network,
             departments=made.departments,
             systems=made.systems,
             catalogue=made.catalogue,
-            hosts=tuple(hosts),
+            hosts=made.hosts,
             unreadable=unreadable.freeze(),
             private_networks=made.private_networks,
         )
@@ -296,15 +302,14 @@ def _load_inventory(
 
     def build() -> tuple[model.Inventory, SourceMap]:
         assert city is not None
-        assert network is not None
         made = records()
         inventory = model.Inventory(
             city=city,
-            network=network,
+            network=made.network,
             departments=made.departments,
             systems=made.systems,
             catalogue=made.catalogue,
-            hosts=tuple(hosts),
+            hosts=made.hosts,
             private_networks=made.private_networks,
         )
         return inventory, sources
@@ -317,9 +322,9 @@ def _load_inventory(
         systems=sum(head.systems for head in heads),
         catalogue=sum(head.catalogue for head in heads),
         private_networks=sum(head.private_networks for head in heads),
-        zones=len(network.zones),
-        intranet_zones=len(network.intranet.zones) if network.intranet is not None else 0,
-        hosts=len(hosts),
+        zones=network_counts[0],
+        intranet_zones=network_counts[1],
+        hosts=host_count,
     )
     codes = tuple(head.code for head in heads if head.code is not None)
     return LoadedInventory.deferred(
@@ -329,6 +334,8 @@ def _load_inventory(
 
 @dataclasses.dataclass(frozen=True)
 class _Records:
+    network: model.Network
+    hosts: tuple[model.Host, ...]
     departments: tuple[model.Department, ...]
     systems: tuple[model.System, ...]
     catalogue: tuple[model.CatalogueEntry, ...]
@@ -370,7 +377,9 @@ def _assemble(
             sources.add("zone", zone.code, Source(root / NETWORK_FILE, ("intranet", "zones", i)))
     for i, host in enumerate(hosts):
         sources.add("host", host.name, Source(root / HOSTS_FILE, ("hosts", i)))
-    return _Records(tuple(departments), tuple(systems), tuple(catalogue), tuple(private_networks))
+    return _Records(
+        network, tuple(hosts), tuple(departments), tuple(systems), tuple(catalogue), tuple(private_networks)
+    )
 
 
 def read_settings_data(root: Path) -> tuple[Any, str | None]:
@@ -525,6 +534,15 @@ class _DepartmentHead:
     catalogue: int
     private_networks: int
     unreadable: _UnreadableCodes
+
+
+def _network_head(network: model.Network) -> tuple[int, int]:
+    """The network's zones and intranet zones, counted."""
+    return len(network.zones), len(network.intranet.zones) if network.intranet is not None else 0
+
+
+def _hosts_head(hosts: model.HostsFile) -> int:
+    return len(hosts.hosts)
 
 
 def _department_head(read: _DepartmentRead) -> _DepartmentHead:
