@@ -72,7 +72,31 @@ def _assert_warm_equals_cold(root: Path) -> Outcome:
     warm = _outcome(root, use_cache=True)
     assert warm[0] == cold[0]
     assert warm[1] == cold[1]
+    if cold[0] == "inventory":
+        _assert_lazy_equals_cold(root, cold[1][0])
     return warm
+
+
+def _assert_lazy_equals_cold(root: Path, cold: Any) -> None:
+    """A clean census whose every entry is fresh loads lazily: the cheap facts at once, the records on first use."""
+    loaded = inventory_files.load_inventory(root, today=TODAY, use_cache=True)
+    assert not loaded.built
+    assert loaded.department_codes == tuple(d.code for d in cold.departments)
+    counts = loaded.counts
+    assert (counts.departments, counts.systems, counts.catalogue, counts.private_networks) == (
+        len(cold.departments),
+        len(cold.systems),
+        len(cold.catalogue),
+        len(cold.private_networks),
+    )
+    assert (counts.zones, counts.intranet_zones, counts.hosts) == (
+        len(cold.network.zones),
+        len(cold.intranet_zones),
+        len(cold.hosts),
+    )
+    assert not loaded.built
+    assert loaded.inventory == cold
+    assert loaded.built
 
 
 def _entries(root: Path) -> list[Path]:
