@@ -6,6 +6,7 @@ tree's ``.govcloud/cache/``). "Cold" is ``load_inventory(use_cache=False)``; "wa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import pickle
 import shutil
@@ -71,7 +72,31 @@ def _assert_warm_equals_cold(root: Path) -> Outcome:
     warm = _outcome(root, use_cache=True)
     assert warm[0] == cold[0]
     assert warm[1] == cold[1]
+    if cold[0] == "inventory":
+        _assert_lazy_equals_cold(root, cold[1][0])
     return warm
+
+
+def _assert_lazy_equals_cold(root: Path, cold: Any) -> None:
+    """A clean census whose every entry is fresh loads lazily: the cheap facts at once, the records on first use."""
+    loaded = inventory_files.load_inventory(root, today=TODAY, use_cache=True)
+    assert not loaded.built
+    assert loaded.department_codes == tuple(d.code for d in cold.departments)
+    counts = loaded.counts
+    assert (counts.departments, counts.systems, counts.catalogue, counts.private_networks) == (
+        len(cold.departments),
+        len(cold.systems),
+        len(cold.catalogue),
+        len(cold.private_networks),
+    )
+    assert (counts.zones, counts.intranet_zones, counts.hosts) == (
+        len(cold.network.zones),
+        len(cold.intranet_zones),
+        len(cold.hosts),
+    )
+    assert not loaded.built
+    assert loaded.inventory == cold
+    assert loaded.built
 
 
 def _entries(root: Path) -> list[Path]:
@@ -81,17 +106,21 @@ def _entries(root: Path) -> list[Path]:
 
 
 def _valid_entries(root: Path) -> int:
-    """How many input files have an entry the cache accepts for their current bytes."""
+    """How many input files have an entry the cache accepts for their current bytes, head and body."""
     directory = inventory_cache.cache_directory(root)
     assert directory is not None
     cache = inventory_cache.InventoryCache(root, directory)
     paths = [root / name for name in ("city.yaml", "network.yaml", "hosts.yaml")]
     paths += sorted((root / "departments").glob("*.yaml"))
-    return sum(
-        cache.get(path, inventory_cache.content_digest(path.read_text(encoding="utf-8").encode())) is not None
-        for path in paths
-        if path.exists()
-    )
+    valid = 0
+    for path in paths:
+        if path.exists():
+            parts = cache.get_parts(path, inventory_cache.content_digest(path.read_text(encoding="utf-8").encode()))
+            if parts is not None:
+                with contextlib.suppress(inventory_cache.DamagedEntry):
+                    parts[1].load()
+                    valid += 1
+    return valid
 
 
 def _input_count(root: Path) -> int:

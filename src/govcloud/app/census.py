@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from govcloud.app import sharing, workspace
-from govcloud.census.edges import census_forms, json_schema
+from govcloud.census.edges import census_forms, findings_cache, json_schema
 from govcloud.core import example, model
 from govcloud.edges import inventory_files, settings_file
 from govcloud.errors import Problem
 from govcloud.orchestration.edges import people_file
-from govcloud.sharing.edges import official_calendar
+from govcloud.sharing.edges import official_calendar, request_files
 
 FormsRejected = census_forms.FormsRejected
 """An import refused (every problem, with the notices of what was skipped): nothing written."""
@@ -48,18 +49,36 @@ def check_inventory(
     """Load every inventory file (all problems at once), the roster when there is one, and the day's sharing.
 
     ``plans_dir`` defaults to ``migrations_plan/`` beside the inventory, ``today`` to the official calendar's today.
+    The sharing findings and the required fields are a function of the census, the request files, the plan
+    files they consult, the settings and the day: kept in :mod:`govcloud.census.edges.findings_cache` under
+    every one of them, so a warm ``check`` of an unchanged census builds no record.
     """
     loaded = loader(inventory_dir)
-    departments = loaded.inventory.department_by_code.keys()
     # the roster is optional (hand-kept, see README); when present it is checked like the rest
-    roster = people_file.load_roster(inventory_dir, departments=departments, required=False)
-    findings = sharing.consumption_findings(
-        loaded,
-        plans_dir=plans_dir or sharing.plans_beside(inventory_dir),
-        on=today if today is not None else official_calendar.today(),
-    )
-    required = sharing.catalogue_rule_problems(loaded, settings_file.load_settings(inventory_dir))
-    return Checked(loaded, len(roster.people), findings, tuple(required))
+    roster = people_file.load_roster(inventory_dir, departments=loaded.department_codes, required=False)
+    plans = plans_dir or sharing.plans_beside(inventory_dir)
+    on = today if today is not None else official_calendar.today()
+    key = ""
+    if loaded.inputs_digest:  # the inventory cache is on
+        key = findings_cache.key(
+            [
+                loaded.inputs_digest,
+                findings_cache.file_digest(inventory_dir / inventory_files.SETTINGS_FILE),
+                findings_cache.folder_digest(request_files.requests_dir(loaded.root)),
+                on.isoformat(),
+                os.getcwd(),
+                os.fspath(plans.resolve()),
+            ]
+        )
+        held = findings_cache.load(loaded.root, key)
+        if isinstance(held, tuple) and len(held) == 2 and isinstance(held[0], sharing.ConsumptionFindings):
+            return Checked(loaded, len(roster.people), held[0], held[1])
+    consulted: list[Path] = []
+    findings = sharing.consumption_findings(loaded, plans_dir=plans, on=on, consulted=consulted)
+    required = tuple(sharing.catalogue_rule_problems(loaded, settings_file.load_settings(inventory_dir)))
+    if key:
+        findings_cache.store(loaded.root, key, (findings, required), consulted=consulted)
+    return Checked(loaded, len(roster.people), findings, required)
 
 
 @dataclasses.dataclass(frozen=True)

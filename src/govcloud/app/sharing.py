@@ -18,6 +18,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from govcloud import collector
 from govcloud.app import sharing_steps, workspace
 from govcloud.census.core import checks
 from govcloud.core import model
@@ -45,13 +46,16 @@ class ConsumptionFindings:
     """How many request files were read."""
 
 
+@collector.paused()  # tens of thousands of findings, each composing its file's YAML tree for its line
 def consumption_findings(
-    loaded: inventory_files.LoadedInventory, *, plans_dir: Path, on: dt.date
+    loaded: inventory_files.LoadedInventory, *, plans_dir: Path, on: dt.date, consulted: list[Path] | None = None
 ) -> ConsumptionFindings:
     """Every unauthorised ``consumes`` item of the census on ``on``, as a problem at that line of its file.
 
-    Request files with problems are an :class:`~govcloud.errors.InputError` (every problem at once).
+    Request files with problems are an :class:`~govcloud.errors.InputError` (every problem at once). The plan
+    files read are appended to ``consulted`` (a cache of the findings checks them again).
     """
+    consulted = [] if consulted is None else consulted
     inventory = loaded.inventory
     found = request_files.load_requests(loaded.root).requests
     allowed = grants.authorisations(found, on=on)
@@ -62,11 +66,10 @@ def consumption_findings(
         missing = grants.unauthorised(system.code, consumed, allowed)
         if not missing:
             continue
-        reached = (
-            _data_stage_reached(plans_dir, system.code)
-            if any(m.sharing_type is model.SharingType.CONDITIONAL for m in missing)
-            else False
-        )
+        reached = False
+        if any(m.sharing_type is model.SharingType.CONDITIONAL for m in missing):
+            consulted.append(plan_files.plan_path(plans_dir, system.code))
+            reached = _data_stage_reached(plans_dir, system.code)
         for item in missing:
             error = reached and item.sharing_type is model.SharingType.CONDITIONAL
             stage = "its data stage is under way" if reached else "before its data stage"

@@ -46,7 +46,7 @@ def check(
         plans_dir=plans_dir,
         today=today.date() if today is not None else None,
     )
-    loaded, inv, sharing = checked.loaded, checked.loaded.inventory, checked.sharing
+    loaded, counts, sharing = checked.loaded, checked.loaded.counts, checked.sharing
     shown = sharing.warnings if all_warnings else sharing.warnings[:WARNINGS_SHOWN]
     for warning in shown:
         common.err_console.print(f"warning: {warning.render()}", markup=False, soft_wrap=True)
@@ -57,11 +57,11 @@ def check(
     if sharing.errors or checked.required:
         raise InputError((*checked.required, *sharing.errors), "the 政务数据共享条例's requirements are not met")
     common.console.print(
-        f"[green]ok[/]: {inventory}: {len(inv.departments)} departments, {len(inv.systems)} systems, "
-        f"{len(inv.catalogue)} catalogue entries, {len(inv.network.zones)} zones"
-        + (f" (+{len(inv.intranet_zones)} on the 电子政务内网)" if inv.intranet_zones else "")
-        + (f", {len(inv.private_networks)} 业务专网" if inv.private_networks else "")
-        + f", {len(inv.hosts)} hosts in {loaded.files} files"
+        f"[green]ok[/]: {inventory}: {counts.departments} departments, {counts.systems} systems, "
+        f"{counts.catalogue} catalogue entries, {counts.zones} zones"
+        + (f" (+{counts.intranet_zones} on the 电子政务内网)" if counts.intranet_zones else "")
+        + (f", {counts.private_networks} 业务专网" if counts.private_networks else "")
+        + f", {counts.hosts} hosts in {loaded.files} files"
         + (f"; roster: {checked.people} people" if checked.people else "; no roster (people.yaml)")
         + f"; {sharing.requests} sharing request(s), {len(sharing.warnings)} sharing warning(s)"
     )

@@ -22,7 +22,7 @@ import functools
 import gc
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 import pydantic
 
@@ -86,14 +86,105 @@ class SourceMap:
 
 
 @dataclasses.dataclass(frozen=True)
+class Counts:
+    """How many records of each kind the census holds: known without building the records."""
+
+    departments: int
+    systems: int
+    catalogue: int
+    private_networks: int
+    zones: int
+    intranet_zones: int
+    hosts: int
+
+
 class LoadedInventory:
-    inventory: model.Inventory
-    sources: SourceMap
-    root: Path
-    files: int
-    inputs_digest: str = ""
-    """A digest of the code's schema version and every input file's name and bytes, for caches of results
-    computed from the whole census (plans, reports, findings); empty when the inventory cache is off."""
+    """A checked inventory: its records (``inventory``), where each was read (``sources``), and cheap facts.
+
+    A warm load of a clean, unchanged census reads only the heads of its cache entries: ``inventory`` and
+    ``sources`` are then built on first use (every record unpickled then), while ``counts``,
+    ``department_codes`` and ``inputs_digest`` are known at once. Either way the records equal a cold load's.
+    """
+
+    def __init__(
+        self,
+        inventory: model.Inventory,
+        sources: SourceMap,
+        root: Path,
+        files: int,
+        inputs_digest: str = "",
+    ) -> None:
+        self.root = root
+        self.files = files
+        self.inputs_digest = inputs_digest
+        """A digest of the code's schema version and every input file's name and bytes, for caches of results
+        computed from the whole census (plans, reports, findings); empty when the inventory cache is off."""
+        self._built: tuple[model.Inventory, SourceMap] | None = (inventory, sources)
+        self._build: Callable[[], tuple[model.Inventory, SourceMap]] | None = None
+        self._counts: Counts | None = None
+        self._department_codes: tuple[str, ...] | None = None
+
+    @classmethod
+    def deferred(
+        cls,
+        build: Callable[[], tuple[model.Inventory, SourceMap]],
+        *,
+        root: Path,
+        files: int,
+        inputs_digest: str,
+        counts: Counts,
+        department_codes: tuple[str, ...],
+    ) -> LoadedInventory:
+        """An inventory whose records ``build()`` makes on first use."""
+        loaded = cls.__new__(cls)
+        loaded.root, loaded.files, loaded.inputs_digest = root, files, inputs_digest
+        loaded._built, loaded._build = None, build
+        loaded._counts, loaded._department_codes = counts, department_codes
+        return loaded
+
+    def _records(self) -> tuple[model.Inventory, SourceMap]:
+        if self._built is None:
+            assert self._build is not None
+            with collector.paused():  # millions of acyclic objects, as in load_inventory
+                self._built = self._build()
+            self._build = None
+            gc.freeze()
+        return self._built
+
+    @property
+    def built(self) -> bool:
+        """Whether the records exist yet (for tests and benchmarks: a warm ``check`` builds none)."""
+        return self._built is not None
+
+    @property
+    def inventory(self) -> model.Inventory:
+        return self._records()[0]
+
+    @property
+    def sources(self) -> SourceMap:
+        return self._records()[1]
+
+    @property
+    def counts(self) -> Counts:
+        if self._counts is None:
+            inv = self.inventory
+            self._counts = Counts(
+                departments=len(inv.departments),
+                systems=len(inv.systems),
+                catalogue=len(inv.catalogue),
+                private_networks=len(inv.private_networks),
+                zones=len(inv.network.zones),
+                intranet_zones=len(inv.intranet_zones),
+                hosts=len(inv.hosts),
+            )
+        return self._counts
+
+    @property
+    def department_codes(self) -> tuple[str, ...]:
+        """Every department's code, in the census's order."""
+        if self._department_codes is None:
+            self._department_codes = tuple(d.code for d in self.inventory.departments)
+        return self._department_codes
 
 
 def department_file_path(root: Path, code: str) -> Path:
@@ -144,121 +235,150 @@ def _load_inventory(
     reader = _FileReader(problems, sources, cache)
 
     city = reader.read(root / CITY_FILE, functools.partial(_read_model, cls=model.CityFile), required=True)
-    network = reader.read(root / NETWORK_FILE, functools.partial(_read_model, cls=model.Network), required=True)
-    hosts_file = reader.read(root / HOSTS_FILE, functools.partial(_read_model, cls=model.HostsFile), required=False)
+    # the network and the hosts are built on first use too (their addresses cost 0.5 s on a province)
+    network_read = reader.read_deferred(
+        root / NETWORK_FILE, functools.partial(_read_model, cls=model.Network), _network_head, required=True
+    )
+    hosts_read = reader.read_deferred(
+        root / HOSTS_FILE, functools.partial(_read_model, cls=model.HostsFile), _hosts_head, required=False
+    )
 
     # No department files is a valid, empty census: a city starts there and imports its first forms.
     department_paths = sorted((root / DEPARTMENTS_DIR).glob("*.yaml"))
-    departments: list[model.Department] = []
-    systems: list[model.System] = []
-    catalogue: list[model.CatalogueEntry] = []
-    private_networks: list[model.PrivateNetwork] = []
+    deferred: list[tuple[Path, _Deferred[_DepartmentRead]]] = []
     unreadable = _UnreadableCodes()
     for index, path in enumerate(department_paths):
-        loaded = reader.read(path, _read_department, required=True)
-        if loaded is None:
+        read = reader.read_deferred(path, _read_department, _department_head, required=True)
+        if read is None:
             # Not YAML: its department is the file's name (a rule of the layout); its records are unknowable.
             unreadable.departments.add(path.stem)
             unreadable.whole_files = True
         else:
-            unreadable.add(loaded.unreadable)
+            assert isinstance(read.head, _DepartmentHead)
+            unreadable.add(read.head.unreadable)
+            deferred.append((path, read))
         if progress is not None:
             progress(index + 1, len(department_paths))
-        if loaded is None:
-            continue
+
+    if network_read is None:  # zones are everywhere: without them the cross-record checks would only mislead
+        raise InputError(problems, "the inventory cannot be read")
+    network_counts: tuple[int, int] = network_read.head
+    host_count: int = hosts_read.head if hosts_read is not None else 0
+
+    @functools.cache
+    def records() -> _Records:
+        hosts = hosts_read.value().hosts if hosts_read is not None else ()
+        return _assemble(root, deferred, network_read.value(), hosts, sources)
+
+    key = inventory_cache.combined_digest([today.isoformat(), *reader.inputs])
+    findings = _cached_findings(cache, key)
+    if findings is None:
+        made = records()
+        parts = checks.InventoryParts(
+            # No rule reads the city; a broken city.yaml (already reported) must not hide the other files' problems.
+            city=city
+            if city is not None
+            else model.CityFile.model_construct(name="", division_code="", census_date=today),
+            network=made.network,
+            departments=made.departments,
+            systems=made.systems,
+            catalogue=made.catalogue,
+            hosts=made.hosts,
+            unreadable=unreadable.freeze(),
+            private_networks=made.private_networks,
+        )
+        findings = list(checks.check_inventory(parts, today=today))
+        if cache is not None:
+            cache.put_named(_CHECKS_ENTRY, key, findings)
+    if findings:
+        records()
+    problems.extend(sources.problem_for(f, root) for f in findings)
+    if problems or city is None:
+        raise InputError(problems, "the inventory has problems")
+    inputs_digest = (
+        inventory_cache.combined_digest([inventory_cache.schema_version(), *reader.inputs]) if cache is not None else ""
+    )
+    files = len(department_paths) + 3
+
+    def build() -> tuple[model.Inventory, SourceMap]:
+        assert city is not None
+        made = records()
+        inventory = model.Inventory(
+            city=city,
+            network=made.network,
+            departments=made.departments,
+            systems=made.systems,
+            catalogue=made.catalogue,
+            hosts=made.hosts,
+            private_networks=made.private_networks,
+        )
+        return inventory, sources
+
+    if records.cache_info().currsize:  # built for the checks already: nothing left to defer
+        return LoadedInventory(*build(), root, files, inputs_digest)
+    heads = [read.head for _, read in deferred]
+    counts = Counts(
+        departments=sum(head.code is not None for head in heads),
+        systems=sum(head.systems for head in heads),
+        catalogue=sum(head.catalogue for head in heads),
+        private_networks=sum(head.private_networks for head in heads),
+        zones=network_counts[0],
+        intranet_zones=network_counts[1],
+        hosts=host_count,
+    )
+    codes = tuple(head.code for head in heads if head.code is not None)
+    return LoadedInventory.deferred(
+        build, root=root, files=files, inputs_digest=inputs_digest, counts=counts, department_codes=codes
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Records:
+    network: model.Network
+    hosts: tuple[model.Host, ...]
+    departments: tuple[model.Department, ...]
+    systems: tuple[model.System, ...]
+    catalogue: tuple[model.CatalogueEntry, ...]
+    private_networks: tuple[model.PrivateNetwork, ...]
+
+
+def _assemble(
+    root: Path,
+    deferred: Sequence[tuple[Path, _Deferred[_DepartmentRead]]],
+    network: model.Network,
+    hosts: Sequence[model.Host],
+    sources: SourceMap,
+) -> _Records:
+    """Every department file's records, in file order, and where each was read (into ``sources``)."""
+    departments: list[model.Department] = []
+    systems: list[model.System] = []
+    catalogue: list[model.CatalogueEntry] = []
+    private_networks: list[model.PrivateNetwork] = []
+    for path, read in deferred:
+        loaded = read.value()
         dept = loaded.department
         if dept is not None:
-            if path.stem != dept.code:
-                problems.append(
-                    Problem(
-                        _display(path),
-                        yamlio.line_of(sources.texts[path], ("department", "code")),
-                        "department.code",
-                        f"file is named {path.name} but holds department {dept.code}; name it {dept.code}.yaml",
-                    )
-                )
             departments.append(dept)
             sources.add("department", dept.code, Source(path, ("department",)))
         for i, system in loaded.systems:
             systems.append(system)
             sources.add("system", system.code, Source(path, ("systems", i)))
-            if dept is not None and system.department != dept.code:
-                problems.append(
-                    Problem(
-                        _display(path),
-                        yamlio.line_of(sources.texts[path], ("systems", i, "department")),
-                        f"systems.{i}.department",
-                        f"system {system.code} names department {system.department} but is in {dept.code}'s file",
-                    )
-                )
         for i, private in loaded.private_networks:
             private_networks.append(private)
             sources.add("private_network", private.code, Source(path, ("private_networks", i)))
-            if dept is not None and private.department != dept.code:
-                problems.append(
-                    Problem(
-                        _display(path),
-                        yamlio.line_of(sources.texts[path], ("private_networks", i, "department")),
-                        f"private_networks.{i}.department",
-                        f"业务专网 {private.code} names department {private.department} but is in {dept.code}'s file",
-                    )
-                )
         for i, entry in loaded.catalogue:
             catalogue.append(entry)
             sources.add("catalogue", entry.code, Source(path, ("catalogue", i)))
-            if dept is not None and entry.provider != dept.code:
-                problems.append(
-                    Problem(
-                        _display(path),
-                        yamlio.line_of(sources.texts[path], ("catalogue", i, "provider")),
-                        f"catalogue.{i}.provider",
-                        f"entry {entry.code} names provider {entry.provider} but is in {dept.code}'s file",
-                    )
-                )
-
-    hosts = hosts_file.hosts if hosts_file is not None else ()
-    if network is not None:
-        sources.add("network", "network", Source(root / NETWORK_FILE, ()))
-        for i, zone in enumerate(network.zones):
-            sources.add("zone", zone.code, Source(root / NETWORK_FILE, ("zones", i)))
-        if network.intranet is not None:
-            for i, zone in enumerate(network.intranet.zones):
-                sources.add("zone", zone.code, Source(root / NETWORK_FILE, ("intranet", "zones", i)))
+    sources.add("network", "network", Source(root / NETWORK_FILE, ()))
+    for i, zone in enumerate(network.zones):
+        sources.add("zone", zone.code, Source(root / NETWORK_FILE, ("zones", i)))
+    if network.intranet is not None:
+        for i, zone in enumerate(network.intranet.zones):
+            sources.add("zone", zone.code, Source(root / NETWORK_FILE, ("intranet", "zones", i)))
     for i, host in enumerate(hosts):
         sources.add("host", host.name, Source(root / HOSTS_FILE, ("hosts", i)))
-
-    if network is None:  # zones are everywhere: without them the cross-record checks would only mislead
-        raise InputError(problems, "the inventory cannot be read")
-
-    parts = checks.InventoryParts(
-        # No rule reads the city; a broken city.yaml (already reported) must not hide the other files' problems.
-        city=city if city is not None else model.CityFile.model_construct(name="", division_code="", census_date=today),
-        network=network,
-        departments=tuple(departments),
-        systems=tuple(systems),
-        catalogue=tuple(catalogue),
-        hosts=tuple(hosts),
-        unreadable=unreadable.freeze(),
-        private_networks=tuple(private_networks),
-    )
-    findings = _cross_record_findings(parts, today=today, cache=cache, inputs=reader.inputs)
-    problems.extend(sources.problem_for(f, root) for f in findings)
-    if problems or city is None:
-        raise InputError(problems, "the inventory has problems")
-    inventory = model.Inventory(
-        city=city,
-        network=network,
-        departments=parts.departments,
-        systems=parts.systems,
-        catalogue=parts.catalogue,
-        hosts=parts.hosts,
-        private_networks=parts.private_networks,
-    )
-    inputs_digest = (
-        inventory_cache.combined_digest([inventory_cache.schema_version(), *reader.inputs]) if cache is not None else ""
-    )
-    return LoadedInventory(
-        inventory=inventory, sources=sources, root=root, files=len(department_paths) + 3, inputs_digest=inputs_digest
+    return _Records(
+        network, tuple(hosts), tuple(departments), tuple(systems), tuple(catalogue), tuple(private_networks)
     )
 
 
@@ -374,27 +494,18 @@ _T = TypeVar("_T")
 _CHECKS_ENTRY = "<cross-record checks>"
 
 
-def _cross_record_findings(
-    parts: checks.InventoryParts,
-    *,
-    today: dt.date,
-    cache: inventory_cache.InventoryCache | None,
-    inputs: Sequence[str],
-) -> Sequence[checks.Finding]:
-    """The cross-record findings; reused when every input and the date are as when they were last computed.
+def _cached_findings(cache: inventory_cache.InventoryCache | None, key: str) -> list[checks.Finding] | None:
+    """The cross-record findings of the census whose inputs and date give ``key``, when they were computed.
 
     The findings are a function of the files' contents, their names and ``today`` (the code's version is in
     every entry's header), so an unchanged census skips the checks; one changed file runs all of them again.
     """
     if cache is None:
-        return list(checks.check_inventory(parts, today=today))
-    key = inventory_cache.combined_digest([today.isoformat(), *inputs])
+        return None
     cached = cache.get_named(_CHECKS_ENTRY, key)
     if isinstance(cached, list) and all(isinstance(finding, checks.Finding) for finding in cached):
         return cached
-    findings = list(checks.check_inventory(parts, today=today))
-    cache.put_named(_CHECKS_ENTRY, key, findings)
-    return findings
+    return None
 
 
 _FileProblem = tuple[int | None, str, str]
@@ -402,11 +513,60 @@ _FileProblem = tuple[int | None, str, str]
 
 
 @dataclasses.dataclass(frozen=True)
-class _FileResult:
-    """What one file yields on its own (the unit the cache keeps): its value and its own problems."""
+class _FileHead:
+    """The cheap part of what one file yields on its own: a cache entry's head.
 
-    value: Any
+    Its own problems, whether it gave a value at all, and a summary of the value (``_department_head``); the
+    value is the entry's body.
+    """
+
     problems: tuple[_FileProblem, ...]
+    usable: bool
+    summary: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _DepartmentHead:
+    """What commands need of a department file without its records."""
+
+    code: str | None
+    systems: int
+    catalogue: int
+    private_networks: int
+    unreadable: _UnreadableCodes
+
+
+def _network_head(network: model.Network) -> tuple[int, int]:
+    """The network's zones and intranet zones, counted."""
+    return len(network.zones), len(network.intranet.zones) if network.intranet is not None else 0
+
+
+def _hosts_head(hosts: model.HostsFile) -> int:
+    return len(hosts.hosts)
+
+
+def _department_head(read: _DepartmentRead) -> _DepartmentHead:
+    return _DepartmentHead(
+        read.department.code if read.department is not None else None,
+        len(read.systems),
+        len(read.catalogue),
+        len(read.private_networks),
+        read.unreadable,
+    )
+
+
+class _Deferred(Generic[_T]):
+    """A file's value, known by its head now and built by :meth:`value` on first use (once)."""
+
+    def __init__(self, head: Any, load: Callable[[], _T]) -> None:
+        self.head = head
+        self._load: Callable[[], _T] | None = load
+        self._value: _T | None = None
+
+    def value(self) -> _T:
+        if self._load is not None:
+            self._value, self._load = self._load(), None
+        return cast("_T", self._value)
 
 
 class _FileReader:
@@ -429,6 +589,18 @@ class _FileReader:
         required: bool,
     ) -> _T | None:
         """``parse(path, data, text)`` of the file's top-level mapping, or None when the file is unusable."""
+        read = self.read_deferred(path, parse, lambda _: None, required=required)
+        return None if read is None else read.value()
+
+    def read_deferred(
+        self,
+        path: Path,
+        parse: Callable[[Path, dict[Any, Any], str, list[Problem]], _T | None],
+        summarize: Callable[[_T], Any],
+        *,
+        required: bool,
+    ) -> _Deferred[_T] | None:
+        """As :meth:`read`, the value built on first use; ``summarize(value)`` is the head known at once."""
         raw = self._bytes(path, required=required)
         name = self.cache.relative(path) if self.cache is not None else path.name
         if raw is None:
@@ -438,11 +610,30 @@ class _FileReader:
         if self.cache is not None:
             digest = inventory_cache.content_digest(raw)
             self.inputs.append(f"{name}\0{digest}")
-            cached = self.cache.get(path, digest)
-            if isinstance(cached, _FileResult):
+            parts = self.cache.get_parts(path, digest)
+            if parts is not None and isinstance(parts[0], _FileHead):
                 # the text is not even decoded: SourceMap.texts reads it only if a line is ever asked for
-                self._report(path, cached.problems)
-                return cast("_T | None", cached.value)
+                head, body = parts
+                self._report(path, head.problems)
+                if not head.usable:
+                    return None
+                return _Deferred(head.summary, functools.partial(self._body, path, digest, body, parse, summarize))
+        parsed = self._parse(path, raw, parse, summarize)
+        if parsed is None:
+            return None
+        head, value = parsed
+        if self.cache is not None:
+            self.cache.put(path, digest, head, value)
+        self._report(path, head.problems)
+        return None if value is None else _Deferred(head.summary, lambda: value)
+
+    def _parse(
+        self,
+        path: Path,
+        raw: bytes,
+        parse: Callable[[Path, dict[Any, Any], str, list[Problem]], _T | None],
+        summarize: Callable[[Any], Any],
+    ) -> tuple[_FileHead, _T | None] | None:
         text = self._decode(path, raw)
         if text is None:
             return None
@@ -450,11 +641,36 @@ class _FileReader:
         file_problems: list[Problem] = []
         data = _parse_mapping(path, text, file_problems)
         value = parse(path, data, text, file_problems) if data is not None else None
-        result = _FileResult(value, tuple((p.line, p.field, p.message) for p in file_problems))
-        if self.cache is not None:
-            self.cache.put(path, digest, result)
-        self.problems.extend(file_problems)
-        return value
+        own = tuple((p.line, p.field, p.message) for p in file_problems)
+        return _FileHead(own, value is not None, summarize(value) if value is not None else None), value
+
+    def _body(
+        self,
+        path: Path,
+        digest: str,
+        body: inventory_cache.Body,
+        parse: Callable[[Path, dict[Any, Any], str, list[Problem]], _T | None],
+        summarize: Callable[[_T], Any],
+    ) -> _T:
+        """The body of a verified head; a damaged one is rebuilt from the file, if it is still the same file."""
+        try:
+            return cast("_T", body.load())
+        except inventory_cache.DamagedEntry:
+            pass
+        changed = InputError(
+            [Problem(_display(path), None, "", "changed while govcloud was reading the inventory: run it again")],
+            "the inventory changed while it was read",
+        )
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise changed from exc
+        parsed = self._parse(path, raw, parse, summarize) if inventory_cache.content_digest(raw) == digest else None
+        if parsed is None or parsed[1] is None:
+            raise changed
+        assert self.cache is not None
+        self.cache.rewrite(path, digest, *parsed)
+        return parsed[1]
 
     def _report(self, path: Path, file_problems: Iterable[_FileProblem]) -> None:
         display = _display(path)
@@ -480,17 +696,59 @@ class _FileReader:
 
 
 def _read_department(path: Path, data: dict[Any, Any], text: str, problems: list[Problem]) -> _DepartmentRead:
+    """The file's records, and its problems: invalid fields, then records in another department's file."""
     try:
         whole = model.DepartmentFile.model_validate(data)
     except pydantic.ValidationError as exc:
         problems.extend(validation_problems(path, text, exc))
-        return _salvage_department(path, data)
-    return _DepartmentRead(
-        whole.department,
-        list(enumerate(whole.systems)),
-        list(enumerate(whole.catalogue)),
-        list(enumerate(whole.private_networks)),
-    )
+        read = _salvage_department(path, data)
+    else:
+        read = _DepartmentRead(
+            whole.department,
+            list(enumerate(whole.systems)),
+            list(enumerate(whole.catalogue)),
+            list(enumerate(whole.private_networks)),
+        )
+    problems.extend(_misplaced(path, text, read))
+    return read
+
+
+def _misplaced(path: Path, text: str, read: _DepartmentRead) -> Iterable[Problem]:
+    """A file named after another department than it holds, and records naming another department than it."""
+    dept = read.department
+    if dept is None:
+        return
+    if path.stem != dept.code:
+        yield Problem(
+            _display(path),
+            yamlio.line_of(text, ("department", "code")),
+            "department.code",
+            f"file is named {path.name} but holds department {dept.code}; name it {dept.code}.yaml",
+        )
+    for i, system in read.systems:
+        if system.department != dept.code:
+            yield Problem(
+                _display(path),
+                yamlio.line_of(text, ("systems", i, "department")),
+                f"systems.{i}.department",
+                f"system {system.code} names department {system.department} but is in {dept.code}'s file",
+            )
+    for i, private in read.private_networks:
+        if private.department != dept.code:
+            yield Problem(
+                _display(path),
+                yamlio.line_of(text, ("private_networks", i, "department")),
+                f"private_networks.{i}.department",
+                f"业务专网 {private.code} names department {private.department} but is in {dept.code}'s file",
+            )
+    for i, entry in read.catalogue:
+        if entry.provider != dept.code:
+            yield Problem(
+                _display(path),
+                yamlio.line_of(text, ("catalogue", i, "provider")),
+                f"catalogue.{i}.provider",
+                f"entry {entry.code} names provider {entry.provider} but is in {dept.code}'s file",
+            )
 
 
 def _salvage_department(path: Path, data: dict[Any, Any]) -> _DepartmentRead:

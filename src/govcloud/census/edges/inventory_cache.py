@@ -47,9 +47,11 @@ import govcloud
 CACHE_DIR = Path(".govcloud") / "cache" / "inventory"
 NO_CACHE_ENV = "GOVCLOUD_NO_CACHE"
 KEY_FILE_NAME = "inventory-cache.key"
-_MAGIC = b"govcloud-inventory-cache 1\n"
+_MAGIC = b"govcloud-inventory-cache 2\n"
 _SUFFIX = ".entry"
 _MAC_SIZE = 32
+_LENGTH_SIZE = 8
+_HEAD, _BODY = b"head\0", b"body\0"
 
 _VERSIONED_SOURCES = ("core", "census", "edges", "errors.py", "collector.py")
 """The parts of the package (under ``src/govcloud``) whose source decides what a file yields and what the checks
@@ -180,52 +182,77 @@ class InventoryCache:
         return _MAGIC + f"{self.version}\n{relative}\n{digest}\n".encode()
 
     def get(self, path: Path, digest: str) -> Any | None:
-        """The cached result for ``path`` whose bytes hash to ``digest``; None unless every check passes."""
-        value = self.get_named(self.relative(path), digest)
-        if value is None:
+        """The cached head for ``path`` whose bytes hash to ``digest``; None unless every check passes."""
+        parts = self.get_parts(path, digest)
+        return None if parts is None else parts[0]
+
+    def get_parts(self, path: Path, digest: str) -> tuple[Any, Body] | None:
+        """The head of ``path``'s entry and its body (read on :meth:`Body.load`); None unless the head checks out."""
+        parts = self._read_head(self.relative(path), digest)
+        if parts is None:
             self.misses += 1
         else:
             self.hits += 1
-        return value
+        return parts
 
     def get_named(self, relative: str, digest: str) -> Any | None:
-        """The entry called ``relative`` (an input's path, or a derived result's name) made from ``digest``."""
-        self._used.add(relative)
-        return self._read(relative, digest)
+        """The head of the entry called ``relative`` (an input's path, or a derived result's name) from ``digest``."""
+        parts = self._read_head(relative, digest)
+        return None if parts is None else parts[0]
 
-    def _read(self, relative: str, digest: str) -> Any | None:
+    def _read_head(self, relative: str, digest: str) -> tuple[Any, Body] | None:
+        """Only the head is read and verified; the body stays on disk until it is asked for."""
         assert self.key is not None
+        self._used.add(relative)
+        path = self._entry_path(relative)
+        header = self._header(relative, digest)
+        prefix = len(header) + _LENGTH_SIZE + _MAC_SIZE
         try:
-            blob = self._entry_path(relative).read_bytes()
+            with path.open("rb") as handle:
+                start = handle.read(prefix)
+                if len(start) < prefix or not start.startswith(header):
+                    return None
+                length = int.from_bytes(start[len(header) : len(header) + _LENGTH_SIZE], "big")
+                payload = handle.read(length)
         except OSError:
             return None
-        header = self._header(relative, digest)
-        mac_end = len(header) + _MAC_SIZE
-        if len(blob) < mac_end or not blob.startswith(header):
+        if len(payload) != length:
             return None
-        mac, payload = blob[len(header) : mac_end], blob[mac_end:]
-        if not secrets.compare_digest(mac, self._mac(header, payload)):
+        if not secrets.compare_digest(start[-_MAC_SIZE:], self._mac(header, _HEAD, payload)):
             return None
-        try:
-            return pickle.loads(payload)  # noqa: S301 - authenticated above with a key outside the tree
-        except Exception:  # a verified payload that still fails (e.g. a class it names is gone): rebuild it
+        value = _unpickle(payload)
+        if value is _FAILED:
             return None
+        return value, Body(self, path, header)
 
-    def _mac(self, header: bytes, payload: bytes) -> bytes:
+    def _mac(self, header: bytes, part: bytes, payload: bytes) -> bytes:
         assert self.key is not None
         mac = hashlib.blake2b(header, key=self.key, digest_size=_MAC_SIZE)  # BLAKE2b keyed: a MAC by design
+        mac.update(part)
         mac.update(payload)
         return mac.digest()
 
-    def put(self, path: Path, digest: str, value: Any) -> None:
-        """Store ``value`` as what ``path`` (bytes hashing to ``digest``) yields; failures only cost speed."""
-        self.put_named(self.relative(path), digest, value)
+    def put(self, path: Path, digest: str, head: Any, body: Any = None) -> None:
+        """Store what ``path`` (bytes hashing to ``digest``) yields, its cheap ``head`` and its ``body``.
 
-    def put_named(self, relative: str, digest: str, value: Any) -> None:
+        Failures only cost speed.
+        """
+        self.put_named(self.relative(path), digest, head, body)
+
+    def put_named(self, relative: str, digest: str, head: Any, body: Any = None) -> None:
         """Queue an entry; :meth:`flush` writes the queue."""
         self._used.add(relative)
         if self._writable:
-            self._pending.append((relative, digest, value))
+            self._pending.append((relative, digest, (head, body)))
+
+    def rewrite(self, path: Path, digest: str, head: Any, body: Any) -> None:
+        """Replace ``path``'s entry now (a damaged body found after the load): failures only cost speed."""
+        self.rewrite_named(self.relative(path), digest, head, body)
+
+    def rewrite_named(self, relative: str, digest: str, head: Any, body: Any = None) -> None:
+        """Write the entry called ``relative`` now, in this process: failures only cost speed."""
+        if self._writable:
+            self._write(relative, digest, (head, body))
 
     def flush(self) -> None:
         """Write the queued entries and drop entries of files no longer read.
@@ -265,15 +292,22 @@ class InventoryCache:
         if self.misses:
             self.prune()  # entries of deleted or renamed files; only worth a directory scan after a change
 
-    def _write(self, relative: str, digest: str, value: Any) -> None:
+    def _write(self, relative: str, digest: str, value: tuple[Any, Any]) -> None:
         header = self._header(relative, digest)
         try:
-            buffer = io.BytesIO()
-            _ModelPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
-            payload = buffer.getvalue()
+            head, body = (_pickled(part) for part in value)
         except Exception:  # an unpicklable result is simply not cached
             return
-        mac = self._mac(header, payload)
+        blob = b"".join(
+            (
+                header,
+                len(head).to_bytes(_LENGTH_SIZE, "big"),
+                self._mac(header, _HEAD, head),
+                head,
+                self._mac(header, _BODY, body),
+                body,
+            )
+        )
         try:
             if not self.directory.is_dir():
                 # Level by level below the working tree, never the tree itself: a tree deleted meanwhile (a
@@ -285,7 +319,7 @@ class InventoryCache:
                 (self.directory.parents[2] / ".gitignore").write_text("# govcloud's local cache\n*\n")
             target = self._entry_path(relative)
             temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(header + mac + payload)
+            temporary.write_bytes(blob)
             os.replace(temporary, target)
         except OSError:
             self._writable = False  # read-only tree or full disk: carry on without the cache
@@ -304,6 +338,60 @@ class InventoryCache:
         return removed
 
 
+class Body:
+    """The body of a verified entry, still on disk: :meth:`load` reads, verifies and unpickles it.
+
+    The entry may have been replaced since its head was read (another process rewrote it): the body is
+    verified against the same header (format, version, input name and digest) with its own MAC, so what
+    ``load`` returns is exactly what that input yields, or None.
+    """
+
+    def __init__(self, cache: InventoryCache, path: Path, header: bytes) -> None:
+        self._cache = cache
+        self._path = path
+        self._header = header
+
+    def load(self) -> Any:
+        """The body's value; :class:`DamagedEntry` when it is missing, damaged or no longer this entry's."""
+        try:
+            with self._path.open("rb") as handle:
+                start = handle.read(len(self._header) + _LENGTH_SIZE)
+                if len(start) < len(self._header) + _LENGTH_SIZE or not start.startswith(self._header):
+                    raise DamagedEntry(self._path)
+                # the head's length as this file says: a rewritten entry's head may differ in length
+                handle.seek(int.from_bytes(start[len(self._header) :], "big") + _MAC_SIZE, os.SEEK_CUR)
+                blob = handle.read()
+        except OSError as exc:
+            raise DamagedEntry(self._path) from exc
+        mac, payload = blob[:_MAC_SIZE], blob[_MAC_SIZE:]
+        if len(mac) < _MAC_SIZE or not secrets.compare_digest(mac, self._cache._mac(self._header, _BODY, payload)):
+            raise DamagedEntry(self._path)
+        value = _unpickle(payload)
+        if value is _FAILED:
+            raise DamagedEntry(self._path)
+        return value
+
+
+class DamagedEntry(Exception):
+    """A body that cannot be trusted: the caller rebuilds it from the input."""
+
+
+_FAILED = object()
+
+
+def _unpickle(payload: bytes) -> Any:
+    try:
+        return pickle.loads(payload)  # noqa: S301 - authenticated by the caller with a key outside the tree
+    except Exception:  # a verified payload that still fails (e.g. a class it names is gone): rebuild it
+        return _FAILED
+
+
+def _pickled(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    _ModelPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
 def _rebuild_model(
     cls: type[pydantic.BaseModel], fields: dict[str, Any], fields_set: set[str], extra: Any, private: Any
 ) -> pydantic.BaseModel:
@@ -320,14 +408,23 @@ def _rebuild_model(
 
 
 class _ModelPickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, protocol: int) -> None:
+        super().__init__(file, protocol=protocol)
+        self._fields_sets: dict[tuple[type, frozenset[str]], set[str]] = {}
+
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, pydantic.BaseModel):
+            # Models of one class with the same fields set share one set object (pickle's memo keeps one
+            # copy): a million fewer sets in memory on a province. Frozen models never change theirs, and
+            # pydantic's copies take a copy of it.
+            fields_set = obj.__pydantic_fields_set__
+            shared = self._fields_sets.setdefault((type(obj), frozenset(fields_set)), fields_set)
             # __dict__ as validation left it: entries are pickled right after validation, before any
             # cached_property adds to it (and one would only be a value derived from the same fields)
             return _rebuild_model, (
                 type(obj),
                 obj.__dict__,
-                obj.__pydantic_fields_set__,
+                shared,
                 obj.__pydantic_extra__,
                 obj.__pydantic_private__,
             )
