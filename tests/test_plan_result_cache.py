@@ -282,3 +282,40 @@ def test_the_key_needs_the_inventory_digest() -> None:
     assert result_cache.result_key("", ["plan"]) is None
     assert result_cache.result_key("x", ["plan"]) != result_cache.result_key("y", ["plan"])
     assert result_cache.result_key("x", ["plan"]) != result_cache.result_key("x", ["report"])
+
+
+def _progress_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    from govcloud.app import workspace as workspace_module
+
+    reads: list[Path] = []
+    real = workspace_module.plan_progress.load_progress
+
+    def counting(plans_dir: Path, *, inventory: Any) -> Any:
+        reads.append(plans_dir)
+        return real(plans_dir, inventory=inventory)
+
+    monkeypatch.setattr(workspace_module.plan_progress, "load_progress", counting)
+    return reads
+
+
+def test_the_strict_progress_is_cached_only_when_clean(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from govcloud.app.workspace import Workspace
+    from govcloud.errors import InputError
+
+    reads = _progress_reads(monkeypatch)
+
+    def progress() -> Any:
+        return planning.strict_progress(Workspace(inventory_dir=tree / "inventory", plans_dir=tree / "plans"))
+
+    first = progress()
+    assert progress() == first
+    assert len(reads) == 1, "the second strict read was not answered from the cache"
+    _edit_plan(tree)
+    assert progress() == first  # a comment changes no progress, but the file changed: read again
+    assert len(reads) == 2
+    path = sorted((tree / "plans").glob("*.yaml"))[2]
+    path.write_text(path.read_text(encoding="utf-8").replace("status: pending", "status: dreaming", 1), "utf-8")
+    for _ in range(2):
+        with pytest.raises(InputError, match="1 problem"):
+            progress()
+    assert len(reads) == 4, "plans with problems must be read, and refused, every time"

@@ -76,6 +76,22 @@ def _slot(workspace: Workspace, command: str, options: Sequence[str]) -> _Slot |
     return _Slot(cache, command, key) if key is not None else None
 
 
+def strict_progress(workspace: Workspace) -> dict[str, stages.Progress]:
+    """:attr:`Workspace.progress` (the strict read), from the result cache when no input changed since.
+
+    Plans failing ``plan --check`` are an InputError, as the strict read makes them. Only a clean read is
+    cached: plans with problems are read, and refused, every time.
+    """
+    slot = _slot(workspace, "progress", [])
+    held = slot.get() if slot is not None else None
+    if isinstance(held, dict):
+        return held
+    progress = workspace.progress
+    if slot is not None:
+        slot.put(progress)
+    return progress
+
+
 # ---------------------------------------------------------------------------------------------------------
 # assess
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from govcloud import collector
-from govcloud.app import sharing_steps
+from govcloud.app import planning, sharing_steps
 from govcloud.app.workspace import Workspace
 from govcloud.cloud.core import desired, policies
 from govcloud.cloud.edges import crd_schemas, k8s_schema, manifest_files, shape_cache
@@ -31,12 +31,13 @@ class RenderRejected(GovcloudError):
 
 
 def desired_state(workspace: Workspace, *, rehearsal: bool = False) -> desired.DesiredState:
-    """The desired state of every system with a plan (the plans read strictly).
+    """The desired state of every system with a plan (the plans read strictly: :func:`planning.strict_progress`).
 
     ``rehearsal`` (``render --allow-placeholders``): every object is marked not deployable.
     """
+    progress = planning.strict_progress(workspace)
     grants = sharing_steps.grants_of_day(workspace.inventory_dir, workspace.inventory)  # None: no request files
-    state = desired.desired_state(workspace.inventory, workspace.progress, workspace.settings, grants=grants)
+    state = desired.desired_state(workspace.inventory, progress, workspace.settings, grants=grants)
     return desired.mark_not_deployable(state, manifest_files.REHEARSAL_REASON) if rehearsal else state
 
 
