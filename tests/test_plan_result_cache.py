@@ -285,16 +285,16 @@ def test_the_key_needs_the_inventory_digest() -> None:
 
 
 def _progress_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    from govcloud.app import workspace as workspace_module
+    from govcloud.planning.edges import plan_progress
 
     reads: list[Path] = []
-    real = workspace_module.plan_progress.load_progress
+    real = plan_progress.load_progress
 
-    def counting(plans_dir: Path, *, inventory: Any) -> Any:
+    def counting(plans_dir: Path, **kwargs: Any) -> Any:
         reads.append(plans_dir)
-        return real(plans_dir, inventory=inventory)
+        return real(plans_dir, **kwargs)
 
-    monkeypatch.setattr(workspace_module.plan_progress, "load_progress", counting)
+    monkeypatch.setattr(plan_progress, "load_progress", counting)
     return reads
 
 
@@ -319,3 +319,126 @@ def test_the_strict_progress_is_cached_only_when_clean(tree: Path, monkeypatch: 
         with pytest.raises(InputError, match="1 problem"):
             progress()
     assert len(reads) == 4, "plans with problems must be read, and refused, every time"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the per-plan-file cache of the one reader
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from govcloud.planning.edges import plan_progress
+
+    seen: list[str] = []
+    real = plan_progress._parse
+
+    def counting(plan_file: Any, inventory: Any) -> Any:
+        seen.append(plan_file.path.name)
+        return real(plan_file, inventory)
+
+    monkeypatch.setattr(plan_progress, "_parse", counting)
+    return seen
+
+
+def _read(root: Path, *, checked: bool, digest: str = "d1", cache: bool = True) -> Any:
+    from govcloud.edges import inventory_files
+    from govcloud.planning.edges import plan_progress
+
+    inventory = inventory_files.load_inventory(root / "inventory", use_cache=False).inventory if checked else None
+    if not cache:
+        files = plan_progress.read_plan_files(root / "plans")
+        return plan_progress.read_plans(root / "plans", inventory=inventory, files=files)
+    return plan_progress.read_plans(root / "plans", inventory=inventory, inventory_digest=digest)
+
+
+def _same(warm: Any, cold: Any) -> None:
+    assert warm.parsed == cold.parsed
+    assert warm.problems == cold.problems
+    assert warm.progress == cold.progress
+    assert [f.path for f in warm.files] == [f.path for f in cold.files]
+    for code, view in cold.views.items():
+        for block in view.stages:
+            assert warm.views[code].line(block.where) == view.line(block.where)
+
+
+def _random_edits(root: Path, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    paths = sorted((root / "plans").glob("*.yaml"))
+    for path in rng.sample(paths, 3):  # edited: a status that is wrong, or one that is right
+        text = path.read_text(encoding="utf-8")
+        status = rng.choice(["status: in_progress", "status: dreaming"])
+        path.write_text(text.replace("status: pending", status, 1), encoding="utf-8")
+    rng.choice(paths).unlink()  # deleted (maybe one just edited)
+    source = rng.choice([p for p in paths if p.exists()])
+    shutil.copy(source, root / "plans" / "ZZZ-999.yaml")  # added: a copy naming another system
+    (root / "plans" / "broken.yaml").write_bytes(b"system: [unclosed\n")  # not YAML
+    (root / "plans" / "latin.yaml").write_bytes(b"system: caf\xe9\n")  # not UTF-8
+
+
+@pytest.mark.parametrize("checked", [True, False], ids=["checked", "lenient"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_cached_read_equals_an_uncached_one_after_edits(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, checked: bool, seed: int
+) -> None:
+    parses = _parses(monkeypatch)
+    _same(_read(tree, checked=checked), _read(tree, checked=checked, cache=False))
+    parses.clear()
+    _same(_read(tree, checked=checked), _read(tree, checked=checked, cache=False))
+    parses.clear()
+    _read(tree, checked=checked)
+    assert parses == [], "an unchanged directory was parsed again"
+    _random_edits(tree, seed)
+    warm = _read(tree, checked=checked)
+    assert 0 < len(parses) <= 7, "only the changed files are parsed again"
+    _same(warm, _read(tree, checked=checked, cache=False))
+    parses.clear()
+    _same(_read(tree, checked=checked), _read(tree, checked=checked, cache=False))
+    assert len(parses) == len(list((tree / "plans").glob("*.yaml")))  # the uncached read's parses only
+
+
+def test_a_checked_read_of_another_census_parses_every_file(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parses = _parses(monkeypatch)
+    _read(tree, checked=True, digest="census 1")
+    count = len(parses)
+    parses.clear()
+    _read(tree, checked=True, digest="census 2")
+    assert len(parses) == count
+    parses.clear()
+    _read(tree, checked=True, digest="")  # no digest (inventory cache off): never cached
+    _read(tree, checked=True, digest="")
+    assert len(parses) == 2 * count
+
+
+@pytest.mark.parametrize("spoil", [_damage, _truncate], ids=["damaged", "truncated"])
+def test_a_spoilt_plan_cache_is_rebuilt(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, spoil: Callable[[Path], None]
+) -> None:
+    from govcloud.planning.edges import plan_cache
+
+    cold = _read(tree, checked=True, cache=False)
+    _read(tree, checked=True)
+    (entry,) = sorted((tree / plan_cache.CACHE_DIR).glob("*.entry"))
+    spoil(entry)
+    parses = _parses(monkeypatch)
+    _same(_read(tree, checked=True), cold)
+    assert len(parses) == len(cold.files)
+    parses.clear()
+    _read(tree, checked=True)
+    assert parses == []  # rewritten
+
+
+def test_a_plan_cache_of_another_key_or_code_is_not_trusted(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = _read(tree, checked=False, cache=False)
+    _read(tree, checked=False)
+    parses = _parses(monkeypatch)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))
+    inventory_cache._key.cache_clear()
+    _same(_read(tree, checked=False), cold)
+    assert len(parses) == len(cold.files)
+    parses.clear()
+    monkeypatch.setattr(result_cache, "code_version", lambda: "other code")
+    _same(_read(tree, checked=False), cold)
+    assert len(parses) == len(cold.files)

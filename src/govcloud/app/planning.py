@@ -86,7 +86,9 @@ def strict_progress(workspace: Workspace) -> dict[str, stages.Progress]:
     held = slot.get() if slot is not None else None
     if isinstance(held, dict):
         return held
-    progress = workspace.progress
+    progress = plan_progress.load_progress(
+        workspace.plans_dir, inventory=workspace.inventory, inventory_digest=workspace.loaded.inputs_digest
+    )
     if slot is not None:
         slot.put(progress)
     return progress
@@ -378,8 +380,10 @@ class PlanCheck:
 
 def check_plans(workspace: Workspace, *, reread: bool = False) -> PlanCheck:
     """Every problem of the plan files; ``reread`` after a write (the workspace's parsed files are stale then)."""
-    files = None if reread else workspace.plan_files
-    plan_set = plan_progress.read_plans(workspace.plans_dir, inventory=workspace.inventory, files=files)
+    del reread  # the plan files are read here, through the plan cache: never stale
+    plan_set = plan_progress.read_plans(
+        workspace.plans_dir, inventory=workspace.inventory, inventory_digest=workspace.loaded.inputs_digest
+    )
     problems = plan_set.check()
     problems += department_plan_files.check_department_plans(workspace.plans_dir, workspace.inventory)
     # the same ledger every other command finds: $GOVCLOUD_LEDGER, else orchestration.ledger in settings

@@ -103,16 +103,19 @@ class ResultCache:
     @classmethod
     def open(cls, inventory_dir: Path, plans_dir: Path) -> ResultCache | None:
         """The cache of the working tree holding ``inventory_dir``; None when off, outside a tree or without a key."""
+        where = f"{inventory_dir.resolve().as_posix()}\0{plans_dir.resolve().as_posix()}"
+        return cls.in_tree(inventory_dir, where, CACHE_DIR)
+
+    @classmethod
+    def in_tree(cls, anchor: Path, where: str, cache_dir: Path) -> ResultCache | None:
+        """Entries under ``cache_dir`` of the working tree holding ``anchor``, for the inputs named ``where``."""
         if not inventory_cache.enabled():
             return None
-        resolved = inventory_dir.resolve()
+        resolved = anchor.resolve()
         for candidate in (resolved, *resolved.parents):
             if (candidate / ".git").exists():
                 key = inventory_cache._key(inventory_cache.key_file())
-                if key is None:
-                    return None
-                where = f"{resolved.as_posix()}\0{plans_dir.resolve().as_posix()}"
-                return cls(candidate / CACHE_DIR, where, key)
+                return cls(candidate / cache_dir, where, key) if key is not None else None
         return None
 
     def _path(self, command: str) -> Path:
