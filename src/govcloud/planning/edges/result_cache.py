@@ -64,15 +64,32 @@ def file_digest(path: Path) -> str:
 
 
 def directory_digest(root: Path) -> str:
-    """A digest of every file under ``root`` (relative names and bytes, sorted); ``-`` when it is no directory."""
+    """A digest of every file under ``root`` (relative names and bytes, sorted); ``-`` when it is no directory.
+
+    Plain ``os.scandir`` and ``open``: a province's plan directory has 22,000 files, and pathlib's objects
+    cost more than hashing their bytes.
+    """
     if not root.is_dir():
         return "-"
-    parts = [
-        f"{path.relative_to(root).as_posix()}\0{file_digest(path)}"
-        for path in sorted(root.rglob("*"))
-        if not path.is_dir()
-    ]
+    parts: list[str] = []
+    _digest_tree(os.fspath(root), "", parts)
+    parts.sort()
     return inventory_cache.combined_digest(parts)
+
+
+def _digest_tree(directory: str, prefix: str, parts: list[str]) -> None:
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            name = prefix + entry.name
+            if entry.is_dir():
+                _digest_tree(entry.path, name + "/", parts)
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    digest = hashlib.blake2b(handle.read(), digest_size=32).hexdigest()
+            except OSError:
+                digest = "-"
+            parts.append(f"{name}\0{digest}")
 
 
 def ledger_digest(ledger: Path) -> str:
