@@ -442,3 +442,27 @@ def test_a_plan_cache_of_another_key_or_code_is_not_trusted(
     monkeypatch.setattr(result_cache, "code_version", lambda: "other code")
     _same(_read(tree, checked=False), cold)
     assert len(parses) == len(cold.files)
+
+
+def test_problems_name_their_files_as_given_from_any_working_directory(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cached problems carry their paths: another spelling of the directory or working directory is a miss."""
+    path = sorted((tree / "plans").glob("*.yaml"))[4]
+    path.write_text(path.read_text(encoding="utf-8").replace("status: pending", "status: dreaming", 1), "utf-8")
+
+    def check(args: list[str]) -> str:
+        result = runner.invoke(app, ["plan", "--check", *args], env={"COLUMNS": "200"})
+        assert result.exit_code == 1
+        return result.output
+
+    for _ in range(2):  # the second round from the caches
+        monkeypatch.chdir(tree)
+        assert check(["-i", "inventory", "-p", "plans"]).startswith(f"plans/{path.name}:")
+        assert check(["-i", "inventory", "-p", str(tree / "plans")]).startswith(f"plans/{path.name}:")
+        monkeypatch.chdir(tree.parent)
+        assert check(["-i", "tree/inventory", "-p", "tree/plans"]).startswith(f"tree/plans/{path.name}:")
+        monkeypatch.chdir(tree / "plans")
+        assert check(["-i", "../inventory", "-p", "."]).startswith(f"{path.name}:")
+        monkeypatch.chdir(tree / "inventory")
+        assert check(["-i", ".", "-p", "../plans"]).startswith(f"../plans/{path.name}:")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -61,6 +62,8 @@ def _inputs_key(workspace: Workspace, command: str, options: Sequence[str]) -> s
         command,
         *options,
         f"today={dt.date.today().isoformat()}",  # what "today" defaults to in every command below
+        # problems show paths as given, relative to the working directory when below it
+        f"shown={workspace.inventory_dir}\0{workspace.plans_dir}\0{os.getcwd()}",
         f"plans={result_cache.directory_digest(workspace.plans_dir)}",
         f"settings={result_cache.file_digest(workspace.inventory_dir / inventory_files.SETTINGS_FILE)}",
         f"ledger={result_cache.ledger_digest(workspace.ledger_path)}",

@@ -22,6 +22,7 @@ ignored and rewritten, never unpickled; ``GOVCLOUD_NO_CACHE=1`` (``govcloud --no
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -46,18 +47,22 @@ def mode_of(*, checked: bool, inventory_digest: str) -> str | None:
 class PlanCache:
     """The entry of one plan directory read in one mode: :meth:`read` what it holds, :meth:`write` a new one."""
 
-    def __init__(self, cache: result_cache.ResultCache, mode: str) -> None:
+    def __init__(self, cache: result_cache.ResultCache, mode: str, shown: str) -> None:
         self.cache = cache
-        self.key = inventory_cache.combined_digest([result_cache.code_version(), mode])
+        self.key = inventory_cache.combined_digest([result_cache.code_version(), mode, shown, os.getcwd()])
 
     @classmethod
-    def open(cls, plans_dir: Path, mode: str | None) -> PlanCache | None:
-        """The cache of ``plans_dir`` in ``mode``; None when off, outside a working tree, without a key or mode."""
+    def open(cls, plans_dir: Path, mode: str | None, *, shown: str) -> PlanCache | None:
+        """The cache of ``plans_dir`` in ``mode``; None when off, outside a working tree, without a key or mode.
+
+        ``shown``: the directory as problems show it (with the working directory, part of the key: the
+        cached problems name their files so).
+        """
         if mode is None:
             return None
         where = f"{plans_dir.resolve().as_posix()}\0{mode.split(' ')[0]}"  # one entry per directory and mode kind
         cache = result_cache.ResultCache.in_tree(plans_dir, where, CACHE_DIR)
-        return cls(cache, mode) if cache is not None else None
+        return cls(cache, mode, shown) if cache is not None else None
 
     def read(self) -> Cached:
         """What the entry holds, or nothing when it is missing, damaged, stale or foreign."""

@@ -180,9 +180,8 @@ def read_plans(
     are unchanged (a checked read only with ``inventory_digest``, the inventory's ``inputs_digest``); the
     files of such a set carry no text and data (:attr:`PlanFile.text` empty).
     """
-    cache = plan_cache.PlanCache.open(
-        plans_dir, plan_cache.mode_of(checked=inventory is not None, inventory_digest=inventory_digest)
-    )
+    mode = plan_cache.mode_of(checked=inventory is not None, inventory_digest=inventory_digest)
+    cache = plan_cache.PlanCache.open(plans_dir, mode, shown=baseline_file.display(plans_dir))
     if files is None and cache is not None:
         files, parsed = _read_through(plans_dir, cache, inventory)
     else:
