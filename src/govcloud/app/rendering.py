@@ -8,7 +8,7 @@ before anything is computed (the one strict read, :attr:`Workspace.progress`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,10 +108,16 @@ class WrittenFiles:
 
 def write_rendered(out: Path, state: desired.DesiredState, *, rehearsal: bool = False) -> WrittenFiles:
     """Write the render's files into ``out`` (atomically; stale generated files removed)."""
+    names: list[str] = []
+
+    def each_file() -> Iterator[tuple[str, str]]:  # rendered one at a time: only changed texts are held
+        for name, text in manifest_files.iter_manifest_files(state, rehearsal=rehearsal):
+            names.append(name)
+            yield name, text
+
     with collector.paused():
-        files = manifest_files.manifest_files(state, rehearsal=rehearsal)
-    written, unchanged, removed = manifest_files.write_files(out, files)
-    return WrittenFiles(len(files), written, unchanged, removed)
+        written, unchanged, removed = manifest_files.write_files(out, each_file())
+    return WrittenFiles(len(names), written, unchanged, removed)
 
 
 def schema_validator(kubernetes_version: str) -> shape_cache.ShapeCachedValidator:

@@ -177,12 +177,12 @@ def read_plans(
     With ``inventory`` every rule of ``plan --check`` is checked, and the baseline too (a plan file that
     disagrees with a frozen wave); without it only what stops the reading is a problem. Reading the directory
     (``files`` None), each file's result comes from :mod:`~govcloud.planning.edges.plan_cache` while its bytes
-    are unchanged (a checked read only with ``inventory_digest``, the inventory's ``inputs_digest``); the
-    files of such a set carry no text and data (:attr:`PlanFile.text` empty).
+    are unchanged (a checked read only with ``inventory_digest``, the inventory's ``inputs_digest``), and the
+    files of the set carry no text and data (:attr:`PlanFile.text` empty): each is dropped once parsed.
     """
     mode = plan_cache.mode_of(checked=inventory is not None, inventory_digest=inventory_digest)
     cache = plan_cache.PlanCache.open(plans_dir, mode, shown=baseline_file.display(plans_dir))
-    if files is None and cache is not None:
+    if files is None:
         files, parsed = _read_through(plans_dir, cache, inventory)
     else:
         files = tuple(read_plan_files(plans_dir) if files is None else files)
@@ -195,10 +195,14 @@ def read_plans(
 
 
 def _read_through(
-    plans_dir: Path, cache: plan_cache.PlanCache, inventory: model.Inventory | None
+    plans_dir: Path, cache: plan_cache.PlanCache | None, inventory: model.Inventory | None
 ) -> tuple[tuple[PlanFile, ...], tuple[plan_view.ParsedPlan, ...]]:
-    """Every plan file's result, from the cache while its bytes are unchanged; the entry rewritten after a change."""
-    held = cache.read()
+    """Every plan file's result, from the cache while its bytes are unchanged; the entry rewritten after a change.
+
+    File by file: each file's text and data are dropped once it is parsed (a province's parsed plan files
+    are a gigabyte), and its view finds lines by reading the file again if one is asked for later.
+    """
+    held = cache.read() if cache is not None else {}
     fresh: dict[str, tuple[str, plan_view.ParsedPlan]] = {}
     files: list[PlanFile] = []
     parsed: list[plan_view.ParsedPlan] = []
@@ -216,9 +220,12 @@ def _read_through(
                 plan_file = read_plan_file(path, raw)
                 result = _parse(plan_file, inventory)
                 files.append(dataclasses.replace(plan_file, text="", data=None))
+                del plan_file
+                if result.view is not None and isinstance(result.view.lines, _Lines):
+                    result.view.lines.text = None  # read again from the file if a line is asked for
             fresh[path.name] = (digest, result)
             parsed.append(result)
-    if changed or len(fresh) != len(held):
+    if cache is not None and (changed or len(fresh) != len(held)):
         cache.write(fresh)
     return tuple(files), tuple(parsed)
 
