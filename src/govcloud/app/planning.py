@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -18,14 +19,83 @@ from govcloud.assessment.core import assess as assessing
 from govcloud.assessment.core.assessment import Assessment, AssessmentCounts, Confirmation, count_assessment
 from govcloud.core import model
 from govcloud.core.settings import Settings
+from govcloud.edges import inventory_files
 from govcloud.errors import Problem
 from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.edges import advance as advancing
 from govcloud.orchestration.edges import status_cache, store
 from govcloud.planning.core import baseline as baselines
 from govcloud.planning.core import consolidation, plan_view, plans, stages, waves
-from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress
+from govcloud.planning.edges import baseline_file, department_plan_files, plan_files, plan_progress, result_cache
 from govcloud.reporting.core import figures as reports
+
+# ---------------------------------------------------------------------------------------------------------
+# whole results, cached
+
+
+@dataclasses.dataclass(frozen=True)
+class _Slot:
+    """Where one command's result is cached, and the key of this run's inputs."""
+
+    cache: result_cache.ResultCache
+    command: str
+    key: str
+
+    def get(self) -> object | None:
+        return self.cache.get(self.command, self.key)
+
+    def put(self, value: object) -> None:
+        self.cache.put(self.command, self.key, value)
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else "-"
+
+
+def _inputs_key(workspace: Workspace, command: str, options: Sequence[str]) -> str | None:
+    """The key of ``command``'s result on this workspace's inputs (None: do not cache).
+
+    Reads the digests only (the inventory's ``inputs_digest``, the plan files, settings and ledger), never the
+    inventory's records.
+    """
+    parts = [
+        command,
+        *options,
+        f"today={dt.date.today().isoformat()}",  # what "today" defaults to in every command below
+        # problems show paths as given, relative to the working directory when below it
+        f"shown={workspace.inventory_dir}\0{workspace.plans_dir}\0{os.getcwd()}",
+        f"plans={result_cache.directory_digest(workspace.plans_dir)}",
+        f"settings={result_cache.file_digest(workspace.inventory_dir / inventory_files.SETTINGS_FILE)}",
+        f"ledger={result_cache.ledger_digest(workspace.ledger_path)}",
+    ]
+    return result_cache.result_key(workspace.loaded.inputs_digest, parts)
+
+
+def _slot(workspace: Workspace, command: str, options: Sequence[str]) -> _Slot | None:
+    cache = result_cache.ResultCache.open(workspace.inventory_dir, workspace.plans_dir)
+    if cache is None:
+        return None
+    key = _inputs_key(workspace, command, options)
+    return _Slot(cache, command, key) if key is not None else None
+
+
+def strict_progress(workspace: Workspace) -> dict[str, stages.Progress]:
+    """:attr:`Workspace.progress` (the strict read), from the result cache when no input changed since.
+
+    Plans failing ``plan --check`` are an InputError, as the strict read makes them. Only a clean read is
+    cached: plans with problems are read, and refused, every time.
+    """
+    slot = _slot(workspace, "progress", [])
+    held = slot.get() if slot is not None else None
+    if isinstance(held, dict):
+        return held
+    progress = plan_progress.load_progress(
+        workspace.plans_dir, inventory=workspace.inventory, inventory_digest=workspace.loaded.inputs_digest
+    )
+    if slot is not None:
+        slot.put(progress)
+    return progress
+
 
 # ---------------------------------------------------------------------------------------------------------
 # assess
@@ -238,6 +308,58 @@ def plan_and_write(workspace: Workspace, *, today: dt.date | None, started_by: d
     return planned, written
 
 
+@dataclasses.dataclass(frozen=True)
+class PlanShown:
+    """What ``plan`` shows of a plan: the wave plan, how many systems the census has, each waved system's department.
+
+    Small enough to cache whole (no inventory in it), so a repeated ``plan`` reads no census record.
+    """
+
+    wave_plan: waves.WavePlan
+    systems: int
+    departments: Mapping[str, str]
+    """Code of every system in a wave → its department."""
+
+
+def shown(planned: Planned) -> PlanShown:
+    by_code = planned.inventory.system_by_code
+    departments = {code: by_code[code].department for wave in planned.wave_plan.waves for code in wave.systems}
+    return PlanShown(planned.wave_plan, len(planned.inventory.systems), departments)
+
+
+def plan_shown(workspace: Workspace, *, today: dt.date | None, started_by: dt.date) -> PlanShown:
+    """``govcloud plan``: :func:`plan` as shown, from the result cache when no input changed since it was made."""
+    slot = _slot(workspace, "plan", [_iso(today), started_by.isoformat()])
+    held = slot.get() if slot is not None else None
+    if isinstance(held, PlanShown):
+        return held
+    result = shown(plan(workspace, today=today, started_by=started_by))
+    if slot is not None:
+        slot.put(result)
+    return result
+
+
+def plan_and_write_shown(
+    workspace: Workspace, *, today: dt.date | None, started_by: dt.date
+) -> tuple[PlanShown, WrittenPlans]:
+    """``plan --write`` as shown: an unchanged write (nothing to write) is answered from the result cache.
+
+    A write is cached only when it changed no file (the plan directory's digest the same before and after):
+    the next run on the same inputs would change none either, and report the same.
+    """
+    slot = _slot(workspace, "plan --write", [_iso(today), started_by.isoformat()])
+    held = slot.get() if slot is not None else None
+    if isinstance(held, tuple) and len(held) == 2 and isinstance(held[0], PlanShown):
+        return held[0], held[1]
+    planned, written = plan_and_write(workspace, today=today, started_by=started_by)
+    written = WrittenPlans(dataclasses.replace(written.systems, tracking={}), written.departments)
+    result = (shown(planned), written)
+    del planned
+    if slot is not None and _inputs_key(workspace, slot.command, [_iso(today), started_by.isoformat()]) == slot.key:
+        slot.put(result)
+    return result
+
+
 # ---------------------------------------------------------------------------------------------------------
 # plan check
 
@@ -261,8 +383,10 @@ class PlanCheck:
 
 def check_plans(workspace: Workspace, *, reread: bool = False) -> PlanCheck:
     """Every problem of the plan files; ``reread`` after a write (the workspace's parsed files are stale then)."""
-    files = None if reread else workspace.plan_files
-    plan_set = plan_progress.read_plans(workspace.plans_dir, inventory=workspace.inventory, files=files)
+    del reread  # the plan files are read here, through the plan cache: never stale
+    plan_set = plan_progress.read_plans(
+        workspace.plans_dir, inventory=workspace.inventory, inventory_digest=workspace.loaded.inputs_digest
+    )
     problems = plan_set.check()
     problems += department_plan_files.check_department_plans(workspace.plans_dir, workspace.inventory)
     # the same ledger every other command finds: $GOVCLOUD_LEDGER, else orchestration.ledger in settings
@@ -298,6 +422,50 @@ def unmet_gates(workspace: Workspace, *, plans: plan_progress.PlanSet | None = N
     """
     plan_set = plans if plans is not None else plan_progress.read_plans(workspace.plans_dir)
     return plan_set.unmet_gates(workspace.inventory)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckShown:
+    """What ``plan --check`` shows: the problems, the ledger verdict and how many plan files were read.
+
+    When there is no problem, also the waves started since the baseline and the gates of started stages that
+    do not hold yet (advice).
+    """
+
+    problems: tuple[Problem, ...]
+    ledger_verdict: str
+    files: int
+    unbaselined: UnbaselinedWaves
+    advice: plan_view.GateAdvice
+
+
+def check_shown(workspace: Workspace, *, started_by: dt.date) -> CheckShown:
+    """``govcloud plan --check``, from the result cache when no input changed since it was made."""
+    slot = _slot(workspace, "plan --check", [started_by.isoformat()])
+    held = slot.get() if slot is not None else None
+    if isinstance(held, CheckShown):
+        return held
+    checked = check_plans(workspace)  # the plan files parsed once for the check and the advice
+    if checked.problems:
+        result = CheckShown(
+            checked.problems,
+            checked.ledger_verdict,
+            len(checked.files),
+            UnbaselinedWaves(()),
+            plan_view.GateAdvice((), ()),
+        )
+    else:
+        progress = checked.plans.lenient().progress if checked.plans is not None else {}
+        result = CheckShown(
+            (),
+            checked.ledger_verdict,
+            len(checked.files),
+            unbaselined_waves(workspace, progress, today=started_by),
+            unmet_gates(workspace, plans=checked.plans),
+        )
+    if slot is not None:
+        slot.put(result)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -338,6 +506,16 @@ def report_progress(plans_dir: Path, ledger: Path | None, today: dt.date) -> rep
 
 
 def report(workspace: Workspace, *, today: dt.date | None) -> reports.Report:
-    """``govcloud report``: plan (nothing frozen: a report shows the plan as computed) and report it."""
+    """``govcloud report``: plan (nothing frozen: a report shows the plan as computed) and report it.
+
+    From the result cache when no input changed since it was made.
+    """
+    slot = _slot(workspace, "report", [_iso(today)])
+    held = slot.get() if slot is not None else None
+    if isinstance(held, reports.Report):
+        return held
     planned = compute(workspace.inventory, workspace.settings, today=today, confirmations=workspace.confirmations)
-    return build_report(planned, workspace.plans_dir, today=today, ledger=workspace.ledger_path)
+    result = build_report(planned, workspace.plans_dir, today=today, ledger=workspace.ledger_path)
+    if slot is not None:
+        slot.put(result)
+    return result

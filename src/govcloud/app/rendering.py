@@ -8,12 +8,12 @@ before anything is computed (the one strict read, :attr:`Workspace.progress`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from govcloud import collector
-from govcloud.app import sharing_steps
+from govcloud.app import planning, sharing_steps
 from govcloud.app.workspace import Workspace
 from govcloud.cloud.core import desired, policies
 from govcloud.cloud.edges import crd_schemas, k8s_schema, manifest_files, shape_cache
@@ -31,12 +31,13 @@ class RenderRejected(GovcloudError):
 
 
 def desired_state(workspace: Workspace, *, rehearsal: bool = False) -> desired.DesiredState:
-    """The desired state of every system with a plan (the plans read strictly).
+    """The desired state of every system with a plan (the plans read strictly: :func:`planning.strict_progress`).
 
     ``rehearsal`` (``render --allow-placeholders``): every object is marked not deployable.
     """
+    progress = planning.strict_progress(workspace)
     grants = sharing_steps.grants_of_day(workspace.inventory_dir, workspace.inventory)  # None: no request files
-    state = desired.desired_state(workspace.inventory, workspace.progress, workspace.settings, grants=grants)
+    state = desired.desired_state(workspace.inventory, progress, workspace.settings, grants=grants)
     return desired.mark_not_deployable(state, manifest_files.REHEARSAL_REASON) if rehearsal else state
 
 
@@ -107,10 +108,16 @@ class WrittenFiles:
 
 def write_rendered(out: Path, state: desired.DesiredState, *, rehearsal: bool = False) -> WrittenFiles:
     """Write the render's files into ``out`` (atomically; stale generated files removed)."""
+    names: list[str] = []
+
+    def each_file() -> Iterator[tuple[str, str]]:  # rendered one at a time: only changed texts are held
+        for name, text in manifest_files.iter_manifest_files(state, rehearsal=rehearsal):
+            names.append(name)
+            yield name, text
+
     with collector.paused():
-        files = manifest_files.manifest_files(state, rehearsal=rehearsal)
-    written, unchanged, removed = manifest_files.write_files(out, files)
-    return WrittenFiles(len(files), written, unchanged, removed)
+        written, unchanged, removed = manifest_files.write_files(out, each_file())
+    return WrittenFiles(len(names), written, unchanged, removed)
 
 
 def schema_validator(kubernetes_version: str) -> shape_cache.ShapeCachedValidator:

@@ -29,7 +29,6 @@ from govcloud.app import documents, planning
 from govcloud.app import reports as reports_app
 from govcloud.app.workspace import Workspace
 from govcloud.cli import common
-from govcloud.core import model
 from govcloud.core.settings import Settings
 from govcloud.errors import InputError
 from govcloud.planning.core import plan_view, waves
@@ -119,24 +118,23 @@ def plan_command(
     workspace = _workspace(inventory, plans_dir, quiet=output is PlanFormat.JSON)
     workspace.load_inventory()  # every census problem first, before the plan files are read
     if check and not write:
-        checked = planning.check_plans(workspace)  # the plan files parsed once for the check and the advice
-        if checked.problems:
-            raise InputError(list(checked.problems), "the plan files have problems")
-        _say(output, f"[green]ok[/]: {plans_dir}: {len(checked.files)} plan files match the inventory")
-        _say(output, checked.ledger_verdict)
-        progress = checked.plans.lenient().progress if checked.plans is not None else {}
-        _show_unbaselined(planning.unbaselined_waves(workspace, progress, today=_started_by(today)), output=output)
-        _show_unmet(planning.unmet_gates(workspace, plans=checked.plans), output)
+        outcome = planning.check_shown(workspace, started_by=_started_by(today))
+        if outcome.problems:
+            raise InputError(list(outcome.problems), "the plan files have problems")
+        _say(output, f"[green]ok[/]: {plans_dir}: {outcome.files} plan files match the inventory")
+        _say(output, outcome.ledger_verdict)
+        _show_unbaselined(outcome.unbaselined, output=output)
+        _show_unmet(outcome.advice, output)
         return
     if write:
-        planned, written = planning.plan_and_write(workspace, today=_day(today), started_by=_started_by(today))
+        planned, written = planning.plan_and_write_shown(workspace, today=_day(today), started_by=_started_by(today))
     else:
-        planned = planning.plan(workspace, today=_day(today), started_by=_started_by(today))
+        planned = planning.plan_shown(workspace, today=_day(today), started_by=_started_by(today))
     payload: dict[str, Any] = {}
     if output is PlanFormat.JSON:
         payload["plan"] = documents.wave_plan_json(planned.wave_plan)
     else:
-        show_wave_plan(planned.wave_plan, planned.inventory)
+        show_wave_plan(planned)
         show_freeze(planned.wave_plan, written=write)
     if write:
         if output is PlanFormat.JSON:
@@ -280,25 +278,25 @@ def _say(output: PlanFormat, message: str) -> None:
     (common.err_console if output is PlanFormat.JSON else common.console).print(message, soft_wrap=True)
 
 
-def show_wave_plan(wave_plan: waves.WavePlan, inventory: model.Inventory) -> None:
+def show_wave_plan(planned: planning.PlanShown) -> None:
     console = common.console
+    wave_plan = planned.wave_plan
     settings = wave_plan.settings
     moving = len(wave_plan.placements)
     span = f", {wave_plan.waves[0].start} to {wave_plan.waves[-1].end}" if wave_plan.waves else ""
     console.print(
-        f"[bold]{len(inventory.systems)} systems[/]: {moving} move in {len(wave_plan.waves)} waves{span}; "
+        f"[bold]{planned.systems} systems[/]: {moving} move in {len(wave_plan.waves)} waves{span}; "
         f"{len(wave_plan.decommissions)} decommissions; {len(wave_plan.held)} held. "
         f"Dependency graph: {wave_plan.edges} dependencies."
     )
     table = rich.table.Table(title="Waves", title_justify="left")
     for name in ("wave", "starts", "systems", "cores", "memory GiB", "most systems from"):
         table.add_column(name, justify="left" if name in {"starts", "most systems from"} else "right")
-    systems = inventory.system_by_code
     for wave in _clip(wave_plan.waves):
         if wave is None:
             table.add_row("…", f"{len(wave_plan.waves) - 2 * (_LIST_LIMIT // 2)} more (--format json lists all)")
             continue
-        departments = Counter(systems[c].department for c in wave.systems)
+        departments = Counter(planned.departments[c] for c in wave.systems)
         table.add_row(
             str(wave.number),
             str(wave.start),

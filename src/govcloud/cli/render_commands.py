@@ -19,7 +19,7 @@ import rich.progress
 import rich.table
 import typer
 
-from govcloud.app import rendering
+from govcloud.app import planning, rendering
 from govcloud.app.workspace import Workspace
 from govcloud.cli import common, ledger_commands
 from govcloud.orchestration.core.entries import EntryKind
@@ -81,7 +81,7 @@ def render(
     workspace.load_inventory()
     workspace.load_settings()
     with common.err_console.status(f"reading and checking the plan files in {plans} (govcloud plan --check)"):
-        progress = workspace.progress  # refuses plans failing the check
+        progress = planning.strict_progress(workspace)  # refuses plans failing the check
     with common.err_console.status(f"computing the desired state of {len(progress)} systems with a plan"):
         state = rendering.desired_state(workspace, rehearsal=allow_placeholders)
     manifests = state.all()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,12 +43,18 @@ def manifest_files(state: desired.DesiredState, *, rehearsal: bool = False) -> d
 
     ``rehearsal``: each file says, right under the generated-file marker, that it is not deployable.
     """
-    files = {PLATFORM_FILE: dump_stream(state.platform)}
+    return dict(iter_manifest_files(state, rehearsal=rehearsal))
+
+
+def iter_manifest_files(state: desired.DesiredState, *, rehearsal: bool = False) -> Iterator[tuple[str, str]]:
+    """:func:`manifest_files` one file at a time (a render writes each before it renders the next)."""
+    yield PLATFORM_FILE, _marked(dump_stream(state.platform), rehearsal=rehearsal)
     for code in sorted(state.departments):
-        files[department_file(code)] = dump_stream(state.departments[code])
-    if rehearsal:
-        files = {name: _rehearsal(text) for name, text in files.items()}
-    return files
+        yield department_file(code), _marked(dump_stream(state.departments[code]), rehearsal=rehearsal)
+
+
+def _marked(text: str, *, rehearsal: bool) -> str:
+    return _rehearsal(text) if rehearsal else text
 
 
 def _rehearsal(text: str) -> str:
@@ -169,11 +175,16 @@ def is_generated(path: Path) -> bool:
         return False
 
 
-def write_files(out: Path, files: Mapping[str, str]) -> tuple[int, int, int]:
-    """Write ``files`` into ``out`` atomically; remove stale generated files. (written, unchanged, removed)."""
+def write_files(out: Path, files: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[int, int, int]:
+    """Write ``files`` into ``out`` atomically; remove stale generated files. (written, unchanged, removed).
+
+    ``files`` may be an iterator of (name, text): only the texts that changed are held until the writes.
+    """
     written = unchanged = removed = 0
+    names: set[str] = set()
     with yamlio.staged_writes() as pending:
-        for name, text in files.items():
+        for name, text in files.items() if isinstance(files, Mapping) else files:
+            names.add(name)
             path = out / name
             if path.is_file() and path.read_text(encoding="utf-8") == text:
                 unchanged += 1
@@ -182,7 +193,7 @@ def write_files(out: Path, files: Mapping[str, str]) -> tuple[int, int, int]:
             written += 1
         if out.is_dir():
             for path in sorted(out.glob("*.yaml")):
-                if path.name not in files and is_generated(path):
+                if path.name not in names and is_generated(path):
                     pending[path] = None
                     removed += 1
     out.mkdir(parents=True, exist_ok=True)

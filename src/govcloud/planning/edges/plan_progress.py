@@ -39,12 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from govcloud import collector
+from govcloud.census.edges import inventory_cache
 from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
 from govcloud.planning.core import baseline as baselines
 from govcloud.planning.core import plan_view, stages
-from govcloud.planning.edges import baseline_file
+from govcloud.planning.edges import baseline_file, plan_cache
 
 REFUSAL = "the plan files fail `govcloud plan --check`: nothing is provisioned from them"
 
@@ -76,17 +77,25 @@ def read_plan_files(plans_dir: Path) -> list[PlanFile]:
 
 def read_plan_text(path: Path) -> tuple[str, Problem | None]:
     """A plan file's text, or ``""`` and the problem when it is not UTF-8 (the one decoding rule for plan files)."""
+    return decode_plan_text(path, path.read_bytes())
+
+
+def decode_plan_text(path: Path, raw: bytes) -> tuple[str, Problem | None]:
+    """The text of ``raw`` (``path``'s bytes) as ``read_text`` gives it (universal newlines), or the problem."""
     try:
-        return path.read_text(encoding="utf-8"), None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         shown = baseline_file.display(path)
         return "", Problem(shown, None, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, None
 
 
-def read_plan_file(path: Path) -> PlanFile:
-    """One plan file, read and parsed; what stopped reading it is in ``unreadable``."""
+def read_plan_file(path: Path, raw: bytes | None = None) -> PlanFile:
+    """One plan file (``raw``: its bytes, already read), parsed; what stopped reading it is in ``unreadable``."""
     shown = baseline_file.display(path)
-    text, problem = read_plan_text(path)
+    text, problem = decode_plan_text(path, path.read_bytes() if raw is None else raw)
     if problem is not None:
         return PlanFile(path, shown, "", None, problem)
     try:
@@ -157,20 +166,88 @@ class PlanSet:
 
 
 def read_plans(
-    plans_dir: Path, *, inventory: model.Inventory | None = None, files: Sequence[PlanFile] | None = None
+    plans_dir: Path,
+    *,
+    inventory: model.Inventory | None = None,
+    files: Sequence[PlanFile] | None = None,
+    inventory_digest: str = "",
 ) -> PlanSet:
     """Every plan file of ``plans_dir`` (or ``files``, already read) parsed once into views and problems.
 
     With ``inventory`` every rule of ``plan --check`` is checked, and the baseline too (a plan file that
-    disagrees with a frozen wave); without it only what stops the reading is a problem.
+    disagrees with a frozen wave); without it only what stops the reading is a problem. Reading the directory
+    (``files`` None), each file's result comes from :mod:`~govcloud.planning.edges.plan_cache` while its bytes
+    are unchanged (a checked read only with ``inventory_digest``, the inventory's ``inputs_digest``), and the
+    files of the set carry no text and data (:attr:`PlanFile.text` empty): each is dropped once parsed.
     """
-    files = tuple(read_plan_files(plans_dir) if files is None else files)
-    with collector.paused():
-        parsed = tuple(_parse(plan_file, inventory) for plan_file in files)
+    mode = plan_cache.mode_of(checked=inventory is not None, inventory_digest=inventory_digest)
+    cache = plan_cache.PlanCache.open(plans_dir, mode, shown=baseline_file.display(plans_dir))
+    if files is None:
+        files, parsed = _read_through(plans_dir, cache, inventory)
+    else:
+        files = tuple(read_plan_files(plans_dir) if files is None else files)
+        with collector.paused():
+            parsed = tuple(_parse(plan_file, inventory) for plan_file in files)
     if inventory is None:
         return PlanSet(files, parsed)
     views = {p.view.system: p.view for p in parsed if p.view is not None}
     return PlanSet(files, parsed, _baseline_problems(plans_dir, views, inventory), checked=True)
+
+
+def _read_through(
+    plans_dir: Path, cache: plan_cache.PlanCache | None, inventory: model.Inventory | None
+) -> tuple[tuple[PlanFile, ...], tuple[plan_view.ParsedPlan, ...]]:
+    """Every plan file's result, from the cache while its bytes are unchanged; the entry rewritten after a change.
+
+    File by file: each file's text and data are dropped once it is parsed (a province's parsed plan files
+    are a gigabyte), and its view finds lines by reading the file again if one is asked for later.
+    """
+    held = cache.read() if cache is not None else {}
+    fresh: dict[str, tuple[str, plan_view.ParsedPlan]] = {}
+    files: list[PlanFile] = []
+    parsed: list[plan_view.ParsedPlan] = []
+    changed = False
+    with collector.paused():
+        for path in plan_paths(plans_dir):
+            raw = path.read_bytes()
+            digest = inventory_cache.content_digest(raw)
+            entry = held.get(path.name)
+            if entry is not None and entry[0] == digest:
+                result = entry[1]
+                files.append(PlanFile(path, baseline_file.display(path), "", None))
+            else:
+                changed = True
+                plan_file = read_plan_file(path, raw)
+                result = _parse(plan_file, inventory)
+                files.append(dataclasses.replace(plan_file, text="", data=None))
+                del plan_file
+                if result.view is not None and isinstance(result.view.lines, _Lines):
+                    result.view.lines.text = None  # read again from the file if a line is asked for
+            fresh[path.name] = (digest, result)
+            parsed.append(result)
+    if cache is not None and (changed or len(fresh) != len(held)):
+        cache.write(fresh)
+    return tuple(files), tuple(parsed)
+
+
+class _Lines:
+    """A plan file's line lookup, over the text it was read from.
+
+    Made again from the cache, over the file's text read when a line is first asked for (its bytes are those
+    the view was made from: their digest was checked on this read).
+    """
+
+    def __init__(self, path: Path, text: str | None) -> None:
+        self.path = path
+        self.text = text
+
+    def __call__(self, where: plan_view.Where) -> int | None:
+        if self.text is None:
+            self.text = read_plan_text(self.path)[0]
+        return yamlio.line_of(self.text, where)
+
+    def __reduce__(self) -> tuple[type[_Lines], tuple[Path, None]]:
+        return _Lines, (self.path, None)  # the text is not cached: the file holds it
 
 
 def parse_plan_file(plan_file: PlanFile, inventory: model.Inventory | None = None) -> plan_view.ParsedPlan:
@@ -182,12 +259,11 @@ def _parse(plan_file: PlanFile, inventory: model.Inventory | None) -> plan_view.
     if plan_file.unreadable is not None:
         problem = plan_file.unreadable
         return plan_view.unreadable(problem.path, problem.line, problem.message)
-    text = plan_file.text
     return plan_view.parse_plan(
         plan_file.data,
         path=plan_file.shown,
         file_name=plan_file.path.name,
-        lines=lambda where: yamlio.line_of(text, where),
+        lines=_Lines(plan_file.path, plan_file.text),
         inventory=inventory,
     )
 
@@ -212,13 +288,16 @@ def _baseline_problems(
     return tuple(found)
 
 
-def load_progress(plans_dir: Path, *, inventory: model.Inventory) -> dict[str, stages.Progress]:
+def load_progress(
+    plans_dir: Path, *, inventory: model.Inventory, inventory_digest: str = ""
+) -> dict[str, stages.Progress]:
     """System code → progress, for every plan file in ``plans_dir`` (an absent directory means no progress).
 
     The strict read: plans that fail ``govcloud plan --check`` are an :class:`InputError` naming file, line and
-    problem, because provisioning from a misread plan would open or close the wrong flows.
+    problem, because provisioning from a misread plan would open or close the wrong flows. ``inventory_digest``
+    (the inventory's ``inputs_digest``) lets unchanged files' results come from the plan cache.
     """
-    return read_plans(plans_dir, inventory=inventory).strict()
+    return read_plans(plans_dir, inventory=inventory, inventory_digest=inventory_digest).strict()
 
 
 def load_progress_leniently(plans_dir: Path) -> dict[str, stages.Progress]:
