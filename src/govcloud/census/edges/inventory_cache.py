@@ -37,12 +37,12 @@ import secrets
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import pydantic
-import pydantic_core
+from typing import TYPE_CHECKING, Any
 
 import govcloud
+
+if TYPE_CHECKING:
+    import pydantic
 
 CACHE_DIR = Path(".govcloud") / "cache" / "inventory"
 NO_CACHE_ENV = "GOVCLOUD_NO_CACHE"
@@ -66,6 +66,9 @@ def enabled() -> bool:
 @functools.cache
 def schema_version() -> str:
     """A hash of the code that turns a file into records: any edit to it invalidates every cache entry."""
+    import pydantic  # here, not at the top: the share commands' caches use this module's key, never a model
+    import pydantic_core
+
     package = Path(govcloud.__file__).parent
     digest = hashlib.sha256()
     for part in _VERSIONED_SOURCES:
@@ -410,10 +413,13 @@ def _rebuild_model(
 class _ModelPickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, protocol: int) -> None:
         super().__init__(file, protocol=protocol)
+        import pydantic
+
+        self._model_class = pydantic.BaseModel
         self._fields_sets: dict[tuple[type, frozenset[str]], set[str]] = {}
 
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, pydantic.BaseModel):
+        if isinstance(obj, self._model_class):
             # Models of one class with the same fields set share one set object (pickle's memo keeps one
             # copy): a million fewer sets in memory on a province. Frozen models never change theirs, and
             # pydantic's copies take a copy of it.
