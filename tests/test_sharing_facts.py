@@ -5,11 +5,13 @@ planted cache is rebuilt, never trusted."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pickle
 import random
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -339,3 +341,40 @@ def test_the_light_modules_spell_the_models_values() -> None:
     from govcloud import cli
 
     assert cli.NO_CACHE_ENV == workspace.NO_CACHE_ENV
+
+
+PROBE = """
+import json, sys
+sys.argv = ["govcloud", *sys.argv[1:]]
+from govcloud.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+json.dump(sorted(sys.modules), sys.stderr)
+"""
+MODEL_LAYER = ("pydantic", "yaml", "govcloud.core.model", "govcloud.sharing.core.requests")
+"""What a warm ``share overdue`` must not import: its facts are plain tuples, the models and parsers stay unloaded."""
+
+
+def _imported_by_overdue(tree: Path, *global_options: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *global_options, "share", "overdue", "--on", ON.isoformat(), "-i", str(tree)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return set(loaded)
+
+
+def test_a_warm_share_overdue_imports_no_model_and_no_parser(tree: Path) -> None:
+    """A whole process: each of these costs a warm run (1 CPU s on a province) a tenth or more of its budget."""
+    sharing_deadlines.overdue(tree, on=ON)  # fills the caches
+    warm = _imported_by_overdue(tree)
+    assert "govcloud.app.sharing_deadlines" in warm
+    assert [m for m in MODEL_LAYER if m in warm] == []
+    cold = _imported_by_overdue(tree, "--no-cache")  # the mirror: reading the files does load them
+    assert [m for m in MODEL_LAYER if m in cold] == list(MODEL_LAYER)
