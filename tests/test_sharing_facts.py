@@ -248,6 +248,20 @@ def test_racily_clean_request_files_are_read_again_until_an_entry_proves_them_ol
     assert parsed == []
 
 
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[dt.date]:
+    """The days ``share overdue``'s rows were computed for from the facts (not taken from the kept rows)."""
+    seen: list[dt.date] = []
+    real = deadlines.overdue
+
+    def counting(*args: Any, on: dt.date, **kwargs: Any) -> tuple[deadlines.Overdue, ...]:
+        seen.append(on)
+        return real(*args, on=on, **kwargs)
+
+    monkeypatch.setattr(sharing_deadlines.deadlines, "overdue", counting)
+    return seen
+
+
 def _entry_file(root: Path, kind: str) -> Path:
     folder = request_facts.requests_dir(root) if kind == "facts" else root
     found = stat_index._entry_file(folder, kind)
@@ -255,7 +269,7 @@ def _entry_file(root: Path, kind: str) -> Path:
     return found
 
 
-@pytest.mark.parametrize("kind", ["facts", "catalogue"])
+@pytest.mark.parametrize("kind", ["facts", "catalogue", "overdue"])
 @pytest.mark.parametrize("damage", ["truncated", "flipped", "foreign key", "stale schema", "planted"])
 def test_a_bad_cache_entry_is_rebuilt_never_trusted(
     tree: Path,
@@ -264,10 +278,12 @@ def test_a_bad_cache_entry_is_rebuilt_never_trusted(
     monkeypatch: pytest.MonkeyPatch,
     parsed: list[str],
     inventory_loads: list[Path],
+    computed: list[dt.date],
     tmp_path: Path,
 ) -> None:
     cold = _cold_overdue(tree)
     sharing_deadlines.overdue(tree, on=ON)
+    sharing_deadlines.overdue(tree, on=ON)  # the facts' stats are now old: the next run may use the kept rows
     path = _entry_file(tree, kind)
     blob = path.read_bytes()
     if damage == "truncated":
@@ -294,13 +310,18 @@ def test_a_bad_cache_entry_is_rebuilt_never_trusted(
     monkeypatch.setattr(stat_index.pickle, "loads", watching)
     parsed.clear()
     inventory_loads.clear()
+    computed.clear()
     assert sharing_deadlines.overdue(tree, on=ON) == cold
+    assert computed == [ON]  # the rows computed again from the facts, whichever entry was bad
     if kind == "facts":
         assert len(parsed) == 30  # every request file read again
-    else:
+    elif kind == "catalogue":
         assert inventory_loads == [tree]  # the catalogue facts built again from the inventory
     assert not any(b"planted" in data for data in unpickled)
-    assert path.read_bytes() != blob or damage == "stale schema" or damage == "foreign key"  # rewritten
+    if kind == "overdue":  # written again: the same rows under the same key, so the very bytes it had
+        assert (path.read_bytes() == blob) == (damage not in {"stale schema", "foreign key"})
+    else:
+        assert path.read_bytes() != blob or damage == "stale schema" or damage == "foreign key"  # rewritten
 
 
 def test_an_inventory_change_rebuilds_the_catalogue_facts(tree: Path, inventory_loads: list[Path]) -> None:
@@ -378,3 +399,67 @@ def test_a_warm_share_overdue_imports_no_model_and_no_parser(tree: Path) -> None
     assert [m for m in MODEL_LAYER if m in warm] == []
     cold = _imported_by_overdue(tree, "--no-cache")  # the mirror: reading the files does load them
     assert [m for m in MODEL_LAYER if m in cold] == list(MODEL_LAYER)
+
+
+def _age_all(tree: Path) -> None:
+    """Every request and inventory file an hour old: none racily clean, so unchanged files may be trusted."""
+    for path in [*request_files.requests_dir(tree).glob("*.yaml"), *tree.rglob("*.yaml")]:
+        _age(path)
+
+
+def test_kept_rows_are_used_only_while_nothing_changed_on_the_same_day(
+    tree: Path, computed: list[dt.date], parsed: list[str], inventory_loads: list[Path]
+) -> None:
+    _age_all(tree)
+    cold = _cold_overdue(tree)
+    computed.clear()
+    first = sharing_deadlines.overdue(tree, on=ON)
+    assert first == cold
+    assert computed == [ON]
+    computed.clear()
+    parsed.clear()
+    inventory_loads.clear()
+    assert sharing_deadlines.overdue(tree, on=ON) == first
+    assert (computed, parsed, inventory_loads) == ([], [], [])  # the kept rows: nothing computed, read or loaded
+    later = ON + dt.timedelta(days=30)  # another day: computed again (more requests are late by then)
+    cold_later = _cold_overdue_on(tree, later)
+    computed.clear()
+    assert sharing_deadlines.overdue(tree, on=later) == cold_later != first
+    assert computed == [later]
+
+
+def _cold_overdue_on(root: Path, on: dt.date) -> tuple[deadlines.Overdue, ...]:
+    context = sharing_steps.load_context(root, loaded=inventory_files.load_inventory(root))
+    return sharing_steps.overdue(context, on=on)
+
+
+def test_each_input_of_the_kept_rows_invalidates_them(
+    tree: Path, computed: list[dt.date], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request answered, a settings change, a request removed, new calendar data: each computes again."""
+    _age_all(tree)
+    sharing_deadlines.overdue(tree, on=ON)
+    late = sharing_deadlines.overdue(tree, on=ON)
+    assert late
+    folder = request_files.requests_dir(tree)
+    answered = folder / f"{late[0].request}.yaml"
+    text = answered.read_text(encoding="utf-8")
+    request = request_files.read_request(answered, text.encode(), [])
+    assert request is not None
+    assert request.state is requests.RequestState.SUBMITTED
+    changes = [
+        lambda: _write(folder, request.model_copy(update={"state": requests.RequestState.REFUSED})),
+        lambda: (tree / "settings.yaml").write_text("sharing:\n  conditional_answer_days: 3\n", encoding="utf-8"),
+        (folder / f"{late[1].request}.yaml").unlink,
+        lambda: monkeypatch.setattr(official_calendar, "data_version", lambda: "a newer chinesecalendar"),
+    ]
+    for change in changes:
+        change()
+        _age_all(tree)
+        cold = _cold_overdue(tree)
+        computed.clear()
+        assert sharing_deadlines.overdue(tree, on=ON) == cold
+        assert computed == [ON]
+        computed.clear()
+        sharing_deadlines.overdue(tree, on=ON)
+        assert computed == []  # and kept again under the new key

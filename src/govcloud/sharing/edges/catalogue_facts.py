@@ -90,19 +90,46 @@ def load(
     ``load_inventory`` loads (and checks) the inventory when the facts must be built (the CLI's, with a bar);
     its errors are raised as they are.
     """
+    return load_keyed(root, load_inventory=load_inventory, use_cache=use_cache)[0]
+
+
+def load_keyed(
+    root: Path,
+    *,
+    load_inventory: Callable[[Path], inventory_files.LoadedInventory] | None = None,
+    use_cache: bool | None = None,
+) -> tuple[CatalogueFacts, str | None]:
+    """:func:`load` and the inventory files' content key (None when the cache is off)."""
     entry = stat_index.VerifiedEntry.open(root, "catalogue", _MAGIC, _SOURCES) if use_cache is not False else None
     if entry is None:
-        return facts_of(_loader(load_inventory)(root))
+        return facts_of(_loader(load_inventory)(root)), None
     held = _as_held(entry.read())
     refreshed = stat_index.refresh(os.fspath(root), _files(root), held.index, lambda _n, _raw: (True, None))
     key = _key(refreshed.entries)
     if held.facts is not None and held.key == key:
         if refreshed.changed:  # touched files, or racily clean ones now old: keep their new stats
             entry.write((refreshed.entries.payload(_no_values), key, _encoded(held.facts)))
-        return held.facts
+        return held.facts, key
     made = facts_of(_loader(load_inventory)(root))
     entry.write((refreshed.entries.payload(_no_values), key, _encoded(made)))
-    return made
+    return made, key
+
+
+def unchanged_key(root: Path) -> str | None:
+    """The inventory files' content key when every file is as the facts entry holds it and facts are held.
+
+    Stats the files and decodes no fact (see :func:`govcloud.sharing.edges.request_facts.unchanged_key`).
+    """
+    entry = stat_index.VerifiedEntry.open(root, "catalogue", _MAGIC, _SOURCES)
+    found = entry.read() if entry is not None else None
+    if not (isinstance(found, tuple) and len(found) == 3 and isinstance(found[1], str)):
+        return None
+    if not (isinstance(found[2], tuple) and len(found[2]) == 5):  # no facts held (see _decoded)
+        return None
+    held = stat_index.as_index(found[0], _none_values)
+    if found[1] != _key(held) or not stat_index.unchanged(os.fspath(root), _files(root), held):
+        return None
+    return found[1]
 
 
 def _loader(
@@ -117,8 +144,7 @@ def _loader(
 
 def _key(index: stat_index.Index[None]) -> str:
     """Every file's name and digest: the facts belong to exactly these bytes."""
-    listed = b"".join(n.encode() + b"\0" + d for n, d in zip(index.names, index.digests, strict=True))
-    return stat_index.digest_of(listed).hex()
+    return index.content_key()
 
 
 def _no_values(values: list[None]) -> int:

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from govcloud.core.settings import SharingSettings
 
 
+def data_version() -> str:
+    """The installed ``chinesecalendar``'s version: a result cached from its days belongs to that version."""
+    return str(getattr(chinese_calendar, "__version__", "unknown"))
+
+
 def known_official_years() -> range:
     """The years the installed ``chinesecalendar`` knows."""
     years = sorted({day.year for day in chinese_calendar.holidays})

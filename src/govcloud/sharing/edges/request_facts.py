@@ -41,9 +41,16 @@ def requests_dir(inventory_root: Path) -> Path:
 
 def load_facts(inventory_root: Path, *, use_cache: bool | None = None) -> tuple[deadlines.RequestFacts, ...]:
     """The facts of every request file, in file-name order; :class:`InputError` with every problem of every file."""
+    return load_keyed(inventory_root, use_cache=use_cache)[0]
+
+
+def load_keyed(
+    inventory_root: Path, *, use_cache: bool | None = None
+) -> tuple[tuple[deadlines.RequestFacts, ...], str | None]:
+    """:func:`load_facts` and the files' content key (None when nothing is cached: no folder, cache off)."""
     folder = requests_dir(inventory_root)
     if not folder.is_dir():
-        return ()
+        return (), None
     from govcloud import collector
 
     with collector.paused():
@@ -63,9 +70,28 @@ def load_facts(inventory_root: Path, *, use_cache: bool | None = None) -> tuple[
         refreshed = stat_index.refresh(base, names, held, read)
         if problems:
             raise InputError(problems, "invalid sharing requests")
-        if entry is not None and refreshed.changed:
+        if entry is None:
+            return _facts(refreshed.entries.values), None
+        if refreshed.changed:
             entry.write(refreshed.entries.payload(_encode))
-        return _facts(refreshed.entries.values)
+        return _facts(refreshed.entries.values), refreshed.entries.content_key()
+
+
+def unchanged_key(inventory_root: Path) -> str | None:
+    """The request files' content key when every file is as the facts entry holds it; else None.
+
+    Stats the files and reads no request and no fact: a caller holding a result computed from the facts under
+    this key may use it. None (compute it again) when the cache is off, any file was added, removed, changed
+    or is racily clean, or the entry cannot be trusted.
+    """
+    folder = requests_dir(inventory_root)
+    entry = stat_index.VerifiedEntry.open(folder, "facts", _MAGIC, _SOURCES) if folder.is_dir() else None
+    if entry is None:
+        return None
+    held = stat_index.as_index(entry.read(), stat_index.no_values)
+    base = os.fspath(folder)
+    names = sorted(n for n in os.listdir(base) if n.endswith(".yaml"))
+    return held.content_key() if stat_index.unchanged(base, names, held) else None
 
 
 def _facts(values: list[Stored]) -> tuple[deadlines.RequestFacts, ...]:

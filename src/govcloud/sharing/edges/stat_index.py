@@ -143,6 +143,11 @@ class Index(Generic[V]):
     digests: list[bytes]
     values: list[V]
 
+    def content_key(self) -> str:
+        """Every file's name and digest in one digest: what was computed from these files belongs to these bytes."""
+        listed = b"".join(n.encode() + b"\0" + d for n, d in zip(self.names, self.digests, strict=True))
+        return digest_of(listed).hex()
+
     def payload(self, encode: Callable[[list[V]], Any]) -> tuple[int, str, bytes, bytes, Any]:
         """What is pickled: plain strings, bytes and the values as ``encode`` makes them."""
         return (self.taken_ns, "\n".join(self.names), self.stats.tobytes(), b"".join(self.digests), encode(self.values))
@@ -217,6 +222,26 @@ def _unchanged(
         ):
             return False
     return True
+
+
+def unchanged(base: str, names: list[str], held: Index[Any]) -> bool:
+    """Whether ``names`` in ``base`` are exactly the held files, each with its held stat, none racily clean.
+
+    Reads no file: the check :func:`refresh` starts with, for a caller that only needs to know that nothing
+    changed (a whole result kept under the held files' :meth:`Index.content_key`).
+    """
+    if not held.names or names != held.names:
+        return False
+    directory = os.open(base, os.O_RDONLY)
+    try:
+        return _unchanged(names, held.stats, held.taken_ns - RACY_MARGIN_NS, directory, stat_of)
+    finally:
+        os.close(directory)
+
+
+def no_values(_encoded: Any, count: int) -> list[None]:
+    """A ``decode`` for :func:`as_index` when only the names, stats and digests are needed."""
+    return [None] * count
 
 
 class Refreshed(NamedTuple, Generic[V]):
