@@ -219,8 +219,10 @@ class LoadedInventory:
                 if head.department is None:
                     continue
                 departments.append(head.department)
-                systems.update(dict.fromkeys(head.system_codes, head.department.code))
-                entries.update(dict.fromkeys(head.entry_codes, head.department.code))
+                if head.system_codes:
+                    systems.update(dict.fromkeys(head.system_codes.split("\n"), head.department.code))
+                if head.entry_codes:
+                    entries.update(dict.fromkeys(head.entry_codes.split("\n"), head.department.code))
             self._index = CensusIndex(tuple(departments), systems, entries)
         return self._index
 
@@ -597,9 +599,10 @@ class _DepartmentHead:
     unreadable: _UnreadableCodes
     department: model.Department | None = None
     """the department record itself (small): an import resolves departments by name and credit code without bodies"""
-    system_codes: tuple[str, ...] = ()
-    entry_codes: tuple[str, ...] = ()
-    """the codes of the file's systems and entries: which department holds a record, known without its body"""
+    system_codes: str = ""
+    entry_codes: str = ""
+    """the codes of the file's systems and entries, one a line (no code holds a line break): which department
+    holds a record, known without its body; one string each: a warm load unpickles two a file, not one a record"""
 
 
 def _network_head(network: model.Network) -> tuple[int, int]:
@@ -619,8 +622,8 @@ def _department_head(read: _DepartmentRead) -> _DepartmentHead:
         len(read.private_networks),
         read.unreadable,
         read.department,
-        tuple(system.code for _, system in read.systems),
-        tuple(entry.code for _, entry in read.catalogue),
+        "\n".join(system.code for _, system in read.systems),
+        "\n".join(entry.code for _, entry in read.catalogue),
     )
 
 
