@@ -149,7 +149,7 @@ class LoadedInventory:
         inputs_digest: str,
         counts: Counts,
         department_codes: tuple[str, ...],
-        department_reads: Sequence[tuple[_DepartmentHead, _Deferred[_DepartmentRead]]] = (),
+        department_reads: Sequence[tuple[_DepartmentHead, _Deferred[_DepartmentRead]]] | None = None,
     ) -> LoadedInventory:
         """An inventory whose records ``build()`` makes on first use; ``department_reads`` its department files."""
         loaded = cls.__new__(cls)
