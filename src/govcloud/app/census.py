@@ -12,14 +12,15 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from govcloud.app import sharing, workspace
-from govcloud.census.edges import census_forms, findings_cache, json_schema
+from govcloud.census.edges import census_forms, json_schema
 from govcloud.core import example, model
 from govcloud.edges import inventory_files, settings_file
 from govcloud.errors import Problem
-from govcloud.orchestration.edges import people_file
-from govcloud.sharing.edges import official_calendar, request_files
+
+if TYPE_CHECKING:
+    from govcloud.app import sharing, workspace
 
 FormsRejected = census_forms.FormsRejected
 """An import refused (every problem, with the notices of what was skipped): nothing written."""
@@ -53,6 +54,13 @@ def check_inventory(
     files they consult, the settings and the day: kept in :mod:`govcloud.census.edges.findings_cache` under
     every one of them, so a warm ``check`` of an unchanged census builds no record.
     """
+    # imported here: the sharing side (orchestration, planning, the exchange) costs the other census
+    # commands (an import of one department, the forms, the schemas) 0.9 s of imports they never use
+    from govcloud.app import sharing
+    from govcloud.census.edges import findings_cache
+    from govcloud.orchestration.edges import people_file
+    from govcloud.sharing.edges import official_calendar, request_files
+
     loaded = loader(inventory_dir)
     # the roster is optional (hand-kept, see README); when present it is checked like the rest
     roster = people_file.load_roster(inventory_dir, departments=loaded.department_codes, required=False)

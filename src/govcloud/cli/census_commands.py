@@ -16,7 +16,6 @@ import rich.table
 import typer
 
 from govcloud.app import census as census_use
-from govcloud.app import documents
 from govcloud.census.edges import census_forms
 from govcloud.cli import common
 
@@ -113,6 +112,8 @@ def summary(
     inventory: common.InventoryOption = common.DEFAULT_INVENTORY,
 ) -> None:
     """Census counts: by department, carrying network, MLPS level, deployment, funding; catalogue by sharing/open."""
+    from govcloud.app import documents  # its planning and orchestration imports: only the summary needs them
+
     loaded = common.load_inventory(inventory, quiet=output_format is SummaryFormat.JSON)
     counts = documents.summarise_census(loaded.inventory)
     if output_format is SummaryFormat.JSON:

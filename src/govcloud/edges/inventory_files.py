@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import functools
 import gc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -98,6 +98,19 @@ class Counts:
     hosts: int
 
 
+@dataclasses.dataclass(frozen=True)
+class CensusIndex:
+    """A census without its records: every department, and which department holds each system and entry code.
+
+    Known from the cache entries' heads alone (:meth:`LoadedInventory.census_index`).
+    """
+
+    departments: tuple[model.Department, ...]
+    """in the census's order"""
+    system_department: Mapping[str, str]
+    entry_department: Mapping[str, str]
+
+
 class LoadedInventory:
     """A checked inventory: its records (``inventory``), where each was read (``sources``), and cheap facts.
 
@@ -123,6 +136,8 @@ class LoadedInventory:
         self._build: Callable[[], tuple[model.Inventory, SourceMap]] | None = None
         self._counts: Counts | None = None
         self._department_codes: tuple[str, ...] | None = None
+        self._department_reads: Sequence[tuple[_DepartmentHead, _Deferred[_DepartmentRead]]] | None = None
+        self._index: CensusIndex | None = None
 
     @classmethod
     def deferred(
@@ -134,12 +149,14 @@ class LoadedInventory:
         inputs_digest: str,
         counts: Counts,
         department_codes: tuple[str, ...],
+        department_reads: Sequence[tuple[_DepartmentHead, _Deferred[_DepartmentRead]]] | None = None,
     ) -> LoadedInventory:
-        """An inventory whose records ``build()`` makes on first use."""
+        """An inventory whose records ``build()`` makes on first use; ``department_reads`` its department files."""
         loaded = cls.__new__(cls)
         loaded.root, loaded.files, loaded.inputs_digest = root, files, inputs_digest
         loaded._built, loaded._build = None, build
         loaded._counts, loaded._department_codes = counts, department_codes
+        loaded._department_reads, loaded._index = department_reads, None
         return loaded
 
     def _records(self) -> tuple[model.Inventory, SourceMap]:
@@ -185,6 +202,46 @@ class LoadedInventory:
         if self._department_codes is None:
             self._department_codes = tuple(d.code for d in self.inventory.departments)
         return self._department_codes
+
+    def census_index(self) -> CensusIndex | None:
+        """Every department and the holder of every system and entry code, from the heads of a deferred load.
+
+        None when the records were built at load time (the cache off, or the cross-record checks ran): there
+        are no heads then, and a caller wanting one department should use ``inventory``.
+        """
+        if self._department_reads is None:
+            return None
+        if self._index is None:
+            departments: list[model.Department] = []
+            systems: dict[str, str] = {}
+            entries: dict[str, str] = {}
+            for head, _ in self._department_reads:
+                if head.department is None:
+                    continue
+                departments.append(head.department)
+                if head.system_codes:
+                    systems.update(dict.fromkeys(head.system_codes.split("\n"), head.department.code))
+                if head.entry_codes:
+                    entries.update(dict.fromkeys(head.entry_codes.split("\n"), head.department.code))
+            self._index = CensusIndex(tuple(departments), systems, entries)
+        return self._index
+
+    def department_file(self, code: str) -> model.DepartmentFile | None:
+        """The records of department ``code``'s file alone, from its body (the other files' stay unread).
+
+        None when there is no such department or the load was not deferred (see :meth:`census_index`).
+        """
+        for head, read in self._department_reads or ():
+            if head.code == code:
+                value = read.value()
+                assert value.department is not None  # a clean census: every department file was usable
+                return model.DepartmentFile(
+                    department=value.department,
+                    systems=tuple(system for _, system in value.systems),
+                    catalogue=tuple(entry for _, entry in value.catalogue),
+                    private_networks=tuple(private for _, private in value.private_networks),
+                )
+        return None
 
 
 def department_file_path(root: Path, code: str) -> Path:
@@ -328,7 +385,13 @@ def _load_inventory(
     )
     codes = tuple(head.code for head in heads if head.code is not None)
     return LoadedInventory.deferred(
-        build, root=root, files=files, inputs_digest=inputs_digest, counts=counts, department_codes=codes
+        build,
+        root=root,
+        files=files,
+        inputs_digest=inputs_digest,
+        counts=counts,
+        department_codes=codes,
+        department_reads=[(read.head, read) for _, read in deferred],
     )
 
 
@@ -534,6 +597,12 @@ class _DepartmentHead:
     catalogue: int
     private_networks: int
     unreadable: _UnreadableCodes
+    department: model.Department | None = None
+    """the department record itself (small): an import resolves departments by name and credit code without bodies"""
+    system_codes: str = ""
+    entry_codes: str = ""
+    """the codes of the file's systems and entries, one a line (no code holds a line break): which department
+    holds a record, known without its body; one string each: a warm load unpickles two a file, not one a record"""
 
 
 def _network_head(network: model.Network) -> tuple[int, int]:
@@ -552,6 +621,9 @@ def _department_head(read: _DepartmentRead) -> _DepartmentHead:
         len(read.catalogue),
         len(read.private_networks),
         read.unreadable,
+        read.department,
+        "\n".join(system.code for _, system in read.systems),
+        "\n".join(entry.code for _, entry in read.catalogue),
     )
 
 

@@ -124,9 +124,17 @@ class Merge:
         self.failed_names: set[str] = set()
 
     # -----------------------------------------------------------------------------------------------------
-    def run(self, rows: Mapping[str, Sequence[ParsedRow]], present: Set[str]) -> Merged:
-        """The inventory after importing ``rows`` (by sheet), from forms that hold the sheets ``present``."""
-        inv = self.inventory
+    def covered(self, rows: Mapping[str, Sequence[ParsedRow]]) -> list[str]:
+        """The codes of the departments an import of ``rows`` covers, resolved by name, credit code or code.
+
+        Needs only the inventory's departments (not their records): an import of one department can learn
+        which records it needs before any is read. The problems it finds are in ``problems``, as ``run``'s.
+        """
+        return self._cover(rows)[2]
+
+    def _cover(
+        self, rows: Mapping[str, Sequence[ParsedRow]]
+    ) -> tuple[list[tuple[ParsedRow, str]], list[tuple[ParsedRow, str]], list[str]]:
         self._departments(rows[SHEET_DEPARTMENTS])
         system_rows = self._resolve_refs(rows[SHEET_SYSTEMS], "department", "所属部门")
         entry_rows = self._resolve_refs(rows[SHEET_CATALOGUE], "provider", "提供方")
@@ -144,6 +152,12 @@ class Merge:
                     )
         else:
             covered = list(dict.fromkeys(code for _, code in [*system_rows, *entry_rows]))
+        return system_rows, entry_rows, covered
+
+    def run(self, rows: Mapping[str, Sequence[ParsedRow]], present: Set[str]) -> Merged:
+        """The inventory after importing ``rows`` (by sheet), from forms that hold the sheets ``present``."""
+        inv = self.inventory
+        system_rows, entry_rows, covered = self._cover(rows)
         covered_set = set(covered)
         replaced_systems = SHEET_SYSTEMS in present
         replaced_entries = SHEET_CATALOGUE in present
@@ -429,6 +443,29 @@ class Merge:
         """Whether the record a finding is about came from a form row."""
         places = merged.origins.get((finding.kind, finding.key), [])
         return bool(places) and places[min(finding.occurrence, len(places) - 1)] is not None
+
+
+def covering_inventory(
+    departments: Sequence[model.Department], files: Sequence[model.DepartmentFile]
+) -> model.Inventory:
+    """Every department of a census, with the records of the department ``files`` only: a merge's view of it.
+
+    :meth:`Merge.covered` needs the departments alone; a :meth:`Merge.run` over the covered departments' files
+    gives those departments' after-import files as a merge over the whole census would, as long as no row
+    names a record of another department and every covered department is among ``departments``. Its network
+    has no zones (and no platform), its city and hosts are left out: the caller trusts such a merge only when
+    it allocates no zone (a new department) and changes no record, so nothing reads them.
+    """
+    not_read: Any = None  # never read by such a merge (see above): unset rather than made up
+    return model.Inventory.model_construct(
+        city=not_read,
+        network=model.Network.model_construct(zones=(), platform=not_read),
+        departments=tuple(departments),
+        systems=tuple(system for file in files for system in file.systems),
+        catalogue=tuple(entry for file in files for entry in file.catalogue),
+        hosts=(),
+        private_networks=tuple(private for file in files for private in file.private_networks),
+    )
 
 
 def dedicated_zone_pool(network: model.Network) -> ipaddress.IPv4Network:

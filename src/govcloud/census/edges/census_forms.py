@@ -50,7 +50,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -1480,6 +1480,10 @@ def import_forms(
         )
     if any(p.sheet is None for p in problems):
         raise FormsRejected(problems, "the forms cannot be read; nothing was imported", notices)  # whole files
+    if not problems:
+        covered = _import_covered(loaded, rows, present)
+        if covered is not None:  # nothing changes: known from the covered departments' files alone
+            return ImportReport(covered, (), rows_read, dry_run=dry_run, notices=tuple(notices))
 
     # Resolve and build what did parse even when some cells did not, so that every bad row is listed at once
     # (an unknown department on one row, a bad date on another); rows that failed are left out.
@@ -1519,6 +1523,50 @@ def import_forms(
         dry_run=dry_run,
         notices=tuple(notices),
     )
+
+
+def _import_covered(
+    loaded: inventory_files.LoadedInventory, rows: Mapping[str, Sequence[ParsedRow]], present: Set[str]
+) -> tuple[DepartmentChange, ...] | None:
+    """The report of an import that changes nothing, worked out from the covered departments' files alone.
+
+    A warm load knows every department and which department holds each code from its cache entries' heads
+    (:meth:`~govcloud.edges.inventory_files.LoadedInventory.census_index`), so resolving the form's
+    departments and merging its rows over those departments' records reads no other department file: one
+    department's form costs one body instead of the whole census. None, and the caller merges over the whole
+    census as before, whenever that could give another answer: no index (the cache off, or the load ran the
+    checks), a problem of any kind, a department unknown to the census, a row naming a record of a
+    department the import does not cover, or any record or file that would change (the cross-record checks
+    then need the whole census). What it returns is then what the whole merge reports: the same departments
+    in the same order, each unchanged, and no file to write.
+    """
+    index = loaded.census_index()
+    if index is None:
+        return None
+    rules = _form_rules()
+    probe = import_merge.Merge(import_merge.covering_inventory(index.departments, ()), rules)
+    covered = probe.covered(rows)
+    known = {d.code for d in index.departments}
+    if probe.problems or not covered or any(code not in known for code in covered):
+        return None
+    covered_set = set(covered)
+    for sheet, holders in ((SHEET_SYSTEMS, index.system_department), (SHEET_CATALOGUE, index.entry_department)):
+        for row in rows[sheet]:
+            holder = holders.get(row.values["code"])
+            if holder is not None and holder not in covered_set:
+                return None  # the row moves a record out of another department
+    files = [loaded.department_file(code) for code in covered]
+    if any(file is None for file in files):
+        return None
+    before = import_merge.covering_inventory(index.departments, [file for file in files if file is not None])
+    merge = import_merge.Merge(before, rules)
+    merged = merge.run(rows, present)
+    if merge.problems or merged.new_zones:
+        return None
+    changes = tuple(_report(merged, before))
+    if any(change.changed for change in changes) or _render_changes(loaded.root, before, merged):
+        return None
+    return changes
 
 
 def _report(merged: import_merge.Merged, before: model.Inventory) -> Iterator[DepartmentChange]:
