@@ -16,6 +16,7 @@ one run, CPU seconds (user + system) and peak RSS of each process (``os.wait4``)
 Target: warm ``share overdue`` at most 1 CPU s as a whole process. The script exits 1 when it is missed.
 
     .venv/bin/python benchmarks/bench_share_commands.py [--requests 50000] [--inventory benchmarks/.work/province]
+        [--reuse] [--skip-cold]
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--inventory", type=Path, default=REPO / "inventory", help="the inventory to copy")
     parser.add_argument("--reuse", action="store_true", help="keep the last run's copy and request files")
+    parser.add_argument("--skip-cold", action="store_true", help="no --no-cache runs (minutes each on the province)")
     parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare_only:
@@ -144,12 +146,12 @@ def main() -> None:
     floor = parse_floor(folder)
 
     fixed = best(args.repeat, "--help")
-    rows: list[tuple[str, Run, Run, Run | None]] = []
+    rows: list[tuple[str, Run | None, Run, Run | None]] = []
     for name, command in (
         ("share overdue", ("share", "overdue", *on)),
         ("share list --format tsv", ("share", "list", "--format", "tsv", "--inventory", "inventory")),
     ):
-        cold = best(1, "--no-cache", *command)
+        cold = None if args.skip_cold else best(1, "--no-cache", *command)
         run(*command)  # fills the caches
         warm = best(args.repeat, *command)
         rows.append((name, cold, warm, None))
