@@ -32,9 +32,9 @@ import io
 import os
 import pickle
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import govcloud
 from govcloud.census.edges import inventory_cache
@@ -43,6 +43,8 @@ CACHE_DIR = Path(".govcloud") / "cache" / "plan-results"
 _MAGIC = b"govcloud-plan-result-cache 1\n"
 _MAC_SIZE = 32
 _SUFFIX = ".entry"
+
+T = TypeVar("T")
 
 
 @functools.cache
@@ -182,3 +184,19 @@ class ResultCache:
             temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
             temporary.write_bytes(header + self._mac(header, payload) + payload)
             os.replace(temporary, target)
+
+
+def cached(cache: ResultCache | None, command: str, key: str | None, kind: type[T], make: Callable[[], T]) -> T:
+    """``command``'s result under ``key`` when held (and of type ``kind``), else ``make()``, stored for next time.
+
+    No cache or no key (``--no-cache``, outside a working tree): ``make()``, nothing read or written. A result
+    ``make`` fails to produce (an error) is never stored.
+    """
+    if cache is None or key is None:
+        return make()
+    held = cache.get(command, key)
+    if isinstance(held, kind):
+        return held
+    value = make()
+    cache.put(command, key, value)
+    return value
