@@ -137,7 +137,7 @@ def _assess_key(workspace: Workspace, command: str, options: Sequence[str]) -> s
     parts = [
         command,
         *options,
-        f"today={dt.date.today().isoformat()}",
+        f"today={result_cache.today().isoformat()}",
         f"shown={workspace.inventory_dir}\0{os.getcwd()}",
         f"settings={result_cache.file_digest(workspace.inventory_dir / inventory_files.SETTINGS_FILE)}",
         f"ledger={result_cache.ledger_digest(workspace.ledger_path)}",  # the leads' confirmations

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import datetime as dt
 import importlib.metadata
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -164,7 +163,7 @@ def render_key(workspace: Workspace, options: Sequence[str]) -> str | None:
     parts = [
         "render",
         *options,
-        f"today={dt.date.today().isoformat()}\0{official_calendar.today().isoformat()}",
+        f"today={result_cache.today().isoformat()}\0{official_calendar.today().isoformat()}",
         f"shown={workspace.inventory_dir}\0{workspace.plans_dir}\0{os.getcwd()}",
         f"plans={result_cache.directory_digest(workspace.plans_dir)}",
         f"settings={result_cache.file_digest(workspace.inventory_dir / inventory_files.SETTINGS_FILE)}",

@@ -120,7 +120,7 @@ def status_key(*, inventory: Path, plans_dir: Path, ledger: Path, command: str, 
     parts = [
         command,
         *options,
-        f"today={dt.date.today().isoformat()}",
+        f"today={result_cache.today().isoformat()}",
         f"shown={inventory}\0{plans_dir}\0{ledger}\0{os.getcwd()}",
         f"plans={result_cache.directory_digest(plans_dir)}",
         f"ledger={result_cache.ledger_digest(ledger)}",

@@ -26,6 +26,7 @@ stale or foreign entry is ignored and rewritten, never unpickled. ``GOVCLOUD_NO_
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import hashlib
 import io
@@ -55,6 +56,11 @@ def code_version() -> str:
     for path in sorted(p for p in package.rglob("*") if p.suffix in {".py", ".j2"} and p.is_file()):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def today() -> dt.date:
+    """Today's date, as the keys name it (what "today" defaults to in the commands cached here)."""
+    return dt.date.today()
 
 
 def file_digest(path: Path) -> str:
