@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from govcloud.app import rendering
+from govcloud.census.edges import inventory_cache
 from govcloud.cli import app
 from govcloud.cloud.core import desired, policies
 from govcloud.cloud.edges import k8s_schema, manifest_files, shape_cache
@@ -328,6 +329,9 @@ def test_render_fails_listing_every_schema_problem_and_violation_by_object(
         return desired.DesiredState(state.platform, {**state.departments, code: tuple(objects)})
 
     monkeypatch.setattr(rendering.desired, "desired_state", broken)
+    # patching the code in-process is a change the result cache cannot see (it keys on the source files): a
+    # render of the same inputs cached by another test would be a hit
+    monkeypatch.setenv(inventory_cache.NO_CACHE_ENV, "1")
     out = tmp_path / "out"
     result = _render("--plans", str(PLANS), "--out", str(out))
     assert result.exit_code == 1

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from govcloud import collector
 from govcloud.app.workspace import Workspace
@@ -31,6 +32,8 @@ from govcloud.reporting.core import figures as reports
 
 # ---------------------------------------------------------------------------------------------------------
 # whole results, cached
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +130,39 @@ def counts(assessment: Assessment) -> AssessmentCounts:
 def assess(workspace: Workspace, *, today: dt.date | None) -> Assessment:
     """``govcloud assess``: the workspace's inventory assessed with its settings and the ledger's confirmations."""
     return assess_inventory(workspace.inventory, workspace.settings, today=today, confirmations=workspace.confirmations)
+
+
+def _assess_key(workspace: Workspace, command: str, options: Sequence[str]) -> str | None:
+    """The key of what ``assess`` shows: everything it reads (not the plan files: it reads none)."""
+    parts = [
+        command,
+        *options,
+        f"today={result_cache.today().isoformat()}",
+        f"shown={workspace.inventory_dir}\0{os.getcwd()}",
+        f"settings={result_cache.file_digest(workspace.inventory_dir / inventory_files.SETTINGS_FILE)}",
+        f"ledger={result_cache.ledger_digest(workspace.ledger_path)}",  # the leads' confirmations
+    ]
+    return result_cache.result_key(workspace.loaded.inputs_digest, parts)
+
+
+def assess_shown(
+    workspace: Workspace,
+    *,
+    today: dt.date | None,
+    command: str,
+    options: Sequence[str],
+    kind: type[T],
+    show: Callable[[Assessment], T],
+) -> T:
+    """``govcloud assess`` as ``show`` presents :func:`assess` (a text, a table's rows), from the result cache.
+
+    ``command`` names the entry (one per output format), ``options`` are what else ``show`` depends on. The
+    cache holds what ``show`` returned, so a hit prints byte for byte what the miss printed and reads no census
+    record; an error ``show`` raises (an unknown ``--system``) is raised again on every run, never cached.
+    """
+    cache = result_cache.ResultCache.open(workspace.inventory_dir, workspace.plans_dir)
+    key = _assess_key(workspace, command, [_iso(today), *options]) if cache is not None else None
+    return result_cache.cached(cache, command, key, kind, lambda: show(assess(workspace, today=today)))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ before anything is computed (the one strict read, :attr:`Workspace.progress`).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import importlib.metadata
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,12 @@ from govcloud.app import planning, sharing_steps
 from govcloud.app.workspace import Workspace
 from govcloud.cloud.core import desired, policies
 from govcloud.cloud.edges import crd_schemas, k8s_schema, manifest_files, shape_cache
+from govcloud.edges import inventory_files
 from govcloud.errors import GovcloudError
 from govcloud.network.edges import network_runs
+from govcloud.planning.core import stages
+from govcloud.planning.edges import result_cache
+from govcloud.sharing.edges import official_calendar, request_files
 
 
 class RenderRejected(GovcloudError):
@@ -30,12 +37,15 @@ class RenderRejected(GovcloudError):
         super().__init__(f"{len(self.problems)} problem(s) in the rendered objects; nothing written:\n{listing}")
 
 
-def desired_state(workspace: Workspace, *, rehearsal: bool = False) -> desired.DesiredState:
+def desired_state(
+    workspace: Workspace, *, rehearsal: bool = False, progress: Mapping[str, stages.Progress] | None = None
+) -> desired.DesiredState:
     """The desired state of every system with a plan (the plans read strictly: :func:`planning.strict_progress`).
 
-    ``rehearsal`` (``render --allow-placeholders``): every object is marked not deployable.
+    ``rehearsal`` (``render --allow-placeholders``): every object is marked not deployable. ``progress``: the
+    strict read already made.
     """
-    progress = planning.strict_progress(workspace)
+    progress = progress if progress is not None else planning.strict_progress(workspace)
     grants = sharing_steps.grants_of_day(workspace.inventory_dir, workspace.inventory)  # None: no request files
     state = desired.desired_state(workspace.inventory, progress, workspace.settings, grants=grants)
     return desired.mark_not_deployable(state, manifest_files.REHEARSAL_REASON) if rehearsal else state
@@ -106,18 +116,72 @@ class WrittenFiles:
     removed: int
 
 
-def write_rendered(out: Path, state: desired.DesiredState, *, rehearsal: bool = False) -> WrittenFiles:
-    """Write the render's files into ``out`` (atomically; stale generated files removed)."""
-    names: list[str] = []
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """A render that passed validation and every policy: its files' texts and what the summary counts.
 
-    def each_file() -> Iterator[tuple[str, str]]:  # rendered one at a time: only changed texts are held
-        for name, text in manifest_files.iter_manifest_files(state, rehearsal=rehearsal):
-            names.append(name)
-            yield name, text
+    Cached whole (:func:`rendered`): a repeated render on the same inputs validates nothing again and still
+    writes only the files that differ in its output directory.
+    """
 
+    files: tuple[tuple[str, str], ...]
+    """(file name, text), in the order they are written."""
+    kinds: tuple[tuple[str, int], ...]
+    """Objects per kind, most first (then by kind)."""
+    objects: int
+    systems_with_plan: int
+
+
+def render_state(state: desired.DesiredState, *, systems_with_plan: int, rehearsal: bool = False) -> Rendered:
+    """The files of a validated desired state, and its objects by kind."""
+    counts = collections.Counter(str(m.get("kind")) for m in state.all())
     with collector.paused():
-        written, unchanged, removed = manifest_files.write_files(out, each_file())
-    return WrittenFiles(len(names), written, unchanged, removed)
+        files = tuple(manifest_files.iter_manifest_files(state, rehearsal=rehearsal))
+    kinds = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return Rendered(files, kinds, sum(counts.values()), systems_with_plan)
+
+
+def write_render(out: Path, render: Rendered) -> WrittenFiles:
+    """Write a render's files into ``out`` (atomically; only changed files; stale generated files removed)."""
+    with collector.paused():
+        written, unchanged, removed = manifest_files.write_files(out, render.files)
+    return WrittenFiles(len(render.files), written, unchanged, removed)
+
+
+def render_key(workspace: Workspace, options: Sequence[str]) -> str | None:
+    """The key of a render: everything it reads, the validators it passed and what it was asked.
+
+    The inventory's ``inputs_digest``, the plan files, the settings, the sharing requests beside the inventory
+    (the day's grants), today's date (the grants' day), the Kubernetes schemas' package and ``options`` (the
+    Kubernetes version, the CRD schemas' label, a rehearsal), and the code. Not the ledger: render reads none
+    (it only records its run there).
+    """
+    try:
+        schemas_package = importlib.metadata.version("kubernetes-validate")
+    except importlib.metadata.PackageNotFoundError:
+        schemas_package = "-"
+    parts = [
+        "render",
+        *options,
+        f"today={result_cache.today().isoformat()}\0{official_calendar.today().isoformat()}",
+        f"shown={workspace.inventory_dir}\0{workspace.plans_dir}\0{os.getcwd()}",
+        f"plans={result_cache.directory_digest(workspace.plans_dir)}",
+        f"settings={result_cache.file_digest(workspace.inventory_dir / inventory_files.SETTINGS_FILE)}",
+        f"requests={result_cache.directory_digest(request_files.requests_dir(workspace.inventory_dir))}",
+        f"kubernetes-validate={schemas_package}",
+    ]
+    return result_cache.result_key(workspace.loaded.inputs_digest, parts)
+
+
+def rendered(workspace: Workspace, *, options: Sequence[str], make: Callable[[], Rendered]) -> Rendered:
+    """``make()`` (read strictly, compute, validate, check policies), from the result cache when nothing changed.
+
+    Only a render that passed is returned by ``make``, so only those are cached: a rejected one is computed
+    and refused every time.
+    """
+    cache = result_cache.ResultCache.open(workspace.inventory_dir, workspace.plans_dir)
+    key = render_key(workspace, options) if cache is not None else None
+    return result_cache.cached(cache, "render", key, Rendered, make)
 
 
 def schema_validator(kubernetes_version: str) -> shape_cache.ShapeCachedValidator:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from govcloud.orchestration.core import status, transitions
 from govcloud.orchestration.edges import advance as advancing
 from govcloud.orchestration.edges import status_cache, store
 from govcloud.planning.core.stages import Stage
+from govcloud.planning.edges import result_cache
+from govcloud.sharing.edges import request_files
+
+T = TypeVar("T")
 
 
 def _ledger_states(path: Path) -> tuple[dict[transitions.StageKey, transitions.StageState], bool]:
@@ -102,3 +108,49 @@ def status_report(
         ledger_backed=backed,
         source=source,
     )
+
+
+def status_key(*, inventory: Path, plans_dir: Path, ledger: Path, command: str, options: Sequence[str]) -> str | None:
+    """The key of what ``status`` shows: the bytes of everything it reads, the options and the day.
+
+    The census (every file under the inventory directory, by content: status's own cache trusts sizes and
+    times, this one does not), the plan directory, the ledger (database and write-ahead log), the sharing
+    requests beside the inventory (the data stage's grants), the day (in ``options``) and the code.
+    """
+    parts = [
+        command,
+        *options,
+        f"today={result_cache.today().isoformat()}",
+        f"shown={inventory}\0{plans_dir}\0{ledger}\0{os.getcwd()}",
+        f"plans={result_cache.directory_digest(plans_dir)}",
+        f"ledger={result_cache.ledger_digest(ledger)}",
+        f"requests={result_cache.directory_digest(request_files.requests_dir(inventory))}",
+    ]
+    return result_cache.result_key(result_cache.directory_digest(inventory), parts)
+
+
+def status_shown(
+    *,
+    inventory: Path,
+    plans_dir: Path,
+    ledger: Path,
+    today: dt.date,
+    command: str,
+    options: Sequence[str],
+    kind: type[T],
+    show: Callable[[], T],
+) -> T:
+    """``show()`` (what ``status`` prints, from :func:`status_report`), from the result cache when nothing changed.
+
+    ``command`` names the entry (one per output format); ``options`` are every other option ``show`` depends on
+    (filters, limit, language). A hit prints byte for byte what the miss printed and opens no ledger.
+    """
+    cache = result_cache.ResultCache.open(inventory, plans_dir)
+    key = (
+        status_key(
+            inventory=inventory, plans_dir=plans_dir, ledger=ledger, command=command, options=[str(today), *options]
+        )
+        if cache is not None
+        else None
+    )
+    return result_cache.cached(cache, command, key, kind, show)

@@ -6,6 +6,7 @@ Three renderings of one :class:`~govcloud.assessment.core.assessment.Assessment`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import json
@@ -57,25 +58,47 @@ def assess(
         inventory_dir=inventory, loader=lambda root: common.load_inventory(root, quiet=output is not Format.TABLE)
     )
     workspace.load_inventory()
-    # a lead's signed confirmation in the ledger puts a 下线/整合 proposal into effect
-    result = planning.assess(workspace, today=today.date() if today else None)
-    loaded = workspace.loaded
-    codes = list(result.systems)
-    if system is not None:
+
+    def chosen(result: Assessment) -> list[str]:
+        if system is None:
+            return list(result.systems)
         if system not in result.systems:
             raise InputError(
                 [Problem(str(inventory), None, "--system", f"no system {system!r} in the inventory")], "unknown system"
             )
-        codes = [system]
+        return [system]
+
+    def json_text(result: Assessment) -> str:
+        document = documents.assessment_document(workspace.inventory, result, workspace.settings, codes=chosen(result))
+        return json.dumps(document, ensure_ascii=False, indent=2)
+
+    def markdown_text(result: Assessment) -> str:
+        return render_markdown(workspace.inventory, result, codes=chosen(result))
+
+    def table_view(result: Assessment) -> _Shown:
+        codes = chosen(result)
+        if system is not None:
+            return _system_view(workspace.inventory, result.systems[codes[0]])
+        return _table_view(workspace.inventory, result)
+
+    # a lead's signed confirmation in the ledger puts a 下线/整合 proposal into effect; what is shown is cached
+    # whole (a hit reads no census record), under a key of everything assess reads
+    day = today.date() if today else None
+    command, options = f"assess --format {output.value}", [f"system={system}" if system is not None else "-"]
     if output is Format.JSON:
-        document = documents.assessment_document(loaded.inventory, result, workspace.settings, codes=codes)
-        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        typer.echo(
+            planning.assess_shown(workspace, today=day, command=command, options=options, kind=str, show=json_text)
+        )
     elif output is Format.MARKDOWN:
-        typer.echo(render_markdown(loaded.inventory, result, codes=codes))
-    elif system is not None:
-        _print_system(loaded.inventory, result.systems[system])
+        text = planning.assess_shown(
+            workspace, today=day, command=command, options=options, kind=str, show=markdown_text
+        )
+        typer.echo(text)
     else:
-        _print_tables(loaded.inventory, result)
+        shown = planning.assess_shown(
+            workspace, today=day, command=command, options=options, kind=_Shown, show=table_view
+        )
+        _print_shown(shown)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -199,43 +222,70 @@ class _Section:
 # Table
 
 
-def _print_tables(inventory: model.Inventory, result: Assessment) -> None:
-    console = common.console
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """What the terminal rendering prints, computed once (and cached): lines, then tables of at most TABLE_ROWS.
+
+    ``lines`` are (text, markup) pairs; each table is (title, columns, rows shown, rows in all).
+    """
+
+    lines: tuple[tuple[str, bool], ...]
+    tables: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...], int], ...] = ()
+
+
+def _table_view(inventory: model.Inventory, result: Assessment) -> _Shown:
     totals = planning.counts(result)
-    console.print(f"assessed {totals.systems} systems as of {_iso(result.reference_date)}: {totals.summary()}")
-    console.print(totals.proposals_summary())
-    for section in _sections(inventory, result, list(result.systems)):
-        table = rich.table.Table(title=f"{section.title} ({len(section.rows)})", title_justify="left")
-        for column in section.columns:
-            table.add_column(column, overflow="fold")
-        for row in section.rows[:TABLE_ROWS]:
-            table.add_row(*row)
-        if not section.rows:
-            table.add_row(*(["none"] + [""] * (len(section.columns) - 1)))
-        console.print(table)
-        if len(section.rows) > TABLE_ROWS:
-            console.print(f"… {len(section.rows) - TABLE_ROWS} more (--format json or markdown shows all)")
+    lines = (
+        (f"assessed {totals.systems} systems as of {_iso(result.reference_date)}: {totals.summary()}", True),
+        (totals.proposals_summary(), True),
+    )
+    tables = tuple(
+        (section.title, section.columns, tuple(section.rows[:TABLE_ROWS]), len(section.rows))
+        for section in _sections(inventory, result, list(result.systems))
+    )
+    return _Shown(lines, tables)
 
 
-def _print_system(inventory: model.Inventory, item: SystemAssessment) -> None:
+def _print_shown(shown: _Shown) -> None:
     console = common.console
+    for text, markup in shown.lines:
+        if markup:
+            console.print(text)
+        else:
+            console.print(text, markup=False)
+    for title, columns, rows, count in shown.tables:
+        table = rich.table.Table(title=f"{title} ({count})", title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        if not count:
+            table.add_row(*(["none"] + [""] * (len(columns) - 1)))
+        console.print(table)
+        if count > TABLE_ROWS:
+            console.print(f"… {count - TABLE_ROWS} more (--format json or markdown shows all)")
+
+
+def _system_view(inventory: model.Inventory, item: SystemAssessment) -> _Shown:
     system = inventory.system_by_code[item.code]
-    console.print(f"[bold]{item.code}[/] {system.name} ({system.department})", markup=True)
-    console.print(f"disposition: {_disposition_cell(item)}")
-    for reason in item.decision.reasons:
-        console.print(f"  - {reason}", markup=False)
-    console.print("cloud-ready" if item.cloud_ready else "not cloud-ready:")
-    for blocker in item.blockers:
-        console.print(f"  - {blocker.reason}: {blocker.evidence}", markup=False)
-    console.print("zombie findings:" if item.zombie else "no zombie finding")
-    for finding in item.zombie:
-        console.print(f"  - {finding.criterion}: {finding.evidence}", markup=False)
-    console.print("duplicates:" if item.duplicates else "no duplicate")
-    for dup in item.duplicates:
-        console.print(
+    lines: list[tuple[str, bool]] = [
+        (f"[bold]{item.code}[/] {system.name} ({system.department})", True),
+        (f"disposition: {_disposition_cell(item)}", True),
+    ]
+    lines += [(f"  - {reason}", False) for reason in item.decision.reasons]
+    lines.append(("cloud-ready" if item.cloud_ready else "not cloud-ready:", True))
+    lines += [(f"  - {blocker.reason}: {blocker.evidence}", False) for blocker in item.blockers]
+    lines.append(("zombie findings:" if item.zombie else "no zombie finding", True))
+    lines += [(f"  - {finding.criterion}: {finding.evidence}", False) for finding in item.zombie]
+    lines.append(("duplicates:" if item.duplicates else "no duplicate", True))
+    lines += [
+        (
             f"  - {dup.other} {dup.score:.2f} ({_where(dup.within_department)}): " + "、".join(dup.overlapping_terms),
-            markup=False,
+            False,
         )
+        for dup in item.duplicates
+    ]
+    return _Shown(tuple(lines))
 
 
 # ---------------------------------------------------------------------------------------------------------

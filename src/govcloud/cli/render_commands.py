@@ -8,12 +8,10 @@ the validator :mod:`govcloud.cloud.edges.shape_cache` (through :func:`govcloud.a
 
 from __future__ import annotations
 
-import collections
 import enum
 import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 import rich.progress
 import rich.table
@@ -80,32 +78,45 @@ def render(
     workspace = Workspace(inventory_dir=inventory, plans_dir=plans, loader=common.load_inventory)
     workspace.load_inventory()
     workspace.load_settings()
-    with common.err_console.status(f"reading and checking the plan files in {plans} (govcloud plan --check)"):
-        progress = planning.strict_progress(workspace)  # refuses plans failing the check
-    with common.err_console.status(f"computing the desired state of {len(progress)} systems with a plan"):
-        state = rendering.desired_state(workspace, rehearsal=allow_placeholders)
-    manifests = state.all()
-    with rich.progress.Progress(
-        rich.progress.TextColumn("{task.description}"),
-        rich.progress.BarColumn(),
-        rich.progress.MofNCompleteColumn(),
-        rich.progress.TimeElapsedColumn(),
-        console=common.err_console,
-        transient=True,
-        disable=not common.err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task(f"validating (Kubernetes {schemas.version}) and checking policies", total=len(manifests))
-        rendering.check_rendered(
-            workspace,
-            manifests,
-            schemas=schemas,
-            crds=crds,
-            advance=lambda n: bar.advance(task, n),
-            allow_placeholders=allow_placeholders,
-        )
-    result = rendering.write_rendered(out, state, rehearsal=allow_placeholders)
+
+    def make() -> rendering.Rendered:
+        with common.err_console.status(f"reading and checking the plan files in {plans} (govcloud plan --check)"):
+            progress = planning.strict_progress(workspace)  # refuses plans failing the check
+        with common.err_console.status(f"computing the desired state of {len(progress)} systems with a plan"):
+            state = rendering.desired_state(workspace, rehearsal=allow_placeholders, progress=progress)
+        manifests = state.all()
+        with rich.progress.Progress(
+            rich.progress.TextColumn("{task.description}"),
+            rich.progress.BarColumn(),
+            rich.progress.MofNCompleteColumn(),
+            rich.progress.TimeElapsedColumn(),
+            console=common.err_console,
+            transient=True,
+            disable=not common.err_console.is_terminal,
+        ) as bar:
+            task = bar.add_task(
+                f"validating (Kubernetes {schemas.version}) and checking policies", total=len(manifests)
+            )
+            rendering.check_rendered(
+                workspace,
+                manifests,
+                schemas=schemas,
+                crds=crds,
+                advance=lambda n: bar.advance(task, n),
+                allow_placeholders=allow_placeholders,
+            )
+        del manifests
+        return rendering.render_state(state, systems_with_plan=len(progress), rehearsal=allow_placeholders)
+
+    # a render that passed is cached whole (its files' texts), under a key of everything it reads and the
+    # validators it passed: a hit validates nothing again and still writes only the files that differ
+    label = crds.label if crds is not None else "partial"
+    render = rendering.rendered(
+        workspace, options=[schemas.version, label, f"rehearsal={allow_placeholders}"], make=make
+    )
+    result = rendering.write_render(out, render)
     files, written, unchanged, removed = result.files, result.written, result.unchanged, result.removed
-    _summary(manifests, schemas.version, out, files, written, unchanged, removed, len(progress))
+    _summary(render, schemas.version, out, files, written, unchanged, removed)
     if crds is None:
         common.err_console.print(
             "[yellow]warning[/]: custom resources checked against the partial schemas only (--crd-schemas partial)"
@@ -119,10 +130,10 @@ def render(
         summary=rendering.run_summary(
             inventory_dir=inventory,
             out=out,
-            objects=len(manifests),
+            objects=render.objects,
             written=result,
             kubernetes_version=schemas.version,
-            systems_with_plan=len(progress),
+            systems_with_plan=render.systems_with_plan,
             deployable=not allow_placeholders,
             crd_schemas=crds.label if crds is not None else "partial",
         ),
@@ -133,24 +144,16 @@ def render(
 
 
 def _summary(
-    manifests: Sequence[Mapping[str, Any]],
-    version: str,
-    out: Path,
-    files: int,
-    written: int,
-    unchanged: int,
-    removed: int,
-    plans: int,
+    render: rendering.Rendered, version: str, out: Path, files: int, written: int, unchanged: int, removed: int
 ) -> None:
-    counts = collections.Counter(str(m.get("kind")) for m in manifests)
     table = rich.table.Table()
     table.add_column("kind")
     table.add_column("objects", justify="right")
-    for kind, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+    for kind, count in render.kinds:
         table.add_row(kind, str(count))
     common.console.print(table)
-    common.console.print(f"{len(manifests)} objects, valid for Kubernetes {version}, all policies pass")
+    common.console.print(f"{render.objects} objects, valid for Kubernetes {version}, all policies pass")
     common.console.print(
         f"[green]ok[/]: {out}: {files} files ({written} written, {unchanged} unchanged, {removed} stale removed); "
-        f"{plans} systems with a plan"
+        f"{render.systems_with_plan} systems with a plan"
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import rich.markup
 import rich.table
@@ -19,6 +20,8 @@ from govcloud.cli import common, ledger_commands
 from govcloud.orchestration.core import status
 from govcloud.reporting.core import labels
 from govcloud.reporting.core.labels import Lang
+
+_T = TypeVar("_T")
 
 
 class StatusFormat(enum.StrEnum):
@@ -56,41 +59,79 @@ def status_command(
     """
     day = today.date() if today is not None else dt.datetime.now(dt.UTC).date()
     path = ledger_commands.ledger_path(inventory, ledger)
-    found = status_view.status_report(
-        inventory=inventory,
-        plans_dir=plans_dir,
-        ledger=path,
-        today=day,
-        wave=wave,
-        department=department,
-        late=late,
-        blocked=blocked,
-        limit=None if output is StatusFormat.JSON else limit,
-        on_inventory_load=lambda: (
-            common.err_console.print("census changed: reading the inventory once", style="dim")
-            if common.err_console.is_terminal
-            else None
-        ),
-    )
-    shown, waves, departments, source = found.shown, found.by_wave, found.by_department, found.source
-    backed = found.ledger_backed
     language = reports_app.language_of(lang, inventory)
-    words = labels.status_view_text(language)
-    shown_source = words["st_source_ledger"].format(path=path) if backed else words["st_source_plans"]
-    if output is StatusFormat.JSON:
-        payload = documents.status_document(
-            today=day, source=source, ledger_backed=backed, rows=shown, by_wave=waves, by_department=departments
+
+    def found() -> status_view.StatusReport:
+        return status_view.status_report(
+            inventory=inventory,
+            plans_dir=plans_dir,
+            ledger=path,
+            today=day,
+            wave=wave,
+            department=department,
+            late=late,
+            blocked=blocked,
+            limit=None if output is StatusFormat.JSON else limit,
+            on_inventory_load=lambda: (
+                common.err_console.print("census changed: reading the inventory once", style="dim")
+                if common.err_console.is_terminal
+                else None
+            ),
         )
-        typer.echo(json.dumps(payload, ensure_ascii=False))  # compact: the C encoder, for 36,000+ rows
+
+    def json_text() -> str:
+        report = found()
+        payload = documents.status_document(
+            today=day,
+            source=report.source,
+            ledger_backed=report.ledger_backed,
+            rows=report.shown,
+            by_wave=report.by_wave,
+            by_department=report.by_department,
+        )
+        return json.dumps(payload, ensure_ascii=False)  # compact: the C encoder, for 36,000+ rows
+
+    def markdown_text() -> str:
+        report = found()
+        return render_markdown(
+            report.shown,
+            report.by_wave,
+            report.by_department,
+            total=report.chosen,
+            source=_source(report, path, language),
+            today=day,
+            lang=language,
+        )
+
+    # what is shown is cached whole, under a key of the bytes of everything status reads (and the options)
+    options = [f"{wave}\0{department}\0{late}\0{blocked}\0{limit}\0{language.value}"]
+    command = f"status --format {output.value}"
+
+    def shown_as(kind: type[_T], show: Callable[[], _T]) -> _T:
+        return status_view.status_shown(
+            inventory=inventory,
+            plans_dir=plans_dir,
+            ledger=path,
+            today=day,
+            command=command,
+            options=options,
+            kind=kind,
+            show=show,
+        )
+
+    if output is StatusFormat.JSON:
+        typer.echo(shown_as(str, json_text))
         return
     if output is StatusFormat.MARKDOWN:
-        markdown = render_markdown(
-            shown, waves, departments, total=found.chosen, source=shown_source, today=day, lang=language
-        )
-        typer.echo(markdown)
+        typer.echo(shown_as(str, markdown_text))
         return
+    report = shown_as(status_view.StatusReport, found)
+    shown, waves, departments = report.shown, report.by_wave, report.by_department
+    words = labels.status_view_text(language)
     console = common.console
-    summary = words["st_summary"].format(chosen=found.chosen, total=found.total, source=shown_source, today=day)
+    summary = words["st_summary"].format(
+        chosen=report.chosen, total=report.total, source=_source(report, path, language), today=day
+    )
     console.print(summary, highlight=False)
     # a province has hundreds of waves: the terminal gets the first ones, like the departments and rows
     console.print(_rollup_table("wave", waves[:limit], language))
@@ -101,8 +142,13 @@ def status_command(
         if len(departments) > limit:
             console.print(words["st_more_departments"].format(count=len(departments) - limit), highlight=False)
     console.print(_rows_table(shown, words))
-    if found.chosen > len(shown):
-        console.print(words["st_more_rows"].format(count=found.chosen - len(shown)), highlight=False)
+    if report.chosen > len(shown):
+        console.print(words["st_more_rows"].format(count=report.chosen - len(shown)), highlight=False)
+
+
+def _source(report: status_view.StatusReport, path: Path, language: Lang) -> str:
+    words = labels.status_view_text(language)
+    return words["st_source_ledger"].format(path=path) if report.ledger_backed else words["st_source_plans"]
 
 
 def _dates(start: Any, end: Any) -> str:

@@ -26,15 +26,16 @@ stale or foreign entry is ignored and rewritten, never unpickled. ``GOVCLOUD_NO_
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import hashlib
 import io
 import os
 import pickle
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import govcloud
 from govcloud.census.edges import inventory_cache
@@ -43,6 +44,8 @@ CACHE_DIR = Path(".govcloud") / "cache" / "plan-results"
 _MAGIC = b"govcloud-plan-result-cache 1\n"
 _MAC_SIZE = 32
 _SUFFIX = ".entry"
+
+T = TypeVar("T")
 
 
 @functools.cache
@@ -53,6 +56,11 @@ def code_version() -> str:
     for path in sorted(p for p in package.rglob("*") if p.suffix in {".py", ".j2"} and p.is_file()):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def today() -> dt.date:
+    """Today's date, as the keys name it (what "today" defaults to in the commands cached here)."""
+    return dt.date.today()
 
 
 def file_digest(path: Path) -> str:
@@ -182,3 +190,19 @@ class ResultCache:
             temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
             temporary.write_bytes(header + self._mac(header, payload) + payload)
             os.replace(temporary, target)
+
+
+def cached(cache: ResultCache | None, command: str, key: str | None, kind: type[T], make: Callable[[], T]) -> T:
+    """``command``'s result under ``key`` when held (and of type ``kind``), else ``make()``, stored for next time.
+
+    No cache or no key (``--no-cache``, outside a working tree): ``make()``, nothing read or written. A result
+    ``make`` fails to produce (an error) is never stored.
+    """
+    if cache is None or key is None:
+        return make()
+    held = cache.get(command, key)
+    if isinstance(held, kind):
+        return held
+    value = make()
+    cache.put(command, key, value)
+    return value
