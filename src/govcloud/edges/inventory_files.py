@@ -28,7 +28,7 @@ import pydantic
 
 from govcloud import collector
 from govcloud.census.core import checks
-from govcloud.census.edges import inventory_cache
+from govcloud.census.edges import inventory_cache, yaml_lines
 from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
@@ -56,13 +56,20 @@ def _text_of(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-class _Texts(dict[Path, str]):
-    """Files' texts by path, read on first use: a warm load needs them only to give a problem its line."""
+class _Lines(dict[Path, yaml_lines.Lines]):
+    """Files' line finders by path, each file read again on first use (no text is held after its parse).
 
-    def __missing__(self, path: Path) -> str:
-        text = _text_of(path.read_bytes())
-        self[path] = text
-        return text
+    Findings come file by file, so only the last few files' finders are kept.
+    """
+
+    KEPT = 16
+
+    def __missing__(self, path: Path) -> yaml_lines.Lines:
+        lines = yaml_lines.Lines(_text_of(path.read_bytes()))
+        if len(self) >= self.KEPT:
+            del self[next(iter(self))]
+        self[path] = lines
+        return lines
 
 
 @dataclasses.dataclass
@@ -70,7 +77,7 @@ class SourceMap:
     """Record (kind, key) → every place it was read from (more than one when it is duplicated)."""
 
     places: dict[tuple[str, str], list[Source]] = dataclasses.field(default_factory=dict)
-    texts: dict[Path, str] = dataclasses.field(default_factory=_Texts)
+    lines: dict[Path, yaml_lines.Lines] = dataclasses.field(default_factory=_Lines)
 
     def add(self, kind: str, key: str, source: Source) -> None:
         self.places.setdefault((kind, key), []).append(source)
@@ -81,7 +88,10 @@ class SourceMap:
             return Problem(str(root), None, ".".join(map(str, finding.field)), finding.message)
         source = sources[min(finding.occurrence, len(sources) - 1)]
         full = (*source.path, *finding.field)
-        line = yamlio.line_of(self.texts[source.file], full)
+        try:
+            line = self.lines[source.file].line(full)
+        except (OSError, UnicodeDecodeError):
+            line = None  # gone or changed since it was read: the problem keeps its file and field
         return Problem(_display(source.file), line, _field_path(full), finding.message)
 
 
@@ -612,7 +622,7 @@ class _FileReader:
             self.inputs.append(f"{name}\0{digest}")
             parts = self.cache.get_parts(path, digest)
             if parts is not None and isinstance(parts[0], _FileHead):
-                # the text is not even decoded: SourceMap.texts reads it only if a line is ever asked for
+                # the text is not even decoded: SourceMap.lines reads it only if a line is ever asked for
                 head, body = parts
                 self._report(path, head.problems)
                 if not head.usable:
@@ -637,7 +647,6 @@ class _FileReader:
         text = self._decode(path, raw)
         if text is None:
             return None
-        self.sources.texts[path] = text
         file_problems: list[Problem] = []
         data = _parse_mapping(path, text, file_problems)
         value = parse(path, data, text, file_problems) if data is not None else None
