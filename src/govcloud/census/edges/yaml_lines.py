@@ -8,7 +8,9 @@ people usually edit (block mappings with plain keys, block sequences, plain, quo
 one-line flow collections); anything else in the text (anchors, tags, complex keys, multi-line flow, tabs,
 other line breaks, directives) and it composes the text with PyYAML instead, so the answer is always the one
 :func:`govcloud.edges.yamlio.line_of` gives: the line of the node at the path, or of its nearest parent,
-where a mapping key points at the key's line and a sequence item at the item's first line.
+where a mapping key points at the key's line and a sequence item at the item's first line. It is asked
+about texts that were just parsed: a piece no path goes into is not read, so a text that is not YAML there
+still answers for its other pieces (a path into a broken piece has no line, as with ``line_of``).
 """
 
 from __future__ import annotations
@@ -313,8 +315,8 @@ class _Reader:
         first = value[0]
         if first == "&":
             anchor = _ANCHORED.match(value)
-            if anchor is None or anchor.group(2)[0] in "&*":
-                raise _Unsupported  # an anchored collection, or something odd
+            if anchor is None or anchor.group(2)[0] in "&*[{":
+                raise _Unsupported  # an anchored collection, or an anchor on an alias
             self.anchors[anchor.group(1)] = self.i + 1 + self.offset
             return self._value(anchor.group(2), indent)
         if first == "*":
