@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import functools
 import gc
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -28,7 +29,7 @@ import pydantic
 
 from govcloud import collector
 from govcloud.census.core import checks
-from govcloud.census.edges import inventory_cache
+from govcloud.census.edges import inventory_cache, yaml_lines
 from govcloud.core import model
 from govcloud.edges import yamlio
 from govcloud.errors import InputError, Problem
@@ -56,13 +57,20 @@ def _text_of(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-class _Texts(dict[Path, str]):
-    """Files' texts by path, read on first use: a warm load needs them only to give a problem its line."""
+class _Lines(dict[Path, yaml_lines.Lines]):
+    """Files' line finders by path, each file read again on first use (no text is held after its parse).
 
-    def __missing__(self, path: Path) -> str:
-        text = _text_of(path.read_bytes())
-        self[path] = text
-        return text
+    Findings come file by file, so only the last few files' finders are kept.
+    """
+
+    KEPT = 16
+
+    def __missing__(self, path: Path) -> yaml_lines.Lines:
+        lines = yaml_lines.Lines(_text_of(path.read_bytes()))
+        if len(self) >= self.KEPT:
+            del self[next(iter(self))]
+        self[path] = lines
+        return lines
 
 
 @dataclasses.dataclass
@@ -70,7 +78,7 @@ class SourceMap:
     """Record (kind, key) → every place it was read from (more than one when it is duplicated)."""
 
     places: dict[tuple[str, str], list[Source]] = dataclasses.field(default_factory=dict)
-    texts: dict[Path, str] = dataclasses.field(default_factory=_Texts)
+    lines: dict[Path, yaml_lines.Lines] = dataclasses.field(default_factory=_Lines)
 
     def add(self, kind: str, key: str, source: Source) -> None:
         self.places.setdefault((kind, key), []).append(source)
@@ -81,7 +89,10 @@ class SourceMap:
             return Problem(str(root), None, ".".join(map(str, finding.field)), finding.message)
         source = sources[min(finding.occurrence, len(sources) - 1)]
         full = (*source.path, *finding.field)
-        line = yamlio.line_of(self.texts[source.file], full)
+        try:
+            line = self.lines[source.file].line(full)
+        except (OSError, UnicodeDecodeError):
+            line = None  # gone or changed since it was read: the problem keeps its file and field
         return Problem(_display(source.file), line, _field_path(full), finding.message)
 
 
@@ -684,7 +695,7 @@ class _FileReader:
             self.inputs.append(f"{name}\0{digest}")
             parts = self.cache.get_parts(path, digest)
             if parts is not None and isinstance(parts[0], _FileHead):
-                # the text is not even decoded: SourceMap.texts reads it only if a line is ever asked for
+                # the text is not even decoded: SourceMap.lines reads it only if a line is ever asked for
                 head, body = parts
                 self._report(path, head.problems)
                 if not head.usable:
@@ -709,7 +720,6 @@ class _FileReader:
         text = self._decode(path, raw)
         if text is None:
             return None
-        self.sources.texts[path] = text
         file_problems: list[Problem] = []
         data = _parse_mapping(path, text, file_problems)
         value = parse(path, data, text, file_problems) if data is not None else None
@@ -770,7 +780,7 @@ class _FileReader:
 def _read_department(path: Path, data: dict[Any, Any], text: str, problems: list[Problem]) -> _DepartmentRead:
     """The file's records, and its problems: invalid fields, then records in another department's file."""
     try:
-        whole = model.DepartmentFile.model_validate(data)
+        whole = _shared_fields_sets(model.DepartmentFile.model_validate(data))
     except pydantic.ValidationError as exc:
         problems.extend(validation_problems(path, text, exc))
         read = _salvage_department(path, data)
@@ -853,9 +863,50 @@ def _salvage_department(path: Path, data: dict[Any, Any]) -> _DepartmentRead:
 
 def _valid_or_none(cls: type[_M], raw: Any) -> _M | None:
     try:
-        return cls.model_validate(raw)
+        return _shared_fields_sets(cls.model_validate(raw))
     except pydantic.ValidationError:
         return None
+
+
+_FIELDS_SETS: dict[tuple[type, frozenset[str]], set[str]] = {}
+
+
+def _shared_fields_sets(root: _M) -> _M:
+    """``root`` and every model in it, each given the one fields-set object of its class and fields.
+
+    Pydantic gives every validated model its own set of the fields that were given; on a province that is
+    1.5 million sets, a third of the records' memory (about 550 MB). Models are frozen and never change
+    theirs (pydantic's copies take a copy of it), so models of one shape share one, as a warm load's do.
+    """
+    shared = _FIELDS_SETS
+    stack: list[Any] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, pydantic.BaseModel):
+            fields_set = item.__pydantic_fields_set__
+            cls = type(item)
+            one = shared.setdefault((cls, frozenset(fields_set)), fields_set)
+            if one is not fields_set:
+                object.__setattr__(item, "__pydantic_fields_set__", one)
+            values = item.__dict__
+            stack.extend(values[name] for name in _fields_with_models(cls) if name in values)
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return root
+
+
+@functools.cache
+def _fields_with_models(cls: type[pydantic.BaseModel]) -> tuple[str, ...]:
+    """The fields of ``cls`` whose type may hold a model (directly, optionally, or in a collection)."""
+
+    def holds_model(annotation: Any) -> bool:
+        if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            return True
+        return any(holds_model(arg) for arg in typing.get_args(annotation))
+
+    return tuple(name for name, field in cls.model_fields.items() if holds_model(field.annotation))
 
 
 def _raw_items(raw: Any) -> Iterable[tuple[int, Any]]:
@@ -869,7 +920,7 @@ def _raw_code(raw: Any) -> str | None:
 
 def _read_model(path: Path, data: dict[Any, Any], text: str, problems: list[Problem], *, cls: type[_M]) -> _M | None:
     try:
-        return cls.model_validate(data)
+        return _shared_fields_sets(cls.model_validate(data))
     except pydantic.ValidationError as exc:
         problems.extend(validation_problems(path, text, exc))
         return None

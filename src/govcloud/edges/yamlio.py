@@ -80,6 +80,24 @@ class _ReadingLoader(_FastLoader):  # type: ignore[valid-type,misc]
 
     repeated_keys = False
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._implicit_tags: dict[str, str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag of a node, as PyYAML resolves it; a plain scalar's is remembered by its text.
+
+        The C parser asks this for every scalar, keys included (half of a province's parse went here): a plain
+        scalar's tag depends only on its text (no path resolvers are registered), so each text is resolved once.
+        """
+        if kind is ScalarNode and implicit[0]:
+            tag = self._implicit_tags.get(value)
+            if tag is None:
+                tag = self._implicit_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        resolved: str = super().resolve(kind, value, implicit)
+        return resolved
+
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, MappingNode):
             raise ConstructorError(
