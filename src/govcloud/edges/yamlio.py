@@ -210,9 +210,14 @@ def line_of(text: str, path: Sequence[str | int]) -> int | None:
         node = _compose(text)
     except yaml.YAMLError:
         return None
+    return line_in_tree(node, path)
+
+
+def line_in_tree(node: yaml.Node | None, path: Sequence[str | int]) -> int:
+    """:func:`line_of` over a tree composed already (``None``: an empty document, line 1)."""
     if node is None:
         return 1
-    line = node.start_mark.line + 1
+    line: int = node.start_mark.line + 1
     for step in path:
         child: yaml.Node | None = None
         if isinstance(node, yaml.MappingNode):

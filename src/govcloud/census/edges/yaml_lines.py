@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import yaml
 
+from govcloud.edges import yamlio
+
 
 class _Unsupported(Exception):
     """The text uses YAML this reader does not follow: compose it instead."""
@@ -151,7 +153,7 @@ class Lines:
 
         def line(self, path: Sequence[str | int]) -> int | None:
             if self._root is None:
-                return None if self._broken else _walk_composed(self._composed, path)
+                return None if self._broken else yamlio.line_in_tree(self._composed, path)
             return _walk(self._root, path, self._root[0])
 
 
@@ -169,28 +171,6 @@ def _walk(node: _Node, path: Sequence[str | int], line: int) -> int:
             line = node[0]
         else:
             return line
-    return line
-
-
-def _walk_composed(node: yaml.Node | None, path: Sequence[str | int]) -> int | None:
-    """:func:`govcloud.edges.yamlio.line_of`'s walk, over a tree composed already."""
-    if node is None:
-        return 1
-    line: int = node.start_mark.line + 1
-    for step in path:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == step:
-                    child = value_node
-                    line = key_node.start_mark.line + 1
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-            child = node.value[step]
-            line = child.start_mark.line + 1
-        if child is None:
-            return line
-        node = child
     return line
 
 
