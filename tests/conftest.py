@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +95,23 @@ class Golden:
 @pytest.fixture(scope="session")
 def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(bool(request.config.getoption("--update-golden")))
+
+
+PROBE = """
+import json, sys
+sys.argv = ["govcloud", *sys.argv[1:]]
+from govcloud.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+json.dump(sorted(sys.modules), sys.stderr)
+"""
+
+
+def imported_by_cli(args: list[str], env: dict[str, str]) -> set[str]:
+    """Every module a whole ``govcloud ARGS`` process has imported when it ends (its exit code 0 or 1)."""
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=False, env=env)
+    assert done.returncode in (0, 1), done.stderr
+    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return set(loaded)

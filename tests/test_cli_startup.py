@@ -6,9 +6,6 @@ when the command runs; :func:`govcloud.cli.eager_app` builds the same CLI by imp
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +14,7 @@ import typer.main
 from typer import _click as click
 from typer.testing import CliRunner
 
-from conftest import Golden
+from conftest import Golden, imported_by_cli
 from govcloud import cli
 
 ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1"}
@@ -102,24 +99,8 @@ def test_an_unknown_command_is_refused_as_before() -> None:
     assert lazy.output == eager.output
 
 
-PROBE = """
-import json, sys
-sys.argv = ["govcloud", *sys.argv[1:]]
-from govcloud.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-json.dump(sorted(sys.modules), sys.stderr)
-"""
-
-
 def _imported(*args: str) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=False, env={**ENV, "PATH": ""}
-    )
-    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
-    return set(loaded)
+    return imported_by_cli(list(args), {**ENV, "PATH": ""})
 
 
 def test_root_help_imports_no_command_module_and_no_heavy_library() -> None:

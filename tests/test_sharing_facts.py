@@ -5,19 +5,18 @@ planted cache is rebuilt, never trusted."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import pickle
 import random
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import imported_by_cli
 from govcloud.app import orchestration as app_orchestration
 from govcloud.app import sharing_deadlines, sharing_steps, workspace
 from govcloud.cli import share_commands
@@ -364,31 +363,13 @@ def test_the_light_modules_spell_the_models_values() -> None:
     assert cli.NO_CACHE_ENV == workspace.NO_CACHE_ENV
 
 
-PROBE = """
-import json, sys
-sys.argv = ["govcloud", *sys.argv[1:]]
-from govcloud.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-json.dump(sorted(sys.modules), sys.stderr)
-"""
 MODEL_LAYER = ("pydantic", "yaml", "govcloud.core.model", "govcloud.sharing.core.requests")
 """What a warm ``share overdue`` must not import: its facts are plain tuples, the models and parsers stay unloaded."""
 
 
 def _imported_by_overdue(tree: Path, *global_options: str) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *global_options, "share", "overdue", "--on", ON.isoformat(), "-i", str(tree)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "100"},
-    )
-    assert done.returncode in (0, 1), done.stderr
-    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
-    return set(loaded)
+    args = [*global_options, "share", "overdue", "--on", ON.isoformat(), "-i", str(tree)]
+    return imported_by_cli(args, {**os.environ, "COLUMNS": "100"})
 
 
 def test_a_warm_share_overdue_imports_no_model_and_no_parser(tree: Path) -> None:
